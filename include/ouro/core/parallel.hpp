@@ -1,0 +1,33 @@
+// OpenMP helpers. ouro parallelises only over independent rows (or independent fixed-size blocks),
+// and never lets the order of a floating-point reduction depend on the thread count, so every
+// result is bit-identical whatever OMP_NUM_THREADS or set_num_threads says.
+#pragma once
+
+#include <cstdint>
+
+namespace ouro {
+
+/// Threads that the next parallel region will use.
+int num_threads();
+/// Sets the number of threads for later parallel regions (n >= 1; throws ConfigError otherwise).
+void set_num_threads(int n);
+
+/// Sets the thread count for its lifetime and restores the previous one after.
+class ThreadCountGuard {
+public:
+    explicit ThreadCountGuard(int n) : previous_(num_threads()) { set_num_threads(n); }
+    ~ThreadCountGuard() { set_num_threads(previous_); }
+    ThreadCountGuard(const ThreadCountGuard&) = delete;
+    ThreadCountGuard& operator=(const ThreadCountGuard&) = delete;
+
+private:
+    int previous_;
+};
+
+namespace detail {
+/// Fixed chunk length for reductions: partial sums are taken over chunks of this many elements
+/// (a constant, never derived from the thread count) and then added in chunk order.
+inline constexpr std::int64_t reduction_chunk = 4096;
+} // namespace detail
+
+} // namespace ouro

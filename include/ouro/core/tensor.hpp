@@ -1,0 +1,206 @@
+// Tensor<T>: an n-dimensional array of T (float, double, or int32 for token ids) in one contiguous,
+// row-major buffer aligned to 64 bytes (one cache line, two AVX2 registers).
+//
+// Ownership: a Tensor owns its buffer outright, like std::vector. Copying a Tensor copies the data;
+// moving it transfers the buffer and leaves the source empty (shape (0)). There are no strided or
+// shared views: reshaping a tensor you own is free (`std::move(t).reshaped(s)`), and everything
+// else that rearranges data makes a new tensor. `matrix()`, `vector()` and `data()` hand out
+// non-owning views (Eigen Maps, raw pointers) that are valid only while the tensor is alive and
+// is not reassigned or resized.
+#pragma once
+
+#include "ouro/core/error.hpp"
+#include "ouro/core/shape.hpp"
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <memory>
+#include <new>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace ouro {
+
+namespace detail {
+
+inline constexpr std::size_t tensor_alignment = 64;
+
+struct AlignedDelete {
+    void operator()(void* p) const noexcept {
+        ::operator delete (p, std::align_val_t{tensor_alignment});
+    }
+};
+
+} // namespace detail
+
+template <typename T> class Tensor {
+    static_assert(std::is_arithmetic_v<T>, "Tensor holds arithmetic types only");
+
+public:
+    using Scalar = T;
+    /// Row-major Eigen matrix type used by the views.
+    using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    using MatrixMap = Eigen::Map<Matrix, Eigen::Aligned64>;
+    using ConstMatrixMap = Eigen::Map<const Matrix, Eigen::Aligned64>;
+    using VectorMap = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>, Eigen::Aligned64>;
+    using ConstVectorMap = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>, Eigen::Aligned64>;
+
+    /// An empty tensor of shape (0).
+    Tensor() : shape_{0} {}
+
+    /// A tensor of the given shape, every element zero.
+    explicit Tensor(const Shape& shape) : Tensor(shape, T(0)) {}
+
+    /// A tensor of the given shape, every element `fill`.
+    Tensor(const Shape& shape, T fill) : shape_(shape), data_(allocate(shape.numel())) {
+        std::fill_n(data_.get(), numel(), fill);
+    }
+
+    /// A tensor of the given shape holding `values` in row-major order.
+    /// Throws ShapeError when the number of values differs from the shape's element count.
+    Tensor(const Shape& shape, std::span<const T> values)
+        : shape_(shape), data_(allocate(shape.numel())) {
+        if (std::int64_t(values.size()) != numel())
+            throw ShapeError("Tensor: " + std::to_string(values.size()) +
+                             " values given for shape " + shape.to_string() + " (" +
+                             std::to_string(numel()) + " elements)");
+        std::copy(values.begin(), values.end(), data_.get());
+    }
+    Tensor(const Shape& shape, std::initializer_list<T> values)
+        : Tensor(shape, std::span<const T>(values.begin(), values.size())) {}
+    Tensor(const Shape& shape, const std::vector<T>& values)
+        : Tensor(shape, std::span<const T>(values)) {}
+
+    Tensor(const Tensor& other) : shape_(other.shape_), data_(allocate(other.numel())) {
+        std::copy_n(other.data_.get(), numel(), data_.get());
+    }
+    Tensor& operator=(const Tensor& other) {
+        if (this != &other) {
+            if (other.numel() != numel())
+                data_ = allocate(other.numel());
+            shape_ = other.shape_;
+            std::copy_n(other.data_.get(), numel(), data_.get());
+        }
+        return *this;
+    }
+    Tensor(Tensor&& other) noexcept
+        : shape_(std::exchange(other.shape_, Shape{0})), data_(std::move(other.data_)) {}
+    Tensor& operator=(Tensor&& other) noexcept {
+        shape_ = std::exchange(other.shape_, Shape{0});
+        data_ = std::move(other.data_);
+        return *this;
+    }
+    ~Tensor() = default;
+
+    const Shape& shape() const { return shape_; }
+    int rank() const { return shape_.rank(); }
+    std::int64_t numel() const { return shape_.numel(); }
+    /// Dimension i (negative counts from the end).
+    std::int64_t dim(int i) const { return shape_.dim(i); }
+    bool empty() const { return numel() == 0; }
+
+    T* data() { return data_.get(); }
+    const T* data() const { return data_.get(); }
+    std::span<T> values() { return {data_.get(), std::size_t(numel())}; }
+    std::span<const T> values() const { return {data_.get(), std::size_t(numel())}; }
+
+    /// Element at a flat (row-major) index; no bounds check.
+    T& operator[](std::int64_t i) { return data_[std::size_t(i)]; }
+    const T& operator[](std::int64_t i) const { return data_[std::size_t(i)]; }
+
+    /// Element at a multi-index; throws ShapeError when the index does not fit the shape.
+    T& at(std::initializer_list<std::int64_t> index) { return data_[offset(index)]; }
+    const T& at(std::initializer_list<std::int64_t> index) const { return data_[offset(index)]; }
+
+    /// The single value of a one-element tensor; throws ShapeError otherwise.
+    T item() const {
+        if (numel() != 1)
+            throw ShapeError("Tensor::item: tensor of shape " + shape_.to_string() + " has " +
+                             std::to_string(numel()) + " elements, not 1");
+        return data_[0];
+    }
+
+    /// Sets every element to `value`.
+    void fill(T value) { std::fill_n(data_.get(), numel(), value); }
+    void zero() { fill(T(0)); }
+
+    /// The same data under a new shape with the same element count (no copy when called on an
+    /// rvalue). Throws ShapeError when the element counts differ.
+    Tensor reshaped(const Shape& shape) const& { return Tensor(*this).reshaped(shape); }
+    Tensor reshaped(const Shape& shape) && {
+        if (shape.numel() != numel())
+            throw ShapeError("reshape: cannot view " + shape_.to_string() + " (" +
+                             std::to_string(numel()) + " elements) as " + shape.to_string() + " (" +
+                             std::to_string(shape.numel()) + " elements)");
+        Tensor t = std::move(*this);
+        t.shape_ = shape;
+        return t;
+    }
+
+    /// The tensor as a (rows x last dimension) row-major Eigen matrix view.
+    MatrixMap matrix() { return MatrixMap(data_.get(), shape_.rows(), last()); }
+    ConstMatrixMap matrix() const { return ConstMatrixMap(data_.get(), shape_.rows(), last()); }
+    /// The tensor as a flat Eigen column-vector view of all its elements.
+    VectorMap vector() { return VectorMap(data_.get(), numel()); }
+    ConstVectorMap vector() const { return ConstVectorMap(data_.get(), numel()); }
+
+    /// A new tensor with every element converted to U (e.g. float -> double for gradient checks).
+    template <typename U> Tensor<U> cast() const {
+        Tensor<U> out(shape_);
+        for (std::int64_t i = 0; i < numel(); ++i)
+            out[i] = static_cast<U>(data_[std::size_t(i)]);
+        return out;
+    }
+
+private:
+    using Buffer = std::unique_ptr<T[], detail::AlignedDelete>;
+
+    static Buffer allocate(std::int64_t n) {
+        if (n == 0)
+            return Buffer(nullptr);
+        // Round up to whole cache lines so vector loops may touch the tail line safely.
+        const std::size_t bytes = (std::size_t(n) * sizeof(T) + detail::tensor_alignment - 1) /
+                                  detail::tensor_alignment * detail::tensor_alignment;
+        return Buffer(
+            static_cast<T*>(::operator new (bytes, std::align_val_t{detail::tensor_alignment})));
+    }
+
+    std::int64_t last() const { return shape_.rank() == 0 ? 1 : shape_.back(); }
+
+    std::size_t offset(std::initializer_list<std::int64_t> index) const {
+        if (int(index.size()) != shape_.rank())
+            throw ShapeError("Tensor::at: index of rank " + std::to_string(index.size()) +
+                             " for tensor of shape " + shape_.to_string());
+        std::int64_t off = 0;
+        int d = 0;
+        for (std::int64_t i : index) {
+            if (i < 0 || i >= shape_.dim(d)) {
+                std::string s = "(";
+                int k = 0;
+                for (std::int64_t j : index)
+                    s += (k++ ? ", " : "") + std::to_string(j);
+                throw ShapeError("Tensor::at: index " + s + ") out of range for shape " +
+                                 shape_.to_string());
+            }
+            off = off * shape_.dim(d) + i;
+            ++d;
+        }
+        return std::size_t(off);
+    }
+
+    Shape shape_;
+    Buffer data_;
+};
+
+using TensorF = Tensor<float>;
+using TensorD = Tensor<double>;
+using TensorI = Tensor<std::int32_t>;
+
+} // namespace ouro

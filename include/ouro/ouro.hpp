@@ -1,0 +1,28 @@
+// ouro: tensors, reverse-mode autograd and the ops of a GPT, on the CPU.
+//
+// A worked example (the README has the full program):
+//
+//   #include <ouro/ouro.hpp>
+//   using namespace ouro;
+//   VarF w(TensorF({3}, {1.0f, 2.0f, 3.0f}), /*requires_grad=*/true);   // a parameter
+//   VarF x(TensorF({3}, {0.5f, 0.5f, 0.5f}));                            // an input
+//   VarF loss = ops::sum(ops::mul(w, x));                                 // builds the graph
+//   backward(loss);                                                       // w.grad() == x
+//
+// The memory model: a Tensor owns its buffer (copies are deep). A Var is a shared handle to a
+// graph node that owns a value and a gradient; the graph lives as long as its output is held and
+// is freed by backward(). Ops live in ouro::ops, one header each; each has a forward kernel, a
+// backward kernel that adds into gradients, a naive reference, and the Var wrapper.
+#pragma once
+
+#include "ouro/core/error.hpp"
+#include "ouro/core/parallel.hpp"
+#include "ouro/core/rng.hpp"
+#include "ouro/core/shape.hpp"
+#include "ouro/core/tensor.hpp"
+
+#include "ouro/autograd/backward.hpp"
+#include "ouro/autograd/gradcheck.hpp"
+#include "ouro/autograd/var.hpp"
+
+#include "ouro/ops/elementwise.hpp"

@@ -1,0 +1,59 @@
+#include <ouro/core/tensor.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cstdint>
+
+using namespace ouro;
+
+TEST_SUITE("core") {
+    TEST_CASE("Tensor") {
+        SUBCASE("zero-initialised, aligned to 64 bytes, row-major") {
+            TensorF t({2, 3});
+            CHECK(t.numel() == 6);
+            CHECK(reinterpret_cast<std::uintptr_t>(t.data()) % 64 == 0);
+            for (float v : t.values())
+                CHECK(v == 0.0f);
+            t.at({1, 2}) = 5.0f;
+            CHECK(t[5] == 5.0f);
+        }
+        SUBCASE("copies are deep, moves transfer the buffer") {
+            TensorD a({2}, {1.0, 2.0});
+            TensorD b = a;
+            b[0] = 9.0;
+            CHECK(a[0] == 1.0);
+            const double* p = a.data();
+            TensorD c = std::move(a);
+            CHECK(c.data() == p);
+            CHECK(a.numel() == 0);
+        }
+        SUBCASE("reshaping an rvalue keeps the buffer") {
+            TensorF a({2, 3}, {0, 1, 2, 3, 4, 5});
+            const float* p = a.data();
+            TensorF b = std::move(a).reshaped({3, 2});
+            CHECK(b.data() == p);
+            CHECK(b.at({2, 1}) == 5.0f);
+        }
+        SUBCASE("Eigen views are row-major") {
+            TensorF a({2, 3}, {0, 1, 2, 3, 4, 5});
+            CHECK(a.matrix().rows() == 2);
+            CHECK(a.matrix()(1, 0) == 3.0f);
+            a.matrix()(0, 2) = 7.0f;
+            CHECK(a[2] == 7.0f);
+            CHECK(a.vector().sum() == doctest::Approx(20.0));
+        }
+        SUBCASE("rejects bad sizes and indices") {
+            CHECK_THROWS_WITH_AS(TensorF({2, 2}, {1.0f, 2.0f}),
+                                 "Tensor: 2 values given for shape (2, 2) (4 elements)",
+                                 ShapeError);
+            TensorF a({2, 3});
+            CHECK_THROWS_WITH_AS(
+                a.at({2, 0}), "Tensor::at: index (2, 0) out of range for shape (2, 3)", ShapeError);
+            CHECK_THROWS_WITH_AS(a.reshaped({4, 2}),
+                                 "reshape: cannot view (2, 3) (6 elements) as (4, 2) (8 elements)",
+                                 ShapeError);
+            CHECK_THROWS_WITH_AS(
+                a.item(), "Tensor::item: tensor of shape (2, 3) has 6 elements, not 1", ShapeError);
+        }
+    }
+}

@@ -1,0 +1,26 @@
+# Builds tests/package/consumer against ouro and runs it. MODE=find_package installs ouro from the
+# build tree into a private prefix first; MODE=add_subdirectory builds ouro inside the consumer.
+file(REMOVE_RECURSE "${WORK_DIR}")
+file(MAKE_DIRECTORY "${WORK_DIR}")
+
+function(run)
+    execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0)
+        message(FATAL_ERROR "command failed (${rc}): ${ARGN}\n${out}\n${err}")
+    endif()
+endfunction()
+
+set(consumer_args "-DCMAKE_BUILD_TYPE=Release")
+if(MODE STREQUAL "find_package")
+    run(${CMAKE_COMMAND} --install "${OURO_BINARY_DIR}" --prefix "${WORK_DIR}/prefix")
+    list(APPEND consumer_args "-DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix" "-DOURO_CONSUMER_MODE=find_package")
+else()
+    list(APPEND consumer_args "-DOURO_SOURCE_DIR=${OURO_SOURCE_DIR}" "-DOURO_CONSUMER_MODE=add_subdirectory")
+endif()
+run(${CMAKE_COMMAND} -S "${OURO_SOURCE_DIR}/tests/package/consumer" -B "${WORK_DIR}/build" ${consumer_args})
+run(${CMAKE_COMMAND} --build "${WORK_DIR}/build" -j 2)
+execute_process(COMMAND "${WORK_DIR}/build/consumer" RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+message(STATUS "consumer printed: ${out}")
+if(NOT rc EQUAL 0 OR NOT out MATCHES "consumer ok")
+    message(FATAL_ERROR "consumer failed (${rc}): ${out}")
+endif()
