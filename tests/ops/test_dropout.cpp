@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <limits>
+#include <utility>
 
 using namespace ouro;
 using namespace ouro::ops;
@@ -44,6 +45,25 @@ TEST_SUITE("ops") {
                 const float scale = float(1.0 / (1.0 - p));
                 for (std::int64_t i : {0, 1, 2, 50000, 100002})
                     CHECK((out.value()[i] == 0.0f || out.value()[i] == x[i] * scale));
+            }
+        }
+        SUBCASE("an element is dropped exactly when stream_uniform(key, i) < p") {
+            // p set at and just past element 0's uniform draw u: kept at p = u, dropped above.
+            const std::uint64_t key = 0x1234567;
+            const double u = double(Rng::stream_uniform(key, 0));
+            REQUIRE(u > 0.0);
+            for (auto [p, kept] :
+                 {std::pair{u, true}, std::pair{u + 0x1.0p-26, false},
+                  std::pair{u + 0x1.0p-24, false}, std::pair{u - 0x1.0p-26, true}}) {
+                INFO("p = " << p);
+                float out = -1.0f, ref = -1.0f;
+                std::uint8_t mask = 2;
+                const float one = 1.0f;
+                dropout_forward(&one, 1, p, key, &out, &mask);
+                dropout_reference(&one, 1, p, key, &ref);
+                CHECK(mask == std::uint8_t(kept));
+                CHECK((out != 0.0f) == kept);
+                CHECK(out == ref);
             }
         }
         SUBCASE("the same seed gives the same mask, and each call draws one key") {
