@@ -41,9 +41,9 @@ TEST_SUITE("ops") {
             // Odd sizes cut tiles short; ones take the flat path; the large shapes run in
             // parallel: (B, T, NH, HS) heads and a batch of (T, T) matrices.
             const Shape shapes[] = {
-                Shape{7},          Shape{5, 9},       Shape{3, 37, 45},     Shape{2, 70, 3, 5},
-                Shape{2, 1, 3, 4}, Shape{1, 1, 4, 8}, Shape{2, 3, 4, 5, 3}, Shape{4, 64, 8, 32},
-                Shape{6, 100, 130}};
+                Shape{7},           Shape{5, 9},       Shape{3, 37, 45},     Shape{2, 70, 3, 5},
+                Shape{2, 1, 3, 4},  Shape{1, 1, 4, 8}, Shape{2, 3, 4, 5, 3}, Shape{4, 64, 8, 32},
+                Shape{6, 100, 130}, Shape{2, 300, 70}};
             for (const Shape& s : shapes) {
                 const TensorF x = random_tensor<float>(s, rng);
                 for (int d0 = 0; d0 < s.rank(); ++d0)
@@ -54,6 +54,23 @@ TEST_SUITE("ops") {
                         transpose_reference(x.data(), s, d0, d1, expected.data());
                         CHECK(bitwise_equal(out.value(), expected));
                     }
+            }
+        }
+        SUBCASE("double forward and backward match reference") {
+            // Doubles go through their own 4 x 4 register blocks.
+            for (const Shape& s : {Shape{3, 37, 45}, Shape{2, 300, 70}, Shape{2, 9, 5, 6}}) {
+                const int d0 = s.rank() - 2, d1 = s.rank() - 1;
+                const TensorD x = random_tensor<double>(s, rng);
+                TensorD expected(swapped(s, d0, d1));
+                transpose_reference(x.data(), s, d0, d1, expected.data());
+                CHECK(bitwise_equal(transpose(VarD(x), d0, d1).value(), expected));
+                // dx += the inverse transpose of dout (= expected here), so dx ends as 2 x.
+                TensorD dx = x;
+                transpose_backward(expected.data(), s, d0, d1, dx.data());
+                std::int64_t wrong = 0;
+                for (std::int64_t i = 0; i < s.numel(); ++i)
+                    wrong += dx[i] != x[i] + x[i];
+                CHECK(wrong == 0);
             }
         }
         SUBCASE("negative dimensions count from the end") {
