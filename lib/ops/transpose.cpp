@@ -99,13 +99,7 @@ inline void transpose_block(const double* in, std::int64_t ld_in, double* out,
     }
 }
 
-template <typename T>
-constexpr bool has_block_kernel = std::is_same_v<T, float> || std::is_same_v<T, double>;
-#else
-template <typename T> constexpr bool has_block_kernel = false;
 #endif
-// Edge of the register block: one 32-byte vector of T.
-template <typename T> constexpr std::int64_t block_edge = std::int64_t(32 / sizeof(T));
 
 // Runs (r, c) for r in [r0, r1), c in [c0, c1) of a grid at `in` (grid rows ld_in elements
 // apart) to runs (c, r) of the transposed grid at `out` (rows ld_out apart). Writes go along the
@@ -119,8 +113,8 @@ void transpose_tile(const T* in, std::int64_t ld_in, T* out, std::int64_t ld_out
         // does not change the result.
         std::int64_t rv = r0, cv = c0;
 #if defined(__AVX2__)
-        if constexpr (has_block_kernel<T>) {
-            constexpr std::int64_t v = block_edge<T>;
+        if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+            constexpr std::int64_t v = std::int64_t(32 / sizeof(T)); // one vector of T
             rv = r0 + (r1 - r0) / v * v;
             cv = c0 + (c1 - c0) / v * v;
             for (std::int64_t c = c0; c < cv; c += v)
