@@ -1,0 +1,77 @@
+// Fused causal multi-head self-attention (Vaswani et al. 2017, "Attention is all you need"), with
+// optional ALiBi biases (Press et al. 2022, "Train short, test long: attention with linear biases
+// enables input length extrapolation").
+//
+// q, k and v are (B, T, C) with C = NH * HS; head h reads channels [h * HS, (h + 1) * HS) of each
+// and writes the same channels of the output. Query t attends to keys 0..t:
+//   score(t, s) = q_t . k_s / sqrt(HS)  [- slope_h * (t - s) with ALiBi],   s <= t
+//   P(t, .) = softmax(score(t, .)),   out_t = sum_s P(t, s) v_s
+//
+// Fused: the T x T probabilities are never stored for the whole batch. The forward pass works on
+// one (batch, head) pair at a time, a block of query rows after another, and keeps only the output
+// and the log-sum-exp of each score row, lse (B, NH, T). The backward pass recomputes
+// P = exp(score - lse) the same way (as flash-attention does) and applies, per pair,
+//   dP = dO V^T,  D_t = dO_t . O_t,  dS = P * (dP - D),
+//   dQ = dS K / sqrt(HS),  dK = dS^T Q / sqrt(HS),  dV = P^T dO.
+// Pairs run in parallel and each writes only its own slices, so the result does not depend on the
+// thread count.
+//
+// Kernels take raw row-major buffers; the shape letters follow llm.c (B batch, T time, C channels,
+// NH heads, HS head size), so their element type is called Scalar rather than T.
+#pragma once
+
+#include "ouro/autograd/var.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace ouro::ops {
+
+struct AttentionOptions {
+    /// Add ALiBi's linear distance penalty -slope_h * (t - s) to every score (see alibi_slopes).
+    /// Use it instead of learned or rotary positions; RoPE is applied to q and k before this op.
+    bool alibi = false;
+};
+
+/// ALiBi's slope for each of n_head heads. For a power of two n, head h (from 0) has
+/// 2^(-8 (h + 1) / n): 1/2, 1/4, ..., 1/256 for 8 heads. For other n the paper's recipe: with P the
+/// largest power of two below n, the P slopes for P heads come first, followed by the first n - P
+/// of every other slope for 2P heads (those at even positions 0, 2, 4, ..., which fall between the
+/// first ones: 2^(-4 (2j + 1) / P)). For 6 heads: 2^-2, 2^-4, 2^-6, 2^-8, 2^-1, 2^-3.
+/// Throws ConfigError when n_head < 1.
+std::vector<double> alibi_slopes(int n_head);
+
+/// Forward kernel. q, k, v, out: (B, T, C), C = NH * HS; lse: (B, NH, T), the log-sum-exp of each
+/// row of (ALiBi-biased, scaled) scores, saved for the backward pass. Parallel over (b, h) pairs.
+template <typename Scalar>
+void attention_forward(const Scalar* q, const Scalar* k, const Scalar* v, Scalar* out, Scalar* lse,
+                       std::int64_t B, std::int64_t T, std::int64_t C, int NH,
+                       const AttentionOptions& options);
+
+/// Backward kernel: ADDS the gradients of q, k and v into dq, dk and dv (each (B, T, C); any may be
+/// nullptr, and they may be the same buffer when q, k and v are one tensor). out and lse are what
+/// the forward kernel wrote; dout is the gradient of out. Parallel over (b, h) pairs.
+template <typename Scalar>
+void attention_backward(const Scalar* q, const Scalar* k, const Scalar* v, const Scalar* out,
+                        const Scalar* lse, const Scalar* dout, Scalar* dq, Scalar* dk, Scalar* dv,
+                        std::int64_t B, std::int64_t T, std::int64_t C, int NH,
+                        const AttentionOptions& options);
+
+/// Naive serial forward, kept for tests: explicit T x T scores per (b, h), masked softmax with
+/// std::exp, weighted sum of values. out: (B, T, C).
+template <typename Scalar>
+void attention_reference(const Scalar* q, const Scalar* k, const Scalar* v, Scalar* out,
+                         std::int64_t B, std::int64_t T, std::int64_t C, int NH,
+                         const AttentionOptions& options);
+
+/// Causal self-attention of q, k, v (B, T, C) split into n_head heads; returns (B, T, C).
+/// Throws ConfigError when n_head < 1 ("attention: n_head must be at least 1, got 0"), and
+/// ShapeError when the shapes differ ("attention: q, k and v must have the same shape: q is
+/// (2, 3, 8), k is (2, 3, 8), v is (2, 4, 8)"), when they are not of rank 3 ("attention: q, k and
+/// v must be (B, T, C), got (3, 8)") or when C is not a multiple of n_head ("attention: C = 8 is
+/// not a multiple of n_head = 3: q is (2, 3, 8)").
+template <typename T>
+Var<T> attention(const Var<T>& q, const Var<T>& k, const Var<T>& v, int n_head,
+                 const AttentionOptions& options = {});
+
+} // namespace ouro::ops

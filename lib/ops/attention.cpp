@@ -1,0 +1,283 @@
+// Fused causal attention: forward, backward (adds into gradients), reference and autograd wrapper,
+// in that order. The maths and the memory plan are in attention.hpp.
+//
+// Work is split over (b, h) pairs; within a pair, query rows go in blocks of row_block, and a
+// block of rows [r0, r1) only meets keys [0, r1), so the products skip most of the masked upper
+// triangle. Per block, the scores are one Eigen GEMM on strided row-major Maps (a head's slice of
+// a (B, T, C) buffer is a T x HS matrix with outer stride C) into a per-thread scratch of at most
+// row_block x T. Each pair is computed by one thread with the same sequence of operations whatever
+// the thread count, so results are bit-identical for any number of threads.
+#include "ouro/ops/attention.hpp"
+
+#include "rowwise.hpp"
+
+#include "ouro/core/parallel.hpp"
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+namespace ouro::ops {
+
+std::vector<double> alibi_slopes(int n_head) {
+    if (n_head < 1)
+        throw ConfigError("alibi_slopes: n_head must be at least 1, got " + std::to_string(n_head));
+    int p = 1; // the largest power of two not above n_head
+    while (p * 2 <= n_head)
+        p *= 2;
+    std::vector<double> slopes;
+    slopes.reserve(std::size_t(n_head));
+    for (int h = 0; h < p; ++h)
+        slopes.push_back(std::exp2(-8.0 * (h + 1) / p));
+    for (int j = 0; j < n_head - p; ++j)
+        slopes.push_back(std::exp2(-4.0 * (2 * j + 1) / p));
+    return slopes;
+}
+
+namespace {
+
+template <typename Scalar>
+using RowMatrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+// One head's T x HS slice of a (B, T, C) buffer.
+template <typename Scalar>
+using HeadMap = Eigen::Map<const RowMatrix<Scalar>, Eigen::Unaligned, Eigen::OuterStride<>>;
+template <typename Scalar>
+using MutableHeadMap = Eigen::Map<RowMatrix<Scalar>, Eigen::Unaligned, Eigen::OuterStride<>>;
+// A contiguous block of the per-thread scratch.
+template <typename Scalar> using ScratchMap = Eigen::Map<RowMatrix<Scalar>>;
+
+// Query rows per block: 64 rows of scores for T = 256 keys are 64 KB in float, within L2.
+constexpr std::int64_t row_block = 64;
+
+// The ALiBi slope of each head, or zeros without ALiBi.
+template <typename Scalar>
+std::vector<Scalar> head_slopes(int NH, const AttentionOptions& options) {
+    std::vector<Scalar> slopes(std::size_t(NH), Scalar(0));
+    if (options.alibi) {
+        const std::vector<double> s = alibi_slopes(NH);
+        std::transform(s.begin(), s.end(), slopes.begin(), [](double x) { return Scalar(x); });
+    }
+    return slopes;
+}
+
+// Turns the raw dot products q_t . k_s (s <= t) of query row t into scores, in place:
+// score = dot * scale - slope * (t - s). The forward and backward passes share it, so they see the
+// same scores to the bit.
+template <typename Scalar>
+inline void scores_row(Scalar* row, std::int64_t t, Scalar scale, Scalar slope) {
+    // The fma is explicit so that a vector lane and the scalar remainder round alike; the
+    // distance goes through int32, which AVX2 converts to floating point in vectors.
+    for (std::int64_t s = 0; s <= t; ++s)
+        row[s] = std::fma(row[s], scale, -slope * Scalar(std::int32_t(t - s)));
+}
+
+// The raw dot products of query rows [r0, r0 + nr) of one head with keys [0, r0 + nr):
+// P (nr x nk) = Q[r0, r0 + nr) K[0, nk)^T, one GEMM. Shared by forward and backward.
+template <typename Scalar>
+inline void score_block(const HeadMap<Scalar>& Q, const HeadMap<Scalar>& K, std::int64_t r0,
+                        std::int64_t nr, ScratchMap<Scalar>& P) {
+    P.noalias() = Q.middleRows(r0, nr) * K.topRows(r0 + nr).transpose();
+}
+
+} // namespace
+
+// Shapes: q, k, v, out (B, T, C), C = NH * HS; lse (B, NH, T).
+template <typename Scalar>
+void attention_forward(const Scalar* q, const Scalar* k, const Scalar* v, Scalar* out, Scalar* lse,
+                       std::int64_t B, std::int64_t T, std::int64_t C, int NH,
+                       const AttentionOptions& options) {
+    const std::int64_t HS = C / NH;
+    const Scalar scale = Scalar(1.0 / std::sqrt(double(HS)));
+    const std::vector<Scalar> slopes = head_slopes<Scalar>(NH, options);
+    const std::int64_t pairs = B * NH;
+    const Eigen::OuterStride<> stride(C);
+#pragma omp parallel
+    {
+        std::vector<Scalar> scratch(std::size_t(std::min(T, row_block) * T));
+#pragma omp for schedule(static)
+        for (std::int64_t bh = 0; bh < pairs; ++bh) {
+            const std::int64_t b = bh / NH, h = bh % NH;
+            const std::int64_t offset = b * T * C + h * HS;
+            const HeadMap<Scalar> Q(q + offset, T, HS, stride), K(k + offset, T, HS, stride),
+                V(v + offset, T, HS, stride);
+            MutableHeadMap<Scalar> O(out + offset, T, HS, stride);
+            Scalar* lse_bh = lse + bh * T;
+            for (std::int64_t r0 = 0; r0 < T; r0 += row_block) {
+                const std::int64_t nr = std::min(row_block, T - r0), nk = r0 + nr;
+                ScratchMap<Scalar> P(scratch.data(), nr, nk);
+                score_block(Q, K, r0, nr, P);
+                for (std::int64_t i = 0; i < nr; ++i) {
+                    // Row t: softmax over keys 0..t, zeros over the masked keys t+1..nk-1.
+                    const std::int64_t t = r0 + i;
+                    Scalar* row = P.row(i).data();
+                    scores_row(row, t, scale, slopes[std::size_t(h)]);
+                    const Scalar m = detail::row_max(row, t + 1);
+                    detail::exp_row(row, t + 1, m, row);
+                    const Scalar sum = detail::row_sum(row, t + 1);
+                    lse_bh[t] = m + std::log(sum);
+                    const Scalar inv = Scalar(1) / sum;
+                    for (std::int64_t s = 0; s <= t; ++s)
+                        row[s] *= inv;
+                    std::fill(row + t + 1, row + nk, Scalar(0));
+                }
+                O.middleRows(r0, nr).noalias() = P * V.topRows(nk);
+            }
+        }
+    }
+}
+
+// Shapes: as attention_forward; dout (B, T, C); dq, dk, dv (B, T, C) are added into.
+template <typename Scalar>
+void attention_backward(const Scalar* q, const Scalar* k, const Scalar* v, const Scalar* out,
+                        const Scalar* lse, const Scalar* dout, Scalar* dq, Scalar* dk, Scalar* dv,
+                        std::int64_t B, std::int64_t T, std::int64_t C, int NH,
+                        const AttentionOptions& options) {
+    if (!dq && !dk && !dv)
+        return;
+    const std::int64_t HS = C / NH;
+    const Scalar scale = Scalar(1.0 / std::sqrt(double(HS)));
+    const std::vector<Scalar> slopes = head_slopes<Scalar>(NH, options);
+    const std::int64_t pairs = B * NH;
+    const Eigen::OuterStride<> stride(C);
+#pragma omp parallel
+    {
+        const std::int64_t block_size = std::min(T, row_block) * T;
+        std::vector<Scalar> scratch(std::size_t(2 * block_size));
+#pragma omp for schedule(static)
+        for (std::int64_t bh = 0; bh < pairs; ++bh) {
+            const std::int64_t b = bh / NH, h = bh % NH;
+            const std::int64_t offset = b * T * C + h * HS;
+            const HeadMap<Scalar> Q(q + offset, T, HS, stride), K(k + offset, T, HS, stride),
+                V(v + offset, T, HS, stride), dO(dout + offset, T, HS, stride);
+            MutableHeadMap<Scalar> dQ(dq ? dq + offset : nullptr, T, HS, stride),
+                dK(dk ? dk + offset : nullptr, T, HS, stride),
+                dV(dv ? dv + offset : nullptr, T, HS, stride);
+            const Scalar* lse_bh = lse + bh * T;
+            for (std::int64_t r0 = 0; r0 < T; r0 += row_block) {
+                const std::int64_t nr = std::min(row_block, T - r0), nk = r0 + nr;
+                ScratchMap<Scalar> P(scratch.data(), nr, nk);
+                ScratchMap<Scalar> dS(scratch.data() + block_size, nr, nk);
+                // Recompute the probabilities from the saved log-sum-exp.
+                score_block(Q, K, r0, nr, P);
+                for (std::int64_t i = 0; i < nr; ++i) {
+                    const std::int64_t t = r0 + i;
+                    Scalar* row = P.row(i).data();
+                    scores_row(row, t, scale, slopes[std::size_t(h)]);
+                    detail::exp_row(row, t + 1, lse_bh[t], row);
+                    std::fill(row + t + 1, row + nk, Scalar(0));
+                }
+                if (dv)
+                    dV.topRows(nk).noalias() += P.transpose() * dO.middleRows(r0, nr);
+                if (!dq && !dk)
+                    continue;
+                // dS = P * (dO V^T - D), D_t = dO_t . O_t (the softmax Jacobian applied to dP).
+                dS.noalias() = dO.middleRows(r0, nr) * V.topRows(nk).transpose();
+                for (std::int64_t i = 0; i < nr; ++i) {
+                    const std::int64_t t = r0 + i;
+                    const Scalar* o_t = out + offset + t * C;
+                    const Scalar* do_t = dout + offset + t * C;
+                    Scalar D = 0;
+                    for (std::int64_t c = 0; c < HS; ++c)
+                        D += do_t[c] * o_t[c];
+                    const Scalar* p = P.row(i).data();
+                    Scalar* ds = dS.row(i).data();
+                    for (std::int64_t s = 0; s <= t; ++s)
+                        ds[s] = p[s] * (ds[s] - D);
+                    std::fill(ds + t + 1, ds + nk, Scalar(0));
+                }
+                if (dq)
+                    dQ.middleRows(r0, nr).noalias() += scale * dS * K.topRows(nk);
+                if (dk)
+                    dK.topRows(nk).noalias() += scale * dS.transpose() * Q.middleRows(r0, nr);
+            }
+        }
+    }
+}
+
+template <typename Scalar>
+void attention_reference(const Scalar* q, const Scalar* k, const Scalar* v, Scalar* out,
+                         std::int64_t B, std::int64_t T, std::int64_t C, int NH,
+                         const AttentionOptions& options) {
+    const std::int64_t HS = C / NH;
+    const Scalar scale = Scalar(1.0 / std::sqrt(double(HS)));
+    const std::vector<Scalar> slopes = head_slopes<Scalar>(NH, options);
+    std::vector<Scalar> scores(std::size_t(T * T));
+    for (std::int64_t b = 0; b < B; ++b)
+        for (std::int64_t h = 0; h < NH; ++h) {
+            const std::int64_t offset = b * T * C + h * HS;
+            // Scores with the causal mask: -inf above the diagonal.
+            for (std::int64_t t = 0; t < T; ++t)
+                for (std::int64_t s = 0; s < T; ++s) {
+                    Scalar dot = 0;
+                    for (std::int64_t c = 0; c < HS; ++c)
+                        dot += q[offset + t * C + c] * k[offset + s * C + c];
+                    scores[std::size_t(t * T + s)] =
+                        s <= t ? dot * scale - slopes[std::size_t(h)] * Scalar(t - s)
+                               : -std::numeric_limits<Scalar>::infinity();
+                }
+            // Softmax of each row, then the weighted sum of values.
+            for (std::int64_t t = 0; t < T; ++t) {
+                Scalar* row = scores.data() + t * T;
+                const Scalar m = *std::max_element(row, row + T);
+                Scalar sum = 0;
+                for (std::int64_t s = 0; s < T; ++s)
+                    sum += row[s] = std::exp(row[s] - m);
+                for (std::int64_t c = 0; c < HS; ++c) {
+                    Scalar acc = 0;
+                    for (std::int64_t s = 0; s < T; ++s)
+                        acc += row[s] / sum * v[offset + s * C + c];
+                    out[offset + t * C + c] = acc;
+                }
+            }
+        }
+}
+
+template <typename T>
+Var<T> attention(const Var<T>& q, const Var<T>& k, const Var<T>& v, int n_head,
+                 const AttentionOptions& options) {
+    if (n_head < 1)
+        throw ConfigError("attention: n_head must be at least 1, got " + std::to_string(n_head));
+    if (!(q.shape() == k.shape()) || !(q.shape() == v.shape()))
+        throw ShapeError("attention: q, k and v must have the same shape: q is " +
+                         q.shape().to_string() + ", k is " + k.shape().to_string() + ", v is " +
+                         v.shape().to_string());
+    if (q.shape().rank() != 3)
+        throw ShapeError("attention: q, k and v must be (B, T, C), got " + q.shape().to_string());
+    const std::int64_t B = q.shape()[0], T_len = q.shape()[1], C = q.shape()[2];
+    if (C % n_head != 0)
+        throw ShapeError("attention: C = " + std::to_string(C) + " is not a multiple of n_head = " +
+                         std::to_string(n_head) + ": q is " + q.shape().to_string());
+    Tensor<T> out(q.shape());
+    Tensor<T> lse(Shape{B, n_head, T_len});
+    attention_forward(q.value().data(), k.value().data(), v.value().data(), out.data(), lse.data(),
+                      B, T_len, C, n_head, options);
+    return detail::make_result(
+        "attention", std::move(out), {q, k, v},
+        [saved_lse = std::move(lse), B, T_len, C, n_head, options](Node<T>& self) {
+            attention_backward(self.inputs[0]->value.data(), self.inputs[1]->value.data(),
+                               self.inputs[2]->value.data(), self.value.data(), saved_lse.data(),
+                               self.grad.data(), detail::input_grad(self, 0),
+                               detail::input_grad(self, 1), detail::input_grad(self, 2), B, T_len,
+                               C, n_head, options);
+        });
+}
+
+#define OURO_INSTANTIATE(T)                                                                        \
+    template void attention_forward<T>(const T*, const T*, const T*, T*, T*, std::int64_t,         \
+                                       std::int64_t, std::int64_t, int, const AttentionOptions&);  \
+    template void attention_backward<T>(const T*, const T*, const T*, const T*, const T*,          \
+                                        const T*, T*, T*, T*, std::int64_t, std::int64_t,          \
+                                        std::int64_t, int, const AttentionOptions&);               \
+    template void attention_reference<T>(const T*, const T*, const T*, T*, std::int64_t,           \
+                                         std::int64_t, std::int64_t, int,                          \
+                                         const AttentionOptions&);                                 \
+    template Var<T> attention<T>(const Var<T>&, const Var<T>&, const Var<T>&, int,                 \
+                                 const AttentionOptions&);
+OURO_INSTANTIATE(float)
+OURO_INSTANTIATE(double)
+#undef OURO_INSTANTIATE
+
+} // namespace ouro::ops
