@@ -1,6 +1,6 @@
 // Matrix products: matmul (batched, transposes) and linear (x W^T + b). Every product, forward and
-// backward, is one blocked GEMM (run_gemm below): Eigen's single-threaded GEMM on row-major Maps,
-// called once per fixed block of output rows, with OpenMP over the blocks. Then the forward
+// backward, is one tiled GEMM (run_gemm below): Eigen's single-threaded GEMM on row-major Maps,
+// called once per tile of the output, with OpenMP over the tiles. Then the forward
 // kernels, the backward kernels (adding into gradients), the naive references and the autograd
 // wrappers, in that order.
 #include "ouro/ops/matmul.hpp"
@@ -37,17 +37,21 @@ using RowMajor = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajo
 template <typename T> using ConstMap = Eigen::Map<const RowMajor<T>, 0, Eigen::OuterStride<>>;
 template <typename T> using MutableMap = Eigen::Map<RowMajor<T>, 0, Eigen::OuterStride<>>;
 
-// Rows [r0, r0 + rows) of C_i += the same rows of op(X_i) . op(Y_i).
+// The tile of C_i at rows [r0, r0 + c.rows()) and columns [c0, c0 + c.cols()) += the same tile
+// of op(X_i) . op(Y_i).
 template <typename T>
-void add_product_rows(const Gemm<T>& g, std::int64_t i, std::int64_t r0, MutableMap<T>& c) {
+void add_product_tile(const Gemm<T>& g, std::int64_t i, std::int64_t r0, std::int64_t c0,
+                      MutableMap<T>& c) {
     const T* x = g.x + i * g.x_stride;
     const T* y = g.y + i * g.y_stride;
-    const std::int64_t rows = c.rows();
+    const std::int64_t rows = c.rows(), cols = c.cols();
     auto times_y = [&](const auto& x_rows) {
-        if (g.ty)
-            c.noalias() += x_rows * ConstMap<T>(y, g.n, g.k, Eigen::OuterStride<>(g.k)).transpose();
+        if (g.ty) // columns c0.. of op(Y) are rows c0.. of the stored (n, k) matrix
+            c.noalias() +=
+                x_rows *
+                ConstMap<T>(y + c0 * g.k, cols, g.k, Eigen::OuterStride<>(g.k)).transpose();
         else
-            c.noalias() += x_rows * ConstMap<T>(y, g.k, g.n, Eigen::OuterStride<>(g.n));
+            c.noalias() += x_rows * ConstMap<T>(y + c0, g.k, cols, Eigen::OuterStride<>(g.n));
     };
     if (g.tx) // rows r0.. of op(X) are columns r0.. of the stored (k, m) matrix
         times_y(ConstMap<T>(x + r0, g.k, rows, Eigen::OuterStride<>(g.m)).transpose());
@@ -58,32 +62,63 @@ void add_product_rows(const Gemm<T>& g, std::int64_t i, std::int64_t r0, Mutable
 // Whether run_gemm adds the products to C (backward) or replaces C with them (forward).
 enum class Into { add, overwrite };
 
-// Runs g one block of matmul_row_block rows of C at a time, blocks spread over threads. Each block
-// is computed by one thread, the same way whichever thread it is, so the result does not depend
-// on the thread count. With Into::overwrite each block of C first gets `bias` on every row (zero
-// when bias is nullptr), while it is in cache, and the products are then added to it.
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
+    return (a + b - 1) / b;
+}
+
+// The size of the tiles C is cut into, from its shape alone (never the thread count): 128 rows,
+// the best measured for the GPT shapes; 64 rows when 128 would give fewer than matmul_min_tiles
+// tiles (a small weight gradient such as 128 x 128); and when even that gives too few (a few
+// rows, as when decoding), the columns are split too, into parts at least 64 wide. Splitting
+// columns costs more than splitting rows (each column tile repacks its rows of op(X)), hence last.
+struct Tile {
+    std::int64_t rows, cols;
+};
+Tile tile_size(std::int64_t slices, std::int64_t m, std::int64_t n) {
+    constexpr std::int64_t min_cols = 64;
+    Tile tile{matmul_row_block, n};
+    if (slices * ceil_div(m, tile.rows) < matmul_min_tiles)
+        tile.rows = matmul_row_block / 2;
+    const std::int64_t row_tiles = slices * ceil_div(m, tile.rows);
+    if (row_tiles < matmul_min_tiles) {
+        const std::int64_t parts = ceil_div(matmul_min_tiles, row_tiles);
+        tile.cols = std::min(n, std::max(min_cols, ceil_div(ceil_div(n, parts), 16) * 16));
+    }
+    return tile;
+}
+
+// Runs g one tile of C at a time (see tile_size), tiles spread over threads. Each tile is computed
+// by one thread, the same way whichever thread it is, so the result does not depend on the thread
+// count. With Into::overwrite each tile first gets `bias` on every row (zero when bias is
+// nullptr), while it is in cache, and the products are then added to it.
 template <typename T>
 void run_gemm(const Gemm<T>& g, Into into, std::type_identity_t<const T*> bias = nullptr) {
-    const std::int64_t blocks = (g.m + matmul_row_block - 1) / matmul_row_block;
     const std::int64_t slices = g.sum_batches ? 1 : g.batch;
+    if (slices == 0 || g.m == 0 || g.n == 0)
+        return;
+    const Tile size = tile_size(slices, g.m, g.n);
+    const std::int64_t row_tiles = ceil_div(g.m, size.rows), col_tiles = ceil_div(g.n, size.cols);
+    const std::int64_t tiles_per_slice = row_tiles * col_tiles;
 #pragma omp parallel for schedule(dynamic)
-    for (std::int64_t t = 0; t < slices * blocks; ++t) {
-        const std::int64_t s = t / blocks, r0 = (t % blocks) * matmul_row_block;
-        const std::int64_t rows = std::min(matmul_row_block, g.m - r0);
-        T* c_rows = g.c + s * g.c_stride + r0 * g.n;
-        MutableMap<T> c(c_rows, rows, g.n, Eigen::OuterStride<>(g.n));
+    for (std::int64_t t = 0; t < slices * tiles_per_slice; ++t) {
+        const std::int64_t s = t / tiles_per_slice, tile = t % tiles_per_slice;
+        const std::int64_t r0 = tile / col_tiles * size.rows, c0 = tile % col_tiles * size.cols;
+        const std::int64_t rows = std::min(size.rows, g.m - r0);
+        const std::int64_t cols = std::min(size.cols, g.n - c0);
+        T* c_tile = g.c + s * g.c_stride + r0 * g.n + c0;
+        MutableMap<T> c(c_tile, rows, cols, Eigen::OuterStride<>(g.n));
         if (into == Into::overwrite)
             for (std::int64_t r = 0; r < rows; ++r) {
                 if (bias)
-                    std::copy_n(bias, g.n, c_rows + r * g.n);
+                    std::copy_n(bias + c0, cols, c_tile + r * g.n);
                 else
-                    std::fill_n(c_rows + r * g.n, g.n, T(0));
+                    std::fill_n(c_tile + r * g.n, cols, T(0));
             }
         if (g.sum_batches)
             for (std::int64_t i = 0; i < g.batch; ++i)
-                add_product_rows(g, i, r0, c);
+                add_product_tile(g, i, r0, c0, c);
         else
-            add_product_rows(g, s, r0, c);
+            add_product_tile(g, s, r0, c0, c);
     }
 }
 

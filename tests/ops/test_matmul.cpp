@@ -309,6 +309,19 @@ TEST_SUITE("ops") {
             CHECK(bitwise_equal(dx[0], dx[1]));
             CHECK(bitwise_equal(dw[0], dw[1]));
             CHECK(bitwise_equal(db[0], db[1]));
+
+            // Two rows (as when decoding): the output is split into column tiles.
+            const TensorF x2 = random_tensor<float>({2, 150}, rng);
+            TensorF out2[2];
+            for (int threads : {1, 2}) {
+                ThreadCountGuard guard(threads);
+                out2[threads - 1] = linear(VarF(x2), VarF(w), VarF(b)).value();
+            }
+            CHECK(bitwise_equal(out2[0], out2[1]));
+            TensorD expected({2, 300});
+            const TensorD x2d = x2.cast<double>(), wd = w.cast<double>(), bd = b.cast<double>();
+            linear_reference(x2d.data(), wd.data(), bd.data(), expected.data(), 2, 150, 300);
+            check_close(out2[0].cast<double>(), expected, 1e-5, 1e-5);
         }
     }
 }

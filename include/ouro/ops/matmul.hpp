@@ -4,11 +4,11 @@
 // Shape letters: B batch (any number of leading dimensions, flattened), M rows of the result,
 // N columns of the result, K the inner (summed) dimension; for linear R = B * T rows, IN and OUT
 // features. Every product runs through Eigen's single-threaded GEMM on row-major Maps, one call
-// per fixed-size block of output rows, with OpenMP spreading the blocks over threads. The block
-// boundaries are constants, never derived from the thread count, and no block's result depends on
-// another's, so values and gradients are bit-identical for any number of threads. The backward
-// products are GEMMs too; the weight gradient, whose sum runs over all R rows, is split over its
-// own rows (OUT), not over the sum.
+// per tile of the output (matmul_row_block rows; fewer, and columns too, for small outputs),
+// with OpenMP spreading the tiles over threads. The tiling depends only on the shapes, never on
+// the thread count, and no tile's result depends on another's, so values and gradients are
+// bit-identical for any number of threads. The backward products are GEMMs too; the weight
+// gradient, whose sum runs over all R rows, is tiled over its own rows (OUT), not over the sum.
 #pragma once
 
 #include "ouro/autograd/var.hpp"
@@ -17,8 +17,12 @@
 
 namespace ouro::ops {
 
-/// Rows of the output in one block of the blocked GEMM (measured in benchmarks/bench_matmul.cpp).
+/// Rows of the output in one tile of the tiled GEMM, chosen by measurement (benchmarks/README.md).
 inline constexpr std::int64_t matmul_row_block = 128;
+/// Outputs that would have fewer tiles than this get tiles of half as many rows, and then, if
+/// still too few, column tiles as well, so that small products (a 128 x 128 weight gradient,
+/// decoding a few rows) still spread over threads.
+inline constexpr std::int64_t matmul_min_tiles = 4;
 
 /// The sizes of a matmul once its operands are validated: `batch` products (B) of op(a) (M, K)
 /// and op(b) (K, N). With shared_b, b is a single (K, N) matrix (stored (N, K) with trans_b) used
