@@ -1,0 +1,94 @@
+// Matrix products: matmul (batched, with optional transposes) and linear (x W^T + b, the layout of
+// PyTorch's nn.Linear and of GPT-2's checkpoints once their Conv1D weights are transposed).
+//
+// Shape letters: B batch (any number of leading dimensions, flattened), M rows of the result,
+// N columns of the result, K the inner (summed) dimension; for linear R = B * T rows, IN and OUT
+// features. Every product runs through Eigen's single-threaded GEMM on row-major Maps, one call
+// per tile of the output (matmul_row_block rows; fewer, and columns too, for small outputs),
+// with OpenMP spreading the tiles over threads. The tiling depends only on the shapes, never on
+// the thread count, and no tile's result depends on another's, so values and gradients are
+// bit-identical for any number of threads. The backward products are GEMMs too; the weight
+// gradient, whose sum runs over all R rows, is tiled over its own rows (OUT), not over the sum.
+#pragma once
+
+#include "ouro/autograd/var.hpp"
+
+#include <cstdint>
+
+namespace ouro::ops {
+
+/// Rows of the output in one tile of the tiled GEMM, chosen by measurement (benchmarks/README.md).
+inline constexpr std::int64_t matmul_row_block = 128;
+/// Outputs that would have fewer tiles than this get tiles of half as many rows, and then, if
+/// still too few, column tiles as well, so that small products (a 128 x 128 weight gradient,
+/// decoding a few rows) still spread over threads.
+inline constexpr std::int64_t matmul_min_tiles = 4;
+
+/// The sizes of a matmul once its operands are validated: `batch` products (B) of op(a) (M, K)
+/// and op(b) (K, N). With shared_b, b is a single (K, N) matrix (stored (N, K) with trans_b) used
+/// by every batch; otherwise b holds one matrix per batch, like a.
+struct MatmulDims {
+    std::int64_t batch = 1;
+    std::int64_t m = 0;
+    std::int64_t n = 0;
+    std::int64_t k = 0;
+    bool trans_a = false;
+    bool trans_b = false;
+    bool shared_b = false;
+};
+
+/// Validates the shapes of matmul(a, b, trans_a, trans_b) and returns its sizes. Throws
+/// ShapeError, e.g.
+///   "matmul: operands must have rank >= 2: a is (3), b is (3, 4)"
+///   "matmul: batch dimensions differ: a is (2, 4, 8), b is (3, 8, 5)"
+///   "matmul: inner dimensions differ: a is (4, 8), b is (7, 3)"
+/// (an operand used transposed is printed with " transposed" after its shape).
+MatmulDims matmul_dims(const Shape& a, const Shape& b, bool trans_a, bool trans_b);
+
+/// out (B, M, N) = op(a) (B, M, K) . op(b) (B or shared, K, N); a is stored (B, K, M) when
+/// trans_a, b is stored (.., N, K) when trans_b. Overwrites out. Parallel over row blocks.
+template <typename T> void matmul_forward(const T* a, const T* b, T* out, const MatmulDims& d);
+
+/// Adds the gradients of matmul_forward: da (shaped like a) += dout . op(b)^T (transposed back
+/// when trans_a), db (shaped like b) += op(a)^T . dout (summed over the batch when b is shared).
+/// Either of da and db may be nullptr. Every product is a blocked GEMM.
+template <typename T>
+void matmul_backward(const T* a, const T* b, const T* dout, T* da, T* db, const MatmulDims& d);
+
+/// Naive serial triple loop computing the same as matmul_forward, kept for tests.
+template <typename T> void matmul_reference(const T* a, const T* b, T* out, const MatmulDims& d);
+
+/// out = op(a) . op(b), where op transposes the last two dimensions when its flag is set.
+/// a is (..., M, K), or (..., K, M) with trans_a; b is (..., K, N), or (..., N, K) with trans_b,
+/// with the same leading dimensions as a, or b is 2-D and shared by every batch (a weight).
+/// The result is (..., M, N). Throws ShapeError as matmul_dims does.
+template <typename T>
+Var<T> matmul(const Var<T>& a, const Var<T>& b, bool trans_a = false, bool trans_b = false);
+
+/// out (R, OUT) = x (R, IN) . weight^T, with weight (OUT, IN), plus bias (OUT) on every row when
+/// bias is not nullptr. Overwrites out. Parallel over row blocks.
+template <typename T>
+void linear_forward(const T* x, const T* weight, const T* bias, T* out, std::int64_t rows,
+                    std::int64_t in, std::int64_t out_features);
+
+/// Adds the gradients of linear_forward: dx (R, IN) += dout . weight, dweight (OUT, IN) +=
+/// dout^T . x (blocked over OUT, each block summing all R rows in order), dbias (OUT) += the
+/// column sums of dout. Any of dx, dweight, dbias may be nullptr.
+template <typename T>
+void linear_backward(const T* x, const T* weight, const T* dout, T* dx, T* dweight, T* dbias,
+                     std::int64_t rows, std::int64_t in, std::int64_t out_features);
+
+/// Naive serial version of linear_forward, kept for tests.
+template <typename T>
+void linear_reference(const T* x, const T* weight, const T* bias, T* out, std::int64_t rows,
+                      std::int64_t in, std::int64_t out_features);
+
+/// PyTorch's nn.Linear: x (..., IN), weight (OUT, IN), bias (OUT) or an undefined Var for no
+/// bias; returns (..., OUT) = x . weight^T + bias as one op. Throws ShapeError, e.g.
+///   "linear: input must have rank >= 1: x is ()"
+///   "linear: weight must have rank 2: weight is (4)"
+///   "linear: input features differ: x is (2, 5), weight is (3, 4)"
+///   "linear: bias does not match weight: bias is (4), weight is (3, 5)"
+template <typename T> Var<T> linear(const Var<T>& x, const Var<T>& weight, const Var<T>& bias);
+
+} // namespace ouro::ops

@@ -1,0 +1,326 @@
+// Matrix products: matmul (batched, transposes) and linear (x W^T + b). Every product, forward and
+// backward, is one tiled GEMM (run_gemm below): Eigen's single-threaded GEMM on row-major Maps,
+// called once per tile of the output, with OpenMP over the tiles. Then the forward
+// kernels, the backward kernels (adding into gradients), the naive references and the autograd
+// wrappers, in that order.
+#include "ouro/ops/matmul.hpp"
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace ouro::ops {
+namespace {
+
+// One batched product C_i (+)= op(X_i) . op(Y_i) for i < batch: op(X_i) is (m, k), stored (k, m)
+// when tx; op(Y_i) is (k, n), stored (n, k) when ty; C_i is (m, n). The strides count elements
+// from one batch's matrix to the next; y_stride 0 shares one Y. With sum_batches, C is a single
+// (m, n) matrix receiving the products of all batches, added in batch order.
+template <typename T> struct Gemm {
+    const T* x;
+    std::int64_t x_stride;
+    bool tx;
+    const T* y;
+    std::int64_t y_stride;
+    bool ty;
+    T* c;
+    std::int64_t c_stride;
+    bool sum_batches;
+    std::int64_t batch, m, n, k;
+};
+
+template <typename T>
+using RowMajor = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <typename T> using ConstMap = Eigen::Map<const RowMajor<T>, 0, Eigen::OuterStride<>>;
+template <typename T> using MutableMap = Eigen::Map<RowMajor<T>, 0, Eigen::OuterStride<>>;
+
+// The tile of C_i at rows [r0, r0 + c.rows()) and columns [c0, c0 + c.cols()) += the same tile
+// of op(X_i) . op(Y_i).
+template <typename T>
+void add_product_tile(const Gemm<T>& g, std::int64_t i, std::int64_t r0, std::int64_t c0,
+                      MutableMap<T>& c) {
+    const T* x = g.x + i * g.x_stride;
+    const T* y = g.y + i * g.y_stride;
+    const std::int64_t rows = c.rows(), cols = c.cols();
+    auto times_y = [&](const auto& x_rows) {
+        if (g.ty) // columns c0.. of op(Y) are rows c0.. of the stored (n, k) matrix
+            c.noalias() +=
+                x_rows *
+                ConstMap<T>(y + c0 * g.k, cols, g.k, Eigen::OuterStride<>(g.k)).transpose();
+        else
+            c.noalias() += x_rows * ConstMap<T>(y + c0, g.k, cols, Eigen::OuterStride<>(g.n));
+    };
+    if (g.tx) // rows r0.. of op(X) are columns r0.. of the stored (k, m) matrix
+        times_y(ConstMap<T>(x + r0, g.k, rows, Eigen::OuterStride<>(g.m)).transpose());
+    else
+        times_y(ConstMap<T>(x + r0 * g.k, rows, g.k, Eigen::OuterStride<>(g.k)));
+}
+
+// Whether run_gemm adds the products to C (backward) or replaces C with them (forward).
+enum class Into { add, overwrite };
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
+    return (a + b - 1) / b;
+}
+
+// The size of the tiles C is cut into, from its shape alone (never the thread count): 128 rows,
+// the best measured for the GPT shapes; 64 rows when 128 would give fewer than matmul_min_tiles
+// tiles (a small weight gradient such as 128 x 128); and when even that gives too few (a few
+// rows, as when decoding), the columns are split too, into parts at least 64 wide. Splitting
+// columns costs more than splitting rows (each column tile repacks its rows of op(X)), hence last.
+struct Tile {
+    std::int64_t rows, cols;
+};
+Tile tile_size(std::int64_t slices, std::int64_t m, std::int64_t n) {
+    constexpr std::int64_t min_cols = 64;
+    Tile tile{matmul_row_block, n};
+    if (slices * ceil_div(m, tile.rows) < matmul_min_tiles)
+        tile.rows = matmul_row_block / 2;
+    const std::int64_t row_tiles = slices * ceil_div(m, tile.rows);
+    if (row_tiles < matmul_min_tiles) {
+        const std::int64_t parts = ceil_div(matmul_min_tiles, row_tiles);
+        tile.cols = std::min(n, std::max(min_cols, ceil_div(ceil_div(n, parts), 16) * 16));
+    }
+    return tile;
+}
+
+// Runs g one tile of C at a time (see tile_size), tiles spread over threads. Each tile is computed
+// by one thread, the same way whichever thread it is, so the result does not depend on the thread
+// count. With Into::overwrite each tile first gets `bias` on every row (zero when bias is
+// nullptr), while it is in cache, and the products are then added to it.
+template <typename T>
+void run_gemm(const Gemm<T>& g, Into into, std::type_identity_t<const T*> bias = nullptr) {
+    const std::int64_t slices = g.sum_batches ? 1 : g.batch;
+    if (slices == 0 || g.m == 0 || g.n == 0)
+        return;
+    const Tile size = tile_size(slices, g.m, g.n);
+    const std::int64_t row_tiles = ceil_div(g.m, size.rows), col_tiles = ceil_div(g.n, size.cols);
+    const std::int64_t tiles_per_slice = row_tiles * col_tiles;
+#pragma omp parallel for schedule(dynamic)
+    for (std::int64_t t = 0; t < slices * tiles_per_slice; ++t) {
+        const std::int64_t s = t / tiles_per_slice, tile = t % tiles_per_slice;
+        const std::int64_t r0 = tile / col_tiles * size.rows, c0 = tile % col_tiles * size.cols;
+        const std::int64_t rows = std::min(size.rows, g.m - r0);
+        const std::int64_t cols = std::min(size.cols, g.n - c0);
+        T* c_tile = g.c + s * g.c_stride + r0 * g.n + c0;
+        MutableMap<T> c(c_tile, rows, cols, Eigen::OuterStride<>(g.n));
+        if (into == Into::overwrite)
+            for (std::int64_t r = 0; r < rows; ++r) {
+                if (bias)
+                    std::copy_n(bias + c0, cols, c_tile + r * g.n);
+                else
+                    std::fill_n(c_tile + r * g.n, cols, T(0));
+            }
+        if (g.sum_batches)
+            for (std::int64_t i = 0; i < g.batch; ++i)
+                add_product_tile(g, i, r0, c0, c);
+        else
+            add_product_tile(g, s, r0, c0, c);
+    }
+}
+
+// Width of the column blocks the bias gradient is summed in (see column_sums_add).
+constexpr std::int64_t column_block = 256;
+
+// sums (n) += the column sums of m (rows, n), each column summed over the rows in order. Threads
+// own whole column blocks, so the order does not depend on the thread count.
+template <typename T> void column_sums_add(const T* m, std::int64_t rows, std::int64_t n, T* sums) {
+    const std::int64_t blocks = (n + column_block - 1) / column_block;
+#pragma omp parallel for schedule(static)
+    for (std::int64_t blk = 0; blk < blocks; ++blk) {
+        const std::int64_t j0 = blk * column_block, j1 = std::min(n, j0 + column_block);
+        T acc[column_block] = {};
+        for (std::int64_t r = 0; r < rows; ++r)
+            for (std::int64_t j = j0; j < j1; ++j)
+                acc[j - j0] += m[r * n + j];
+        for (std::int64_t j = j0; j < j1; ++j)
+            sums[j] += acc[j - j0];
+    }
+}
+
+std::string with_flag(const Shape& s, bool transposed) {
+    return s.to_string() + (transposed ? " transposed" : "");
+}
+
+} // namespace
+
+MatmulDims matmul_dims(const Shape& a, const Shape& b, bool trans_a, bool trans_b) {
+    if (a.rank() < 2 || b.rank() < 2)
+        throw ShapeError("matmul: operands must have rank >= 2: a is " + a.to_string() + ", b is " +
+                         b.to_string());
+    MatmulDims d;
+    d.shared_b = a.rank() > 2 && b.rank() == 2;
+    if (!d.shared_b && a.prefix(-2) != b.prefix(-2))
+        throw ShapeError("matmul: batch dimensions differ: a is " + a.to_string() + ", b is " +
+                         b.to_string());
+    const std::int64_t k_b = trans_b ? b[-1] : b[-2];
+    d.batch = a.prefix(-2).numel();
+    d.m = trans_a ? a[-1] : a[-2];
+    d.k = trans_a ? a[-2] : a[-1];
+    d.n = trans_b ? b[-2] : b[-1];
+    d.trans_a = trans_a;
+    d.trans_b = trans_b;
+    if (d.k != k_b)
+        throw ShapeError("matmul: inner dimensions differ: a is " + with_flag(a, trans_a) +
+                         ", b is " + with_flag(b, trans_b));
+    return d;
+}
+
+// Shapes: a (B, M, K), or (B, K, M) when trans_a; b (B, K, N), or (B, N, K) when trans_b, without
+// the B when shared; out (B, M, N). With a shared b and an untransposed a, the B matrices of a are
+// one (B * M, K) matrix, so the whole batch is a single GEMM.
+template <typename T> void matmul_forward(const T* a, const T* b, T* out, const MatmulDims& d) {
+    const bool flat = d.shared_b && !d.trans_a;
+    const std::int64_t b_stride = d.shared_b ? 0 : d.k * d.n;
+    run_gemm(Gemm<T>{a, d.m * d.k, d.trans_a, b, b_stride, d.trans_b, out, d.m * d.n, false,
+                     flat ? 1 : d.batch, flat ? d.batch * d.m : d.m, d.n, d.k},
+             Into::overwrite);
+}
+
+// Shapes: as matmul_forward; dout (B, M, N); da like a, db like b (both added into).
+//   da: op(a) += dout . op(b)^T, i.e. a += dout . op(b)^T, or a += op(b) . dout^T when trans_a.
+//   db: op(b) += op(a)^T . dout, i.e. b += op(a)^T . dout, or b += dout^T . op(a) when trans_b;
+//       a shared b sums over the batch (as one GEMM over B * M rows when a is untransposed).
+template <typename T>
+void matmul_backward(const T* a, const T* b, const T* dout, T* da, T* db, const MatmulDims& d) {
+    const bool flat = d.shared_b && !d.trans_a;
+    const std::int64_t batch = flat ? 1 : d.batch, m = flat ? d.batch * d.m : d.m;
+    const std::int64_t a_stride = d.m * d.k, b_stride = d.shared_b ? 0 : d.k * d.n;
+    const std::int64_t out_stride = d.m * d.n;
+    if (da) {
+        if (!d.trans_a) // da (M, K) += dout (M, N) . op(b)^T (N, K)
+            run_gemm(Gemm<T>{dout, out_stride, false, b, b_stride, !d.trans_b, da, a_stride, false,
+                             batch, m, d.k, d.n},
+                     Into::add);
+        else // da (K, M) += op(b) (K, N) . dout^T (N, M)
+            run_gemm(Gemm<T>{b, b_stride, d.trans_b, dout, out_stride, true, da, a_stride, false,
+                             d.batch, d.k, d.m, d.n},
+                     Into::add);
+    }
+    if (db) {
+        const std::int64_t db_stride = d.shared_b ? 0 : d.k * d.n;
+        if (!d.trans_b) // db (K, N) += op(a)^T (K, M) . dout (M, N)
+            run_gemm(Gemm<T>{a, a_stride, !d.trans_a, dout, out_stride, false, db, db_stride,
+                             d.shared_b, batch, d.k, d.n, m},
+                     Into::add);
+        else // db (N, K) += dout^T (N, M) . op(a) (M, K)
+            run_gemm(Gemm<T>{dout, out_stride, true, a, a_stride, d.trans_a, db, db_stride,
+                             d.shared_b, batch, d.n, d.k, m},
+                     Into::add);
+    }
+}
+
+template <typename T> void matmul_reference(const T* a, const T* b, T* out, const MatmulDims& d) {
+    for (std::int64_t s = 0; s < d.batch; ++s) {
+        const T* as = a + s * d.m * d.k;
+        const T* bs = b + (d.shared_b ? 0 : s * d.k * d.n);
+        for (std::int64_t i = 0; i < d.m; ++i)
+            for (std::int64_t j = 0; j < d.n; ++j) {
+                T acc = T(0);
+                for (std::int64_t p = 0; p < d.k; ++p) {
+                    const T x = d.trans_a ? as[p * d.m + i] : as[i * d.k + p];
+                    const T y = d.trans_b ? bs[j * d.k + p] : bs[p * d.n + j];
+                    acc += x * y;
+                }
+                out[(s * d.m + i) * d.n + j] = acc;
+            }
+    }
+}
+
+template <typename T> Var<T> matmul(const Var<T>& a, const Var<T>& b, bool trans_a, bool trans_b) {
+    const MatmulDims d = matmul_dims(a.shape(), b.shape(), trans_a, trans_b);
+    Tensor<T> out(a.shape().prefix(-2).appended(d.m).appended(d.n));
+    matmul_forward(a.value().data(), b.value().data(), out.data(), d);
+    return detail::make_result("matmul", std::move(out), {a, b}, [d](Node<T>& self) {
+        matmul_backward(self.inputs[0]->value.data(), self.inputs[1]->value.data(),
+                        self.grad.data(), detail::input_grad(self, 0), detail::input_grad(self, 1),
+                        d);
+    });
+}
+
+// Shapes: x (R, IN), weight (OUT, IN), bias (OUT) or nullptr, out (R, OUT). The bias is written
+// into each block of out just before the GEMM adds x . weight^T to it.
+template <typename T>
+void linear_forward(const T* x, const T* weight, const T* bias, T* out, std::int64_t rows,
+                    std::int64_t in, std::int64_t out_features) {
+    run_gemm(Gemm<T>{x, 0, false, weight, 0, true, out, 0, false, 1, rows, out_features, in},
+             Into::overwrite, bias);
+}
+
+// Shapes: as linear_forward; dout (R, OUT); dx (R, IN), dweight (OUT, IN), dbias (OUT) added into.
+template <typename T>
+void linear_backward(const T* x, const T* weight, const T* dout, T* dx, T* dweight, T* dbias,
+                     std::int64_t rows, std::int64_t in, std::int64_t out_features) {
+    if (dx) // dx (R, IN) += dout (R, OUT) . weight (OUT, IN)
+        run_gemm(Gemm<T>{dout, 0, false, weight, 0, false, dx, 0, false, 1, rows, in, out_features},
+                 Into::add);
+    if (dweight) // dweight (OUT, IN) += dout^T (OUT, R) . x (R, IN), blocked over OUT
+        run_gemm(Gemm<T>{dout, 0, true, x, 0, false, dweight, 0, false, 1, out_features, in, rows},
+                 Into::add);
+    if (dbias)
+        column_sums_add(dout, rows, out_features, dbias);
+}
+
+template <typename T>
+void linear_reference(const T* x, const T* weight, const T* bias, T* out, std::int64_t rows,
+                      std::int64_t in, std::int64_t out_features) {
+    for (std::int64_t r = 0; r < rows; ++r)
+        for (std::int64_t o = 0; o < out_features; ++o) {
+            T acc = T(0);
+            for (std::int64_t i = 0; i < in; ++i)
+                acc += x[r * in + i] * weight[o * in + i];
+            out[r * out_features + o] = bias ? acc + bias[o] : acc;
+        }
+}
+
+template <typename T> Var<T> linear(const Var<T>& x, const Var<T>& weight, const Var<T>& bias) {
+    const Shape& xs = x.shape();
+    const Shape& ws = weight.shape();
+    if (xs.rank() < 1)
+        throw ShapeError("linear: input must have rank >= 1: x is " + xs.to_string());
+    if (ws.rank() != 2)
+        throw ShapeError("linear: weight must have rank 2: weight is " + ws.to_string());
+    if (xs[-1] != ws[1])
+        throw ShapeError("linear: input features differ: x is " + xs.to_string() + ", weight is " +
+                         ws.to_string());
+    const bool has_bias = bias.defined();
+    if (has_bias && bias.shape() != Shape{ws[0]})
+        throw ShapeError("linear: bias does not match weight: bias is " + bias.shape().to_string() +
+                         ", weight is " + ws.to_string());
+
+    const std::int64_t rows = xs.rows(), in = ws[1], out_features = ws[0];
+    Tensor<T> out(xs.with_dim(-1, out_features));
+    linear_forward(x.value().data(), weight.value().data(),
+                   has_bias ? bias.value().data() : nullptr, out.data(), rows, in, out_features);
+    std::vector<Var<T>> inputs{x, weight};
+    if (has_bias)
+        inputs.push_back(bias);
+    return detail::make_result(
+        "linear", std::move(out), inputs, [rows, in, out_features, has_bias](Node<T>& self) {
+            linear_backward(
+                self.inputs[0]->value.data(), self.inputs[1]->value.data(), self.grad.data(),
+                detail::input_grad(self, 0), detail::input_grad(self, 1),
+                has_bias ? detail::input_grad(self, 2) : nullptr, rows, in, out_features);
+        });
+}
+
+#define OURO_INSTANTIATE(T)                                                                        \
+    template void matmul_forward<T>(const T*, const T*, T*, const MatmulDims&);                    \
+    template void matmul_backward<T>(const T*, const T*, const T*, T*, T*, const MatmulDims&);     \
+    template void matmul_reference<T>(const T*, const T*, T*, const MatmulDims&);                  \
+    template Var<T> matmul<T>(const Var<T>&, const Var<T>&, bool, bool);                           \
+    template void linear_forward<T>(const T*, const T*, const T*, T*, std::int64_t, std::int64_t,  \
+                                    std::int64_t);                                                 \
+    template void linear_backward<T>(const T*, const T*, const T*, T*, T*, T*, std::int64_t,       \
+                                     std::int64_t, std::int64_t);                                  \
+    template void linear_reference<T>(const T*, const T*, const T*, T*, std::int64_t,              \
+                                      std::int64_t, std::int64_t);                                 \
+    template Var<T> linear<T>(const Var<T>&, const Var<T>&, const Var<T>&);
+OURO_INSTANTIATE(float)
+OURO_INSTANTIATE(double)
+#undef OURO_INSTANTIATE
+
+} // namespace ouro::ops
