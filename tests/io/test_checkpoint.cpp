@@ -2,6 +2,7 @@
 
 #include <ouro/io/atomic_file.hpp>
 #include <ouro/io/checkpoint.hpp>
+#include <ouro/io/debug_state.hpp>
 #include <ouro/io/gpt2_formats.hpp>
 
 #include <doctest/doctest.h>
@@ -234,5 +235,29 @@ TEST_SUITE("io") {
                 "bias on",
                 ConfigError);
         }
+    }
+}
+
+TEST_SUITE("io") {
+    TEST_CASE("debug-state dump") {
+        TempDir dir("ouro_test_debug_state");
+        Rng rng(4);
+        nn::GPT<double> model(tiny(), rng);
+        const TensorI idx = batch(rng, 13);
+        const double loss = dump_debug_state(dir / "dump.safetensors", model, idx, idx);
+        const Safetensors f = Safetensors::read(dir / "dump.safetensors");
+        CHECK(std::stod(f.metadata("loss")) == doctest::Approx(loss));
+        CHECK(f.entry("act.transformer.h.1.attn.c_attn").shape == Shape{2, 8, 24});
+        CHECK(f.entry("act.lm_head").shape == Shape{2, 8, 13});
+        CHECK(f.contains("grad.transformer.h.0.mlp.gelu"));
+        CHECK(f.contains("grad.param.transformer.wte.weight"));
+        // Gradients in the file are the model's: the last layer norm's weight gradient.
+        ouro::testing::check_close(f.get_double("grad.param.transformer.ln_f.weight"),
+                                   model.parameter("transformer.ln_f.weight").grad(), 0.0, 0.0);
+        // Every activation has its gradient (the loss's own is 1).
+        for (const std::string& name : f.names())
+            if (name.rfind("act.", 0) == 0)
+                CHECK_MESSAGE(f.contains("grad." + name.substr(4)), name);
+        CHECK(f.get_double("grad.loss").item() == 1.0);
     }
 }
