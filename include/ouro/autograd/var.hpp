@@ -101,6 +101,8 @@ public:
                         node().op + "' of shape " + shape().to_string());
         return node().grad;
     }
+    /// Mutable access to the gradient, for clipping and optimizers (same errors as grad()).
+    Tensor<T>& grad() { return const_cast<Tensor<T>&>(std::as_const(*this).grad()); }
     /// Zeroes the gradient, keeping its buffer (no-op when there is none yet).
     void zero_grad() {
         if (node().has_grad)

@@ -1,0 +1,68 @@
+// CausalSelfAttention: the attention half of a GPT block. One Linear makes queries, keys and values
+// (c_attn, C -> 3C), the fused causal attention op mixes them per head, and c_proj maps back to C.
+// The positional encoding enters here when it is RoPE (queries and keys rotated) or ALiBi
+// (distance bias on scores); learned positions were added to the input embeddings instead.
+#pragma once
+
+#include "ouro/nn/context.hpp"
+#include "ouro/nn/gpt_config.hpp"
+#include "ouro/nn/linear.hpp"
+#include "ouro/ops/attention.hpp"
+#include "ouro/ops/concat.hpp"
+#include "ouro/ops/dropout.hpp"
+#include "ouro/ops/rope.hpp"
+
+#include <cmath>
+
+namespace ouro::nn {
+
+template <typename T> class CausalSelfAttention : public Module<T> {
+public:
+    CausalSelfAttention(const GPTConfig& config, Rng& rng)
+        : Module<T>("CausalSelfAttention"), config(config) {
+        const std::int64_t C = config.n_embd;
+        c_attn = &this->register_module(
+            "c_attn", std::make_unique<Linear<T>>(C, 3 * C, config.bias, 0.02, rng));
+        c_proj = &this->register_module(
+            "c_proj", std::make_unique<Linear<T>>(
+                          C, C, config.bias, 0.02 / std::sqrt(2.0 * double(config.n_layer)), rng));
+    }
+
+    /// x (B, T, C) -> (B, T, C). `position_offset` is the position of the first row (RoPE only).
+    Var<T> forward(const Var<T>& x, const ForwardContext<T>& ctx,
+                   std::int64_t position_offset = 0) const {
+        const std::int64_t C = config.n_embd;
+        const int n_head = int(config.n_head);
+        const Var<T> qkv = c_attn->forward(x); // (B, T, 3C)
+        ctx.record(c_attn->path(), qkv);
+        auto parts = ops::split(qkv, {C, C, C}, 2); // q, k, v: (B, T, C) each
+        Var<T> q = parts[0], k = parts[1], v = parts[2];
+        if (config.position == PositionEncoding::rope) {
+            const ops::RopeOptions rope{.base = config.rope_base,
+                                        .position_offset = position_offset};
+            q = ops::rope(q, n_head, rope);
+            k = ops::rope(k, n_head, rope);
+        }
+        ctx.record(this->name_of("q"), q);
+        ctx.record(this->name_of("k"), k);
+        ctx.record(this->name_of("v"), v);
+        const ops::AttentionOptions options{.alibi = config.position == PositionEncoding::alibi};
+        const Var<T> y = ops::attention(q, k, v, n_head, options); // (B, T, C), heads side by side
+        ctx.record(this->name_of("attention"), y);
+        Var<T> out = c_proj->forward(y);
+        ctx.record(c_proj->path(), out);
+        if (this->training() && config.dropout > 0.0) {
+            if (!ctx.rng)
+                throw ConfigError(
+                    "CausalSelfAttention: training with dropout needs an Rng in the context");
+            out = ops::dropout(out, config.dropout, *ctx.rng, true);
+        }
+        return out;
+    }
+
+    Linear<T>* c_attn;
+    Linear<T>* c_proj;
+    GPTConfig config;
+};
+
+} // namespace ouro::nn

@@ -1,0 +1,263 @@
+#include "test_util.hpp"
+
+#include <ouro/io/atomic_file.hpp>
+#include <ouro/io/checkpoint.hpp>
+#include <ouro/io/debug_state.hpp>
+#include <ouro/io/gpt2_formats.hpp>
+
+#include <doctest/doctest.h>
+
+#include <array>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+using namespace ouro;
+using namespace ouro::io;
+using ouro::testing::bitwise_equal;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct TempDir {
+    fs::path path;
+    explicit TempDir(const std::string& name) : path(fs::temp_directory_path() / name) {
+        fs::remove_all(path);
+        fs::create_directories(path);
+    }
+    ~TempDir() { fs::remove_all(path); }
+    std::string operator/(const std::string& file) const { return (path / file).string(); }
+};
+
+nn::GPTConfig tiny() {
+    nn::GPTConfig c;
+    c.vocab_size = 13;
+    c.block_size = 8;
+    c.n_layer = 2;
+    c.n_head = 2;
+    c.n_embd = 8;
+    return c;
+}
+
+TensorI batch(Rng& rng, std::int64_t V) {
+    TensorI idx({2, 8});
+    for (auto& v : idx.values())
+        v = std::int32_t(rng.below(std::uint64_t(V)));
+    return idx;
+}
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary).write(bytes.data(), std::streamsize(bytes.size()));
+}
+
+} // namespace
+
+TEST_SUITE("io") {
+    TEST_CASE("checkpoint") {
+        TempDir dir("ouro_test_checkpoint");
+        Rng rng(5);
+        nn::GPT<float> model(tiny(), rng);
+        optim::AdamW<float> opt(model.named_parameters(), {.weight_decay = 0.1});
+        const TensorI idx = batch(rng, 13);
+        backward(model.loss(idx, idx));
+        opt.step(1e-2);
+
+        SUBCASE("round trip of weights, optimizer state and training state") {
+            const TrainingState state{.step = 7,
+                                      .rng_state = 0xfedcba9876543210ULL,
+                                      .data_position = R"({"offset":12})",
+                                      .tokenizer = "bpe-512",
+                                      .train_config = R"({"lr":0.01})"};
+            save_checkpoint(dir / "ck.safetensors", model, &opt, state);
+            const Checkpoint ck = Checkpoint::read(dir / "ck.safetensors");
+            CHECK(ck.config.n_embd == 8);
+            CHECK(ck.state.step == 7);
+            CHECK(ck.state.rng_state == 0xfedcba9876543210ULL);
+            CHECK(ck.state.data_position == R"({"offset":12})");
+            CHECK(ck.state.tokenizer == "bpe-512");
+            CHECK(ck.has_optimizer);
+            const auto loaded = ck.build_model<float>();
+            for (auto& [name, p] : model.named_parameters())
+                CHECK(bitwise_equal(loaded->parameter(name).value(), p.value()));
+            optim::AdamW<float> opt2(loaded->named_parameters(), {.weight_decay = 0.1});
+            ck.load_optimizer(opt2);
+            CHECK(opt2.steps() == 1);
+            CHECK(bitwise_equal(opt2.exp_avg_sq(3), opt.exp_avg_sq(3)));
+        }
+        SUBCASE("16-bit weights round to within half precision") {
+            save_checkpoint(dir / "half.safetensors", model, nullptr, {}, DType::F16);
+            const Checkpoint ck = Checkpoint::read(dir / "half.safetensors");
+            CHECK_FALSE(ck.has_optimizer);
+            const auto loaded = ck.build_model<float>();
+            const TensorF& a = loaded->parameter("transformer.wte.weight").value();
+            const TensorF& b = model.parameter("transformer.wte.weight").value();
+            ouro::testing::check_close(a, b, 1e-4, 1e-3);
+            CHECK_THROWS_WITH_AS(ck.load_optimizer(opt),
+                                 dir / "half.safetensors" +
+                                     ": checkpoint has no optimizer state (weights only)",
+                                 FormatError);
+        }
+        SUBCASE("corrupted, truncated and foreign files are refused with the file's name") {
+            save_checkpoint(dir / "ck.safetensors", model, &opt, {});
+            const std::string good = read_file(dir / "ck.safetensors");
+
+            write_bytes(dir / "cut.safetensors", good.substr(0, good.size() / 2));
+            CHECK_THROWS_AS(Checkpoint::read(dir / "cut.safetensors"), FormatError);
+            try {
+                Checkpoint::read(dir / "cut.safetensors");
+            } catch (const FormatError& e) {
+                CHECK(std::string(e.what()).rfind(dir / "cut.safetensors: tensor '", 0) == 0);
+                CHECK(std::string(e.what()).find("run past the end of the data") !=
+                      std::string::npos);
+            }
+
+            std::string garbled = good;
+            garbled[10] = '#'; // inside the JSON header
+            write_bytes(dir / "garbled.safetensors", garbled);
+            CHECK_THROWS_AS(Checkpoint::read(dir / "garbled.safetensors"), FormatError);
+
+            SafetensorsWriter plain;
+            plain.add("x", TensorF({1}));
+            plain.write(dir / "plain.safetensors");
+            CHECK_THROWS_WITH_AS(Checkpoint::read(dir / "plain.safetensors"),
+                                 dir / "plain.safetensors" +
+                                     ": not an ouro checkpoint (metadata 'format' is missing)",
+                                 FormatError);
+
+            SafetensorsWriter bad_config;
+            bad_config.set_metadata("format", "ouro-checkpoint");
+            bad_config.set_metadata("format_version", "1");
+            bad_config.set_metadata(
+                "config", R"({"vocab_size":13,"block_size":8,"n_layer":2,"n_head":3,"n_embd":8})");
+            bad_config.write(dir / "bad.safetensors");
+            CHECK_THROWS_WITH_AS(Checkpoint::read(dir / "bad.safetensors"),
+                                 dir / "bad.safetensors" +
+                                     ": GPTConfig: n_embd = 8 is not a multiple of n_head = 3",
+                                 FormatError);
+            CHECK_THROWS_AS(Checkpoint::read(dir / "missing.safetensors"), IoError);
+        }
+        SUBCASE("a crash during a write leaves the previous file intact") {
+            save_checkpoint(dir / "ck.safetensors", model, &opt, {.step = 1});
+            CHECK_THROWS_AS(write_file_atomically(dir / "ck.safetensors",
+                                                  [](std::ostream& out) {
+                                                      out << "partial";
+                                                      throw IoError("disk full (simulated)");
+                                                  }),
+                            IoError);
+            CHECK(Checkpoint::read(dir / "ck.safetensors").state.step == 1);
+            int files = 0;
+            for (auto& e : fs::directory_iterator(dir.path))
+                files += e.is_regular_file();
+            CHECK(files == 1);
+        }
+    }
+
+    TEST_CASE("GPT-2 formats") {
+        TempDir dir("ouro_test_gpt2_formats");
+        Rng rng(8);
+        nn::GPT<float> model(tiny(), rng);
+        const TensorI idx = batch(rng, 13);
+        const TensorF logits = model.forward(idx).value();
+
+        SUBCASE("Hugging Face export and import give the same logits") {
+            export_hf_gpt2(dir / "hf", model);
+            const Safetensors f = Safetensors::read(dir / "hf/model.safetensors");
+            CHECK(f.metadata("format") == "pt");
+            CHECK(f.entry("h.0.attn.c_attn.weight").shape == Shape{8, 24}); // Conv1D: (in, out)
+            CHECK(f.contains("wte.weight"));
+            CHECK(fs::exists(dir.path / "hf/config.json"));
+            const auto back = import_hf_gpt2(dir / "hf/model.safetensors", 2);
+            CHECK(bitwise_equal(back->forward(idx).value(), logits));
+        }
+        SUBCASE("an llm.c file written by hand loads and gives the same logits") {
+            // Written here from llm.c's documented layout, independently of export_llmc.
+            const nn::GPTConfig c = tiny();
+            const std::int64_t C = c.n_embd, L = c.n_layer, V = c.vocab_size, Vp = 128;
+            std::array<std::int32_t, 256> header{};
+            header[0] = 20240326;
+            header[1] = 3;
+            header[2] = 8;
+            header[3] = std::int32_t(V);
+            header[4] = std::int32_t(L);
+            header[5] = 2;
+            header[6] = std::int32_t(C);
+            header[7] = std::int32_t(Vp);
+            std::string bytes(reinterpret_cast<const char*>(header.data()), 1024);
+            auto put = [&](const std::string& name) {
+                const TensorF& t = model.parameter(name).value();
+                bytes.append(reinterpret_cast<const char*>(t.data()), std::size_t(t.numel()) * 4);
+            };
+            put("transformer.wte.weight");
+            bytes.append(std::size_t((Vp - V) * C) * 4, '\0');
+            put("transformer.wpe.weight");
+            for (const char* s :
+                 {"ln_1.weight", "ln_1.bias", "attn.c_attn.weight", "attn.c_attn.bias",
+                  "attn.c_proj.weight", "attn.c_proj.bias", "ln_2.weight", "ln_2.bias",
+                  "mlp.c_fc.weight", "mlp.c_fc.bias", "mlp.c_proj.weight", "mlp.c_proj.bias"})
+                for (int l = 0; l < L; ++l)
+                    put("transformer.h." + std::to_string(l) + "." + s);
+            put("transformer.ln_f.weight");
+            put("transformer.ln_f.bias");
+            write_bytes(dir / "model.bin", bytes);
+
+            const auto loaded = import_llmc(dir / "model.bin");
+            CHECK(loaded->config.vocab_size == V);
+            CHECK(bitwise_equal(loaded->forward(idx).value(), logits));
+            // export_llmc writes the same bytes.
+            export_llmc(dir / "exported.bin", model);
+            CHECK(read_file(dir / "exported.bin") == bytes);
+
+            std::string bad = bytes;
+            bad[0] = 1;
+            write_bytes(dir / "magic.bin", bad);
+            CHECK_THROWS_WITH_AS(import_llmc(dir / "magic.bin"),
+                                 dir / "magic.bin" +
+                                     ": bad magic number 20240129 (llm.c checkpoints start with "
+                                     "20240326)",
+                                 FormatError);
+            write_bytes(dir / "short.bin", bytes.substr(0, bytes.size() - 4));
+            CHECK_THROWS_WITH_AS(
+                import_llmc(dir / "short.bin"),
+                dir / "short.bin" + ": file is " + std::to_string(bytes.size() - 4) +
+                    " bytes, but its header describes " + std::to_string(bytes.size()) + " (" +
+                    std::to_string((bytes.size() - 1024) / 4) + " parameters)",
+                FormatError);
+        }
+        SUBCASE("only GPT-2 shaped models can be exported") {
+            nn::GPTConfig c = tiny();
+            c.position = nn::PositionEncoding::rope;
+            nn::GPT<float> rope(c, rng);
+            CHECK_THROWS_WITH_AS(
+                export_llmc(dir / "x.bin", rope),
+                "export_llmc: only GPT-2 shaped models (learned positions, biases) "
+                "can be written in this format; this one has position 'rope' and "
+                "bias on",
+                ConfigError);
+        }
+    }
+}
+
+TEST_SUITE("io") {
+    TEST_CASE("debug-state dump") {
+        TempDir dir("ouro_test_debug_state");
+        Rng rng(4);
+        nn::GPT<double> model(tiny(), rng);
+        const TensorI idx = batch(rng, 13);
+        const double loss = dump_debug_state(dir / "dump.safetensors", model, idx, idx);
+        const Safetensors f = Safetensors::read(dir / "dump.safetensors");
+        CHECK(std::stod(f.metadata("loss")) == doctest::Approx(loss));
+        CHECK(f.entry("act.transformer.h.1.attn.c_attn").shape == Shape{2, 8, 24});
+        CHECK(f.entry("act.lm_head").shape == Shape{2, 8, 13});
+        CHECK(f.contains("grad.transformer.h.0.mlp.gelu"));
+        CHECK(f.contains("grad.param.transformer.wte.weight"));
+        // Gradients in the file are the model's: the last layer norm's weight gradient.
+        ouro::testing::check_close(f.get_double("grad.param.transformer.ln_f.weight"),
+                                   model.parameter("transformer.ln_f.weight").grad(), 0.0, 0.0);
+        // Every activation has its gradient (the loss's own is 1).
+        for (const std::string& name : f.names())
+            if (name.rfind("act.", 0) == 0)
+                CHECK_MESSAGE(f.contains("grad." + name.substr(4)), name);
+        CHECK(f.get_double("grad.loss").item() == 1.0);
+    }
+}

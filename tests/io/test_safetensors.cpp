@@ -1,0 +1,118 @@
+#include <ouro/core/error.hpp>
+#include <ouro/io/safetensors.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <filesystem>
+
+using namespace ouro;
+using namespace ouro::io;
+
+namespace {
+
+std::string with_header(const std::string& json, std::size_t data_bytes) {
+    std::string out(8, '\0');
+    const std::uint64_t n = json.size();
+    std::memcpy(out.data(), &n, 8);
+    return out + json + std::string(data_bytes, '\0');
+}
+
+} // namespace
+
+TEST_SUITE("io") {
+    TEST_CASE("safetensors") {
+        SUBCASE("round trip of every stored dtype, metadata and order") {
+            SafetensorsWriter w;
+            w.add("b.weight", TensorF({2, 3}, {1, 2, 3, 4, 5, 6}));
+            w.add("a.half", TensorF({3}, {0.5f, -1.0f, 65504.0f}), DType::F16);
+            w.add("c.bf16", TensorF({2}, {1.0f, -3.0f}), DType::BF16);
+            w.add("d.double", TensorD({2}, {0.1, 1e300}));
+            w.add("e.ids", TensorI({2, 2}, {1, -2, 3, 2147483647}));
+            w.set_metadata("step", "42");
+            const std::string bytes = w.serialize();
+            std::uint64_t header_len;
+            std::memcpy(&header_len, bytes.data(), 8);
+            CHECK((8 + header_len) % 8 == 0);
+
+            const Safetensors f = Safetensors::parse(bytes, "mem");
+            CHECK(f.names() ==
+                  std::vector<std::string>{"b.weight", "a.half", "c.bf16", "d.double", "e.ids"});
+            CHECK(f.metadata("step") == "42");
+            const TensorF b = f.get_float("b.weight");
+            CHECK(b.shape() == Shape{2, 3});
+            CHECK(b[5] == 6.0f);
+            CHECK(f.get_float("a.half")[2] == 65504.0f);
+            CHECK(f.entry("a.half").dtype == DType::F16);
+            CHECK(f.get_float("c.bf16")[1] == -3.0f);
+            CHECK(f.get_double("d.double")[0] == 0.1);
+            CHECK(f.get_double("d.double")[1] == 1e300);
+            CHECK(f.get_int("e.ids")[3] == 2147483647);
+        }
+        SUBCASE("a header written by the Python library parses") {
+            // Layout as safetensors' Python writer makes it: metadata first, offsets per tensor.
+            const std::string json =
+                R"({"__metadata__":{"format":"pt"},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
+            std::string bytes = with_header(json, 8);
+            const float v[2] = {1.5f, -2.5f};
+            std::memcpy(bytes.data() + 8 + json.size(), v, 8);
+            const Safetensors f = Safetensors::parse(bytes, "py");
+            CHECK(f.metadata("format") == "pt");
+            CHECK(f.get_float("w")[1] == -2.5f);
+        }
+        SUBCASE("atomic write to disk and read back") {
+            const auto dir = std::filesystem::temp_directory_path() / "ouro_test_safetensors";
+            std::filesystem::create_directories(dir);
+            const std::string path = (dir / "t.safetensors").string();
+            SafetensorsWriter w;
+            w.add("x", TensorF({1}, {3.0f}));
+            w.write(path);
+            CHECK(Safetensors::read(path).get_float("x")[0] == 3.0f);
+            // No temporary file is left beside it.
+            int files = 0;
+            for (auto& e : std::filesystem::directory_iterator(dir))
+                files += e.is_regular_file();
+            CHECK(files == 1);
+            std::filesystem::remove_all(dir);
+        }
+        SUBCASE("refuses corrupt and truncated files, naming the file and the problem") {
+            CHECK_THROWS_WITH_AS(Safetensors::parse("abc", "f.st"),
+                                 "f.st: file is 3 bytes, too short for a safetensors header",
+                                 FormatError);
+            std::string lying(8, '\0');
+            lying[0] = 100; // header length 100, but only 2 bytes follow
+            CHECK_THROWS_WITH_AS(Safetensors::parse(lying + "{}", "f.st"),
+                                 "f.st: header length 100 runs past the end of the file (10 bytes)",
+                                 FormatError);
+            CHECK_THROWS_WITH_AS(Safetensors::parse(with_header("[1]", 0), "f.st"),
+                                 "f.st: header is not a JSON object", FormatError);
+            CHECK_THROWS_WITH_AS(
+                Safetensors::parse(
+                    with_header(R"({"w":{"dtype":"Q4","shape":[1],"data_offsets":[0,4]}})", 4),
+                    "f.st"),
+                "f.st: tensor 'w' has unknown dtype \"Q4\"", FormatError);
+            CHECK_THROWS_WITH_AS(
+                Safetensors::parse(
+                    with_header(R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,12]}})", 12),
+                    "f.st"),
+                "f.st: tensor 'w' data_offsets [0,12] hold 12 bytes, shape (2, 2) of F32 needs 16",
+                FormatError);
+            // A file cut short: the tensor's data runs past the end.
+            CHECK_THROWS_WITH_AS(
+                Safetensors::parse(
+                    with_header(R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 10),
+                    "f.st"),
+                "f.st: tensor 'w' data_offsets [0,16] run past the end of the data (10 bytes)",
+                FormatError);
+            const Safetensors ok = Safetensors::parse(
+                with_header(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", 4),
+                "f.st");
+            CHECK_THROWS_WITH_AS(ok.get_float("v"), "f.st: no tensor named 'v'", FormatError);
+            const Shape want{2};
+            CHECK_THROWS_WITH_AS(ok.get_float("w", &want), "f.st: tensor 'w' is (1), expected (2)",
+                                 FormatError);
+            CHECK_THROWS_WITH_AS(ok.metadata("step"), "f.st: metadata has no 'step'", FormatError);
+            CHECK_THROWS_AS(Safetensors::read("/nonexistent/x.safetensors"), IoError);
+        }
+    }
+}

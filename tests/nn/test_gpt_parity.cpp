@@ -1,0 +1,98 @@
+// ouro's GPT against PyTorch: logits, loss, every parameter gradient and ten AdamW steps on the
+// fixtures written by tests/reference/make_gpt_reference.py (which documents their contents).
+// Errors are measured per tensor, relative to its largest magnitude: max|ours - torch| /
+// max|torch|.
+#include <ouro/autograd/backward.hpp>
+#include <ouro/io/checkpoint.hpp>
+#include <ouro/io/safetensors.hpp>
+#include <ouro/nn/gpt.hpp>
+#include <ouro/optim/adamw.hpp>
+#include <ouro/optim/clip.hpp>
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+using namespace ouro;
+
+namespace {
+
+template <typename T> double relative_error(const Tensor<T>& ours, const Tensor<T>& theirs) {
+    REQUIRE(ours.shape() == theirs.shape());
+    double diff = 0.0, scale = 0.0;
+    for (std::int64_t i = 0; i < ours.numel(); ++i) {
+        diff = std::max(diff, std::abs(double(ours[i]) - double(theirs[i])));
+        scale = std::max(scale, std::abs(double(theirs[i])));
+    }
+    return scale == 0.0 ? diff : diff / scale;
+}
+
+struct Tolerances {
+    double logits, grads, losses, final_weights;
+};
+
+template <typename T> void check_fixture(const std::string& file, const Tolerances& tol) {
+    const std::string path = std::string(OURO_TEST_REFERENCE_DIR) + "/" + file;
+    const io::Safetensors f = io::Safetensors::read(path);
+    const nn::GPTConfig config = io::config_from_json(f.metadata("config"), path);
+    Rng rng(0);
+    nn::GPT<T> model(config, rng);
+    for (auto& [name, p] : model.named_parameters()) {
+        Var<T> q = p;
+        q.value() = f.get<T>("param." + name, &p.shape());
+    }
+    const TensorI idx = f.get_int("input.idx");
+    const TensorI targets = f.get_int("input.targets");
+
+    const Var<T> logits = model.forward(idx);
+    CHECK(relative_error(logits.value(), f.get<T>("expected.logits")) <= tol.logits);
+    const Var<T> loss = ops::cross_entropy(logits, targets);
+    CHECK(relative_error(loss.value(), f.get<T>("expected.loss")) <= tol.logits);
+    backward(loss);
+    for (auto& [name, p] : model.named_parameters()) {
+        INFO("gradient of " << name);
+        CHECK(relative_error(p.grad(), f.get<T>("expected.grad." + name)) <= tol.grads);
+    }
+
+    const auto o = nlohmann::json::parse(f.metadata("optim"));
+    model.zero_grad();
+    optim::AdamW<T> opt(model.named_parameters(), {.beta1 = o["beta1"],
+                                                   .beta2 = o["beta2"],
+                                                   .eps = o["eps"],
+                                                   .weight_decay = o["weight_decay"]});
+    const TensorD expected_losses = f.get_double("expected.losses");
+    for (std::int64_t step = 0; step < expected_losses.numel(); ++step) {
+        opt.zero_grad();
+        const Var<T> l = model.loss(idx, targets);
+        INFO("AdamW step " << step);
+        CHECK(std::abs(double(l.item()) - expected_losses[step]) <= tol.losses);
+        backward(l);
+        optim::clip_grad_norm(model.parameters(), double(o["clip"]));
+        opt.step(double(o["lr"]));
+    }
+    for (auto& [name, p] : model.named_parameters()) {
+        INFO("weights after 10 steps: " << name);
+        CHECK(relative_error(p.value(), f.get<T>("expected.final." + name)) <= tol.final_weights);
+    }
+}
+
+} // namespace
+
+TEST_SUITE("nn") {
+    TEST_CASE("GPT matches PyTorch") {
+        SUBCASE("float32, learned positions") {
+            check_fixture<float>("gpt_learned_float32.safetensors", {1e-4, 1e-3, 1e-4, 1e-3});
+        }
+        SUBCASE("float64, learned positions") {
+            check_fixture<double>("gpt_learned_float64.safetensors", {1e-10, 1e-10, 1e-10, 1e-10});
+        }
+        SUBCASE("float64, RoPE") {
+            check_fixture<double>("gpt_rope_float64.safetensors", {1e-10, 1e-10, 1e-10, 1e-10});
+        }
+        SUBCASE("float64, ALiBi") {
+            check_fixture<double>("gpt_alibi_float64.safetensors", {1e-10, 1e-10, 1e-10, 1e-10});
+        }
+    }
+}
