@@ -50,3 +50,18 @@ template <typename T> bool bitwise_equal(const Tensor<T>& a, const Tensor<T>& b)
 }
 
 } // namespace ouro::testing
+
+namespace ouro::testing {
+
+/// Checks that fn() throws E whose message is exactly `message` (for messages that contain
+/// run-time parts such as temporary paths; CHECK_THROWS_WITH_AS needs a literal).
+template <typename E, typename F> void check_throws_message(F&& fn, const std::string& message) {
+    try {
+        fn();
+        FAIL("no exception thrown; expected: " << message);
+    } catch (const E& e) {
+        CHECK(std::string(e.what()) == message);
+    }
+}
+
+} // namespace ouro::testing

@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
     app.add_option("--seed", seed, "random seed");
     CLI11_PARSE(app, argc, argv);
 
-    Rng rng(std::uint64_t(seed));
+    Rng rng{std::uint64_t(seed)};
     TensorF x_data;
     TensorI labels;
     make_spirals(100, 3, rng, x_data, labels);

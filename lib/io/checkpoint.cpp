@@ -91,8 +91,8 @@ nn::GPTConfig config_from_json(const std::string& json, const std::string& sourc
 
 template <typename T>
 void save_checkpoint(const std::string& path, const nn::GPT<T>& model,
-                     const optim::AdamW<T>* optimizer, const TrainingState& state,
-                     DType weights_dtype) {
+                     std::type_identity_t<const optim::AdamW<T>*> optimizer,
+                     const TrainingState& state, DType weights_dtype) {
     SafetensorsWriter w;
     w.set_metadata("format", checkpoint_format);
     w.set_metadata("format_version", checkpoint_version);

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 namespace ouro::io {
 
@@ -34,7 +35,8 @@ nn::GPTConfig config_from_json(const std::string& json, const std::string& sourc
 /// double), the optimizer state when `optimizer` is given, and `state`. Atomic; throws IoError.
 template <typename T>
 void save_checkpoint(const std::string& path, const nn::GPT<T>& model,
-                     const optim::AdamW<T>* optimizer, const TrainingState& state,
+                     std::type_identity_t<const optim::AdamW<T>*> optimizer,
+                     const TrainingState& state,
                      DType weights_dtype = sizeof(T) == 4 ? DType::F32 : DType::F64);
 
 /// A checkpoint file opened and validated, before any model is built.

@@ -18,8 +18,8 @@ namespace ouro::nn {
 
 template <typename T> class CausalSelfAttention : public Module<T> {
 public:
-    CausalSelfAttention(const GPTConfig& config, Rng& rng)
-        : Module<T>("CausalSelfAttention"), config(config) {
+    CausalSelfAttention(const GPTConfig& cfg, Rng& rng)
+        : Module<T>("CausalSelfAttention"), config(cfg) {
         const std::int64_t C = config.n_embd;
         c_attn = &this->register_module(
             "c_attn", std::make_unique<Linear<T>>(C, 3 * C, config.bias, 0.02, rng));

@@ -8,11 +8,11 @@ namespace ouro::nn {
 
 template <typename T> class LayerNorm : public Module<T> {
 public:
-    LayerNorm(std::int64_t channels, bool bias, double eps = 1e-5)
-        : Module<T>("LayerNorm"), eps(eps) {
+    LayerNorm(std::int64_t channels, bool has_bias, double epsilon = 1e-5)
+        : Module<T>("LayerNorm"), eps(epsilon) {
         weight = this->register_parameter("weight", Tensor<T>({channels}, T(1)));
-        if (bias)
-            this->bias = this->register_parameter("bias", Tensor<T>({channels}));
+        if (has_bias)
+            bias = this->register_parameter("bias", Tensor<T>({channels}));
     }
     /// x (..., C) -> (..., C).
     Var<T> forward(const Var<T>& x) const { return ops::layernorm(x, weight, bias, eps); }

@@ -10,14 +10,14 @@ namespace ouro::nn {
 
 template <typename T> class Linear : public Module<T> {
 public:
-    /// weight ~ N(0, init_std^2), bias zero (registered only when `bias`).
-    Linear(std::int64_t in_features, std::int64_t out_features, bool bias, double init_std,
+    /// weight ~ N(0, init_std^2), bias zero (registered only when `has_bias`).
+    Linear(std::int64_t in_features, std::int64_t out_features, bool has_bias, double init_std,
            Rng& rng)
         : Module<T>("Linear") {
         weight = this->register_parameter("weight",
                                           normal<T>({out_features, in_features}, init_std, rng));
-        if (bias)
-            this->bias = this->register_parameter("bias", Tensor<T>({out_features}));
+        if (has_bias)
+            bias = this->register_parameter("bias", Tensor<T>({out_features}));
     }
     /// x (..., in) -> (..., out).
     Var<T> forward(const Var<T>& x) const { return ops::linear(x, weight, bias); }

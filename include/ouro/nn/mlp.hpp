@@ -14,12 +14,12 @@ template <typename T> class MLP : public Module<T> {
 public:
     /// c_proj starts smaller (std / sqrt(2 n_layer), GPT-2) because it adds into the residual
     /// stream.
-    MLP(std::int64_t n_embd, std::int64_t n_layer, bool bias, double dropout, Rng& rng)
-        : Module<T>("MLP"), dropout(dropout) {
+    MLP(std::int64_t n_embd, std::int64_t n_layer, bool has_bias, double dropout_p, Rng& rng)
+        : Module<T>("MLP"), dropout(dropout_p) {
         c_fc = &this->register_module(
-            "c_fc", std::make_unique<Linear<T>>(n_embd, 4 * n_embd, bias, 0.02, rng));
+            "c_fc", std::make_unique<Linear<T>>(n_embd, 4 * n_embd, has_bias, 0.02, rng));
         c_proj = &this->register_module(
-            "c_proj", std::make_unique<Linear<T>>(4 * n_embd, n_embd, bias,
+            "c_proj", std::make_unique<Linear<T>>(4 * n_embd, n_embd, has_bias,
                                                   0.02 / std::sqrt(2.0 * double(n_layer)), rng));
     }
 
