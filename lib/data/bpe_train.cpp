@@ -3,14 +3,17 @@
 // merging (L, R) into C touches only the words that contain L R, and only the pairs around each
 // merge site change (x L R y loses xL, LR, Ry and gains xC, Cy). A max-heap with lazy deletion
 // finds the next pair; an entry is stale when its count no longer matches the pair's count.
-#include "ouro/core/error.hpp"
+// train_reference recounts everything before each merge instead, for tests.
 #include "ouro/data/tokenizer.hpp"
+
+#include "ouro/core/error.hpp"
 #include "tokenizer_model.hpp"
 
 #include <omp.h>
 
 #include <algorithm>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <queue>
 #include <set>
@@ -86,15 +89,10 @@ void check_options(const TrainOptions& options) {
                           " special tokens (at least " + std::to_string(min_size) + ")");
 }
 
-} // namespace
-
-Tokenizer Tokenizer::train(std::span<const std::string> texts, const TrainOptions& options) {
-    check_options(options);
-    const Tokenizer bytes_only;
-    const WordCounts counts = count_words(texts, bytes_only.model_->pretokenizer);
-
-    // Words in byte order (a fixed order, though the result would not depend on it); words of one
-    // byte have no pairs and are left out.
+// The distinct pre-tokens of the texts as byte ids with their counts, in byte order (a fixed
+// order, though the result would not depend on it). Words of one byte have no pairs; left out.
+std::vector<Word> word_list(std::span<const std::string> texts, const Pretokenizer& pretokenizer) {
+    const WordCounts counts = count_words(texts, pretokenizer);
     std::vector<std::string_view> keys;
     keys.reserve(counts.size());
     for (const auto& [word, count] : counts)
@@ -109,6 +107,52 @@ Tokenizer Tokenizer::train(std::span<const std::string> texts, const TrainOption
             w.symbols.push_back(std::uint8_t(c));
         words.push_back(std::move(w));
     }
+    return words;
+}
+
+// The tokens and merges so far, with the lookup that finds an existing token with the same bytes.
+struct Vocabulary {
+    std::vector<std::string> tokens;
+    std::unordered_map<std::string, std::int32_t> ids;
+    std::vector<std::pair<std::int32_t, std::int32_t>> merges;
+
+    Vocabulary() {
+        for (int b = 0; b < 256; ++b) {
+            tokens.emplace_back(1, char(b));
+            ids.emplace(tokens.back(), b);
+        }
+    }
+    // Records the merge of (left, right) and returns the id of its result: a new token, or, should
+    // the same bytes have been reached before by another split, that token (a vocabulary lists
+    // each byte string once; random searches over small corpora never produced this case, but
+    // nothing here relies on it not happening).
+    std::int32_t add_merge(std::int32_t left, std::int32_t right) {
+        merges.emplace_back(left, right);
+        std::string bytes = tokens[std::size_t(left)] + tokens[std::size_t(right)];
+        const auto [it, fresh] = ids.emplace(bytes, std::int32_t(tokens.size()));
+        if (fresh)
+            tokens.push_back(std::move(bytes));
+        return it->second;
+    }
+};
+
+// Appends the special tokens and builds the tokenizer's tables.
+std::shared_ptr<detail::TokenizerModel> finish(Vocabulary& v, const TrainOptions& options) {
+    for (const std::string& s : options.special_tokens) {
+        if (v.ids.contains(s))
+            throw ConfigError("Tokenizer::train: special token \"" + s +
+                              "\" is also an ordinary token");
+        v.tokens.push_back(s);
+    }
+    return detail::make_model(std::move(v.tokens), std::move(v.merges));
+}
+
+} // namespace
+
+Tokenizer Tokenizer::train(std::span<const std::string> texts, const TrainOptions& options) {
+    check_options(options);
+    const Tokenizer bytes_only;
+    std::vector<Word> words = word_list(texts, bytes_only.model_->pretokenizer);
 
     // Pair counts and, for each pair, the words it occurs in (with repeats and stale entries;
     // cleaned up when the pair is merged).
@@ -126,22 +170,16 @@ Tokenizer Tokenizer::train(std::span<const std::string> texts, const TrainOption
     for (const auto& [key, count] : pair_counts)
         heap.push({count, key});
 
-    std::vector<std::string> tokens;
-    std::unordered_map<std::string, std::int32_t> token_ids;
-    for (int b = 0; b < 256; ++b) {
-        tokens.emplace_back(1, char(b));
-        token_ids.emplace(tokens.back(), b);
-    }
-    std::vector<std::pair<std::int32_t, std::int32_t>> merges;
-    // Pairs merged already. A merge whose result is an existing token (the same bytes reached by
-    // another split) can make such a pair adjacent again; it is not merged twice (a merges file
-    // lists each pair once), so its count is no longer kept.
+    Vocabulary vocab;
+    // Pairs merged already. Only a merge whose result is an existing token (see add_merge) could
+    // make such a pair adjacent again; it is not merged twice (a merges file lists each pair
+    // once), so its count is no longer kept.
     std::unordered_set<std::uint64_t> merged;
 
     const auto target = std::size_t(options.vocab_size) - options.special_tokens.size();
     ProgressBar bar("training BPE", target - 256, options.progress, "merges");
     std::vector<std::uint64_t> changed;
-    while (tokens.size() < target) {
+    while (vocab.tokens.size() < target) {
         // The most frequent pair, skipping stale heap entries.
         std::uint64_t key = 0;
         bool found = false;
@@ -159,12 +197,7 @@ Tokenizer Tokenizer::train(std::span<const std::string> texts, const TrainOption
             break;
         const auto left = std::int32_t(key >> 32);
         const auto right = std::int32_t(key & 0xFFFFFFFFu);
-        std::string bytes = tokens[std::size_t(left)] + tokens[std::size_t(right)];
-        auto [tok, fresh] = token_ids.emplace(bytes, std::int32_t(tokens.size()));
-        if (fresh)
-            tokens.push_back(std::move(bytes));
-        const std::int32_t merged_id = tok->second;
-        merges.emplace_back(left, right);
+        const std::int32_t merged_id = vocab.add_merge(left, right);
         merged.insert(key);
 
         std::vector<std::uint32_t> affected = std::move(where[key]);
@@ -220,17 +253,54 @@ Tokenizer Tokenizer::train(std::span<const std::string> texts, const TrainOption
                 where.erase(k);
             }
         }
-        bar.update(tokens.size() - 256);
+        bar.update(vocab.tokens.size() - 256);
     }
     bar.finish();
+    return Tokenizer(finish(vocab, options));
+}
 
-    for (const std::string& s : options.special_tokens) {
-        if (token_ids.contains(s))
-            throw ConfigError("Tokenizer::train: special token \"" + s +
-                              "\" is also an ordinary token");
-        tokens.push_back(s);
+Tokenizer Tokenizer::train_reference(std::span<const std::string> texts,
+                                     const TrainOptions& options) {
+    check_options(options);
+    const Tokenizer bytes_only;
+    std::vector<Word> words = word_list(texts, bytes_only.model_->pretokenizer);
+    Vocabulary vocab;
+    std::set<std::uint64_t> merged;
+    const auto target = std::size_t(options.vocab_size) - options.special_tokens.size();
+    while (vocab.tokens.size() < target) {
+        // Count every adjacent pair of every word (pairs merged before are not candidates again).
+        std::map<std::uint64_t, std::int64_t> counts;
+        for (const Word& w : words)
+            for (std::size_t i = 0; i + 1 < w.symbols.size(); ++i)
+                counts[detail::pair_key(w.symbols[i], w.symbols[i + 1])] += w.count;
+        std::uint64_t best = 0;
+        std::int64_t best_count = 0;
+        for (const auto& [key, count] : counts) // ascending keys: the first maximum wins ties
+            if (count > best_count && !merged.contains(key)) {
+                best = key;
+                best_count = count;
+            }
+        if (best_count == 0)
+            break;
+        const auto left = std::int32_t(best >> 32);
+        const auto right = std::int32_t(best & 0xFFFFFFFFu);
+        const std::int32_t merged_id = vocab.add_merge(left, right);
+        merged.insert(best);
+        // Merge every occurrence, left to right, without overlap.
+        for (Word& w : words) {
+            std::vector<std::int32_t> out;
+            for (std::size_t i = 0; i < w.symbols.size();) {
+                if (i + 1 < w.symbols.size() && w.symbols[i] == left && w.symbols[i + 1] == right) {
+                    out.push_back(merged_id);
+                    i += 2;
+                } else {
+                    out.push_back(w.symbols[i++]);
+                }
+            }
+            w.symbols = std::move(out);
+        }
     }
-    return Tokenizer(detail::make_model(std::move(tokens), std::move(merges)));
+    return Tokenizer(finish(vocab, options));
 }
 
 } // namespace ouro::data

@@ -205,22 +205,28 @@ RemoteInfo parse_response_headers(std::string_view headers) {
 
 namespace {
 
-// probe_url, naming `dest` in the offline advice.
-RemoteInfo probe(const std::string& url, const DownloadOptions& options, const std::string& dest) {
+// probe_url, naming `dest` in the offline advice. With `strict` false, an answer other than
+// "unreachable" (a server that refuses HEAD requests, a missing file) gives an empty RemoteInfo:
+// the download itself then reports the problem, or succeeds without announcements.
+RemoteInfo probe(const std::string& url, const DownloadOptions& options, const std::string& dest,
+                 bool strict) {
     std::vector<std::string> args = curl_base(options, true);
     args.insert(args.end(), {"--head", "--max-time", "60", url});
     const ProcessResult r = run(args, true);
     if (unreachable(r.exit_code))
         throw_offline(url, dest, r);
-    if (r.exit_code != 0)
-        throw IoError("download: " + url + ": " + curl_says(r));
+    if (r.exit_code != 0) {
+        if (strict)
+            throw IoError("download: " + url + ": " + curl_says(r));
+        return {};
+    }
     return parse_response_headers(r.out);
 }
 
 } // namespace
 
 RemoteInfo probe_url(const std::string& url, const DownloadOptions& options) {
-    return probe(url, options, "a local folder");
+    return probe(url, options, "a local folder", true);
 }
 
 DownloadReport download_file(const std::string& url, const std::filesystem::path& dest,
@@ -244,20 +250,25 @@ DownloadReport download_file(const std::string& url, const std::filesystem::path
         return report;
     }
 
-    const RemoteInfo remote = probe(url, options, dest.string());
+    const RemoteInfo remote = probe(url, options, dest.string(), false);
     const std::string want = want_given.empty() ? remote.sha256 : want_given;
 
     std::filesystem::path part = dest;
     part += ".part";
+    std::error_code ec;
     if (dest.has_parent_path())
-        std::filesystem::create_directories(dest.parent_path());
+        std::filesystem::create_directories(dest.parent_path(), ec);
+    if (ec)
+        throw IoError("download: cannot create " + dest.parent_path().string() + ": " +
+                      ec.message());
     report.resumed = file_size_or_zero(part) > 0;
-    const bool quiet = !ProgressBar("", 0, options.progress).active();
+    const bool quiet = !shows_progress(options.progress);
     for (int attempt = 0;; ++attempt) {
         std::vector<std::string> args = curl_base(options, quiet);
-        // --continue-at - : resume from the size of the output file (an HTTP Range request).
-        args.insert(args.end(), {"--location", "--retry", "3", "--continue-at", "-", "--output",
-                                 part.string(), url});
+        // --continue-at - : resume from the size of the output file (an HTTP Range request). No
+        // --retry: after a failure, running again resumes.
+        args.insert(args.end(),
+                    {"--location", "--continue-at", "-", "--output", part.string(), url});
         const ProcessResult r = run(args, quiet);
         if (r.exit_code == 0)
             break;
@@ -269,7 +280,7 @@ DownloadReport download_file(const std::string& url, const std::filesystem::path
         // The server would not resume (33, 36) or the .part does not fit it: start afresh, once.
         const bool resume_failed = r.exit_code == 33 || r.exit_code == 36 || r.exit_code == 22;
         if (attempt == 0 && resume_failed && file_size_or_zero(part) > 0) {
-            std::filesystem::remove(part);
+            std::filesystem::remove(part, ec);
             report.resumed = false;
             continue;
         }
@@ -278,16 +289,22 @@ DownloadReport download_file(const std::string& url, const std::filesystem::path
 
     report.bytes = file_size_or_zero(part);
     report.sha256 = sha256_file(part);
-    if (!want.empty()) {
-        report.checked = true;
-        if (report.sha256 != want) {
-            std::filesystem::remove(part);
-            throw FormatError("download: " + url + ": SHA-256 of the download is " + report.sha256 +
-                              ", expected " + want +
-                              "; the partial file was removed, run again to start afresh");
-        }
+    std::string problem;
+    if (remote.size && report.bytes != *remote.size)
+        problem = "the download has " + std::to_string(report.bytes) + " bytes, the server " +
+                  "announced " + std::to_string(*remote.size);
+    else if (!want.empty() && report.sha256 != want)
+        problem = "SHA-256 of the download is " + report.sha256 + ", expected " + want;
+    report.checked = !want.empty();
+    if (!problem.empty()) {
+        std::filesystem::remove(part, ec);
+        throw FormatError("download: " + url + ": " + problem +
+                          "; the partial file was removed, run again to start afresh");
     }
-    std::filesystem::rename(part, dest);
+    std::filesystem::rename(part, dest, ec);
+    if (ec)
+        throw IoError("download: cannot rename " + part.string() + " to " + dest.string() + ": " +
+                      ec.message());
     return report;
 }
 

@@ -8,10 +8,13 @@
 
 namespace ouro::data {
 
+bool shows_progress(Progress mode) {
+    return mode == Progress::always || (mode == Progress::automatic && isatty(2) == 1);
+}
+
 ProgressBar::ProgressBar(std::string label, std::uint64_t total, Progress mode, std::string unit)
     : label_(std::move(label)), unit_(std::move(unit)), total_(total),
-      active_(mode == Progress::always || (mode == Progress::automatic && isatty(2) == 1)),
-      start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
+      active_(shows_progress(mode)), start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
 
 ProgressBar::~ProgressBar() {
     finish();

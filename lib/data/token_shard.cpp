@@ -111,8 +111,6 @@ TokenShard::TokenShard(const std::filesystem::path& path) : path_(path) {
     tokens_ =
         reinterpret_cast<const std::uint16_t*>(static_cast<const char*>(map_) + shard_header_bytes);
     size_ = header[2];
-    // Training reads windows all over the shard.
-    ::madvise(map_, map_bytes_, MADV_RANDOM);
 }
 
 TokenShard::~TokenShard() {

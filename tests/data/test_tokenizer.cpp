@@ -534,6 +534,39 @@ TEST_SUITE("data") {
             const Tokenizer tok = Tokenizer::train(texts, {.vocab_size = 258});
             CHECK(tok.merge(0) == std::pair<std::int32_t, std::int32_t>{'c', 'd'});
         }
+        SUBCASE("incremental pair counts give the merges of recounting everything") {
+            std::vector<std::string> stories;
+            const auto valid = shared_data("tinystories/valid.txt");
+            if (!valid.empty()) {
+                stories = read_stories_txt(valid);
+                stories.resize(100);
+            } else {
+                stories = {"Once upon a time there was a little dog. The dog liked to run.",
+                           "One day, a girl named Lily found a shiny red ball in the park."};
+            }
+            // Few letters: long repeats ("aaaa"), overlapping pairs, and tokens reached by two
+            // different splits.
+            Rng rng(17);
+            std::vector<std::string> repetitive;
+            for (int i = 0; i < 200; ++i) {
+                std::string t;
+                for (std::size_t j = 0, n = rng.below(60); j < n; ++j)
+                    t += "aab  "[rng.below(5)];
+                repetitive.push_back(t);
+            }
+            for (const auto& [texts, vocab_size] :
+                 {std::pair(&stories, 600), std::pair(&repetitive, 400)}) {
+                const Tokenizer fast = Tokenizer::train(*texts, {.vocab_size = vocab_size});
+                const Tokenizer slow =
+                    Tokenizer::train_reference(*texts, {.vocab_size = vocab_size});
+                REQUIRE(fast.num_merges() == slow.num_merges());
+                std::size_t same = 0;
+                for (std::size_t k = 0; k < fast.num_merges(); ++k)
+                    same += fast.merge(k) == slow.merge(k);
+                CHECK(same == fast.num_merges());
+                CHECK(fast.vocab_size() == slow.vocab_size());
+            }
+        }
         SUBCASE("pre-token boundaries are never crossed") {
             const std::vector<std::string> texts = {"a b a b a b"};
             const Tokenizer tok = Tokenizer::train(texts, {.vocab_size = 300});

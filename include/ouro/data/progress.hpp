@@ -11,6 +11,9 @@ namespace ouro::data {
 /// When to draw progress: only on a terminal (automatic), always, or never.
 enum class Progress { automatic, always, never };
 
+/// Whether `mode` draws progress here and now (automatic: whether stderr is a terminal).
+bool shows_progress(Progress mode);
+
 /// Draws "label [=====>    ]  42%  12.3 MB/s" on stderr, at most every 100 ms, from one thread.
 class ProgressBar {
 public:

@@ -114,6 +114,10 @@ public:
     /// Throws ConfigError when vocab_size leaves no room for the byte and special tokens, or a
     /// special token is empty, repeated, or equal to a learned token.
     static Tokenizer train(std::span<const std::string> texts, const TrainOptions& options = {});
+    /// The same result by recounting every pair of every word before each merge: slow, kept as
+    /// the reference for tests.
+    static Tokenizer train_reference(std::span<const std::string> texts,
+                                     const TrainOptions& options = {});
 
     /// Reads GPT-2's file formats (see the top of this file); the "#version" line of merges.txt is
     /// optional. Tokens that are neither single bytes nor made by a merge become special tokens.
