@@ -68,7 +68,8 @@ struct DownloadReport {
 /// again (it is checked when options.sha256 is given).
 /// Throws ConfigError on a malformed options.sha256; IoError when curl cannot be run, the server
 /// cannot be reached (the message explains the offline case) or answers with an error;
-/// FormatError when the digest differs (the .part is removed, so that a rerun starts afresh).
+/// FormatError when the size or the digest differs from the announced or given one (the .part is
+/// removed, so that a rerun starts afresh).
 DownloadReport download_file(const std::string& url, const std::filesystem::path& dest,
                              const DownloadOptions& options = {});
 
