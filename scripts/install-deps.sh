@@ -10,11 +10,17 @@ debian_packages=(
     doctest-dev        # tests
     libbenchmark-dev   # Google Benchmark
     clang-format       # formatting check in the test suite
+    pkg-config         # finds PCRE2 for CMake
+    libpcre2-dev       # PCRE2: GPT-2's pre-tokenisation regex (UTF, Unicode properties, JIT)
+    nlohmann-json3-dev # JSON: tokenizer vocab.json, TinyStories JSON shards
+    libcli11-dev       # command-line flags of the example programs
+    curl               # the downloader runs the curl program (resumable https downloads)
 )
 
 if [[ "$(uname -s)" == "Darwin" ]]; then
     echo "On macOS, install the dependencies with:"
-    echo "  brew install cmake eigen libomp doctest google-benchmark clang-format"
+    echo "  brew install cmake eigen libomp doctest google-benchmark clang-format pkg-config pcre2 \\"
+    echo "    nlohmann-json cli11 curl"
     exit 0
 fi
 

@@ -1,0 +1,207 @@
+// prepare: TinyStories text in, a tokenizer and llm.c token shards out.
+//
+//   prepare --train TinyStories-train.txt --valid TinyStories-valid.txt --vocab-size 4096 --out
+//   data/ts4k prepare --train data00.json --train data01.json --gpt2 gpt2/ --out data/ts-gpt2
+//
+// The tokenizer is trained on the training stories (at most --tokenizer-mb of them) or loaded from
+// GPT-2's vocab.json + merges.txt, and saved to the output folder as vocab.json + merges.txt. Each
+// story is encoded and preceded by <|endoftext|> (llm.c's convention, so sampling can start from
+// that token); train.bin and val.bin are written atomically. Without --valid, every
+// --valid-every-th story of the training input is held out instead. Inputs are streamed, so the
+// full 1.9 GB TinyStories-train.txt needs little memory beyond the tokenizer's training text.
+#include <ouro/core/error.hpp>
+#include <ouro/core/parallel.hpp>
+#include <ouro/data/tinystories.hpp>
+#include <ouro/data/token_shard.hpp>
+#include <ouro/data/tokenizer.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+using namespace ouro::data;
+
+namespace {
+
+struct Settings {
+    std::vector<std::string> train, valid;
+    std::string out, gpt2;
+    std::int32_t vocab_size = 4096;
+    double tokenizer_mb = 256;
+    std::int64_t valid_every = 100;
+    int threads = 0;
+    bool progress = false;
+};
+
+// Calls `batch` with the stories of `path` (a .json shard, or text), a batch at a time, until it
+// returns false.
+void for_each_batch(const std::string& path,
+                    const std::function<bool(std::vector<std::string>&)>& batch) {
+    constexpr std::size_t batch_stories = 20'000;
+    if (fs::path(path).extension() == ".json") {
+        std::vector<std::string> stories = read_stories_json(path);
+        batch(stories);
+        return;
+    }
+    StoryReader reader(path);
+    std::vector<std::string> stories;
+    for (std::string s; reader.next(s);) {
+        stories.push_back(std::move(s));
+        if (stories.size() == batch_stories) {
+            if (!batch(stories))
+                return;
+            stories.clear();
+        }
+    }
+    if (!stories.empty())
+        batch(stories);
+}
+
+// The training stories for the tokenizer: up to `limit_bytes`, leaving out held-out ones.
+std::vector<std::string> tokenizer_corpus(const Settings& s) {
+    const auto limit = std::uint64_t(s.tokenizer_mb * 1e6);
+    std::vector<std::string> texts;
+    std::uint64_t bytes = 0;
+    std::int64_t index = 0;
+    for (const std::string& path : s.train) {
+        if (bytes >= limit)
+            break;
+        for_each_batch(path, [&](std::vector<std::string>& stories) {
+            for (std::string& story : stories) {
+                const bool held_out = s.valid.empty() && index++ % s.valid_every == 0;
+                if (held_out || bytes >= limit)
+                    continue;
+                bytes += story.size();
+                texts.push_back(std::move(story));
+            }
+            return bytes < limit;
+        });
+    }
+    return texts;
+}
+
+int run(const Settings& s) {
+    if (s.threads > 0)
+        ouro::set_num_threads(s.threads);
+    const Progress progress = s.progress ? Progress::always : Progress::automatic;
+    const auto start = std::chrono::steady_clock::now();
+    const auto seconds = [&] {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+
+    Tokenizer tok;
+    if (!s.gpt2.empty()) {
+        tok = Tokenizer::load(s.gpt2);
+        std::printf("loaded GPT-2's tokenizer from %s: %d tokens\n", s.gpt2.c_str(),
+                    tok.vocab_size());
+    } else {
+        const std::vector<std::string> texts = tokenizer_corpus(s);
+        tok = Tokenizer::train(texts, {.vocab_size = s.vocab_size, .progress = progress});
+        std::printf("trained a %d-token BPE on %zu stories (%.1f s)\n", tok.vocab_size(),
+                    texts.size(), seconds());
+    }
+    const std::int32_t eot = tok.eot_id();
+    if (tok.vocab_size() > 65536)
+        throw ouro::ConfigError("a vocabulary of " + std::to_string(tok.vocab_size()) +
+                                " tokens does not fit the shards' 16-bit tokens");
+    fs::create_directories(s.out);
+    tok.save(s.out);
+
+    const fs::path train_path = fs::path(s.out) / "train.bin";
+    const fs::path val_path = fs::path(s.out) / "val.bin";
+    ShardWriter train(train_path), val(val_path);
+    std::int64_t train_stories = 0, val_stories = 0, index = 0;
+    std::uint64_t bytes_done = 0; // of the current input, for the progress bar
+    ProgressBar* bar = nullptr;
+    const auto encode_into = [&](std::vector<std::string>& stories, bool to_valid) {
+        const auto ids = tok.encode_corpus(stories, {.progress = Progress::never});
+        for (const std::string& story : stories)
+            bytes_done += story.size() + 15; // and roughly its separator line
+        if (bar != nullptr)
+            bar->update(bytes_done);
+        for (const auto& story : ids) {
+            const bool v = to_valid || (s.valid.empty() && index % s.valid_every == 0);
+            ++index;
+            ShardWriter& w = v ? val : train;
+            w.append(std::span(&eot, 1));
+            w.append(story);
+            ++(v ? val_stories : train_stories);
+        }
+        return true;
+    };
+    for (const auto& [paths, to_valid] : {std::pair(&s.train, false), std::pair(&s.valid, true)})
+        for (const std::string& path : *paths) {
+            ProgressBar file_bar("encoding " + fs::path(path).filename().string(),
+                                 fs::file_size(path), progress);
+            bar = &file_bar;
+            bytes_done = 0;
+            for_each_batch(
+                path, [&, v = to_valid](std::vector<std::string>& b) { return encode_into(b, v); });
+            file_bar.update(fs::file_size(path));
+            file_bar.finish();
+            bar = nullptr;
+            std::printf("encoded %s (%.1f s)\n", path.c_str(), seconds());
+        }
+    if (val_stories == 0 || train_stories == 0)
+        throw ouro::ConfigError("no " + std::string(val_stories == 0 ? "validation" : "training") +
+                                " stories (check the inputs, or lower --valid-every)");
+    train.commit();
+    val.commit();
+    std::printf("%s: %lld stories, %lld tokens\n%s: %lld stories, %lld tokens\n"
+                "tokenizer: %s/vocab.json, %s/merges.txt (%.1f s in all)\n",
+                train_path.c_str(), (long long)train_stories, (long long)train.size(),
+                val_path.c_str(), (long long)val_stories, (long long)val.size(), s.out.c_str(),
+                s.out.c_str(), seconds());
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Tokenize TinyStories into llm.c token shards (train.bin, val.bin) and save the "
+                 "tokenizer beside them."};
+    Settings s;
+    app.add_option("--train", s.train, "training text: TinyStories .txt or .json shards")
+        ->required()
+        ->check(CLI::ExistingFile);
+    app.add_option("--valid", s.valid,
+                   "validation text (default: hold out every --valid-every-th "
+                   "training story)")
+        ->check(CLI::ExistingFile);
+    app.add_option("--out", s.out, "output folder")->required();
+    auto* vocab = app.add_option("--vocab-size", s.vocab_size,
+                                 "train a BPE with this many tokens (default 4096)")
+                      ->check(CLI::Range(257, 65536));
+    app.add_option("--gpt2", s.gpt2, "load GPT-2's vocab.json and merges.txt from this folder")
+        ->check(CLI::ExistingDirectory)
+        ->excludes(vocab);
+    app.add_option("--tokenizer-mb", s.tokenizer_mb,
+                   "train the tokenizer on at most this many MB of stories (default 256)")
+        ->check(CLI::PositiveNumber);
+    app.add_option("--valid-every", s.valid_every,
+                   "without --valid, hold out every N-th story (default 100)")
+        ->check(CLI::Range(std::int64_t(2), std::int64_t(1) << 40));
+    app.add_option("--threads", s.threads, "OpenMP threads (default: all)")
+        ->check(CLI::PositiveNumber);
+    app.add_flag("--progress", s.progress, "show progress even when stderr is not a terminal");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::fprintf(stderr, "prepare: %s (see --help)\n", e.what());
+        return e.get_exit_code() != 0 ? e.get_exit_code() : 2;
+    }
+    try {
+        return run(s);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "prepare: %s\n", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,76 @@
+// Downloading TinyStories (or any file) for users with internet: resumable (HTTP Range requests
+// continue a "<file>.part" after an interruption), checked (SHA-256, against a given digest or the
+// one Hugging Face announces for its LFS files in the X-Linked-Etag header), and moved into place
+// only when complete. The transfer is done by the `curl` program (Debian package curl), which
+// speaks https, follows redirects and resumes; it is run directly (no shell).
+//
+// Offline, the first request fails within the connect timeout (name resolution usually fails at
+// once) and the IoError says how to point the tools at local files instead.
+#pragma once
+
+#include "ouro/data/progress.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace ouro::data {
+
+/// Where TinyStories lives: Hugging Face, dataset roneneldan/TinyStories.
+inline constexpr std::string_view tinystories_url =
+    "https://huggingface.co/datasets/roneneldan/TinyStories/resolve/main/";
+
+/// The TinyStories files the downloader knows: the text splits and the JSON shards archive.
+struct RemoteFile {
+    std::string_view name;        ///< file name, appended to tinystories_url
+    std::string_view description; ///< for --help and messages
+};
+std::span<const RemoteFile> tinystories_files();
+
+struct DownloadOptions {
+    /// The expected SHA-256 (64 hex digits). Empty: the digest the server announces, if any.
+    std::string sha256;
+    /// Seconds to wait for a connection before giving up.
+    int connect_timeout_seconds = 10;
+    /// curl's progress bar on stderr.
+    Progress progress = Progress::automatic;
+    /// The curl program (found through PATH unless it contains a '/').
+    std::string curl = "curl";
+};
+
+/// What a server says about a file before sending it.
+struct RemoteInfo {
+    std::optional<std::uint64_t> size; ///< X-Linked-Size, or Content-Length of a 200 answer
+    std::string sha256;                ///< X-Linked-Etag when it is a SHA-256, else empty
+};
+
+/// Reads size and digest from HTTP response headers (one or more responses, as `curl -I` prints
+/// them). Header names are case-insensitive; a quoted or W/ ETag value is unwrapped.
+RemoteInfo parse_response_headers(std::string_view headers);
+
+/// Asks the server for the file's size and digest (a HEAD request that does not follow the
+/// redirect, which is where Hugging Face puts them). Throws IoError as download_file.
+RemoteInfo probe_url(const std::string& url, const DownloadOptions& options = {});
+
+struct DownloadReport {
+    bool skipped = false;    ///< the file was already there
+    bool resumed = false;    ///< a .part file was continued
+    std::uint64_t bytes = 0; ///< size of the file
+    std::string sha256;      ///< its digest
+    bool checked = false;    ///< the digest was compared with an expected one
+};
+
+/// Fetches `url` into `dest`: continues `dest`.part when there is one, checks the SHA-256 when an
+/// expected one is known, then renames the .part to `dest`. When `dest` exists it is not fetched
+/// again (it is checked when options.sha256 is given).
+/// Throws ConfigError on a malformed options.sha256; IoError when curl cannot be run, the server
+/// cannot be reached (the message explains the offline case) or answers with an error;
+/// FormatError when the size or the digest differs from the announced or given one (the .part is
+/// removed, so that a rerun starts afresh).
+DownloadReport download_file(const std::string& url, const std::filesystem::path& dest,
+                             const DownloadOptions& options = {});
+
+} // namespace ouro::data
