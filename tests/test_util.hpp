@@ -7,9 +7,13 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <string>
+#include <unistd.h>
 
 namespace ouro::testing {
 
@@ -62,6 +66,55 @@ template <typename E, typename F> void check_throws_message(F&& fn, const std::s
     } catch (const E& e) {
         CHECK(std::string(e.what()) == message);
     }
+}
+
+} // namespace ouro::testing
+
+namespace ouro::testing {
+
+/// A fresh directory under the system's temporary directory, removed with everything in it.
+class TempDir {
+public:
+    TempDir() {
+        static std::atomic<int> counter{0};
+        path_ = std::filesystem::temp_directory_path() /
+                ("ouro-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+        std::filesystem::remove_all(path_);
+        std::filesystem::create_directories(path_);
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::filesystem::path& path() const { return path_; }
+    std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+private:
+    std::filesystem::path path_;
+};
+
+/// `relative` inside the shared data folder, or an empty path when this build has no shared data
+/// folder or the file is not there (the caller then says that it skipped).
+inline std::filesystem::path shared_data(const std::string& relative) {
+#ifdef OURO_SHARED_DATA
+    const std::filesystem::path p = std::filesystem::path(OURO_SHARED_DATA) / relative;
+    if (std::filesystem::exists(p))
+        return p;
+#endif
+    (void)relative;
+    return {};
+}
+
+inline void write_bytes(const std::filesystem::path& path, const std::string& bytes) {
+    std::ofstream out(path, std::ios::binary);
+    out.write(bytes.data(), std::streamsize(bytes.size()));
+}
+
+inline std::string read_bytes(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 } // namespace ouro::testing

@@ -15,6 +15,7 @@
 // backward kernel that adds into gradients, a naive reference, and the Var wrapper.
 #pragma once
 
+#include "ouro/core/atomic_file.hpp"
 #include "ouro/core/error.hpp"
 #include "ouro/core/parallel.hpp"
 #include "ouro/core/rng.hpp"
@@ -40,3 +41,26 @@
 #include "ouro/ops/softmax.hpp"
 #include "ouro/ops/transpose.hpp"
 #include "ouro/ops/unary.hpp"
+
+#include "ouro/data/batch_loader.hpp"
+#include "ouro/data/download.hpp"
+#include "ouro/data/pretokenizer.hpp"
+#include "ouro/data/progress.hpp"
+#include "ouro/data/sha256.hpp"
+#include "ouro/data/tinystories.hpp"
+#include "ouro/data/token_shard.hpp"
+#include "ouro/data/tokenizer.hpp"
+
+#include "ouro/nn/gpt.hpp"
+#include "ouro/nn/gpt_config.hpp"
+#include "ouro/nn/module.hpp"
+
+#include "ouro/optim/adamw.hpp"
+#include "ouro/optim/clip.hpp"
+#include "ouro/optim/lr_schedule.hpp"
+
+#include "ouro/io/checkpoint.hpp"
+#include "ouro/io/debug_state.hpp"
+#include "ouro/io/dtype.hpp"
+#include "ouro/io/gpt2_formats.hpp"
+#include "ouro/io/safetensors.hpp"

@@ -1,8 +1,8 @@
 // Resumable, checksummed downloads through the curl program; see the header.
 #include "ouro/data/download.hpp"
 
+#include "ouro/core/atomic_file.hpp"
 #include "ouro/core/error.hpp"
-#include "ouro/data/atomic_file.hpp"
 #include "ouro/data/sha256.hpp"
 
 #include <fcntl.h>

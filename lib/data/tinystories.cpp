@@ -1,8 +1,8 @@
 // TinyStories readers: the text format with "<|endoftext|>" separator lines, and the JSON shards.
 #include "ouro/data/tinystories.hpp"
 
+#include "ouro/core/atomic_file.hpp"
 #include "ouro/core/error.hpp"
-#include "ouro/data/atomic_file.hpp"
 #include "ouro/data/tokenizer.hpp"
 
 #include <nlohmann/json.hpp>

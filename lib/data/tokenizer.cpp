@@ -2,8 +2,8 @@
 // and the reference merge kept for tests), decoding. Training is in bpe_train.cpp.
 #include "ouro/data/tokenizer.hpp"
 
+#include "ouro/core/atomic_file.hpp"
 #include "ouro/core/error.hpp"
-#include "ouro/data/atomic_file.hpp"
 #include "tokenizer_model.hpp"
 
 #include <nlohmann/json.hpp>

@@ -1,7 +1,7 @@
 // Hugging Face GPT-2 safetensors and llm.c checkpoints: name and layout mappings.
 #include "ouro/io/gpt2_formats.hpp"
 
-#include "ouro/io/atomic_file.hpp"
+#include "ouro/core/atomic_file.hpp"
 #include "ouro/io/safetensors.hpp"
 
 #include <nlohmann/json.hpp>
@@ -100,8 +100,7 @@ void export_hf_gpt2(const std::string& directory, const nn::GPT<float>& model) {
     j["attn_pdrop"] = 0.0;
     j["tie_word_embeddings"] = true;
     const std::string text = j.dump(2) + "\n";
-    write_file_atomically((std::filesystem::path(directory) / "config.json").string(),
-                          [&](std::ostream& out) { out << text; });
+    write_file_atomic(std::filesystem::path(directory) / "config.json", text);
 }
 
 std::unique_ptr<nn::GPT<float>> import_hf_gpt2(const std::string& path, std::int64_t n_head) {
@@ -155,23 +154,22 @@ void export_llmc(const std::string& path, const nn::GPT<float>& model) {
     header[5] = std::int32_t(c.n_head);
     header[6] = std::int32_t(c.n_embd);
     header[7] = std::int32_t(Vp);
-    write_file_atomically(path, [&](std::ostream& out) {
-        out.write(reinterpret_cast<const char*>(header.data()), sizeof(header));
-        for (const auto& group : llmc_layout(c.n_layer))
-            for (const std::string& name : group) {
-                const TensorF& t = model.parameter(name).value();
-                out.write(reinterpret_cast<const char*>(t.data()), std::streamsize(t.numel() * 4));
-                if (name == "transformer.wte.weight") { // zero rows up to the padded vocabulary
-                    const std::vector<float> pad(std::size_t((Vp - c.vocab_size) * c.n_embd), 0.0f);
-                    out.write(reinterpret_cast<const char*>(pad.data()),
-                              std::streamsize(pad.size() * 4));
-                }
+    AtomicFile out(path);
+    out.write(header.data(), sizeof(header));
+    for (const auto& group : llmc_layout(c.n_layer))
+        for (const std::string& name : group) {
+            const TensorF& t = model.parameter(name).value();
+            out.write(t.data(), std::size_t(t.numel()) * 4);
+            if (name == "transformer.wte.weight") { // zero rows up to the padded vocabulary
+                const std::vector<float> pad(std::size_t((Vp - c.vocab_size) * c.n_embd), 0.0f);
+                out.write(pad.data(), pad.size() * 4);
             }
-    });
+        }
+    out.commit();
 }
 
 std::unique_ptr<nn::GPT<float>> import_llmc(const std::string& path) {
-    const std::string bytes = read_file(path);
+    const std::string bytes = read_file(path, "import_llmc");
     auto fail = [&](const std::string& what) { throw FormatError(path + ": " + what); };
     if (bytes.size() < 1024)
         fail("file is " + std::to_string(bytes.size()) +

@@ -1,8 +1,8 @@
 // safetensors reading (with validation of every field) and writing.
 #include "ouro/io/safetensors.hpp"
 
+#include "ouro/core/atomic_file.hpp"
 #include "ouro/core/error.hpp"
-#include "ouro/io/atomic_file.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -31,7 +31,7 @@ template <typename U> U load(const unsigned char* p, std::size_t i) {
 } // namespace
 
 Safetensors Safetensors::read(const std::string& path) {
-    return parse(read_file(path), path);
+    return parse(read_file(path, "Safetensors::read"), path);
 }
 
 Safetensors Safetensors::parse(std::string bytes, const std::string& source) {
@@ -291,9 +291,7 @@ std::string SafetensorsWriter::serialize() const {
 }
 
 void SafetensorsWriter::write(const std::string& path) const {
-    const std::string bytes = serialize();
-    write_file_atomically(
-        path, [&](std::ostream& out) { out.write(bytes.data(), std::streamsize(bytes.size())); });
+    write_file_atomic(path, serialize());
 }
 
 } // namespace ouro::io

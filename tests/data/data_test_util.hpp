@@ -1,6 +1,8 @@
-// Helpers for the data tests: a temporary directory removed afterwards, the shared data folder
-// (found through the OURO_SHARED_DATA compile definition), and small file helpers.
+// Helpers for the data tests: random byte strings and random UTF-8 (the generic file helpers are
+// in test_util.hpp).
 #pragma once
+
+#include "test_util.hpp"
 
 #include <ouro/core/rng.hpp>
 
@@ -13,51 +15,6 @@
 #include <unistd.h>
 
 namespace ouro::testing {
-
-/// A fresh directory under the system's temporary directory, removed with everything in it.
-class TempDir {
-public:
-    TempDir() {
-        static std::atomic<int> counter{0};
-        path_ = std::filesystem::temp_directory_path() /
-                ("ouro-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-        std::filesystem::remove_all(path_);
-        std::filesystem::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const std::filesystem::path& path() const { return path_; }
-    std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
-private:
-    std::filesystem::path path_;
-};
-
-/// `relative` inside the shared data folder, or an empty path when this build has no shared data
-/// folder or the file is not there (the caller then says that it skipped).
-inline std::filesystem::path shared_data(const std::string& relative) {
-#ifdef OURO_SHARED_DATA
-    const std::filesystem::path p = std::filesystem::path(OURO_SHARED_DATA) / relative;
-    if (std::filesystem::exists(p))
-        return p;
-#endif
-    (void)relative;
-    return {};
-}
-
-inline void write_bytes(const std::filesystem::path& path, const std::string& bytes) {
-    std::ofstream out(path, std::ios::binary);
-    out.write(bytes.data(), std::streamsize(bytes.size()));
-}
-
-inline std::string read_bytes(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 /// `n` random bytes, every value possible.
 inline std::string random_bytes(Rng& rng, std::size_t n) {

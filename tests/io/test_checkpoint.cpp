@@ -1,7 +1,7 @@
 #include "test_util.hpp"
 
 #include <ouro/autograd/backward.hpp>
-#include <ouro/io/atomic_file.hpp>
+#include <ouro/core/atomic_file.hpp>
 #include <ouro/io/checkpoint.hpp>
 #include <ouro/io/debug_state.hpp>
 #include <ouro/io/gpt2_formats.hpp>
@@ -21,16 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-    fs::path path;
-    explicit TempDir(const std::string& name) : path(fs::temp_directory_path() / name) {
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() { fs::remove_all(path); }
-    std::string operator/(const std::string& file) const { return (path / file).string(); }
-};
-
 nn::GPTConfig tiny() {
     nn::GPTConfig c;
     c.vocab_size = 13;
@@ -48,15 +38,12 @@ TensorI batch(Rng& rng, std::int64_t V) {
     return idx;
 }
 
-void write_bytes(const std::string& path, const std::string& bytes) {
-    std::ofstream(path, std::ios::binary).write(bytes.data(), std::streamsize(bytes.size()));
-}
-
 } // namespace
 
 TEST_SUITE("io") {
     TEST_CASE("checkpoint") {
-        TempDir dir("ouro_test_checkpoint");
+        ouro::testing::TempDir dir;
+        auto at = [&](const std::string& f) { return (dir / f).string(); };
         Rng rng(5);
         nn::GPT<float> model(tiny(), rng);
         optim::AdamW<float> opt(model.named_parameters(), {.weight_decay = 0.1});
@@ -70,8 +57,8 @@ TEST_SUITE("io") {
                                       .data_position = R"({"offset":12})",
                                       .tokenizer = "bpe-512",
                                       .train_config = R"({"lr":0.01})"};
-            save_checkpoint(dir / "ck.safetensors", model, &opt, state);
-            const Checkpoint ck = Checkpoint::read(dir / "ck.safetensors");
+            save_checkpoint(at("ck.safetensors"), model, &opt, state);
+            const Checkpoint ck = Checkpoint::read(at("ck.safetensors"));
             CHECK(ck.config.n_embd == 8);
             CHECK(ck.state.step == 7);
             CHECK(ck.state.rng_state == 0xfedcba9876543210ULL);
@@ -87,8 +74,8 @@ TEST_SUITE("io") {
             CHECK(bitwise_equal(opt2.exp_avg_sq(3), opt.exp_avg_sq(3)));
         }
         SUBCASE("16-bit weights round to within half precision") {
-            save_checkpoint(dir / "half.safetensors", model, nullptr, {}, DType::F16);
-            const Checkpoint ck = Checkpoint::read(dir / "half.safetensors");
+            save_checkpoint(at("half.safetensors"), model, nullptr, {}, DType::F16);
+            const Checkpoint ck = Checkpoint::read(at("half.safetensors"));
             CHECK_FALSE(ck.has_optimizer);
             const auto loaded = ck.build_model<float>();
             const TensorF& a = loaded->parameter("transformer.wte.weight").value();
@@ -96,33 +83,33 @@ TEST_SUITE("io") {
             ouro::testing::check_close(a, b, 1e-4, 1e-3);
             ouro::testing::check_throws_message<FormatError>(
                 [&] { ck.load_optimizer(opt); },
-                dir / "half.safetensors" + ": checkpoint has no optimizer state (weights only)");
+                at("half.safetensors") + ": checkpoint has no optimizer state (weights only)");
         }
         SUBCASE("corrupted, truncated and foreign files are refused with the file's name") {
-            save_checkpoint(dir / "ck.safetensors", model, &opt, {});
-            const std::string good = read_file(dir / "ck.safetensors");
+            save_checkpoint(at("ck.safetensors"), model, &opt, {});
+            const std::string good = read_file(at("ck.safetensors"), "test");
 
-            write_bytes(dir / "cut.safetensors", good.substr(0, good.size() / 2));
-            CHECK_THROWS_AS(Checkpoint::read(dir / "cut.safetensors"), FormatError);
+            ouro::testing::write_bytes(at("cut.safetensors"), good.substr(0, good.size() / 2));
+            CHECK_THROWS_AS(Checkpoint::read(at("cut.safetensors")), FormatError);
             try {
-                Checkpoint::read(dir / "cut.safetensors");
+                Checkpoint::read(at("cut.safetensors"));
             } catch (const FormatError& e) {
-                CHECK(std::string(e.what()).rfind(dir / "cut.safetensors: tensor '", 0) == 0);
+                CHECK(std::string(e.what()).rfind(at("cut.safetensors: tensor '"), 0) == 0);
                 CHECK(std::string(e.what()).find("run past the end of the data") !=
                       std::string::npos);
             }
 
             std::string garbled = good;
             garbled[10] = '#'; // inside the JSON header
-            write_bytes(dir / "garbled.safetensors", garbled);
-            CHECK_THROWS_AS(Checkpoint::read(dir / "garbled.safetensors"), FormatError);
+            ouro::testing::write_bytes(at("garbled.safetensors"), garbled);
+            CHECK_THROWS_AS(Checkpoint::read(at("garbled.safetensors")), FormatError);
 
             SafetensorsWriter plain;
             plain.add("x", TensorF({1}));
-            plain.write(dir / "plain.safetensors");
+            plain.write(at("plain.safetensors"));
             ouro::testing::check_throws_message<FormatError>(
-                [&] { Checkpoint::read(dir / "plain.safetensors"); },
-                dir / "plain.safetensors" +
+                [&] { Checkpoint::read(at("plain.safetensors")); },
+                at("plain.safetensors") +
                     ": not an ouro checkpoint (metadata 'format' is missing)");
 
             SafetensorsWriter bad_config;
@@ -130,46 +117,49 @@ TEST_SUITE("io") {
             bad_config.set_metadata("format_version", "1");
             bad_config.set_metadata(
                 "config", R"({"vocab_size":13,"block_size":8,"n_layer":2,"n_head":3,"n_embd":8})");
-            bad_config.write(dir / "bad.safetensors");
+            bad_config.write(at("bad.safetensors"));
             ouro::testing::check_throws_message<FormatError>(
-                [&] { Checkpoint::read(dir / "bad.safetensors"); },
-                dir / "bad.safetensors" +
-                    ": GPTConfig: n_embd = 8 is not a multiple of n_head = 3");
-            CHECK_THROWS_AS(Checkpoint::read(dir / "missing.safetensors"), IoError);
+                [&] { Checkpoint::read(at("bad.safetensors")); },
+                at("bad.safetensors") + ": GPTConfig: n_embd = 8 is not a multiple of n_head = 3");
+            CHECK_THROWS_AS(Checkpoint::read(at("missing.safetensors")), IoError);
         }
         SUBCASE("a crash during a write leaves the previous file intact") {
             TrainingState one;
             one.step = 1;
-            save_checkpoint(dir / "ck.safetensors", model, &opt, one);
-            CHECK_THROWS_AS(write_file_atomically(dir / "ck.safetensors",
-                                                  [](std::ostream& out) {
-                                                      out << "partial";
-                                                      throw IoError("disk full (simulated)");
-                                                  }),
-                            IoError);
-            CHECK(Checkpoint::read(dir / "ck.safetensors").state.step == 1);
+            save_checkpoint(at("ck.safetensors"), model, &opt, one);
+            // The writer dies after half the bytes (an exception stands in for the crash).
+            const std::string bytes = read_file(at("ck.safetensors"), "test");
+            CHECK_THROWS_AS(
+                [&] {
+                    AtomicFile f(at("ck.safetensors"));
+                    f.write(bytes.substr(0, bytes.size() / 2));
+                    throw IoError("disk full (simulated)");
+                }(),
+                IoError);
+            CHECK(Checkpoint::read(at("ck.safetensors")).state.step == 1);
             int files = 0;
-            for (auto& e : fs::directory_iterator(dir.path))
+            for (auto& e : fs::directory_iterator(dir.path()))
                 files += e.is_regular_file();
             CHECK(files == 1);
         }
     }
 
     TEST_CASE("GPT-2 formats") {
-        TempDir dir("ouro_test_gpt2_formats");
+        ouro::testing::TempDir dir;
+        auto at = [&](const std::string& f) { return (dir / f).string(); };
         Rng rng(8);
         nn::GPT<float> model(tiny(), rng);
         const TensorI idx = batch(rng, 13);
         const TensorF logits = model.forward(idx).value();
 
         SUBCASE("Hugging Face export and import give the same logits") {
-            export_hf_gpt2(dir / "hf", model);
-            const Safetensors f = Safetensors::read(dir / "hf/model.safetensors");
+            export_hf_gpt2(at("hf"), model);
+            const Safetensors f = Safetensors::read(at("hf/model.safetensors"));
             CHECK(f.metadata("format") == "pt");
             CHECK(f.entry("h.0.attn.c_attn.weight").shape == Shape{8, 24}); // Conv1D: (in, out)
             CHECK(f.contains("wte.weight"));
-            CHECK(fs::exists(dir.path / "hf/config.json"));
-            const auto back = import_hf_gpt2(dir / "hf/model.safetensors", 2);
+            CHECK(fs::exists(dir.path() / "hf/config.json"));
+            const auto back = import_hf_gpt2(at("hf/model.safetensors"), 2);
             CHECK(bitwise_equal(back->forward(idx).value(), logits));
         }
         SUBCASE("an llm.c file written by hand loads and gives the same logits") {
@@ -201,26 +191,26 @@ TEST_SUITE("io") {
                     put("transformer.h." + std::to_string(l) + "." + s);
             put("transformer.ln_f.weight");
             put("transformer.ln_f.bias");
-            write_bytes(dir / "model.bin", bytes);
+            ouro::testing::write_bytes(at("model.bin"), bytes);
 
-            const auto loaded = import_llmc(dir / "model.bin");
+            const auto loaded = import_llmc(at("model.bin"));
             CHECK(loaded->config.vocab_size == V);
             CHECK(bitwise_equal(loaded->forward(idx).value(), logits));
             // export_llmc writes the same bytes.
-            export_llmc(dir / "exported.bin", model);
-            CHECK(read_file(dir / "exported.bin") == bytes);
+            export_llmc(at("exported.bin"), model);
+            CHECK(read_file(at("exported.bin"), "test") == bytes);
 
             std::string bad = bytes;
             bad[0] = 1;
-            write_bytes(dir / "magic.bin", bad);
+            ouro::testing::write_bytes(at("magic.bin"), bad);
             ouro::testing::check_throws_message<FormatError>(
-                [&] { import_llmc(dir / "magic.bin"); },
-                dir / "magic.bin" + ": bad magic number 20240129 (llm.c checkpoints start with "
-                                    "20240326)");
-            write_bytes(dir / "short.bin", bytes.substr(0, bytes.size() - 4));
+                [&] { import_llmc(at("magic.bin")); },
+                at("magic.bin") + ": bad magic number 20240129 (llm.c checkpoints start with "
+                                  "20240326)");
+            ouro::testing::write_bytes(at("short.bin"), bytes.substr(0, bytes.size() - 4));
             ouro::testing::check_throws_message<FormatError>(
-                [&] { import_llmc(dir / "short.bin"); },
-                dir / "short.bin" + ": file is " + std::to_string(bytes.size() - 4) +
+                [&] { import_llmc(at("short.bin")); },
+                at("short.bin") + ": file is " + std::to_string(bytes.size() - 4) +
                     " bytes, but its header describes " + std::to_string(bytes.size()) + " (" +
                     std::to_string((bytes.size() - 1024) / 4) + " parameters)");
         }
@@ -229,7 +219,7 @@ TEST_SUITE("io") {
             c.position = nn::PositionEncoding::rope;
             nn::GPT<float> rope(c, rng);
             CHECK_THROWS_WITH_AS(
-                export_llmc(dir / "x.bin", rope),
+                export_llmc(at("x.bin"), rope),
                 "export_llmc: only GPT-2 shaped models (learned positions, biases) "
                 "can be written in this format; this one has position 'rope' and "
                 "bias on",
@@ -240,12 +230,13 @@ TEST_SUITE("io") {
 
 TEST_SUITE("io") {
     TEST_CASE("debug-state dump") {
-        TempDir dir("ouro_test_debug_state");
+        ouro::testing::TempDir dir;
+        auto at = [&](const std::string& f) { return (dir / f).string(); };
         Rng rng(4);
         nn::GPT<double> model(tiny(), rng);
         const TensorI idx = batch(rng, 13);
-        const double loss = dump_debug_state(dir / "dump.safetensors", model, idx, idx);
-        const Safetensors f = Safetensors::read(dir / "dump.safetensors");
+        const double loss = dump_debug_state(at("dump.safetensors"), model, idx, idx);
+        const Safetensors f = Safetensors::read(at("dump.safetensors"));
         CHECK(std::stod(f.metadata("loss")) == doctest::Approx(loss));
         CHECK(f.entry("act.transformer.h.1.attn.c_attn").shape == Shape{2, 8, 24});
         CHECK(f.entry("act.lm_head").shape == Shape{2, 8, 13});

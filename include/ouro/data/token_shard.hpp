@@ -6,7 +6,7 @@
 // Writing is atomic (see atomic_file.hpp); reading memory-maps the file and checks the header.
 #pragma once
 
-#include "ouro/data/atomic_file.hpp"
+#include "ouro/core/atomic_file.hpp"
 
 #include <cstdint>
 #include <filesystem>

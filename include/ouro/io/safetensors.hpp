@@ -75,7 +75,7 @@ public:
 
     /// The file's bytes.
     std::string serialize() const;
-    /// Writes atomically (see atomic_file.hpp). Throws IoError.
+    /// Writes atomically (see core/atomic_file.hpp). Throws IoError.
     void write(const std::string& path) const;
 
 private:

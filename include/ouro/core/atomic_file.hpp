@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <string_view>
 
-namespace ouro::data {
+namespace ouro {
 
 class AtomicFile {
 public:
@@ -50,4 +50,4 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view bytes
 /// cannot be read: "<what>: cannot open <path>: No such file or directory".
 std::string read_file(const std::filesystem::path& path, std::string_view what);
 
-} // namespace ouro::data
+} // namespace ouro

@@ -1,14 +1,13 @@
-#include "data/data_test_util.hpp"
+#include "test_util.hpp"
 
+#include <ouro/core/atomic_file.hpp>
 #include <ouro/core/error.hpp>
-#include <ouro/data/atomic_file.hpp>
 
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
 
 using namespace ouro;
-using namespace ouro::data;
 using ouro::testing::read_bytes;
 using ouro::testing::TempDir;
 
@@ -21,7 +20,7 @@ std::size_t files_in(const std::filesystem::path& dir) {
 
 } // namespace
 
-TEST_SUITE("data") {
+TEST_SUITE("core") {
     TEST_CASE("AtomicFile") {
         TempDir dir;
         const auto path = dir / "f.txt";

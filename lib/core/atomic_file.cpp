@@ -1,5 +1,5 @@
 // Atomic file writes (temp file + fsync + rename + directory fsync) and whole-file reads.
-#include "ouro/data/atomic_file.hpp"
+#include "ouro/core/atomic_file.hpp"
 
 #include "ouro/core/error.hpp"
 
@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace ouro::data {
+namespace ouro {
 
 namespace {
 
@@ -151,4 +151,4 @@ std::string read_file(const std::filesystem::path& path, std::string_view what) 
     return bytes;
 }
 
-} // namespace ouro::data
+} // namespace ouro
