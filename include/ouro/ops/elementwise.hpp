@@ -59,32 +59,37 @@ template <typename T> Var<T> div(const Var<T>& a, const Var<T>& b) {
 /// x * s + t for scalars s and t (scaling, negation, adding a constant).
 template <typename T> Var<T> affine(const Var<T>& x, T s, T t);
 
+} // namespace ouro::ops
+
+namespace ouro {
+
+// Operators on Vars live beside Var, so argument-dependent lookup finds them.
 template <typename T> Var<T> operator+(const Var<T>& a, const Var<T>& b) {
-    return add(a, b);
+    return ops::add(a, b);
 }
 template <typename T> Var<T> operator-(const Var<T>& a, const Var<T>& b) {
-    return sub(a, b);
+    return ops::sub(a, b);
 }
 template <typename T> Var<T> operator*(const Var<T>& a, const Var<T>& b) {
-    return mul(a, b);
+    return ops::mul(a, b);
 }
 template <typename T> Var<T> operator/(const Var<T>& a, const Var<T>& b) {
-    return div(a, b);
+    return ops::div(a, b);
 }
 template <typename T> Var<T> operator-(const Var<T>& x) {
-    return affine(x, T(-1), T(0));
+    return ops::affine(x, T(-1), T(0));
 }
 template <typename T> Var<T> operator*(const Var<T>& x, T s) {
-    return affine(x, s, T(0));
+    return ops::affine(x, s, T(0));
 }
 template <typename T> Var<T> operator*(T s, const Var<T>& x) {
-    return affine(x, s, T(0));
+    return ops::affine(x, s, T(0));
 }
 template <typename T> Var<T> operator+(const Var<T>& x, T t) {
-    return affine(x, T(1), t);
+    return ops::affine(x, T(1), t);
 }
 template <typename T> Var<T> operator-(const Var<T>& x, T t) {
-    return affine(x, T(1), -t);
+    return ops::affine(x, T(1), -t);
 }
 
-} // namespace ouro::ops
+} // namespace ouro

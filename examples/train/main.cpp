@@ -1,0 +1,154 @@
+// train: trains a GPT on token shards made by examples/prepare (or on a synthetic stream).
+//
+//   train --data data/ts4k --preset xs --steps 2000 --out runs/xs
+//   train --resume runs/xs/ckpt-001000.safetensors --steps 4000
+//   train --data data/ts4k --dump-debug-state step.safetensors
+//
+// Prints progress (a status line on a terminal), validation losses and samples; writes a CSV or
+// JSONL log and checkpoints; a NaN or infinite loss stops it with exit code 3 and leaves the last
+// good checkpoint in place. Bad flags or files: one line on stderr and exit code 1.
+#include "trainer.hpp"
+
+#include <ouro/core/parallel.hpp>
+#include <ouro/data/progress.hpp>
+#include <ouro/io/debug_state.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+using namespace ouro;
+
+int main(int argc, char** argv) {
+    CLI::App app{"Train a GPT on TinyStories token shards (see examples/prepare)"};
+    train::TrainSettings s;
+    std::string preset = "xs", position = "learned", resume, dump;
+    int threads = 0;
+    bool progress = false, no_progress = false;
+
+    app.add_option("--data", s.data_dir,
+                   "folder made by prepare: train.bin, val.bin, vocab.json, merges.txt");
+    app.add_flag("--synthetic", s.synthetic,
+                 "train on a synthetic token stream instead (quick checks)");
+    app.add_option("--synthetic-vocab", s.synthetic_vocab, "vocabulary of the synthetic stream");
+    app.add_option("--preset", preset, "model size: xs (0.9M params), s (5.9M), tiny")
+        ->check(CLI::IsMember({"xs", "s", "tiny"}));
+    auto* o_layer =
+        app.add_option("--n-layer", s.model.n_layer, "transformer blocks (overrides the preset)");
+    auto* o_head = app.add_option("--n-head", s.model.n_head, "attention heads");
+    auto* o_embd = app.add_option("--n-embd", s.model.n_embd, "channels");
+    auto* o_block = app.add_option("--block-size", s.model.block_size, "context length");
+    auto* o_drop = app.add_option("--dropout", s.model.dropout, "dropout probability");
+    app.add_option("--position", position, "positional encoding")
+        ->check(CLI::IsMember({"learned", "rope", "alibi"}));
+    bool no_bias = false;
+    app.add_flag("--no-bias", no_bias, "no biases in Linear and LayerNorm layers");
+    app.add_option("--batch-size", s.batch_size, "sequences per micro-batch");
+    app.add_option("--grad-accum", s.grad_accum, "micro-batches per optimizer step");
+    app.add_option("--steps", s.steps, "total optimizer steps");
+    app.add_option("--lr", s.lr, "peak learning rate");
+    app.add_option("--min-lr", s.min_lr, "learning rate at the end of the cosine");
+    app.add_option("--warmup", s.warmup, "warmup steps");
+    app.add_option("--lr-decay-steps", s.lr_decay_steps, "steps of the cosine (default: --steps)");
+    app.add_option("--weight-decay", s.weight_decay, "AdamW weight decay (matrices only)");
+    app.add_option("--beta1", s.beta1, "AdamW beta1");
+    app.add_option("--beta2", s.beta2, "AdamW beta2");
+    app.add_option("--clip", s.clip, "global gradient-norm clip (0 = off)");
+    app.add_option("--seed", s.seed, "seed of initialisation, data order and dropout");
+    app.add_option("--eval-every", s.eval_every, "validation every N steps (0 = only at the end)");
+    app.add_option("--eval-batches", s.eval_batches, "validation batches");
+    app.add_option("--sample-every", s.sample_every, "print a sample every N steps (0 = never)");
+    app.add_option("--sample-tokens", s.sample_tokens, "tokens per sample");
+    app.add_option("--checkpoint-every", s.checkpoint_every,
+                   "checkpoint every N steps (and at the end)");
+    app.add_option("--out", s.out_dir, "folder for checkpoints and the log");
+    app.add_option("--log", s.log_path, "log file, .csv or .jsonl (default: <out>/log.csv)");
+    app.add_option("--resume", resume, "continue the run saved in this checkpoint");
+    app.add_option("--threads", threads, "OpenMP threads (default: all)");
+    app.add_flag("--progress", progress, "always draw the status line");
+    app.add_flag("--no-progress", no_progress, "never draw the status line");
+    app.add_option("--dump-debug-state", dump,
+                   "write every activation and gradient of one step to this file and exit");
+    app.add_option("--debug-nan-step", s.debug_nan_step,
+                   "make the loss NaN at this step (tests the NaN guard)");
+    CLI11_PARSE(app, argc, argv);
+
+    try {
+        if (threads > 0)
+            set_num_threads(threads);
+        if (!resume.empty()) {
+            // Only the run's length and its outputs may change on resume; the rest is the saved
+            // run's.
+            for (const char* flag :
+                 {"--data",           "--synthetic",      "--preset",  "--n-layer",  "--n-head",
+                  "--n-embd",         "--block-size",     "--dropout", "--position", "--no-bias",
+                  "--batch-size",     "--grad-accum",     "--lr",      "--min-lr",   "--warmup",
+                  "--lr-decay-steps", "--weight-decay",   "--beta1",   "--beta2",    "--clip",
+                  "--seed",           "--synthetic-vocab"})
+                if (app.count(flag))
+                    throw ConfigError(std::string(flag) +
+                                      " cannot change on --resume (the checkpoint holds the run's "
+                                      "settings)");
+        } else {
+            nn::GPTConfig base = preset == "s" ? nn::GPTConfig::s() : nn::GPTConfig::xs();
+            if (preset == "tiny") {
+                base.block_size = 32;
+                base.n_layer = 2;
+                base.n_head = 2;
+                base.n_embd = 32;
+            }
+            if (!o_layer->count())
+                s.model.n_layer = base.n_layer;
+            if (!o_head->count())
+                s.model.n_head = base.n_head;
+            if (!o_embd->count())
+                s.model.n_embd = base.n_embd;
+            if (!o_block->count())
+                s.model.block_size = base.block_size;
+            if (!o_drop->count())
+                s.model.dropout = base.dropout;
+            s.model.position = nn::parse_position_encoding(position);
+            s.model.bias = !no_bias;
+        }
+        // On resume, apply only the flags that were given.
+        auto given = [&](train::TrainSettings& r) {
+            if (app.count("--steps"))
+                r.steps = s.steps;
+            if (app.count("--out"))
+                r.out_dir = s.out_dir;
+            if (app.count("--log"))
+                r.log_path = s.log_path;
+            if (app.count("--eval-every"))
+                r.eval_every = s.eval_every;
+            if (app.count("--eval-batches"))
+                r.eval_batches = s.eval_batches;
+            if (app.count("--sample-every"))
+                r.sample_every = s.sample_every;
+            if (app.count("--sample-tokens"))
+                r.sample_tokens = s.sample_tokens;
+            if (app.count("--checkpoint-every"))
+                r.checkpoint_every = s.checkpoint_every;
+            if (app.count("--debug-nan-step"))
+                r.debug_nan_step = s.debug_nan_step;
+        };
+        train::Trainer trainer =
+            resume.empty() ? train::Trainer(s) : train::Trainer::resume(resume, given);
+        if (!dump.empty()) {
+            TensorI x, y;
+            trainer.train_loader().next(x, y);
+            const double loss = io::dump_debug_state(dump, trainer.model(), x, y);
+            std::printf("wrote %s (loss %.6f)\n", dump.c_str(), loss);
+            return 0;
+        }
+        const bool draw =
+            progress || (!no_progress && data::shows_progress(data::Progress::automatic));
+        trainer.run(draw);
+        return 0;
+    } catch (const train::DivergedError& e) {
+        std::fprintf(stderr, "\ntrain: %s\n", e.what());
+        return 3;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "train: %s\n", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,438 @@
+// The training loop; see trainer.hpp.
+#include "trainer.hpp"
+
+#include <ouro/autograd/backward.hpp>
+#include <ouro/core/parallel.hpp>
+#include <ouro/data/sha256.hpp>
+#include <ouro/data/token_shard.hpp>
+#include <ouro/ops/elementwise.hpp>
+#include <ouro/ops/softmax.hpp>
+#include <ouro/optim/clip.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+
+namespace ouro::train {
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+// ----------------------------------------------------------------------------------------------
+// Settings
+
+std::string TrainSettings::to_json() const {
+    Json j;
+    j["data_dir"] = data_dir;
+    j["synthetic"] = synthetic;
+    j["synthetic_vocab"] = synthetic_vocab;
+    j["model"] = Json::parse(io::config_to_json(model));
+    j["batch_size"] = batch_size;
+    j["grad_accum"] = grad_accum;
+    j["steps"] = steps;
+    j["lr"] = lr;
+    j["min_lr"] = min_lr;
+    j["warmup"] = warmup;
+    j["lr_decay_steps"] = lr_decay_steps;
+    j["weight_decay"] = weight_decay;
+    j["beta1"] = beta1;
+    j["beta2"] = beta2;
+    j["clip"] = clip;
+    j["seed"] = seed;
+    j["eval_every"] = eval_every;
+    j["eval_batches"] = eval_batches;
+    j["sample_every"] = sample_every;
+    j["sample_tokens"] = sample_tokens;
+    j["checkpoint_every"] = checkpoint_every;
+    j["out_dir"] = out_dir;
+    j["log_path"] = log_path;
+    return j.dump();
+}
+
+TrainSettings TrainSettings::from_json(const std::string& text) {
+    TrainSettings s;
+    Json j;
+    try {
+        j = Json::parse(text);
+        s.data_dir = j.at("data_dir").get<std::string>();
+        s.synthetic = j.at("synthetic").get<bool>();
+        s.synthetic_vocab = j.at("synthetic_vocab").get<std::int64_t>();
+        s.model = io::config_from_json(j.at("model").dump(), "training settings");
+        s.batch_size = j.at("batch_size").get<std::int64_t>();
+        s.grad_accum = j.at("grad_accum").get<std::int64_t>();
+        s.steps = j.at("steps").get<std::int64_t>();
+        s.lr = j.at("lr").get<double>();
+        s.min_lr = j.at("min_lr").get<double>();
+        s.warmup = j.at("warmup").get<std::int64_t>();
+        s.lr_decay_steps = j.at("lr_decay_steps").get<std::int64_t>();
+        s.weight_decay = j.at("weight_decay").get<double>();
+        s.beta1 = j.at("beta1").get<double>();
+        s.beta2 = j.at("beta2").get<double>();
+        s.clip = j.at("clip").get<double>();
+        s.seed = j.at("seed").get<std::uint64_t>();
+        s.eval_every = j.at("eval_every").get<std::int64_t>();
+        s.eval_batches = j.at("eval_batches").get<std::int64_t>();
+        s.sample_every = j.at("sample_every").get<std::int64_t>();
+        s.sample_tokens = j.at("sample_tokens").get<std::int64_t>();
+        s.checkpoint_every = j.at("checkpoint_every").get<std::int64_t>();
+        s.out_dir = j.at("out_dir").get<std::string>();
+        s.log_path = j.at("log_path").get<std::string>();
+    } catch (const nlohmann::json::exception& e) {
+        throw ConfigError(std::string("training settings: ") + e.what());
+    } catch (const FormatError& e) {
+        throw ConfigError(e.what());
+    }
+    return s;
+}
+
+void TrainSettings::validate() const {
+    auto at_least = [](const char* name, std::int64_t v, std::int64_t min) {
+        if (v < min)
+            throw ConfigError(std::string("--") + name + " must be at least " +
+                              std::to_string(min) + ", got " + std::to_string(v));
+    };
+    at_least("batch-size", batch_size, 1);
+    at_least("grad-accum", grad_accum, 1);
+    at_least("steps", steps, 1);
+    at_least("warmup", warmup, 0);
+    at_least("eval-every", eval_every, 0);
+    at_least("eval-batches", eval_batches, 1);
+    at_least("sample-every", sample_every, 0);
+    at_least("checkpoint-every", checkpoint_every, 0);
+    if (synthetic)
+        at_least("synthetic-vocab", synthetic_vocab, 2);
+    if (!synthetic && data_dir.empty())
+        throw ConfigError("give --data DIR (made by prepare) or --synthetic");
+    if (!(lr >= 0.0) || !(min_lr >= 0.0) || min_lr > lr)
+        throw ConfigError("need 0 <= --min-lr <= --lr, got " + std::to_string(min_lr) + " and " +
+                          std::to_string(lr));
+    if (!(clip >= 0.0))
+        throw ConfigError("--clip must be >= 0 (0 = off)");
+}
+
+// ----------------------------------------------------------------------------------------------
+// Data
+
+namespace {
+
+// A learnable synthetic stream: each token is a fixed function of the previous one, with one
+// token in eight drawn at random, so the loss falls quickly but not to zero.
+std::vector<std::int32_t> synthetic_tokens(std::int64_t n, std::int64_t V, std::uint64_t seed) {
+    Rng rng(seed);
+    std::vector<std::int32_t> out(static_cast<std::size_t>(n));
+    std::int32_t t = 0;
+    for (auto& v : out) {
+        t = rng.below(8) == 0 ? std::int32_t(rng.below(std::uint64_t(V)))
+                              : std::int32_t((5 * t + 3) % V);
+        v = t;
+    }
+    return out;
+}
+
+std::string position_to_json(const data::LoaderPosition& p) {
+    Json j;
+    j["shard"] = p.shard;
+    j["offset"] = p.offset;
+    j["rng_state"] = p.rng_state;
+    j["batches"] = p.batches;
+    j["epoch"] = p.epoch;
+    return j.dump();
+}
+
+data::LoaderPosition position_from_json(const std::string& text, const std::string& source) {
+    try {
+        const Json j = Json::parse(text);
+        return {j.at("shard").get<std::uint64_t>(), j.at("offset").get<std::uint64_t>(),
+                j.at("rng_state").get<std::uint64_t>(), j.at("batches").get<std::uint64_t>(),
+                j.at("epoch").get<std::uint64_t>()};
+    } catch (const nlohmann::json::exception& e) {
+        throw FormatError(source + ": data position is not valid: " + e.what());
+    }
+}
+
+std::string format_duration(double seconds) {
+    const auto s = std::int64_t(seconds);
+    char buf[32];
+    if (s >= 3600)
+        std::snprintf(buf, sizeof buf, "%lldh%02lldm", (long long)(s / 3600),
+                      (long long)(s / 60 % 60));
+    else
+        std::snprintf(buf, sizeof buf, "%lldm%02llds", (long long)(s / 60), (long long)(s % 60));
+    return buf;
+}
+
+} // namespace
+
+// ----------------------------------------------------------------------------------------------
+// Trainer
+
+Trainer::Trainer(TrainSettings settings) : Trainer(std::move(settings), nullptr) {}
+
+Trainer Trainer::resume(const std::string& checkpoint,
+                        const std::function<void(TrainSettings&)>& adjust) {
+    const io::Checkpoint ck = io::Checkpoint::read(checkpoint);
+    if (!ck.has_optimizer)
+        throw FormatError(checkpoint + ": has no optimizer state (a weights-only export); "
+                                       "training cannot resume from it");
+    TrainSettings s = TrainSettings::from_json(ck.state.train_config);
+    if (adjust) {
+        TrainSettings changed = s;
+        adjust(changed);
+        // Everything but the run's length and its outputs must stay as saved.
+        TrainSettings check = changed;
+        check.steps = s.steps;
+        check.out_dir = s.out_dir;
+        check.log_path = s.log_path;
+        check.eval_every = s.eval_every;
+        check.eval_batches = s.eval_batches;
+        check.sample_every = s.sample_every;
+        check.sample_tokens = s.sample_tokens;
+        check.checkpoint_every = s.checkpoint_every;
+        check.debug_nan_step = s.debug_nan_step;
+        if (check.to_json() != s.to_json())
+            throw ConfigError("on --resume only --steps, --out, --log and the eval, sample "
+                              "and checkpoint intervals may change");
+        s = changed;
+    }
+    return Trainer(std::move(s), &ck);
+}
+
+Trainer::Trainer(TrainSettings settings, const io::Checkpoint* from)
+    : settings_(std::move(settings)), rng_(settings_.seed) {
+    settings_.validate();
+    fs::create_directories(settings_.out_dir);
+
+    std::vector<fs::path> train_shards, val_shards;
+    if (settings_.synthetic) {
+        const fs::path train = fs::path(settings_.out_dir) / "synthetic-train.bin";
+        const fs::path val = fs::path(settings_.out_dir) / "synthetic-val.bin";
+        data::write_shard(train, synthetic_tokens(200000, settings_.synthetic_vocab, 1));
+        data::write_shard(val, synthetic_tokens(20000, settings_.synthetic_vocab, 2));
+        train_shards = {train};
+        val_shards = {val};
+        settings_.model.vocab_size = settings_.synthetic_vocab;
+        tokenizer_id_ = "synthetic:" + std::to_string(settings_.synthetic_vocab);
+    } else {
+        const fs::path dir(settings_.data_dir);
+        tokenizer_.emplace(data::Tokenizer::load(dir));
+        settings_.model.vocab_size = tokenizer_->vocab_size();
+        tokenizer_id_ = "bpe:" + std::to_string(tokenizer_->vocab_size()) + ":" +
+                        data::sha256_hex(data::sha256_file(dir / "vocab.json") +
+                                         data::sha256_file(dir / "merges.txt"));
+        train_shards = {dir / "train.bin"};
+        val_shards = {dir / "val.bin"};
+    }
+    if (from && from->state.tokenizer != tokenizer_id_)
+        throw FormatError(from->file.source() + ": trained with tokenizer '" +
+                          from->state.tokenizer + "', but the data folder has '" + tokenizer_id_ +
+                          "'");
+
+    const std::int64_t T = settings_.model.block_size, B = settings_.batch_size;
+    train_ = std::make_unique<data::BatchLoader>(train_shards, B, T, data::Sampling::random,
+                                                 settings_.seed);
+    val_ = std::make_unique<data::BatchLoader>(val_shards, B, T, data::Sampling::sequential);
+
+    if (from) {
+        model_ = from->build_model<float>();
+    } else {
+        Rng init(settings_.seed);
+        model_ = std::make_unique<nn::GPT<float>>(settings_.model, init);
+    }
+    optimizer_ = std::make_unique<optim::AdamW<float>>(
+        model_->named_parameters(), optim::AdamWConfig{.beta1 = settings_.beta1,
+                                                       .beta2 = settings_.beta2,
+                                                       .eps = 1e-8,
+                                                       .weight_decay = settings_.weight_decay});
+    if (settings_.lr_decay_steps == 0)
+        settings_.lr_decay_steps = settings_.steps;
+    schedule_ = {settings_.lr, settings_.min_lr, settings_.warmup,
+                 std::max(settings_.warmup, settings_.lr_decay_steps)};
+    schedule_.validate();
+    if (from) {
+        from->load_optimizer(*optimizer_);
+        step_ = from->state.step;
+        rng_.set_state(from->state.rng_state);
+        train_->set_position(position_from_json(from->state.data_position, from->file.source()));
+        last_checkpoint_ = from->file.source();
+    }
+
+    const std::string log = settings_.log_path.empty()
+                                ? (fs::path(settings_.out_dir) / "log.csv").string()
+                                : settings_.log_path;
+    log_jsonl_ = log.size() >= 6 && log.compare(log.size() - 6, 6, ".jsonl") == 0;
+    const bool fresh = !fs::exists(log) || fs::file_size(log) == 0;
+    log_.open(log, std::ios::app);
+    if (!log_)
+        throw IoError(log + ": cannot open the training log");
+    if (fresh && !log_jsonl_)
+        log_ << "step,loss,val_loss,lr,grad_norm,tokens_per_s\n";
+}
+
+StepResult Trainer::step() {
+    using clock = std::chrono::steady_clock;
+    const auto start = clock::now();
+    const double lr = schedule_.at(step_);
+    model_->zero_grad();
+    double loss_sum = 0.0;
+    for (std::int64_t micro = 0; micro < settings_.grad_accum; ++micro) {
+        train_->next(inputs_, targets_);
+        const VarF loss = model_->loss(inputs_, targets_, {.rng = &rng_});
+        loss_sum += double(loss.item());
+        // Each micro-batch contributes its share of the mean gradient.
+        backward(settings_.grad_accum > 1 ? loss * (1.0f / float(settings_.grad_accum)) : loss);
+    }
+    double loss = loss_sum / double(settings_.grad_accum);
+    if (step_ + 1 == settings_.debug_nan_step)
+        loss = std::numeric_limits<double>::quiet_NaN();
+    const std::vector<VarF> params = model_->parameters();
+    const double norm = settings_.clip > 0.0 ? optim::clip_grad_norm(params, settings_.clip)
+                                             : optim::grad_norm(params);
+    if (!std::isfinite(loss) || !std::isfinite(norm))
+        throw DivergedError("training stopped at step " + std::to_string(step_ + 1) +
+                            ": the loss is " + std::to_string(loss) + " and the gradient norm " +
+                            std::to_string(norm) + "; the weights were not updated. " +
+                            (last_checkpoint_.empty()
+                                 ? std::string("No checkpoint had been written yet.")
+                                 : "The last good checkpoint is " + last_checkpoint_ +
+                                       " (resume with --resume and a lower --lr)."));
+    optimizer_->step(lr);
+    ++step_;
+    const double seconds = std::chrono::duration<double>(clock::now() - start).count();
+    const double tokens =
+        double(settings_.batch_size * settings_.model.block_size * settings_.grad_accum);
+    return {step_, loss, lr, norm, tokens / seconds};
+}
+
+double Trainer::evaluate() {
+    NoGradGuard no_grad;
+    model_->eval();
+    val_->reset();
+    const std::int64_t n =
+        std::min<std::int64_t>(settings_.eval_batches, val_->batches_per_epoch());
+    double sum = 0.0;
+    TensorI x, y;
+    for (std::int64_t i = 0; i < n; ++i) {
+        val_->next(x, y);
+        sum += double(model_->loss(x, y).item());
+    }
+    model_->train();
+    return sum / double(n);
+}
+
+std::string Trainer::sample(std::int64_t tokens) {
+    NoGradGuard no_grad;
+    model_->eval();
+    // Its own Rng, so that sampling never changes the training run.
+    Rng rng(settings_.seed ^ (0x5a5a5a5aULL + std::uint64_t(step_)));
+    const std::int32_t start = tokenizer_ ? tokenizer_->eot_id() : 0;
+    std::vector<std::int32_t> ids{start};
+    const std::int64_t T = settings_.model.block_size, V = settings_.model.vocab_size;
+    for (std::int64_t i = 0; i < tokens; ++i) {
+        // Full recompute over the last block_size tokens (as nanoGPT's sample.py).
+        const std::int64_t n = std::min<std::int64_t>(T, std::int64_t(ids.size()));
+        TensorI ctx({1, n});
+        std::copy(ids.end() - n, ids.end(), ctx.data());
+        const VarF probs = ops::softmax(model_->forward(ctx));
+        const float* p = probs.value().data() + (n - 1) * V;
+        double u = rng.uniform(), acc = 0.0;
+        std::int32_t next = std::int32_t(V - 1);
+        for (std::int64_t v = 0; v < V; ++v)
+            if ((acc += double(p[v])) > u) {
+                next = std::int32_t(v);
+                break;
+            }
+        ids.push_back(next);
+    }
+    model_->train();
+    if (tokenizer_)
+        return tokenizer_->decode(std::span(ids).subspan(1));
+    std::string text;
+    for (std::size_t i = 1; i < ids.size(); ++i)
+        text += std::to_string(ids[i]) + " ";
+    return text;
+}
+
+std::string Trainer::save_checkpoint() {
+    char name[64];
+    std::snprintf(name, sizeof name, "ckpt-%06lld.safetensors", (long long)step_);
+    const std::string path = (fs::path(settings_.out_dir) / name).string();
+    io::TrainingState state;
+    state.step = step_;
+    state.rng_state = rng_.state();
+    state.data_position = position_to_json(train_->position());
+    state.tokenizer = tokenizer_id_;
+    state.train_config = settings_.to_json();
+    io::save_checkpoint(path, *model_, optimizer_.get(), state);
+    last_checkpoint_ = path;
+    return path;
+}
+
+void Trainer::log_row(const StepResult& r, std::optional<double> val_loss) {
+    char buf[256];
+    if (log_jsonl_) {
+        Json j;
+        j["step"] = r.step;
+        j["loss"] = r.loss;
+        if (val_loss)
+            j["val_loss"] = *val_loss;
+        j["lr"] = r.lr;
+        j["grad_norm"] = r.grad_norm;
+        j["tokens_per_s"] = r.tokens_per_second;
+        log_ << j.dump() << "\n";
+    } else {
+        // %.9g round-trips a float exactly: logs of two runs can be compared bit for bit.
+        std::string val = val_loss ? (std::snprintf(buf, sizeof buf, "%.9g", *val_loss), buf) : "";
+        std::snprintf(buf, sizeof buf, "%lld,%.9g,%s,%.9g,%.9g,%.1f\n", (long long)r.step, r.loss,
+                      val.c_str(), r.lr, r.grad_norm, r.tokens_per_second);
+        log_ << buf;
+    }
+    log_.flush();
+}
+
+void Trainer::run(bool progress) {
+    using clock = std::chrono::steady_clock;
+    const auto start = clock::now();
+    const std::int64_t first = step_, total = settings_.steps;
+    std::printf("training %lld parameters, %lld threads: steps %lld..%lld of batch %lld x %lld "
+                "tokens%s\n",
+                (long long)model_->num_parameters(), (long long)num_threads(), (long long)first + 1,
+                (long long)total, (long long)settings_.batch_size,
+                (long long)settings_.model.block_size,
+                settings_.grad_accum > 1
+                    ? (" x " + std::to_string(settings_.grad_accum) + " micro-batches").c_str()
+                    : "");
+    std::optional<double> last_val;
+    while (step_ < total) {
+        const StepResult r = step();
+        std::optional<double> val;
+        if ((settings_.eval_every > 0 && step_ % settings_.eval_every == 0) || step_ == total)
+            last_val = val = evaluate();
+        log_row(r, val);
+        const double elapsed = std::chrono::duration<double>(clock::now() - start).count();
+        const double eta = elapsed / double(step_ - first) * double(total - step_);
+        if (progress) {
+            std::fprintf(stderr, "\rstep %lld/%lld | loss %.4f | val %s | %.0f tok/s | ETA %s   ",
+                         (long long)step_, (long long)total, r.loss,
+                         last_val ? std::to_string(*last_val).substr(0, 6).c_str() : "-",
+                         r.tokens_per_second, format_duration(eta).c_str());
+            if (step_ == total)
+                std::fprintf(stderr, "\n");
+        }
+        if (val)
+            std::printf("step %lld: train loss %.4f, val loss %.4f, %.0f tok/s, elapsed %s\n",
+                        (long long)step_, r.loss, *val, r.tokens_per_second,
+                        format_duration(elapsed).c_str());
+        if (settings_.sample_every > 0 && step_ % settings_.sample_every == 0)
+            std::printf("sample at step %lld: %s\n", (long long)step_,
+                        sample(settings_.sample_tokens).c_str());
+        if ((settings_.checkpoint_every > 0 && step_ % settings_.checkpoint_every == 0) ||
+            step_ == total)
+            std::printf("checkpoint: %s\n", save_checkpoint().c_str());
+        std::fflush(stdout);
+    }
+}
+
+} // namespace ouro::train

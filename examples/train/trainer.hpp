@@ -1,0 +1,115 @@
+// The training loop of examples/train: a GPT on token shards with AdamW, warmup + cosine learning
+// rate, gradient accumulation and clipping, periodic validation, samples and checkpoints, and a
+// CSV or JSONL log. Everything that decides the next step (weights, AdamW moments, step, the
+// dropout Rng, the data loader's position) is stored in each checkpoint, so a run resumed from one
+// continues bit-exactly as if it had never stopped.
+#pragma once
+
+#include <ouro/data/batch_loader.hpp>
+#include <ouro/data/tokenizer.hpp>
+#include <ouro/io/checkpoint.hpp>
+#include <ouro/nn/gpt.hpp>
+#include <ouro/optim/adamw.hpp>
+#include <ouro/optim/lr_schedule.hpp>
+
+#include <cstdint>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace ouro::train {
+
+/// Every setting of a run. Saved in each checkpoint (as JSON) and restored on --resume.
+struct TrainSettings {
+    // Data: a folder made by examples/prepare (train.bin, val.bin, vocab.json, merges.txt), or a
+    // synthetic stream (for tests and quick checks; written to <out>/synthetic-*.bin).
+    std::string data_dir;
+    bool synthetic = false;
+    std::int64_t synthetic_vocab = 64;
+
+    nn::GPTConfig model = nn::GPTConfig::xs(); ///< vocab_size comes from the tokenizer
+    std::int64_t batch_size = 32;
+    std::int64_t grad_accum = 1; ///< micro-batches per optimizer step
+    std::int64_t steps = 1000;   ///< total optimizer steps
+    double lr = 1e-3, min_lr = 1e-4;
+    std::int64_t warmup = 100;
+    std::int64_t lr_decay_steps = 0; ///< 0: decay over `steps` (fixed at the start of the run)
+    double weight_decay = 0.1, beta1 = 0.9, beta2 = 0.95, clip = 1.0;
+    std::uint64_t seed = 1337;
+
+    std::int64_t eval_every = 100, eval_batches = 20;
+    std::int64_t sample_every = 0, sample_tokens = 64;
+    std::int64_t checkpoint_every = 500;
+    std::string out_dir = "out";
+    std::string log_path;             ///< .csv or .jsonl; empty: <out>/log.csv
+    std::int64_t debug_nan_step = -1; ///< makes the loss NaN at this step (tests the NaN guard)
+
+    std::string to_json() const;
+    /// Throws ConfigError naming the bad field.
+    static TrainSettings from_json(const std::string& json);
+    /// Throws ConfigError for settings out of range.
+    void validate() const;
+};
+
+/// One optimizer step's numbers.
+struct StepResult {
+    std::int64_t step = 0; ///< 1-based number of the step just taken
+    double loss = 0.0;     ///< mean over the micro-batches, before the update
+    double lr = 0.0, grad_norm = 0.0, tokens_per_second = 0.0;
+};
+
+/// Thrown when the loss or the gradient stops being finite; training stops without saving.
+class DivergedError : public Error {
+public:
+    using Error::Error;
+};
+
+class Trainer {
+public:
+    /// A new run. Throws ConfigError / IoError / FormatError for bad settings or data.
+    explicit Trainer(TrainSettings settings);
+    /// Continues the run saved in `checkpoint`. `adjust` may change the saved settings' length
+    /// (steps) and outputs (out_dir, log_path, eval / sample / checkpoint intervals); changes to
+    /// anything else are refused with ConfigError, since they would break the continuation.
+    static Trainer resume(const std::string& checkpoint,
+                          const std::function<void(TrainSettings&)>& adjust = {});
+
+    /// One optimizer step (grad_accum micro-batches). Throws DivergedError on a NaN/Inf loss.
+    StepResult step();
+    /// Mean validation loss over eval_batches sequential batches of val.bin (dropout off).
+    double evaluate();
+    /// `tokens` tokens sampled (temperature 1) after the end-of-text token, as text.
+    std::string sample(std::int64_t tokens);
+    /// Writes <out>/ckpt-<step>.safetensors (atomically) and returns its path.
+    std::string save_checkpoint();
+    /// The whole run: steps until settings.steps, with logging, eval, samples and checkpoints.
+    /// `progress` draws a status line on stderr.
+    void run(bool progress);
+
+    std::int64_t steps_done() const { return step_; }
+    const TrainSettings& settings() const { return settings_; }
+    nn::GPT<float>& model() { return *model_; }
+    data::BatchLoader& train_loader() { return *train_; }
+
+private:
+    Trainer(TrainSettings settings, const io::Checkpoint* from);
+    void log_row(const StepResult& r, std::optional<double> val_loss);
+
+    TrainSettings settings_;
+    std::optional<data::Tokenizer> tokenizer_;
+    std::string tokenizer_id_;
+    std::unique_ptr<nn::GPT<float>> model_;
+    std::unique_ptr<optim::AdamW<float>> optimizer_;
+    optim::WarmupCosine schedule_;
+    std::unique_ptr<data::BatchLoader> train_, val_;
+    Rng rng_;
+    std::int64_t step_ = 0;
+    std::string last_checkpoint_;
+    std::ofstream log_;
+    bool log_jsonl_ = false;
+    TensorI inputs_, targets_;
+};
+
+} // namespace ouro::train
