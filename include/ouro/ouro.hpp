@@ -64,3 +64,11 @@
 #include "ouro/io/dtype.hpp"
 #include "ouro/io/gpt2_formats.hpp"
 #include "ouro/io/safetensors.hpp"
+
+#include "ouro/lab/bleu.hpp"
+#include "ouro/lab/diversity.hpp"
+#include "ouro/lab/loops.hpp"
+#include "ouro/lab/next_token_repetition.hpp"
+#include "ouro/lab/positional.hpp"
+#include "ouro/lab/repetition.hpp"
+#include "ouro/lab/self_reinforcement.hpp"
