@@ -9,6 +9,8 @@
 #include "ouro/core/error.hpp"
 #include "tokenizer_model.hpp"
 
+#include "ouro/core/parallel.hpp"
+
 #include <omp.h>
 
 #include <algorithm>
@@ -43,8 +45,7 @@ using WordCounts = std::unordered_map<std::string_view, std::int64_t>;
 // order they are added in, so the counts do not depend on the thread count.
 WordCounts count_words(std::span<const std::string> texts, const Pretokenizer& pretokenizer) {
     std::vector<WordCounts> partial(static_cast<std::size_t>(omp_get_max_threads()));
-    std::exception_ptr error;
-    std::mutex error_mutex;
+    ParallelErrors errors;
     const auto n = std::int64_t(texts.size());
 #pragma omp parallel
     {
@@ -58,14 +59,11 @@ WordCounts count_words(std::span<const std::string> texts, const Pretokenizer& p
                 for (std::string_view p : pieces)
                     ++local[p];
             } catch (...) {
-                const std::lock_guard lock(error_mutex);
-                if (!error)
-                    error = std::current_exception();
+                errors.capture();
             }
         }
     }
-    if (error)
-        std::rethrow_exception(error);
+    errors.rethrow();
     for (std::size_t t = 1; t < partial.size(); ++t)
         for (const auto& [word, count] : partial[t])
             partial[0][word] += count;

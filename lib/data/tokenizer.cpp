@@ -6,6 +6,8 @@
 #include "ouro/core/error.hpp"
 #include "tokenizer_model.hpp"
 
+#include "ouro/core/parallel.hpp"
+
 #include <nlohmann/json.hpp>
 #include <omp.h>
 
@@ -462,8 +464,7 @@ Tokenizer::encode_corpus(std::span<const std::string> texts, const EncodeOptions
         total += t.size();
     ProgressBar bar("encoding", total, options.progress);
     std::atomic<std::uint64_t> done{0};
-    std::exception_ptr error;
-    std::mutex error_mutex;
+    ParallelErrors errors;
     const auto n = std::int64_t(texts.size());
     // Each text is encoded on its own, so which thread takes it cannot change its ids. Dynamic
     // scheduling in chunks balances stories of different lengths.
@@ -481,14 +482,11 @@ Tokenizer::encode_corpus(std::span<const std::string> texts, const EncodeOptions
                 if (omp_get_thread_num() == 0)
                     bar.update(now);
             } catch (...) {
-                const std::lock_guard lock(error_mutex);
-                if (!error)
-                    error = std::current_exception();
+                errors.capture();
             }
         }
     }
-    if (error)
-        std::rethrow_exception(error);
+    errors.rethrow();
     bar.update(total);
     bar.finish();
     return result;

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
+#include <mutex>
 
 namespace ouro {
 
@@ -22,6 +24,26 @@ public:
 
 private:
     int previous_;
+};
+
+/// Carries the first exception thrown inside an OpenMP parallel region out of it (an exception
+/// must not cross the region's boundary): call capture() from a catch (...) inside the region and
+/// rethrow() after it.
+class ParallelErrors {
+public:
+    void capture() noexcept {
+        const std::lock_guard lock(mutex_);
+        if (!error_)
+            error_ = std::current_exception();
+    }
+    void rethrow() const {
+        if (error_)
+            std::rethrow_exception(error_);
+    }
+
+private:
+    std::mutex mutex_;
+    std::exception_ptr error_;
 };
 
 namespace detail {
