@@ -11,8 +11,9 @@
 // Chains: default (SamplerSettings{}: a plain draw), greedy, llama (llama.cpp's defaults:
 // repetition 1.1 over the last 64, top-k 40, top-p 0.95, min-p 0.05, temperature 0.8, in the
 // default order), hf (the same settings in HuggingFace's order, temperature before the
-// truncations), top_p (top-p 0.95 alone, on the full vocabulary), long (every stage on), and
-// default with a TokenDecision filled (the per-token trace).
+// truncations), top_k (top-k 40 alone: what llama adds to it is the cost of the later stages on
+// the sorted survivors), top_p (top-p 0.95 alone, on the full vocabulary), long (every stage
+// on), and default with a TokenDecision filled (the per-token trace).
 #include "bench_util.hpp"
 
 #include <ouro/core/rng.hpp>
@@ -169,6 +170,11 @@ void BM_Sampler_llama(benchmark::State& state) {
 void BM_Sampler_hf(benchmark::State& state) {
     run(state, llama_settings(), "penalties,temperature,top_k,top_p,min_p");
 }
+void BM_Sampler_top_k(benchmark::State& state) {
+    SamplerSettings s;
+    s.top_k = 40;
+    run(state, s, "");
+}
 void BM_Sampler_top_p(benchmark::State& state) {
     SamplerSettings s;
     s.top_p = 0.95;
@@ -192,6 +198,7 @@ BENCHMARK(BM_Sampler_default)->Apply(shapes);
 BENCHMARK(BM_Sampler_greedy)->Apply(shapes);
 BENCHMARK(BM_Sampler_llama)->Apply(shapes);
 BENCHMARK(BM_Sampler_hf)->Apply(shapes);
+BENCHMARK(BM_Sampler_top_k)->Apply(shapes);
 BENCHMARK(BM_Sampler_top_p)->Apply(shapes);
 BENCHMARK(BM_Sampler_long)->Apply(shapes);
 BENCHMARK(BM_Sampler_decision)->Apply(shapes);

@@ -365,18 +365,31 @@ double CandidateSet::cut(Key key, Bin bin_of, std::int64_t count, double target)
     std::int32_t* bin = mask_.data();
     for (std::int64_t i = 0; i < n_; ++i)
         bin[i] = bin_of(i);
+    // Counts only when a count limits the walk, masses only when a mass does. Masses go to two
+    // histograms, even and odd candidates, added bin by bin after: neighbours that share a bin
+    // then do not wait on each other's store.
     bin_count_.fill(0);
     bin_mass_.fill(0.0);
-    if (by_mass) {
-        for (std::int64_t i = 0; i < n_; ++i)
-            if (const std::int32_t b = bin[i]; b >= 0) {
-                ++bin_count_[std::size_t(b)];
-                bin_mass_[std::size_t(b)] += double(w_[i]);
-            }
-    } else {
+    if (count > 0)
         for (std::int64_t i = 0; i < n_; ++i)
             if (const std::int32_t b = bin[i]; b >= 0)
                 ++bin_count_[std::size_t(b)];
+    if (by_mass) {
+        std::array<double, bins>& odd = bin_mass_odd_;
+        odd.fill(0.0);
+        const float* w = w_.data();
+        std::int64_t i = 0;
+        for (; i + 2 <= n_; i += 2) {
+            const std::int32_t b0 = bin[i], b1 = bin[i + 1];
+            if (b0 >= 0)
+                bin_mass_[std::size_t(b0)] += double(w[i]);
+            if (b1 >= 0)
+                odd[std::size_t(b1)] += double(w[i + 1]);
+        }
+        if (i < n_ && bin[i] >= 0)
+            bin_mass_[std::size_t(bin[i])] += double(w[i]);
+        for (int b = 0; b < bins; ++b)
+            bin_mass_[std::size_t(b)] += odd[std::size_t(b)];
     }
     std::int64_t c = 0;
     double m = 0.0;

@@ -508,21 +508,31 @@ TEST_SUITE("gen") {
         const Bigram model(512);
         SamplerChain chain = SamplerChain::from_settings(everything());
         Tokens history = generate(chain, model, {1}, 1100, 5);
-        // 1000 calls on histories of one length (a sliding window over a long sample): after
-        // the first call, nothing is allocated, with or without a decision record.
-        Rng rng(8);
-        TokenDecision d;
-        d.top5_raw.reserve(5);
-        d.changed_by.reserve(32);
         const std::span<const std::int32_t> all(history);
-        chain.sample(model.logits(1), all.first(100), rng, &d);
-        const long n = allocations_in([&] {
-            for (std::size_t i = 0; i < 1000; ++i) {
-                const auto h = all.subspan(i, 100);
-                chain.sample(model.logits(h.back()), h, rng, i % 2 ? &d : nullptr);
-            }
-        });
-        CHECK(n == 0);
+        Rng rng(8);
+        // 1000 calls on histories of one length (a sliding window over a long sample): after
+        // the first call, nothing is allocated, with or without a decision record, whatever
+        // the selection.
+        SamplerSettings miro;
+        miro.mirostat = true;
+        miro.top_k = 100;
+        SamplerSettings greedy = everything();
+        greedy.greedy = true;
+        for (const SamplerSettings& s : {everything(), miro, greedy}) {
+            SamplerChain c = SamplerChain::from_settings(s);
+            CAPTURE(c.describe());
+            TokenDecision d;
+            d.top5_raw.reserve(5);
+            d.changed_by.reserve(32);
+            c.sample(model.logits(1), all.first(100), rng, &d);
+            const long n = allocations_in([&] {
+                for (std::size_t i = 0; i < 1000; ++i) {
+                    const auto h = all.subspan(i, 100);
+                    c.sample(model.logits(h.back()), h, rng, i % 2 ? &d : nullptr);
+                }
+            });
+            CHECK(n == 0);
+        }
         // A growing history with DRY over all of it: only DRY's buffer grows, by doubling
         // (100 -> 1100 tokens: 200, 402, 806, 1614 entries, three allocations).
         SamplerSettings whole = everything();

@@ -139,7 +139,7 @@ private:
     // The histogram of cut(), whose bins the caller's bin function assigns.
     static constexpr int bins = 1024;
     std::array<std::int32_t, bins> bin_count_{};
-    std::array<double, bins> bin_mass_{};
+    std::array<double, bins> bin_mass_{}, bin_mass_odd_{};
 };
 
 template <typename Keep> void CandidateSet::keep_if(Keep keep) {
