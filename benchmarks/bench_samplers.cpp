@@ -13,7 +13,8 @@
 // default order), hf (the same settings in HuggingFace's order, temperature before the
 // truncations), top_k (top-k 40 alone: what llama adds to it is the cost of the later stages on
 // the sorted survivors), top_p (top-p 0.95 alone, on the full vocabulary), long (every stage
-// on), and default with a TokenDecision filled (the per-token trace).
+// on), and default with a TokenDecision filled (the per-token trace). BM_Reference_top_p times
+// the naive top-p kept for tests (a full sort), for comparison.
 #include "bench_util.hpp"
 
 #include <ouro/core/rng.hpp>
@@ -187,6 +188,20 @@ void BM_Sampler_decision(benchmark::State& state) {
     run(state, {}, "", true);
 }
 
+// The naive top-p kept for tests (full sort, double softmax), for comparison with top_p.
+void BM_Reference_top_p(benchmark::State& state) {
+    const std::int64_t V = state.range(0);
+    std::array<std::vector<float>, 4> logits;
+    for (std::size_t i = 0; i < logits.size(); ++i)
+        logits[i] = make_logits(V, state.range(1) == 1, 10 + i);
+    std::size_t i = 0;
+    for (auto _ : state)
+        benchmark::DoNotOptimize(keep_top_reference(logits[i++ % logits.size()], 0, 0.95));
+    bench::report(state, 0);
+    state.counters["tokens/s"] =
+        benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
+}
+
 void shapes(benchmark::internal::Benchmark* b) {
     for (const std::int64_t V : {4096, 50257})
         for (const std::int64_t flat : {0, 1})
@@ -200,6 +215,7 @@ BENCHMARK(BM_Sampler_llama)->Apply(shapes);
 BENCHMARK(BM_Sampler_hf)->Apply(shapes);
 BENCHMARK(BM_Sampler_top_k)->Apply(shapes);
 BENCHMARK(BM_Sampler_top_p)->Apply(shapes);
+BENCHMARK(BM_Reference_top_p)->Apply(shapes);
 BENCHMARK(BM_Sampler_long)->Apply(shapes);
 BENCHMARK(BM_Sampler_decision)->Apply(shapes);
 

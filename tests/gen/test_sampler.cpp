@@ -82,12 +82,15 @@ struct Bigram {
     }
 };
 
-// Generates `steps` tokens after `prompt` with the chain.
+// Generates `steps` tokens after `prompt` with the chain, filling a decision record for each
+// when `trace` is set.
 Tokens generate(SamplerChain& chain, const Bigram& model, Tokens history, int steps,
-                std::uint64_t seed) {
+                std::uint64_t seed, bool trace = false) {
     Rng rng(seed);
+    TokenDecision d;
     for (int i = 0; i < steps; ++i)
-        history.push_back(chain.sample(model.logits(history.back()), history, rng));
+        history.push_back(
+            chain.sample(model.logits(history.back()), history, rng, trace ? &d : nullptr));
     return history;
 }
 
@@ -364,6 +367,9 @@ TEST_SUITE("gen") {
             }
             CHECK(a == b);
             CHECK(a != c);
+            // Asking for the decision record changes nothing.
+            SamplerChain traced = SamplerChain::from_settings(s);
+            CHECK(generate(traced, model, {1, 2, 3}, 300, 42, true) == a);
             // no_repeat_ngram(4) holds along the whole sample.
             std::set<std::vector<std::int32_t>> grams;
             for (std::size_t i = 0; i + 4 <= a.size(); ++i)

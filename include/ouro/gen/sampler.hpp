@@ -37,10 +37,10 @@
 // Default order (default_sampler_order): llama.cpp's, penalties first, truncations, temperature
 // last. Truncating before the temperature means the thresholds (top-p 0.95, min-p 0.05) are taken
 // on the model's own distribution, so they mean the same at any temperature, and a high
-// temperature only reshapes the survivors instead of lifting the long tail of junk tokens back in
-// (the argument of the min-p paper); it is also cheaper, as the temperature then touches a few
-// candidates instead of V. HuggingFace's order (temperature before the truncations) is one string
-// away: "penalties,temperature,top_k,top_p".
+// temperature only reshapes the survivors instead of lifting the long tail of junk tokens back
+// in. It is also cheaper: the temperature then touches a few candidates instead of V.
+// HuggingFace's order (temperature before the truncations) is one string away:
+// "penalties,temperature,top_k,top_p".
 //
 // Selection, which ends every chain: mirostat_v2 when SamplerSettings::mirostat (it sees the
 // distribution the stages leave), greedy argmax when greedy or temperature == 0, else a
@@ -113,6 +113,8 @@ enum class SamplerStage : std::uint8_t {
 inline constexpr const char* default_sampler_order =
     "penalties,top_n_sigma,top_k,typical,top_p,min_p,epsilon,eta,xtc,temperature";
 
+/// A chain holds the state of one sequence (mirostat's mu) and its scratch buffers: use one per
+/// sequence (or reset() between sequences), from one thread at a time.
 class SamplerChain {
 public:
     /// Builds the chain from settings and an order: a comma-separated list of stage names (spaces
