@@ -72,3 +72,6 @@
 #include "ouro/lab/positional.hpp"
 #include "ouro/lab/repetition.hpp"
 #include "ouro/lab/self_reinforcement.hpp"
+
+#include "ouro/gen/sampler.hpp"
+#include "ouro/gen/token_decision.hpp"
