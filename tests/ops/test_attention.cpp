@@ -115,6 +115,19 @@ TEST_SUITE("ops") {
                         {q, k, v}, {.atol = 1e-8, .rtol = 1e-6});
                     CHECK_MESSAGE(r.ok, r.message);
                 }
+            // T = 70 spans three blocks of query rows, so dK and dV collect from several.
+            for (bool alibi : {false, true}) {
+                INFO("T 70, alibi " << alibi);
+                const Shape s{1, 70, 4};
+                const auto r = gradcheck(
+                    [alibi](const std::vector<VarD>& x) {
+                        return attention(x[0], x[1], x[2], 2, {alibi});
+                    },
+                    {random_tensor<double>(s, rng, -2.0, 2.0),
+                     random_tensor<double>(s, rng, -2.0, 2.0), random_tensor<double>(s, rng)},
+                    {.atol = 1e-8, .rtol = 1e-6});
+                CHECK_MESSAGE(r.ok, r.message);
+            }
             // q, k and v all one tensor: the three gradients add into one buffer.
             const auto r =
                 gradcheck([](const std::vector<VarD>& x) { return attention(x[0], x[0], x[0], 2); },
@@ -122,7 +135,7 @@ TEST_SUITE("ops") {
             CHECK_MESSAGE(r.ok, r.message);
         }
         SUBCASE("bit-identical with 1 and 2 threads") {
-            // 2 x 4 = 8 (b, h) pairs, and T = 70 spans two row blocks.
+            // 2 x 4 = 8 (b, h) pairs, and T = 70 spans three row blocks.
             const Shape s{2, 70, 32};
             const TensorF q = random_tensor<float>(s, rng), k = random_tensor<float>(s, rng),
                           v = random_tensor<float>(s, rng), seed = random_tensor<float>(s, rng);
