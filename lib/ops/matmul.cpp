@@ -1,8 +1,8 @@
 // Matrix products: matmul (batched, transposes) and linear (x W^T + b). Every product, forward and
 // backward, is one tiled GEMM (run_gemm below): Eigen's single-threaded GEMM on row-major Maps,
-// called once per tile of the output, with OpenMP over the tiles. Then the forward
-// kernels, the backward kernels (adding into gradients), the naive references and the autograd
-// wrappers, in that order.
+// called once per tile of the output, with OpenMP over the tiles. Then, for each op, the forward
+// kernel, the backward kernel (adding into gradients), the naive reference and the autograd
+// wrapper, in that order.
 #include "ouro/ops/matmul.hpp"
 
 #include <Eigen/Core>
@@ -206,13 +206,12 @@ void matmul_backward(const T* a, const T* b, const T* dout, detail::OptionalOut<
                      Into::add);
     }
     if (db) {
-        const std::int64_t db_stride = d.shared_b ? 0 : d.k * d.n;
         if (!d.trans_b) // db (K, N) += op(a)^T (K, M) . dout (M, N)
-            run_gemm(Gemm<T>{a, a_stride, !d.trans_a, dout, out_stride, false, db, db_stride,
+            run_gemm(Gemm<T>{a, a_stride, !d.trans_a, dout, out_stride, false, db, b_stride,
                              d.shared_b, batch, d.k, d.n, m},
                      Into::add);
         else // db (N, K) += dout^T (N, M) . op(a) (M, K)
-            run_gemm(Gemm<T>{dout, out_stride, true, a, a_stride, d.trans_a, db, db_stride,
+            run_gemm(Gemm<T>{dout, out_stride, true, a, a_stride, d.trans_a, db, b_stride,
                              d.shared_b, batch, d.n, d.k, m},
                      Into::add);
     }
