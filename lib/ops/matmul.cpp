@@ -1,8 +1,8 @@
 // Matrix products: matmul (batched, transposes) and linear (x W^T + b). Every product, forward and
 // backward, is one tiled GEMM (run_gemm below): Eigen's single-threaded GEMM on row-major Maps,
-// called once per tile of the output, with OpenMP over the tiles. Then the forward
-// kernels, the backward kernels (adding into gradients), the naive references and the autograd
-// wrappers, in that order.
+// called once per tile of the output, with OpenMP over the tiles. Then, for each op, the forward
+// kernel, the backward kernel (adding into gradients), the naive reference and the autograd
+// wrapper, in that order.
 #include "ouro/ops/matmul.hpp"
 
 #include <Eigen/Core>
@@ -66,25 +66,29 @@ std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
     return (a + b - 1) / b;
 }
 
-// The size of the tiles C is cut into, from its shape alone (never the thread count): 128 rows,
-// the best measured for the GPT shapes; 64 rows when 128 would give fewer than matmul_min_tiles
-// tiles (a small weight gradient such as 128 x 128); and when even that gives too few (a few
-// rows, as when decoding), the columns are split too, into parts at least 64 wide. Splitting
-// columns costs more than splitting rows (each column tile repacks its rows of op(X)), hence last.
+// The size of the tiles C is cut into, from its shape alone (never the thread count). Each tile
+// repacks the rows of op(X) and the columns of op(Y) it needs, so cutting C's rows into r tiles
+// repacks op(Y) r times, and cutting its columns repacks op(X): the cheaper side to cut is the
+// longer one. It is cut into the largest of 256, 128, 64 that still gives matmul_min_tiles tiles;
+// when even 64 gives too few (a 128 x 128 weight gradient, a few rows while decoding), the other
+// side is cut too, into parts at least 64 wide.
 struct Tile {
     std::int64_t rows, cols;
 };
 Tile tile_size(std::int64_t slices, std::int64_t m, std::int64_t n) {
-    constexpr std::int64_t min_cols = 64;
-    Tile tile{matmul_row_block, n};
-    if (slices * ceil_div(m, tile.rows) < matmul_min_tiles)
-        tile.rows = matmul_row_block / 2;
-    const std::int64_t row_tiles = slices * ceil_div(m, tile.rows);
-    if (row_tiles < matmul_min_tiles) {
-        const std::int64_t parts = ceil_div(matmul_min_tiles, row_tiles);
-        tile.cols = std::min(n, std::max(min_cols, ceil_div(ceil_div(n, parts), 16) * 16));
+    constexpr std::int64_t min_width = 64;
+    const bool cut_rows = m >= n;
+    const std::int64_t along = cut_rows ? m : n, across = cut_rows ? n : m;
+    std::int64_t length = matmul_tile;
+    while (length > matmul_min_tile && slices * ceil_div(along, length) < matmul_min_tiles)
+        length /= 2;
+    std::int64_t width = across;
+    const std::int64_t tiles = slices * ceil_div(along, length);
+    if (tiles < matmul_min_tiles) {
+        const std::int64_t parts = ceil_div(matmul_min_tiles, tiles);
+        width = std::min(across, std::max(min_width, ceil_div(ceil_div(across, parts), 16) * 16));
     }
-    return tile;
+    return cut_rows ? Tile{length, width} : Tile{width, length};
 }
 
 // Runs g one tile of C at a time (see tile_size), tiles spread over threads. Each tile is computed
@@ -185,7 +189,8 @@ template <typename T> void matmul_forward(const T* a, const T* b, T* out, const 
 //   db: op(b) += op(a)^T . dout, i.e. b += op(a)^T . dout, or b += dout^T . op(a) when trans_b;
 //       a shared b sums over the batch (as one GEMM over B * M rows when a is untransposed).
 template <typename T>
-void matmul_backward(const T* a, const T* b, const T* dout, T* da, T* db, const MatmulDims& d) {
+void matmul_backward(const T* a, const T* b, const T* dout, detail::OptionalOut<T> da,
+                     detail::OptionalOut<T> db, const MatmulDims& d) {
     const bool flat = d.shared_b && !d.trans_a;
     const std::int64_t batch = flat ? 1 : d.batch, m = flat ? d.batch * d.m : d.m;
     const std::int64_t a_stride = d.m * d.k, b_stride = d.shared_b ? 0 : d.k * d.n;
@@ -201,13 +206,12 @@ void matmul_backward(const T* a, const T* b, const T* dout, T* da, T* db, const 
                      Into::add);
     }
     if (db) {
-        const std::int64_t db_stride = d.shared_b ? 0 : d.k * d.n;
         if (!d.trans_b) // db (K, N) += op(a)^T (K, M) . dout (M, N)
-            run_gemm(Gemm<T>{a, a_stride, !d.trans_a, dout, out_stride, false, db, db_stride,
+            run_gemm(Gemm<T>{a, a_stride, !d.trans_a, dout, out_stride, false, db, b_stride,
                              d.shared_b, batch, d.k, d.n, m},
                      Into::add);
         else // db (N, K) += dout^T (N, M) . op(a) (M, K)
-            run_gemm(Gemm<T>{dout, out_stride, true, a, a_stride, d.trans_a, db, db_stride,
+            run_gemm(Gemm<T>{dout, out_stride, true, a, a_stride, d.trans_a, db, b_stride,
                              d.shared_b, batch, d.n, d.k, m},
                      Into::add);
     }
@@ -244,15 +248,16 @@ template <typename T> Var<T> matmul(const Var<T>& a, const Var<T>& b, bool trans
 // Shapes: x (R, IN), weight (OUT, IN), bias (OUT) or nullptr, out (R, OUT). The bias is written
 // into each block of out just before the GEMM adds x . weight^T to it.
 template <typename T>
-void linear_forward(const T* x, const T* weight, const T* bias, T* out, std::int64_t rows,
-                    std::int64_t in, std::int64_t out_features) {
+void linear_forward(const T* x, const T* weight, detail::OptionalIn<T> bias, T* out,
+                    std::int64_t rows, std::int64_t in, std::int64_t out_features) {
     run_gemm(Gemm<T>{x, 0, false, weight, 0, true, out, 0, false, 1, rows, out_features, in},
              Into::overwrite, bias);
 }
 
 // Shapes: as linear_forward; dout (R, OUT); dx (R, IN), dweight (OUT, IN), dbias (OUT) added into.
 template <typename T>
-void linear_backward(const T* x, const T* weight, const T* dout, T* dx, T* dweight, T* dbias,
+void linear_backward(const T* x, const T* weight, const T* dout, detail::OptionalOut<T> dx,
+                     detail::OptionalOut<T> dweight, detail::OptionalOut<T> dbias,
                      std::int64_t rows, std::int64_t in, std::int64_t out_features) {
     if (dx) // dx (R, IN) += dout (R, OUT) . weight (OUT, IN)
         run_gemm(Gemm<T>{dout, 0, false, weight, 0, false, dx, 0, false, 1, rows, in, out_features},
@@ -265,8 +270,8 @@ void linear_backward(const T* x, const T* weight, const T* dout, T* dx, T* dweig
 }
 
 template <typename T>
-void linear_reference(const T* x, const T* weight, const T* bias, T* out, std::int64_t rows,
-                      std::int64_t in, std::int64_t out_features) {
+void linear_reference(const T* x, const T* weight, detail::OptionalIn<T> bias, T* out,
+                      std::int64_t rows, std::int64_t in, std::int64_t out_features) {
     for (std::int64_t r = 0; r < rows; ++r)
         for (std::int64_t o = 0; o < out_features; ++o) {
             T acc = T(0);

@@ -84,7 +84,8 @@ TEST_SUITE("ops") {
             CHECK(bitwise_equal(matmul(VarF(a), VarF(bt), false, true).value(), expected));
             CHECK(bitwise_equal(matmul(VarF(at), VarF(bt), true, true).value(), expected));
 
-            // Sizes that leave a partial row block (300 = 2 * 128 + 44) and one of a single row.
+            // Sizes that leave partial tiles (300 rows at any tile height), a single-row tile
+            // (257 = 256 + 1), and outputs small enough to be split into column tiles.
             for (const auto& [m, k, n] :
                  {std::array<std::int64_t, 3>{300, 70, 130},
                   std::array<std::int64_t, 3>{257, 33, 5}, std::array<std::int64_t, 3>{3, 4, 2}}) {
@@ -173,7 +174,7 @@ TEST_SUITE("ops") {
                 "matmul: batch dimensions differ: a is (2, 3, 4, 8), b is (3, 8, 5)", ShapeError);
         }
         SUBCASE("bit-identical with 1 and 2 threads") {
-            // Every output and gradient here has at least two row blocks.
+            // Every output and gradient here is cut into at least four tiles.
             for (const Case& c : all_cases(300, 150, 130)) {
                 INFO(c.name());
                 const TensorF a = random_tensor<float>(c.a_shape(), rng);
@@ -225,6 +226,13 @@ TEST_SUITE("ops") {
                         linear(VarF(xd.cast<float>()), VarF(wd.cast<float>()), bias_f);
                     check_close(out_f.value().cast<double>(), expected, 1e-5, 1e-5);
                 }
+                // The kernels take a literal nullptr for "no bias".
+                TensorD direct(out_shape), expected(out_shape);
+                linear_forward(xd.data(), wd.data(), nullptr, direct.data(), xs.rows(), in,
+                               out_features);
+                linear_reference(xd.data(), wd.data(), nullptr, expected.data(), xs.rows(), in,
+                                 out_features);
+                check_close(direct, expected, 1e-13, 1e-12);
                 // Without a bias, linear is exactly matmul with a transposed shared weight.
                 if (xs.rank() >= 2) {
                     const VarF xf(xd.cast<float>()), wf(wd.cast<float>());
@@ -234,7 +242,7 @@ TEST_SUITE("ops") {
             }
         }
         SUBCASE("backward matches the definition over several blocks") {
-            // OUT = 300 gives three row blocks of dweight and two column blocks of dbias.
+            // OUT = 300 gives five tiles of dweight and two column blocks of dbias.
             const std::int64_t rows = 300, in = 150, out_features = 300;
             const TensorF x = random_tensor<float>({3, 100, in}, rng);
             const TensorF w = random_tensor<float>({out_features, in}, rng);

@@ -4,7 +4,7 @@
 // Shape letters: B batch (any number of leading dimensions, flattened), M rows of the result,
 // N columns of the result, K the inner (summed) dimension; for linear R = B * T rows, IN and OUT
 // features. Every product runs through Eigen's single-threaded GEMM on row-major Maps, one call
-// per tile of the output (matmul_row_block rows; fewer, and columns too, for small outputs),
+// per tile of the output (up to 256 rows or columns, along its longer side),
 // with OpenMP spreading the tiles over threads. The tiling depends only on the shapes, never on
 // the thread count, and no tile's result depends on another's, so values and gradients are
 // bit-identical for any number of threads. The backward products are GEMMs too; the weight
@@ -14,14 +14,25 @@
 #include "ouro/autograd/var.hpp"
 
 #include <cstdint>
+#include <type_traits>
+
+namespace ouro {
+namespace detail {
+/// Pointer parameters that may be nullptr (no bias, a gradient not wanted). Not deduced, so that
+/// a literal nullptr can be passed: linear_forward(x, w, nullptr, out, ...).
+template <typename T> using OptionalIn = std::type_identity_t<const T*>;
+template <typename T> using OptionalOut = std::type_identity_t<T*>;
+} // namespace detail
+} // namespace ouro
 
 namespace ouro::ops {
 
-/// Rows of the output in one tile of the tiled GEMM, chosen by measurement (benchmarks/README.md).
-inline constexpr std::int64_t matmul_row_block = 128;
-/// Outputs that would have fewer tiles than this get tiles of half as many rows, and then, if
-/// still too few, column tiles as well, so that small products (a 128 x 128 weight gradient,
-/// decoding a few rows) still spread over threads.
+/// The tiling of every product's output (chosen by measurement, see benchmarks/README.md): the
+/// longer side is cut into tiles of matmul_tile, halved down to matmul_min_tile while that leaves
+/// fewer than matmul_min_tiles tiles; the other side is cut too if there are still too few. So
+/// small products (a 128 x 128 weight gradient, decoding a few rows) still spread over threads.
+inline constexpr std::int64_t matmul_tile = 256;
+inline constexpr std::int64_t matmul_min_tile = 64;
 inline constexpr std::int64_t matmul_min_tiles = 4;
 
 /// The sizes of a matmul once its operands are validated: `batch` products (B) of op(a) (M, K)
@@ -53,7 +64,8 @@ template <typename T> void matmul_forward(const T* a, const T* b, T* out, const 
 /// when trans_a), db (shaped like b) += op(a)^T . dout (summed over the batch when b is shared).
 /// Either of da and db may be nullptr. Every product is a blocked GEMM.
 template <typename T>
-void matmul_backward(const T* a, const T* b, const T* dout, T* da, T* db, const MatmulDims& d);
+void matmul_backward(const T* a, const T* b, const T* dout, detail::OptionalOut<T> da,
+                     detail::OptionalOut<T> db, const MatmulDims& d);
 
 /// Naive serial triple loop computing the same as matmul_forward, kept for tests.
 template <typename T> void matmul_reference(const T* a, const T* b, T* out, const MatmulDims& d);
@@ -68,20 +80,21 @@ Var<T> matmul(const Var<T>& a, const Var<T>& b, bool trans_a = false, bool trans
 /// out (R, OUT) = x (R, IN) . weight^T, with weight (OUT, IN), plus bias (OUT) on every row when
 /// bias is not nullptr. Overwrites out. Parallel over row blocks.
 template <typename T>
-void linear_forward(const T* x, const T* weight, const T* bias, T* out, std::int64_t rows,
-                    std::int64_t in, std::int64_t out_features);
+void linear_forward(const T* x, const T* weight, detail::OptionalIn<T> bias, T* out,
+                    std::int64_t rows, std::int64_t in, std::int64_t out_features);
 
 /// Adds the gradients of linear_forward: dx (R, IN) += dout . weight, dweight (OUT, IN) +=
 /// dout^T . x (blocked over OUT, each block summing all R rows in order), dbias (OUT) += the
 /// column sums of dout. Any of dx, dweight, dbias may be nullptr.
 template <typename T>
-void linear_backward(const T* x, const T* weight, const T* dout, T* dx, T* dweight, T* dbias,
+void linear_backward(const T* x, const T* weight, const T* dout, detail::OptionalOut<T> dx,
+                     detail::OptionalOut<T> dweight, detail::OptionalOut<T> dbias,
                      std::int64_t rows, std::int64_t in, std::int64_t out_features);
 
 /// Naive serial version of linear_forward, kept for tests.
 template <typename T>
-void linear_reference(const T* x, const T* weight, const T* bias, T* out, std::int64_t rows,
-                      std::int64_t in, std::int64_t out_features);
+void linear_reference(const T* x, const T* weight, detail::OptionalIn<T> bias, T* out,
+                      std::int64_t rows, std::int64_t in, std::int64_t out_features);
 
 /// PyTorch's nn.Linear: x (..., IN), weight (OUT, IN), bias (OUT) or an undefined Var for no
 /// bias; returns (..., OUT) = x . weight^T + bias as one op. Throws ShapeError, e.g.
