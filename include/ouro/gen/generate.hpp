@@ -122,16 +122,16 @@ private:
 
 struct GenerateOptions {
     std::int64_t max_new_tokens = 256;
-    ContextOptions context;
+    ContextOptions context{};
     std::int32_t end_token = -1; ///< the end-of-text id; -1 for none
     EndOfText end_of_text = EndOfText::stop;
     std::uint64_t seed = 0; ///< sequence i draws from Rng(Rng::stream_value(seed, i))
     /// Keep a TraceRecord per generated token in the result.
     bool trace = true;
     /// Text of a token for the trace (optional; e.g. the tokenizer's decode of one id).
-    std::function<std::string(std::int32_t)> decode;
+    std::function<std::string(std::int32_t)> decode{};
     /// Called after each token is chosen, with its record (streaming).
-    std::function<void(const TraceRecord&)> on_token;
+    std::function<void(const TraceRecord&)> on_token{};
 };
 
 struct GeneratedSequence {
