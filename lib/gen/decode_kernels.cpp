@@ -3,7 +3,9 @@
 // alike.
 #include "ouro/gen/decode_kernels.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
@@ -100,15 +102,38 @@ void tile(const float* x, std::int64_t in, const float* w, const float* bias, st
 
 #endif
 
-// Rows [r0, r0 + NR) against features [o0, o1): whole tiles of F features, then single features.
+// Features [o0, o1) for rows [0, R): tiles of F features, each tile meeting every group of NR rows
+// while its F weight rows are in L1 (the rows of x, reused by every tile, stay in L2); then the
+// last features one at a time.
 template <int F, int NR>
-void row_group(const float* x, std::int64_t in, const float* weight, const float* bias, float* out,
-               std::int64_t out_stride, std::int64_t o0, std::int64_t o1, LinearInto into) {
+void feature_tiles(const float* x, std::int64_t rows, std::int64_t in, const float* weight,
+                   const float* bias, float* out, std::int64_t out_stride, std::int64_t o0,
+                   std::int64_t o1, LinearInto into) {
+    const auto row_groups = [&](auto features, std::int64_t o) {
+        constexpr int f = decltype(features)::value;
+        const float* w = weight + o * in;
+        std::int64_t r = 0;
+        for (; r + NR <= rows; r += NR)
+            tile<f, NR>(x + r * in, in, w, bias, o, out + r * out_stride + o, out_stride, into);
+        if (rows - r == 2)
+            tile<f, 2>(x + r * in, in, w, bias, o, out + r * out_stride + o, out_stride, into);
+        else if (rows - r == 1)
+            tile<f, 1>(x + r * in, in, w, bias, o, out + r * out_stride + o, out_stride, into);
+    };
     std::int64_t o = o0;
-    for (; o + F <= o1; o += F)
-        tile<F, NR>(x, in, weight + o * in, bias, o, out + o, out_stride, into);
+    for (; o + F <= o1; o += F) {
+#if OURO_GEN_AVX2
+        // The next tile's weights are on their way while this one computes.
+        const std::int64_t next = std::min(o + F, o1);
+        const char* first = reinterpret_cast<const char*>(weight + next * in);
+        const char* end = reinterpret_cast<const char*>(weight + std::min(next + F, o1) * in);
+        for (const char* line = first; line < end; line += 64)
+            _mm_prefetch(line, _MM_HINT_T0);
+#endif
+        row_groups(std::integral_constant<int, F>{}, o);
+    }
     for (; o < o1; ++o)
-        tile<1, NR>(x, in, weight + o * in, bias, o, out + o, out_stride, into);
+        row_groups(std::integral_constant<int, 1>{}, o);
 }
 
 } // namespace
@@ -118,20 +143,12 @@ void row_group(const float* x, std::int64_t in, const float* weight, const float
 void decode_linear(const float* x, std::int64_t rows, std::int64_t in, const float* weight,
                    const float* bias, float* out, std::int64_t out_stride, std::int64_t o0,
                    std::int64_t o1, LinearInto into) {
-    if (rows == 1) {
-        row_group<single_row_features, 1>(x, in, weight, bias, out, out_stride, o0, o1, into);
-        return;
-    }
-    std::int64_t r = 0;
-    for (; r + tile_rows <= rows; r += tile_rows)
-        row_group<multi_row_features, tile_rows>(x + r * in, in, weight, bias, out + r * out_stride,
-                                                 out_stride, o0, o1, into);
-    if (rows - r == 2)
-        row_group<multi_row_features, 2>(x + r * in, in, weight, bias, out + r * out_stride,
-                                         out_stride, o0, o1, into);
-    else if (rows - r == 1)
-        row_group<single_row_features, 1>(x + r * in, in, weight, bias, out + r * out_stride,
-                                          out_stride, o0, o1, into);
+    if (rows == 1)
+        feature_tiles<single_row_features, 1>(x, rows, in, weight, bias, out, out_stride, o0, o1,
+                                              into);
+    else
+        feature_tiles<multi_row_features, tile_rows>(x, rows, in, weight, bias, out, out_stride, o0,
+                                                     o1, into);
 }
 
 void decode_linear_reference(const float* x, std::int64_t rows, std::int64_t in,

@@ -17,12 +17,24 @@
 #include <cstring>
 #include <string>
 
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#define OURO_GEN_AVX2 1
+#else
+#define OURO_GEN_AVX2 0
+#endif
+
 namespace ouro::gen {
 namespace {
 
 // Output features per parallel block of a Linear layer: fixed, so the split never depends on the
 // thread count (and small enough that a batch-1 pass over C = 256 outputs still has 8 blocks).
 constexpr std::int64_t feature_block = 32;
+
+// Cache entries per block of the transposed keys: a head's keys are stored as blocks of HS x 32
+// (channel-major inside a block), so that the scores of 32 entries read one contiguous 4 KB run
+// (HS = 32) instead of HS rows far apart.
+constexpr std::int64_t key_block = 32;
 
 std::string str(std::int64_t v) {
     return std::to_string(v);
@@ -40,6 +52,106 @@ inline void rotate_head(const float* in, float* out, const float* cs, std::int64
         const float c = cs[2 * i], s = cs[2 * i + 1];
         out[i] = x1 * c - x2 * s;
         out[i + half] = x2 * c + x1 * s;
+    }
+}
+
+// out[j] = q . kt[:, j] for j < count <= key_block, with kt (HS rows of stride key_block) part
+// of one block of transposed keys: the scores of one query, a vector loop over cache entries. Each
+// entry's sum runs over the channels in order with fused multiply-adds, in a vector lane or in the
+// scalar tail alike.
+inline void dot_block(const float* q, const float* kt, std::int64_t HS, std::int64_t count,
+                      float* out) {
+    constexpr std::int64_t stride = key_block;
+    std::int64_t j = 0;
+#if OURO_GEN_AVX2
+    for (; j + 32 <= count; j += 32) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (std::int64_t c = 0; c < HS; ++c) {
+            const __m256 qc = _mm256_broadcast_ss(q + c);
+            const float* k = kt + c * stride + j;
+            a0 = _mm256_fmadd_ps(qc, _mm256_loadu_ps(k), a0);
+            a1 = _mm256_fmadd_ps(qc, _mm256_loadu_ps(k + 8), a1);
+            a2 = _mm256_fmadd_ps(qc, _mm256_loadu_ps(k + 16), a2);
+            a3 = _mm256_fmadd_ps(qc, _mm256_loadu_ps(k + 24), a3);
+        }
+        _mm256_storeu_ps(out + j, a0);
+        _mm256_storeu_ps(out + j + 8, a1);
+        _mm256_storeu_ps(out + j + 16, a2);
+        _mm256_storeu_ps(out + j + 24, a3);
+    }
+    for (; j + 8 <= count; j += 8) {
+        __m256 a = _mm256_setzero_ps();
+        for (std::int64_t c = 0; c < HS; ++c)
+            a = _mm256_fmadd_ps(_mm256_broadcast_ss(q + c), _mm256_loadu_ps(kt + c * stride + j),
+                                a);
+        _mm256_storeu_ps(out + j, a);
+    }
+#endif
+    for (; j < count; ++j) {
+        float a = 0.0f;
+        for (std::int64_t c = 0; c < HS; ++c)
+            a = std::fma(q[c], kt[c * stride + j], a);
+        out[j] = a;
+    }
+}
+
+// The scores of one query against entries [col0, col0 + count) of a head's key blocks `kt`.
+inline void dot_columns(const float* q, const float* kt, std::int64_t col0, std::int64_t HS,
+                        std::int64_t count, float* out) {
+    for (std::int64_t done = 0; done < count;) {
+        const std::int64_t col = col0 + done, offset = col % key_block;
+        const std::int64_t len = std::min(count - done, key_block - offset);
+        dot_block(q, kt + col / key_block * HS * key_block + offset, HS, len, out + done);
+        done += len;
+    }
+}
+
+// y (HS) = sum over entries of p[n] v_n, v_n the value rows of the runs of `seg`, entries oldest
+// first. Four partial sums, entry i of a run going to sum i % 4, added as (0 + 1) + (2 + 3): the
+// order depends only on the runs, which depend only on the query's position.
+template <typename Segment>
+inline void weighted_values(const float* p, const Segment* seg, int nseg, const float* v,
+                            std::int64_t HS, float* y) {
+    std::int64_t c = 0;
+#if OURO_GEN_AVX2
+    for (; c + 8 <= HS; c += 8) {
+        __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                         _mm256_setzero_ps()};
+        const float* pn = p;
+        for (int i = 0; i < nseg; ++i) {
+            const float* vs = v + seg[i].column * HS + c;
+            std::int64_t j = 0;
+            for (; j + 4 <= seg[i].count; j += 4)
+                for (int k = 0; k < 4; ++k)
+                    acc[k] = _mm256_fmadd_ps(_mm256_broadcast_ss(pn + j + k),
+                                             _mm256_loadu_ps(vs + (j + k) * HS), acc[k]);
+            // The last 1-3 entries of the run, to sums 0, 1, 2 (an unrolled tail keeps the sums in
+            // registers).
+            const auto add = [&](__m256& a, std::int64_t e) {
+                a = _mm256_fmadd_ps(_mm256_broadcast_ss(pn + e), _mm256_loadu_ps(vs + e * HS), a);
+            };
+            if (j < seg[i].count)
+                add(acc[0], j);
+            if (j + 1 < seg[i].count)
+                add(acc[1], j + 1);
+            if (j + 2 < seg[i].count)
+                add(acc[2], j + 2);
+            pn += seg[i].count;
+        }
+        _mm256_storeu_ps(
+            y + c, _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
+    }
+#endif
+    for (; c < HS; ++c) {
+        float acc[4] = {};
+        const float* pn = p;
+        for (int i = 0; i < nseg; ++i) {
+            const float* vs = v + seg[i].column * HS + c;
+            for (std::int64_t j = 0; j < seg[i].count; ++j)
+                acc[j % 4] = std::fma(pn[j], vs[j * HS], acc[j % 4]);
+            pn += seg[i].count;
+        }
+        y[c] = (acc[0] + acc[1]) + (acc[2] + acc[3]);
     }
 }
 
@@ -136,7 +248,8 @@ InferenceSession::InferenceSession(const nn::GPT<float>& model, const SessionOpt
         inv_freq_.push_back(std::pow(cfg_.rope_base, -double(2 * i) / double(2 * half)));
 
     const auto n = [](std::int64_t v) { return std::size_t(v); };
-    k_.assign(n(L_ * B_ * C_ * cap_), 0.0f);
+    key_region_ = HS_ * ((cap_ + key_block - 1) / key_block * key_block);
+    k_.assign(n(L_ * B_ * NH_ * key_region_), 0.0f);
     v_.assign(n(L_ * B_ * C_ * cap_), 0.0f);
     length_.assign(n(B_), 0);
     logits_.assign(n(B_ * V_), 0.0f);
@@ -200,6 +313,11 @@ std::int64_t InferenceSession::column_of(std::int64_t position) const {
     if (!sliding_ || position < sinks_)
         return position;
     return sinks_ + (position - sinks_) % window_;
+}
+
+// Where channel c of the key in cache column `col` sits in its head's key blocks.
+std::int64_t InferenceSession::key_index(std::int64_t col, std::int64_t c) const {
+    return col / key_block * HS_ * key_block + c * key_block + col % key_block;
 }
 
 // The cache entries a query at `position` sees, oldest first, as at most three runs of columns:
@@ -342,19 +460,21 @@ void InferenceSession::copy_slot(std::int64_t from, std::int64_t to, std::int64_
     const std::int64_t n = std::min(length_[f], cap_);
     for (std::int64_t lh = 0; lh < L_ * NH_; ++lh) {
         const std::int64_t l = lh / NH_, h = lh % NH_;
-        const std::int64_t src = ((l * B_ + from) * NH_ + h) * HS_ * cap_;
-        const std::int64_t dst = ((l * B_ + to) * NH_ + h) * HS_ * cap_;
+        const std::int64_t src = (l * B_ + from) * NH_ + h, dst = (l * B_ + to) * NH_ + h;
+        float* const kd = k_.data() + dst * key_region_;
+        const float* const ks = k_.data() + src * key_region_;
+        float* const vd = v_.data() + dst * cap_ * HS_;
+        const float* const vsrc = v_.data() + src * cap_ * HS_;
         if (last < 0) {
-            // Entries in use are always columns [0, n).
-            for (std::int64_t c = 0; c < HS_; ++c)
-                std::copy_n(k_.data() + src + c * cap_, n, k_.data() + dst + c * cap_);
-            std::copy_n(v_.data() + src, n * HS_, v_.data() + dst);
+            // Entries in use are always columns [0, n): whole key blocks, then value rows.
+            std::copy_n(ks, (n + key_block - 1) / key_block * key_block * HS_, kd);
+            std::copy_n(vsrc, n * HS_, vd);
         } else {
             for (std::int64_t p = length_[f] - std::min(last, n); p < length_[f]; ++p) {
                 const std::int64_t col = column_of(p);
                 for (std::int64_t c = 0; c < HS_; ++c)
-                    k_[std::size_t(dst + c * cap_ + col)] = k_[std::size_t(src + c * cap_ + col)];
-                std::copy_n(v_.data() + src + col * HS_, HS_, v_.data() + dst + col * HS_);
+                    kd[key_index(col, c)] = ks[key_index(col, c)];
+                std::copy_n(vsrc + col * HS_, HS_, vd + col * HS_);
             }
         }
     }
@@ -376,9 +496,9 @@ void InferenceSession::attend(std::int64_t r, std::int64_t h, std::int64_t layer
     const int nseg = segments(p, seg);
     const float* q = qkv_.data() + r * 3 * C_ + h * HS_;
     const float* q_sink = rope_ ? q_sink_.data() + r * C_ + h * HS_ : q;
-    const std::int64_t base = ((layer * B_ + slot) * NH_ + h) * HS_ * cap_;
-    const float* kt = k_.data() + base;
-    const float* vs = v_.data() + base;
+    const std::int64_t head = (layer * B_ + slot) * NH_ + h;
+    const float* kt = k_.data() + head * key_region_;
+    const float* vs = v_.data() + head * cap_ * HS_;
     const float slope = slopes_[std::size_t(h)];
     float* s = probs_.data() + (r * NH_ + h) * cap_;
 
@@ -391,13 +511,7 @@ void InferenceSession::attend(std::int64_t r, std::int64_t h, std::int64_t layer
         // Distances: true ones in the window; from the query's cache position for the sinks.
         const std::int64_t query_at = g.sink ? cap_ - 1 : p;
         float* out = s + n;
-        std::fill_n(out, g.count, 0.0f);
-        for (std::int64_t c = 0; c < HS_; ++c) {
-            const float qc = qq[c];
-            const float* krow = kt + c * cap_ + g.column;
-            for (std::int64_t j = 0; j < g.count; ++j)
-                out[j] = std::fma(qc, krow[j], out[j]);
-        }
+        dot_columns(qq, kt, g.column, HS_, g.count, out);
         for (std::int64_t j = 0; j < g.count; ++j)
             out[j] =
                 std::fma(out[j], scale_, -slope * float(std::int32_t(query_at - (g.position + j))));
@@ -410,16 +524,7 @@ void InferenceSession::attend(std::int64_t r, std::int64_t h, std::int64_t layer
         s[j] *= inv;
 
     // Output: the weighted sum of values, entries oldest first.
-    float* y = y_.data() + r * C_ + h * HS_;
-    std::fill_n(y, HS_, 0.0f);
-    n = 0;
-    for (int i = 0; i < nseg; ++i)
-        for (std::int64_t j = 0; j < seg[i].count; ++j, ++n) {
-            const float pj = s[n];
-            const float* vrow = vs + (seg[i].column + j) * HS_;
-            for (std::int64_t c = 0; c < HS_; ++c)
-                y[c] = std::fma(pj, vrow[c], y[c]);
-        }
+    weighted_values(s, seg, nseg, vs, HS_, y_.data() + r * C_ + h * HS_);
 
     if (row_last_[std::size_t(r)]) {
         std::copy_n(s, n, attn_.data() + (slot * L_ + layer) * NH_ * cap_ + h * n);
@@ -495,10 +600,11 @@ void InferenceSession::run_pass(std::int64_t R) {
                         rotate_head(q + h * HS_, q + h * HS_, cs, half);
                         rotate_head(k + h * HS_, k + h * HS_, cs, half);
                     }
-                    const std::int64_t base = ((l * B_ + slot) * NH_ + h) * HS_ * cap_;
+                    const std::int64_t head = (l * B_ + slot) * NH_ + h;
+                    float* kt = k_.data() + head * key_region_;
                     for (std::int64_t c = 0; c < HS_; ++c)
-                        k_[std::size_t(base + c * cap_ + col)] = k[h * HS_ + c];
-                    std::copy_n(v + h * HS_, HS_, v_.data() + base + col * HS_);
+                        kt[key_index(col, c)] = k[h * HS_ + c];
+                    std::copy_n(v + h * HS_, HS_, v_.data() + (head * cap_ + col) * HS_);
                 }
             }
             // y = attention of each (row, head) against the cache

@@ -22,8 +22,9 @@
 // fixed blocks of each Linear layer's output features (the weights, which bound batch-1 decoding,
 // are read once per pass), the rows of the LayerNorms and the (row, head) pairs of attention; the
 // blocks never depend on the thread count. The attention of one query against the cache is this
-// file's own kernel: keys are stored transposed per head (HS x context), so the scores of a query
-// are a vector loop over cache entries; values are stored by entry (context x HS).
+// file's own kernel: keys are stored transposed per head, in blocks of 32 entries (HS x 32 each),
+// so the scores of a query are a vector loop over cache entries reading contiguous memory; values
+// are stored by entry (context x HS).
 //
 // The cache and positions. A token at position p (its index in the sequence) is embedded with
 // wpe[p] (learned positions), or its query and key are rotated by p (RoPE), or its scores carry
@@ -147,6 +148,7 @@ private:
 
     void check_slot(std::int64_t slot, const char* what) const;
     std::int64_t column_of(std::int64_t position) const;
+    std::int64_t key_index(std::int64_t col, std::int64_t c) const;
     int segments(std::int64_t position, Segment* out) const;
     void run_pass(std::int64_t rows);
     void attend(std::int64_t row, std::int64_t h, std::int64_t layer);
@@ -161,8 +163,11 @@ private:
     std::vector<double> inv_freq_; ///< RoPE: base^(-2i / HS), as ops::rope computes it
     std::vector<float> slopes_;    ///< ALiBi slope per head, zeros otherwise
 
-    // Cache: k_ (L, B, NH, HS, context) transposed per head, v_ (L, B, NH, context, HS).
+    // Cache: k_ (L, B, NH, context / 32, HS, 32), each head's keys transposed in blocks of 32
+    // entries (key_region_ floats per head, the context rounded up to whole blocks); v_ (L, B,
+    // NH, context, HS).
     std::vector<float> k_, v_;
+    std::int64_t key_region_;
     std::vector<std::int64_t> length_;
     // Results per slot: logits (B, V), hidden (B, C), attention (B, L, NH, context) with the
     // weights of one (slot, layer) packed as NH rows of cached(slot), key positions (B, context).
