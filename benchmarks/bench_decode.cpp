@@ -1,7 +1,8 @@
 // Decoding with the inference session's KV cache (gen/session.hpp) at the two reference configs
 // of PERF.md, XS and S: one iteration empties the cache and decodes 256 tokens one step at a time
 // (greedy: each token is the argmax of the previous step's logits), at batch 1 and at batch 16
-// (16 independent sequences stepping together; tokens/s counts all of them). The thread count is
+// (16 independent sequences stepping together; tokens/s counts all of them), and for S at batch 1
+// with the weights stored in half precision (SessionOptions::half_weights). The thread count is
 // the benchmark argument.
 //
 // For scale, two baselines run in the same process: the FMA peak of one core (independent
@@ -62,13 +63,15 @@ std::int32_t argmax(std::span<const float> logits) {
     return std::int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
 }
 
-void decode(benchmark::State& state, const ouro::nn::GPTConfig& config, std::int64_t batch) {
+void decode(benchmark::State& state, const ouro::nn::GPTConfig& config, std::int64_t batch,
+            bool half_weights = false) {
     const int threads = int(state.range(0));
     const std::int64_t decode_tokens = std::min(max_decode_tokens, config.block_size);
     ouro::ThreadCountGuard guard(threads);
     const auto model = make_model(config);
     check(*model);
-    ouro::gen::InferenceSession session(*model, {.batch_size = batch});
+    ouro::gen::InferenceSession session(*model,
+                                        {.batch_size = batch, .half_weights = half_weights});
     std::vector<std::int32_t> next(static_cast<std::size_t>(batch));
     for (auto _ : state) {
         session.reset();
@@ -88,6 +91,9 @@ void decode(benchmark::State& state, const ouro::nn::GPTConfig& config, std::int
 
 void BM_Decode_S_batch1(benchmark::State& state) {
     decode(state, ouro::nn::GPTConfig::s(), 1);
+}
+void BM_Decode_S_batch1_half(benchmark::State& state) {
+    decode(state, ouro::nn::GPTConfig::s(), 1, true);
 }
 void BM_Decode_XS_batch1(benchmark::State& state) {
     decode(state, ouro::nn::GPTConfig::xs(), 1);
@@ -149,6 +155,7 @@ void BM_WeightRead_S(benchmark::State& state) {
 BENCHMARK(BM_FmaPeak);
 BENCHMARK(BM_WeightRead_S)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Decode_S_batch1)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Decode_S_batch1_half)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Decode_XS_batch1)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Decode_S_batch16)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Decode_XS_batch16)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();

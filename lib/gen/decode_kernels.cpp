@@ -1,15 +1,25 @@
-// The register-tiled matrix-vector kernel of the decode step and its naive reference. The order of
-// every sum is described in decode_kernels.hpp; the AVX2 path and the portable path follow it
-// alike.
+// The register-tiled matrix-vector kernel of the decode step (float or half-precision weights),
+// its naive reference, and the float <-> half conversions. The order of every sum is described in
+// decode_kernels.hpp; the AVX2 path and the portable path follow it alike.
+//
+// Half-precision weights are widened with F16C's vcvtph2ps, which every AVX2 processor has but
+// -mavx2 does not enable: this file alone is compiled for it (the target pragma below).
 #include "ouro/gen/decode_kernels.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <type_traits>
 
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #define OURO_GEN_AVX2 1
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("f16c"))), apply_to = function)
+#elif defined(__GNUC__)
+#pragma GCC target("f16c")
+#endif
 #else
 #define OURO_GEN_AVX2 0
 #endif
@@ -23,6 +33,33 @@ namespace {
 constexpr int single_row_features = 8;
 constexpr int multi_row_features = 4;
 constexpr int tile_rows = 3;
+
+// Eight weights as floats: a plain load, or eight halves widened (exactly).
+#if OURO_GEN_AVX2
+inline __m256 load8(const float* w) {
+    return _mm256_loadu_ps(w);
+}
+inline __m256 load8(const Half* w) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w)));
+}
+// The first n (1..7) weights, the rest zero.
+inline __m256 load_tail(const float* w, std::int64_t n, __m256i mask) {
+    (void)n;
+    return _mm256_maskload_ps(w, mask);
+}
+inline __m256 load_tail(const Half* w, std::int64_t n, __m256i) {
+    Half buf[8] = {};
+    std::memcpy(buf, w, std::size_t(n) * sizeof(Half));
+    return load8(buf);
+}
+#endif
+
+inline float widen(float w) {
+    return w;
+}
+inline float widen(Half h) {
+    return half_to_float(h);
+}
 
 // Adds the bias (rounding once) and stores or accumulates.
 inline void finish(float dot, const float* bias, std::int64_t o, float* y, LinearInto into) {
@@ -47,9 +84,9 @@ inline __m256i tail_mask(std::int64_t n) {
 }
 
 // Shapes: x (NR, IN) rows of stride IN, w (F, IN) rows of stride IN; y[r * out_stride + f].
-template <int F, int NR>
-void tile(const float* x, std::int64_t in, const float* w, const float* bias, std::int64_t o,
-          float* y, std::int64_t out_stride, LinearInto into) {
+template <int F, int NR, typename W>
+void tile(const float* x, std::int64_t in, const W* w, const float* bias, std::int64_t o, float* y,
+          std::int64_t out_stride, LinearInto into) {
     __m256 acc[NR][F];
     for (int r = 0; r < NR; ++r)
         for (int f = 0; f < F; ++f)
@@ -60,7 +97,7 @@ void tile(const float* x, std::int64_t in, const float* w, const float* bias, st
         for (int r = 0; r < NR; ++r)
             xv[r] = _mm256_loadu_ps(x + r * in + k);
         for (int f = 0; f < F; ++f) {
-            const __m256 wv = _mm256_loadu_ps(w + f * in + k);
+            const __m256 wv = load8(w + f * in + k);
             for (int r = 0; r < NR; ++r)
                 acc[r][f] = _mm256_fmadd_ps(wv, xv[r], acc[r][f]);
         }
@@ -71,7 +108,7 @@ void tile(const float* x, std::int64_t in, const float* w, const float* bias, st
         for (int r = 0; r < NR; ++r)
             xv[r] = _mm256_maskload_ps(x + r * in + k, mask);
         for (int f = 0; f < F; ++f) {
-            const __m256 wv = _mm256_maskload_ps(w + f * in + k, mask);
+            const __m256 wv = load_tail(w + f * in + k, in - k, mask);
             for (int r = 0; r < NR; ++r)
                 acc[r][f] = _mm256_fmadd_ps(wv, xv[r], acc[r][f]);
         }
@@ -84,14 +121,14 @@ void tile(const float* x, std::int64_t in, const float* w, const float* bias, st
 #else
 
 // The same order without vector registers: eight lane sums, then the tree.
-template <int F, int NR>
-void tile(const float* x, std::int64_t in, const float* w, const float* bias, std::int64_t o,
-          float* y, std::int64_t out_stride, LinearInto into) {
+template <int F, int NR, typename W>
+void tile(const float* x, std::int64_t in, const W* w, const float* bias, std::int64_t o, float* y,
+          std::int64_t out_stride, LinearInto into) {
     for (int r = 0; r < NR; ++r)
         for (int f = 0; f < F; ++f) {
             float lane[8] = {};
             for (std::int64_t k = 0; k < in; ++k)
-                lane[k % 8] = std::fma(w[f * in + k], x[r * in + k], lane[k % 8]);
+                lane[k % 8] = std::fma(widen(w[f * in + k]), x[r * in + k], lane[k % 8]);
             for (int l = 0; l < 4; ++l)
                 lane[l] += lane[l + 4];
             for (int l = 0; l < 2; ++l)
@@ -105,13 +142,13 @@ void tile(const float* x, std::int64_t in, const float* w, const float* bias, st
 // Features [o0, o1) for rows [0, R): tiles of F features, each tile meeting every group of NR rows
 // while its F weight rows are in L1 (the rows of x, reused by every tile, stay in L2); then the
 // last features one at a time.
-template <int F, int NR>
-void feature_tiles(const float* x, std::int64_t rows, std::int64_t in, const float* weight,
+template <int F, int NR, typename W>
+void feature_tiles(const float* x, std::int64_t rows, std::int64_t in, const W* weight,
                    const float* bias, float* out, std::int64_t out_stride, std::int64_t o0,
                    std::int64_t o1, LinearInto into) {
     const auto row_groups = [&](auto features, std::int64_t o) {
         constexpr int f = decltype(features)::value;
-        const float* w = weight + o * in;
+        const W* w = weight + o * in;
         std::int64_t r = 0;
         for (; r + NR <= rows; r += NR)
             tile<f, NR>(x + r * in, in, w, bias, o, out + r * out_stride + o, out_stride, into);
@@ -136,13 +173,10 @@ void feature_tiles(const float* x, std::int64_t rows, std::int64_t in, const flo
         row_groups(std::integral_constant<int, 1>{}, o);
 }
 
-} // namespace
-
-// Shapes: x (R, IN), weight (OUT, IN), bias (OUT) or nullptr, out rows of stride out_stride;
-// features [o0, o1) of every row are written.
-void decode_linear(const float* x, std::int64_t rows, std::int64_t in, const float* weight,
-                   const float* bias, float* out, std::int64_t out_stride, std::int64_t o0,
-                   std::int64_t o1, LinearInto into) {
+template <typename W>
+void linear_rows(const float* x, std::int64_t rows, std::int64_t in, const W* weight,
+                 const float* bias, float* out, std::int64_t out_stride, std::int64_t o0,
+                 std::int64_t o1, LinearInto into) {
     if (rows == 1)
         feature_tiles<single_row_features, 1>(x, rows, in, weight, bias, out, out_stride, o0, o1,
                                               into);
@@ -151,18 +185,86 @@ void decode_linear(const float* x, std::int64_t rows, std::int64_t in, const flo
                                                      o1, into);
 }
 
-void decode_linear_reference(const float* x, std::int64_t rows, std::int64_t in,
-                             const float* weight, const float* bias, float* out,
-                             std::int64_t out_stride, std::int64_t o0, std::int64_t o1,
-                             LinearInto into) {
+template <typename W>
+void linear_reference(const float* x, std::int64_t rows, std::int64_t in, const W* weight,
+                      const float* bias, float* out, std::int64_t out_stride, std::int64_t o0,
+                      std::int64_t o1, LinearInto into) {
     for (std::int64_t r = 0; r < rows; ++r)
         for (std::int64_t o = o0; o < o1; ++o) {
             double acc = bias ? double(bias[o]) : 0.0;
             for (std::int64_t k = 0; k < in; ++k)
-                acc += double(x[r * in + k]) * double(weight[o * in + k]);
+                acc += double(x[r * in + k]) * double(widen(weight[o * in + k]));
             float& y = out[r * out_stride + o];
             y = into == LinearInto::add ? float(double(y) + acc) : float(acc);
         }
 }
 
+} // namespace
+
+// IEEE binary16: 1 sign bit, 5 exponent bits (bias 15), 10 fraction bits.
+float half_to_float(Half h) {
+    const std::uint32_t sign = std::uint32_t(h & 0x8000u) << 16;
+    const std::uint32_t exponent = (h >> 10) & 0x1fu, fraction = h & 0x3ffu;
+    if (exponent == 0x1f) // infinity or NaN
+        return std::bit_cast<float>(sign | 0x7f800000u | (fraction << 13));
+    if (exponent == 0) { // zero or subnormal: fraction * 2^-24, exact in float
+        const float v = std::ldexp(float(fraction), -24);
+        return sign ? -v : v;
+    }
+    return std::bit_cast<float>(sign | ((exponent + 112) << 23) | (fraction << 13));
+}
+
+Half float_to_half(float f) {
+    const std::uint32_t bits = std::bit_cast<std::uint32_t>(f);
+    const Half sign = Half((bits >> 16) & 0x8000u);
+    const float a = std::abs(f);
+    if (std::isnan(f))
+        return Half(sign | 0x7e00u);
+    if (a >= 65520.0f) // rounds to infinity
+        return Half(sign | 0x7c00u);
+    if (a < 6.103515625e-05f) // below the smallest normal: a multiple of 2^-24, rounded to even
+        return Half(sign | Half(std::nearbyint(std::ldexp(a, 24))));
+    // Normal: drop 13 fraction bits, rounding to nearest even (a carry into the exponent is
+    // the correct result).
+    const std::uint32_t m = bits & 0x7fffffffu;
+    const std::uint32_t rounded = m + 0x0fffu + ((m >> 13) & 1u);
+    return Half(sign | Half((rounded >> 13) - (112u << 10)));
+}
+
+void to_half(const float* in, Half* out, std::int64_t n) {
+    for (std::int64_t i = 0; i < n; ++i)
+        out[i] = float_to_half(in[i]);
+}
+
+// Shapes: x (R, IN), weight (OUT, IN), bias (OUT) or nullptr, out rows of stride out_stride;
+// features [o0, o1) of every row are written.
+void decode_linear(const float* x, std::int64_t rows, std::int64_t in, const float* weight,
+                   const float* bias, float* out, std::int64_t out_stride, std::int64_t o0,
+                   std::int64_t o1, LinearInto into) {
+    linear_rows(x, rows, in, weight, bias, out, out_stride, o0, o1, into);
+}
+
+void decode_linear(const float* x, std::int64_t rows, std::int64_t in, const Half* weight,
+                   const float* bias, float* out, std::int64_t out_stride, std::int64_t o0,
+                   std::int64_t o1, LinearInto into) {
+    linear_rows(x, rows, in, weight, bias, out, out_stride, o0, o1, into);
+}
+
+void decode_linear_reference(const float* x, std::int64_t rows, std::int64_t in,
+                             const float* weight, const float* bias, float* out,
+                             std::int64_t out_stride, std::int64_t o0, std::int64_t o1,
+                             LinearInto into) {
+    linear_reference(x, rows, in, weight, bias, out, out_stride, o0, o1, into);
+}
+
+void decode_linear_reference(const float* x, std::int64_t rows, std::int64_t in, const Half* weight,
+                             const float* bias, float* out, std::int64_t out_stride,
+                             std::int64_t o0, std::int64_t o1, LinearInto into) {
+    linear_reference(x, rows, in, weight, bias, out, out_stride, o0, o1, into);
+}
+
 } // namespace ouro::gen
+
+#if OURO_GEN_AVX2 && defined(__clang__)
+#pragma clang attribute pop
+#endif

@@ -159,15 +159,19 @@ inline void weighted_values(const float* p, const Segment* seg, int nseg, const 
 // output features in fixed blocks shared among the threads of the enclosing parallel region;
 // with `gelu` each block is passed through GELU once computed. Must be called by every thread of
 // the region (an orphaned omp for, with its barrier).
+template <typename Weights>
 void linear_blocks(const float* in, std::int64_t rows, std::int64_t in_features,
-                   const float* weight, const float* bias, float* out, std::int64_t stride,
+                   const Weights& weight, const float* bias, float* out, std::int64_t stride,
                    std::int64_t out_features, LinearInto into, bool gelu = false) {
     const std::int64_t blocks = (out_features + feature_block - 1) / feature_block;
 #pragma omp for schedule(static)
     for (std::int64_t blk = 0; blk < blocks; ++blk) {
         const std::int64_t o0 = blk * feature_block;
         const std::int64_t o1 = std::min(out_features, o0 + feature_block);
-        decode_linear(in, rows, in_features, weight, bias, out, stride, o0, o1, into);
+        if (weight.f16)
+            decode_linear(in, rows, in_features, weight.f16, bias, out, stride, o0, o1, into);
+        else
+            decode_linear(in, rows, in_features, weight.f32, bias, out, stride, o0, o1, into);
         if (gelu)
             for (std::int64_t r = 0; r < rows; ++r)
                 ops::gelu_forward_serial(out + r * stride + o0, out + r * stride + o0, o1 - o0);
@@ -221,16 +225,49 @@ InferenceSession::InferenceSession(const nn::GPT<float>& model, const SessionOpt
     rope_ = cfg_.position == PositionEncoding::rope;
     alibi_ = cfg_.position == PositionEncoding::alibi;
 
-    for (const nn::Block<float>* block : model.h)
-        layers_.push_back(LayerWeights{
-            block->ln_1->weight.value().data(), data_or_null(block->ln_1->bias),
-            block->attn->c_attn->weight.value().data(), data_or_null(block->attn->c_attn->bias),
-            block->attn->c_proj->weight.value().data(), data_or_null(block->attn->c_proj->bias),
-            block->ln_2->weight.value().data(), data_or_null(block->ln_2->bias),
-            block->mlp->c_fc->weight.value().data(), data_or_null(block->mlp->c_fc->bias),
-            block->mlp->c_proj->weight.value().data(), data_or_null(block->mlp->c_proj->bias),
-            block->ln_1->eps, block->ln_2->eps});
+    for (const nn::Block<float>* block : model.h) {
+        LayerWeights w{};
+        w.ln1_w = block->ln_1->weight.value().data();
+        w.ln1_b = data_or_null(block->ln_1->bias);
+        w.attn_w.f32 = block->attn->c_attn->weight.value().data();
+        w.attn_b = data_or_null(block->attn->c_attn->bias);
+        w.attn_proj_w.f32 = block->attn->c_proj->weight.value().data();
+        w.attn_proj_b = data_or_null(block->attn->c_proj->bias);
+        w.ln2_w = block->ln_2->weight.value().data();
+        w.ln2_b = data_or_null(block->ln_2->bias);
+        w.fc_w.f32 = block->mlp->c_fc->weight.value().data();
+        w.fc_b = data_or_null(block->mlp->c_fc->bias);
+        w.mlp_proj_w.f32 = block->mlp->c_proj->weight.value().data();
+        w.mlp_proj_b = data_or_null(block->mlp->c_proj->bias);
+        w.ln1_eps = block->ln_1->eps;
+        w.ln2_eps = block->ln_2->eps;
+        layers_.push_back(w);
+    }
     wte_ = model.wte->weight.value().data();
+    head_.f32 = wte_;
+    if (o.half_weights) {
+        // Every matrix rounded to half, one after the other in half_.
+        std::vector<std::pair<Matrix*, const TensorF*>> matrices;
+        for (std::size_t l = 0; l < layers_.size(); ++l) {
+            const nn::Block<float>& block = *model.h[l];
+            LayerWeights& w = layers_[l];
+            matrices.emplace_back(&w.attn_w, &block.attn->c_attn->weight.value());
+            matrices.emplace_back(&w.attn_proj_w, &block.attn->c_proj->weight.value());
+            matrices.emplace_back(&w.fc_w, &block.mlp->c_fc->weight.value());
+            matrices.emplace_back(&w.mlp_proj_w, &block.mlp->c_proj->weight.value());
+        }
+        matrices.emplace_back(&head_, &model.wte->weight.value());
+        std::int64_t total = 0;
+        for (const auto& [m, t] : matrices)
+            total += t->numel();
+        half_.resize(std::size_t(total));
+        std::int64_t offset = 0;
+        for (const auto& [m, t] : matrices) {
+            to_half(t->data(), half_.data() + offset, t->numel());
+            m->f16 = half_.data() + offset;
+            offset += t->numel();
+        }
+    }
     wpe_ = model.wpe ? model.wpe->weight.value().data() : nullptr;
     lnf_w_ = model.ln_f->weight.value().data();
     lnf_b_ = data_or_null(model.ln_f->bias);
@@ -640,7 +677,7 @@ void InferenceSession::run_pass(std::int64_t R) {
             std::copy_n(hid_.data() + r * C, C, hidden_.data() + row_slot_[std::size_t(r)] * C);
         }
         // logits = hidden W_te^T (tied LM head), for the last rows only
-        linear_blocks(a_.data(), nlast, C, wte_, nullptr, head_out_.data(), V_, V_,
+        linear_blocks(a_.data(), nlast, C, head_, nullptr, head_out_.data(), V_, V_,
                       LinearInto::overwrite);
 #pragma omp for schedule(static)
         for (std::int64_t i = 0; i < nlast; ++i)

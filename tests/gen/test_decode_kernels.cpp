@@ -9,7 +9,9 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstring>
+#include <vector>
 
 using namespace ouro;
 using namespace ouro::gen;
@@ -51,6 +53,47 @@ TEST_SUITE("gen") {
             TensorF pair({2, out});
             decode_linear(x.data() + 3 * in, 2, in, w.data(), b.data(), pair.data(), out, 0, out);
             CHECK(std::memcmp(pair.data(), all.data() + 3 * out, sizeof(float) * 2 * out) == 0);
+        }
+    }
+
+    TEST_CASE("half precision") {
+        SUBCASE("conversions: known values, and every half round-trips") {
+            CHECK(float_to_half(1.0f) == 0x3c00);
+            CHECK(float_to_half(-2.0f) == 0xc000);
+            CHECK(float_to_half(0.1f) == 0x2e66);
+            CHECK(float_to_half(65504.0f) == 0x7bff);
+            CHECK(float_to_half(65519.0f) == 0x7bff);
+            CHECK(float_to_half(65520.0f) == 0x7c00); // the midpoint rounds to infinity
+            CHECK(float_to_half(5.9604645e-8f) == 0x0001);
+            CHECK(float_to_half(2.9802322e-8f) == 0x0000);   // half the smallest subnormal: even
+            CHECK(float_to_half(1.0f + 0x1p-11f) == 0x3c00); // a tie goes to even
+            CHECK(float_to_half(1.0f + 3 * 0x1p-11f) == 0x3c02);
+            CHECK(half_to_float(0x3555) == 0.333251953125f);
+            CHECK(std::isnan(half_to_float(float_to_half(std::nanf("")))));
+            int bad = 0;
+            for (std::uint32_t h = 0; h < 0x10000; ++h) {
+                const float f = half_to_float(Half(h));
+                if (!std::isnan(f) && float_to_half(f) != h)
+                    ++bad;
+            }
+            CHECK(bad == 0);
+        }
+        SUBCASE("decode_linear with half weights matches reference") {
+            Rng rng(5);
+            const std::int64_t in = 45, out = 21;
+            const TensorF x = ouro::testing::random_tensor<float>({5, in}, rng);
+            const TensorF w = ouro::testing::random_tensor<float>({out, in}, rng);
+            std::vector<Half> h(std::size_t(out * in));
+            to_half(w.data(), h.data(), out * in);
+            TensorF y({5, out}), expected({5, out});
+            decode_linear(x.data(), 5, in, h.data(), nullptr, y.data(), out, 0, out);
+            decode_linear_reference(x.data(), 5, in, h.data(), nullptr, expected.data(), out, 0,
+                                    out);
+            ouro::testing::check_close(y, expected, 1e-6, 1e-5);
+            // Rounding the weights to half moves the result by about 2^-11 relative.
+            TensorF exact({5, out});
+            decode_linear_reference(x.data(), 5, in, w.data(), nullptr, exact.data(), out, 0, out);
+            ouro::testing::check_close(y, exact, 2e-3, 2e-3);
         }
     }
 

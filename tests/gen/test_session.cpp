@@ -207,14 +207,37 @@ TEST_SUITE("gen") {
             }
         }
 
+        SUBCASE("half-precision weights: close to float, same bits in any batch") {
+            for (const PositionEncoding pe : encodings) {
+                CAPTURE(std::string(nn::to_string(pe)));
+                const auto model = make_model(small_config(pe, 64), 22);
+                Rng rng(15);
+                const std::vector<std::int32_t> a = random_tokens(40, 67, rng);
+                const std::vector<std::int32_t> b = random_tokens(30, 67, rng);
+                InferenceSession f32(*model);
+                InferenceSession f16(*model, {.batch_size = 2, .half_weights = true});
+                CHECK(f16.half_weights());
+                f32.prefill(0, a);
+                f16.prefill(1, b);
+                f16.prefill(0, a);
+                const double err = scaled_error(f16.logits(0), f32.logits(0));
+                CHECK(err < 1e-2);
+                CHECK(err > 1e-6); // the weights really are rounded
+                InferenceSession alone(*model, {.half_weights = true});
+                alone.prefill(0, b);
+                CHECK(same_bits(alone.logits(0), f16.logits(1)));
+            }
+        }
+
         SUBCASE("bit-identical with 1 and 2 threads") {
             for (const PositionEncoding pe : encodings) {
                 const auto model = make_model(small_config(pe, 64), 18);
                 Rng rng(12);
                 const std::vector<std::int32_t> tokens = random_tokens(60, 67, rng);
-                auto run = [&](int threads) {
+                auto run = [&](int threads, bool half) {
                     ThreadCountGuard guard(threads);
-                    InferenceSession session(*model, {.batch_size = 2, .prefill_chunk = 8});
+                    InferenceSession session(
+                        *model, {.batch_size = 2, .prefill_chunk = 8, .half_weights = half});
                     session.prefill(0, std::span(tokens).first(30));
                     session.prefill(1, std::span(tokens).first(11));
                     for (std::int64_t t = 30; t < 60; ++t)
@@ -226,7 +249,8 @@ TEST_SUITE("gen") {
                                session.attention(1, 1).end());
                     return out;
                 };
-                CHECK(same_bits(run(1), run(2)));
+                CHECK(same_bits(run(1, false), run(2, false)));
+                CHECK(same_bits(run(1, true), run(2, true)));
             }
         }
 

@@ -15,11 +15,26 @@
 // (l, l + 2), then (0, 1). The tile an output falls in does not enter this order, so a row's
 // result does not depend on how many rows are computed with it, on the block boundaries or on the
 // thread: a sequence decoded in a batch gets the same bits as decoded alone.
+//
+// Weights may also be stored in IEEE half precision (16 bits): half the bytes to read, each
+// weight widened exactly to float before the same fused multiply-adds. Rounding a trained GPT's
+// weights to half moves its logits by about 1e-3 of their scale (the session's half_weights).
 #pragma once
 
 #include <cstdint>
 
 namespace ouro::gen {
+
+/// An IEEE 754 binary16 number, as stored bits.
+using Half = std::uint16_t;
+
+/// The float equal to h (exact: every half is a float).
+float half_to_float(Half h);
+/// f rounded to the nearest half, ties to even; beyond the half range it is +-infinity, NaN stays
+/// NaN.
+Half float_to_half(float f);
+/// out[i] = float_to_half(in[i]) for i < n.
+void to_half(const float* in, Half* out, std::int64_t n);
 
 /// Whether decode_linear overwrites its output or adds to it (a residual connection).
 enum class LinearInto { overwrite, add };
@@ -33,10 +48,19 @@ void decode_linear(const float* x, std::int64_t rows, std::int64_t in, const flo
                    const float* bias, float* out, std::int64_t out_stride, std::int64_t o0,
                    std::int64_t o1, LinearInto into = LinearInto::overwrite);
 
+/// The same with half-precision weights (OUT, IN).
+void decode_linear(const float* x, std::int64_t rows, std::int64_t in, const Half* weight,
+                   const float* bias, float* out, std::int64_t out_stride, std::int64_t o0,
+                   std::int64_t o1, LinearInto into = LinearInto::overwrite);
+
 /// Naive serial decode_linear, each dot product summed in double and rounded once, kept for tests.
 void decode_linear_reference(const float* x, std::int64_t rows, std::int64_t in,
                              const float* weight, const float* bias, float* out,
                              std::int64_t out_stride, std::int64_t o0, std::int64_t o1,
+                             LinearInto into = LinearInto::overwrite);
+void decode_linear_reference(const float* x, std::int64_t rows, std::int64_t in, const Half* weight,
+                             const float* bias, float* out, std::int64_t out_stride,
+                             std::int64_t o0, std::int64_t o1,
                              LinearInto into = LinearInto::overwrite);
 
 } // namespace ouro::gen

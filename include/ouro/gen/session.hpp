@@ -41,6 +41,7 @@
 // position into every cached key and value.
 #pragma once
 
+#include "ouro/gen/decode_kernels.hpp"
 #include "ouro/nn/gpt.hpp"
 
 #include <cstdint>
@@ -61,6 +62,10 @@ struct SessionOptions {
     std::int64_t sink_tokens = 0;
     /// Rows per pass when prefill() feeds a prompt (the activation buffers hold this many rows).
     std::int64_t prefill_chunk = 64;
+    /// Keep a copy of the weight matrices (every Linear layer and the LM head) in IEEE half
+    /// precision and decode from it: half the bytes to read per token, float arithmetic. The
+    /// logits then move by about 1e-3 of their scale from the float model's.
+    bool half_weights = false;
 };
 
 class InferenceSession {
@@ -84,6 +89,7 @@ public:
     /// Cache entries per slot.
     std::int64_t context() const { return cap_; }
     bool sliding() const { return sliding_; }
+    bool half_weights() const { return !half_.empty(); }
     std::int64_t sink_tokens() const { return sinks_; }
     const nn::GPTConfig& config() const { return cfg_; }
 
@@ -134,9 +140,21 @@ public:
     std::span<const std::int64_t> key_positions(std::int64_t slot) const;
 
 private:
+    // A weight matrix, read in place from the model or (half_weights) from the session's copy.
+    struct Matrix {
+        const float* f32 = nullptr;
+        const Half* f16 = nullptr;
+    };
     struct LayerWeights {
-        const float *ln1_w, *ln1_b, *attn_w, *attn_b, *attn_proj_w, *attn_proj_b;
-        const float *ln2_w, *ln2_b, *fc_w, *fc_b, *mlp_proj_w, *mlp_proj_b;
+        const float *ln1_w, *ln1_b;
+        Matrix attn_w;
+        const float* attn_b;
+        Matrix attn_proj_w;
+        const float *attn_proj_b, *ln2_w, *ln2_b;
+        Matrix fc_w;
+        const float* fc_b;
+        Matrix mlp_proj_w;
+        const float* mlp_proj_b;
         double ln1_eps, ln2_eps;
     };
     // A run of cache columns holding consecutive positions; `sink` runs use the query at its
@@ -158,6 +176,8 @@ private:
     bool sliding_, rope_, alibi_;
     std::vector<LayerWeights> layers_;
     const float *wte_, *wpe_, *lnf_w_, *lnf_b_;
+    Matrix head_;            ///< the LM head: wte, tied
+    std::vector<Half> half_; ///< the half-precision copies, when half_weights
     double lnf_eps_;
     float scale_;
     std::vector<double> inv_freq_; ///< RoPE: base^(-2i / HS), as ops::rope computes it
