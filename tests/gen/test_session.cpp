@@ -8,10 +8,51 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
 using namespace ouro;
 using namespace ouro::gen;
 using namespace ouro::gen::testing;
 using nn::PositionEncoding;
+
+// Every allocation through operator new in this test program is counted, so that a test can
+// check that decoding a token allocates nothing (std::vector, std::string and Tensor all allocate
+// through it).
+namespace {
+std::atomic<std::int64_t> allocations{0};
+} // namespace
+
+// GCC flags free() in a replacement operator delete as a mismatch; here it is the match.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void* operator new(std::size_t n) {
+    ++allocations;
+    if (void* p = std::malloc(n ? n : 1))
+        return p;
+    throw std::bad_alloc();
+}
+void* operator new(std::size_t n, std::align_val_t a) {
+    ++allocations;
+    const std::size_t align = std::size_t(a);
+    if (void* p = std::aligned_alloc(align, (n + align - 1) / align * align))
+        return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::align_val_t) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+    std::free(p);
+}
+#pragma GCC diagnostic pop
 
 namespace {
 
@@ -304,6 +345,27 @@ TEST_SUITE("gen") {
                                  "InferenceSession::copy_slot: slot 1 has length 22 and slot 0 "
                                  "has 20; copying the last tokens needs slots in lockstep",
                                  ConfigError);
+        }
+
+        SUBCASE("decoding a token allocates nothing") {
+            for (const bool half : {false, true}) {
+                const auto model = make_model(small_config(PositionEncoding::rope, 32), 23);
+                InferenceSession session(
+                    *model,
+                    {.batch_size = 2, .sliding = true, .sink_tokens = 2, .half_weights = half});
+                session.prefill(0, std::vector<std::int32_t>{1, 2, 3});
+                const std::vector<std::int32_t> next = {4, 5};
+                ThreadCountGuard threads(2);
+                session.step(next); // the thread pool starts here
+                const std::int64_t before = allocations.load();
+                for (int i = 0; i < 50; ++i) // past the context: the ring wraps
+                    session.step(next);
+                const std::int64_t during = allocations.load() - before;
+                CHECK(during == 0);
+                const std::vector<int> counted(3); // the counter does count
+                CHECK(allocations.load() > before);
+                CHECK(session.length(0) == 54);
+            }
         }
 
         SUBCASE("rejects bad requests") {
