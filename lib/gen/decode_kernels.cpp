@@ -84,15 +84,22 @@ inline __m256i tail_mask(std::int64_t n) {
 }
 
 // Shapes: x (NR, IN) rows of stride IN, w (F, IN) rows of stride IN; y[r * out_stride + f].
+// With `next` (the following F weight rows), the loop also prefetches them, at the rate it reads
+// its own: the next tile's weights arrive from memory while this one computes.
 template <int F, int NR, typename W>
 void tile(const float* x, std::int64_t in, const W* w, const float* bias, std::int64_t o, float* y,
-          std::int64_t out_stride, LinearInto into) {
+          std::int64_t out_stride, LinearInto into, const W* next) {
+    constexpr std::int64_t prefetch_bytes = 8 * F * std::int64_t(sizeof(W)); // per 8 columns
+    const char* pf = reinterpret_cast<const char*>(next);
     __m256 acc[NR][F];
     for (int r = 0; r < NR; ++r)
         for (int f = 0; f < F; ++f)
             acc[r][f] = _mm256_setzero_ps();
     std::int64_t k = 0;
     for (; k + 8 <= in; k += 8) {
+        if (pf)
+            for (std::int64_t b = 0; b < prefetch_bytes; b += 64)
+                _mm_prefetch(pf + k / 8 * prefetch_bytes + b, _MM_HINT_T0);
         __m256 xv[NR];
         for (int r = 0; r < NR; ++r)
             xv[r] = _mm256_loadu_ps(x + r * in + k);
@@ -123,7 +130,7 @@ void tile(const float* x, std::int64_t in, const W* w, const float* bias, std::i
 // The same order without vector registers: eight lane sums, then the tree.
 template <int F, int NR, typename W>
 void tile(const float* x, std::int64_t in, const W* w, const float* bias, std::int64_t o, float* y,
-          std::int64_t out_stride, LinearInto into) {
+          std::int64_t out_stride, LinearInto into, const W*) {
     for (int r = 0; r < NR; ++r)
         for (int f = 0; f < F; ++f) {
             float lane[8] = {};
@@ -146,31 +153,27 @@ template <int F, int NR, typename W>
 void feature_tiles(const float* x, std::int64_t rows, std::int64_t in, const W* weight,
                    const float* bias, float* out, std::int64_t out_stride, std::int64_t o0,
                    std::int64_t o1, LinearInto into) {
-    const auto row_groups = [&](auto features, std::int64_t o) {
+    // The first group of rows prefetches the next tile (none after the last whole tile).
+    const auto row_groups = [&](auto features, std::int64_t o, const W* next) {
         constexpr int f = decltype(features)::value;
         const W* w = weight + o * in;
         std::int64_t r = 0;
-        for (; r + NR <= rows; r += NR)
-            tile<f, NR>(x + r * in, in, w, bias, o, out + r * out_stride + o, out_stride, into);
+        for (; r + NR <= rows; r += NR, next = nullptr)
+            tile<f, NR>(x + r * in, in, w, bias, o, out + r * out_stride + o, out_stride, into,
+                        next);
         if (rows - r == 2)
-            tile<f, 2>(x + r * in, in, w, bias, o, out + r * out_stride + o, out_stride, into);
+            tile<f, 2>(x + r * in, in, w, bias, o, out + r * out_stride + o, out_stride, into,
+                       next);
         else if (rows - r == 1)
-            tile<f, 1>(x + r * in, in, w, bias, o, out + r * out_stride + o, out_stride, into);
+            tile<f, 1>(x + r * in, in, w, bias, o, out + r * out_stride + o, out_stride, into,
+                       next);
     };
     std::int64_t o = o0;
-    for (; o + F <= o1; o += F) {
-#if OURO_GEN_AVX2
-        // The next tile's weights are on their way while this one computes.
-        const std::int64_t next = std::min(o + F, o1);
-        const char* first = reinterpret_cast<const char*>(weight + next * in);
-        const char* end = reinterpret_cast<const char*>(weight + std::min(next + F, o1) * in);
-        for (const char* line = first; line < end; line += 64)
-            _mm_prefetch(line, _MM_HINT_T0);
-#endif
-        row_groups(std::integral_constant<int, F>{}, o);
-    }
+    for (; o + F <= o1; o += F)
+        row_groups(std::integral_constant<int, F>{}, o,
+                   o + 2 * F <= o1 ? weight + (o + F) * in : nullptr);
     for (; o < o1; ++o)
-        row_groups(std::integral_constant<int, 1>{}, o);
+        row_groups(std::integral_constant<int, 1>{}, o, nullptr);
 }
 
 template <typename W>
