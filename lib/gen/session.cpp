@@ -7,14 +7,16 @@
 #include "ouro/gen/session.hpp"
 
 #include "../ops/rowwise.hpp"
+#include "ouro/core/parallel.hpp"
 #include "ouro/gen/decode_kernels.hpp"
 #include "ouro/ops/attention.hpp"
 #include "ouro/ops/gelu.hpp"
 #include "ouro/ops/layernorm.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <string>
 
 #if defined(__AVX2__) && defined(__FMA__)
@@ -300,12 +302,12 @@ InferenceSession::InferenceSession(const nn::GPT<float>& model, const SessionOpt
     row_last_.assign(n(max_rows_), 0);
     last_rows_.reserve(n(B_));
     x_.assign(n(max_rows_ * C_), 0.0f);
-    a_.assign(n(max_rows_ * C_), 0.0f);
     qkv_.assign(n(max_rows_ * 3 * C_), 0.0f);
     q_sink_.assign(n(max_rows_ * C_), 0.0f);
     y_.assign(n(max_rows_ * C_), 0.0f);
     f_.assign(n(max_rows_ * 4 * C_), 0.0f);
-    stats_.assign(n(max_rows_ * 2), 0.0f);
+    norm_.assign(n(num_threads() * max_rows_ * C_), 0.0f);
+    stats_.assign(n(num_threads() * 2 * max_rows_), 0.0f);
     angles_.assign(n(max_rows_ * 2 * HS_), 0.0f);
     probs_.assign(n(max_rows_ * NH_ * cap_), 0.0f);
     hid_.assign(n(max_rows_ * C_), 0.0f);
@@ -575,13 +577,65 @@ void InferenceSession::attend(std::int64_t r, std::int64_t h, std::int64_t layer
     }
 }
 
+// One head of one layer for every row of the pass: its queries, keys and values (its HS columns
+// of each third of c_attn), RoPE, the keys and values into the cache, then attention. One task
+// owns a head's cache entries for the whole pass, so the rows of a prompt chunk see each other's
+// keys without waiting at a barrier. `a` is ln_1 of the rows (R, C).
+void InferenceSession::attention_head(const float* a, std::int64_t R, std::int64_t h,
+                                      std::int64_t layer) {
+    const std::int64_t C = C_, half = HS_ / 2;
+    const LayerWeights& w = layers_[std::size_t(layer)];
+    for (std::int64_t part = 0; part < 3; ++part) { // q, k, v
+        const std::int64_t o0 = part * C + h * HS_;
+        if (w.attn_w.f16)
+            decode_linear(a, R, C, w.attn_w.f16, w.attn_b, qkv_.data(), 3 * C, o0, o0 + HS_);
+        else
+            decode_linear(a, R, C, w.attn_w.f32, w.attn_b, qkv_.data(), 3 * C, o0, o0 + HS_);
+    }
+    for (std::int64_t r = 0; r < R; ++r) {
+        const std::int64_t slot = row_slot_[std::size_t(r)], p = row_pos_[std::size_t(r)];
+        float* q = qkv_.data() + r * 3 * C + h * HS_;
+        float* k = q + C;
+        const float* v = q + 2 * C;
+        if (rope_) {
+            const float* cs = angles_.data() + r * 2 * HS_;
+            if (sliding_ && sinks_ > 0 && p >= cap_)
+                rotate_head(q, q_sink_.data() + r * C + h * HS_, cs + HS_, half);
+            rotate_head(q, q, cs, half);
+            rotate_head(k, k, cs, half);
+        }
+        const std::int64_t head = (layer * B_ + slot) * NH_ + h, col = column_of(p);
+        float* kt = k_.data() + head * key_region_;
+        for (std::int64_t c = 0; c < HS_; ++c)
+            kt[key_index(col, c)] = k[c];
+        std::copy_n(v, HS_, v_.data() + (head * cap_ + col) * HS_);
+    }
+    for (std::int64_t r = 0; r < R; ++r)
+        attend(r, h, layer);
+}
+
 // The forward pass of rows [0, R) described by row_slot_, row_token_, row_pos_ and row_last_, in
-// one parallel region; each phase is an omp for over fixed work items, with its barrier.
+// one parallel region. Each phase is an omp for over fixed work items, ending at a barrier: per
+// layer, the heads, the attention projection, the MLP's two Linear layers. LayerNorms need no
+// phase of their own: each thread normalises every row itself, into its own buffer.
 void InferenceSession::run_pass(std::int64_t R) {
     const std::int64_t C = C_, half = HS_ / 2;
     const std::int64_t nlast = std::int64_t(last_rows_.size());
-#pragma omp parallel
+    const int threads = omp_get_max_threads();
+    // Allocates only when the thread count has grown since the last pass.
+    if (std::int64_t(norm_.size()) < threads * max_rows_ * C) {
+        norm_.assign(std::size_t(threads * max_rows_ * C), 0.0f);
+        stats_.assign(std::size_t(threads * 2 * max_rows_), 0.0f);
+    }
+#pragma omp parallel num_threads(threads)
     {
+        const std::int64_t t = omp_get_thread_num();
+        float* const a = norm_.data() + t * max_rows_ * C;
+        float* const mean = stats_.data() + t * 2 * max_rows_;
+        const auto normalise = [&](const float* weight, const float* bias, double eps) {
+            ops::layernorm_forward_serial(x_.data(), weight, bias, a, mean, mean + max_rows_, R, C,
+                                          eps);
+        };
         // Embeddings, and the RoPE (cos, sin) pairs of each row's position and, once a sliding
         // cache is full, of its cache position context - 1.
 #pragma omp for schedule(static)
@@ -611,74 +665,34 @@ void InferenceSession::run_pass(std::int64_t R) {
         }
         for (std::int64_t l = 0; l < L_; ++l) {
             const LayerWeights& w = layers_[std::size_t(l)];
-            // a = ln_1(x)
+            // y = attention(ln_1(x)), one head per task
+            normalise(w.ln1_w, w.ln1_b, w.ln1_eps);
 #pragma omp for schedule(static)
-            for (std::int64_t r = 0; r < R; ++r)
-                ops::layernorm_forward_serial(x_.data() + r * C, w.ln1_w, w.ln1_b,
-                                              a_.data() + r * C, &stats_[std::size_t(2 * r)],
-                                              &stats_[std::size_t(2 * r + 1)], 1, C, w.ln1_eps);
-            // qkv = a W_attn^T + b (R, 3C)
-            linear_blocks(a_.data(), R, C, w.attn_w, w.attn_b, qkv_.data(), 3 * C, 3 * C,
-                          LinearInto::overwrite);
-            // RoPE on q and k; the row's key and value into its slot's cache.
-#pragma omp for schedule(static)
-            for (std::int64_t r = 0; r < R; ++r) {
-                const std::int64_t slot = row_slot_[std::size_t(r)], p = row_pos_[std::size_t(r)];
-                float* q = qkv_.data() + r * 3 * C;
-                float* k = q + C;
-                const float* v = q + 2 * C;
-                const std::int64_t col = column_of(p);
-                for (std::int64_t h = 0; h < NH_; ++h) {
-                    if (rope_) {
-                        const float* cs = angles_.data() + r * 2 * HS_;
-                        if (sliding_ && sinks_ > 0 && p >= cap_)
-                            rotate_head(q + h * HS_, q_sink_.data() + r * C + h * HS_, cs + HS_,
-                                        half);
-                        rotate_head(q + h * HS_, q + h * HS_, cs, half);
-                        rotate_head(k + h * HS_, k + h * HS_, cs, half);
-                    }
-                    const std::int64_t head = (l * B_ + slot) * NH_ + h;
-                    float* kt = k_.data() + head * key_region_;
-                    for (std::int64_t c = 0; c < HS_; ++c)
-                        kt[key_index(col, c)] = k[h * HS_ + c];
-                    std::copy_n(v + h * HS_, HS_, v_.data() + (head * cap_ + col) * HS_);
-                }
-            }
-            // y = attention of each (row, head) against the cache
-#pragma omp for schedule(static)
-            for (std::int64_t rh = 0; rh < R * NH_; ++rh)
-                attend(rh / NH_, rh % NH_, l);
+            for (std::int64_t h = 0; h < NH_; ++h)
+                attention_head(a, R, h, l);
             // x += y W_proj^T + b
             linear_blocks(y_.data(), R, C, w.attn_proj_w, w.attn_proj_b, x_.data(), C, C,
                           LinearInto::add);
-            // a = ln_2(x)
-#pragma omp for schedule(static)
-            for (std::int64_t r = 0; r < R; ++r)
-                ops::layernorm_forward_serial(x_.data() + r * C, w.ln2_w, w.ln2_b,
-                                              a_.data() + r * C, &stats_[std::size_t(2 * r)],
-                                              &stats_[std::size_t(2 * r + 1)], 1, C, w.ln2_eps);
-            // f = gelu(a W_fc^T + b) (R, 4C); x += f W_proj^T + b
-            linear_blocks(a_.data(), R, C, w.fc_w, w.fc_b, f_.data(), 4 * C, 4 * C,
-                          LinearInto::overwrite, true);
+            // f = gelu(ln_2(x) W_fc^T + b) (R, 4C); x += f W_proj^T + b
+            normalise(w.ln2_w, w.ln2_b, w.ln2_eps);
+            linear_blocks(a, R, C, w.fc_w, w.fc_b, f_.data(), 4 * C, 4 * C, LinearInto::overwrite,
+                          true);
             linear_blocks(f_.data(), R, 4 * C, w.mlp_proj_w, w.mlp_proj_b, x_.data(), C, C,
                           LinearInto::add);
         }
-        // Hidden states = ln_f(x) for every row (prefill may return them all).
+        // Hidden states = ln_f(x) of every row (prefill may return them all); those of the last
+        // rows of their slots are kept.
 #pragma omp for schedule(static)
-        for (std::int64_t r = 0; r < R; ++r)
+        for (std::int64_t r = 0; r < R; ++r) {
             ops::layernorm_forward_serial(x_.data() + r * C, lnf_w_, lnf_b_, hid_.data() + r * C,
-                                          &stats_[std::size_t(2 * r)],
-                                          &stats_[std::size_t(2 * r + 1)], 1, C, lnf_eps_);
-            // The last rows of their slots, gathered into a_ for the LM head and kept as results.
-#pragma omp for schedule(static)
-        for (std::int64_t i = 0; i < nlast; ++i) {
-            const std::int64_t r = last_rows_[std::size_t(i)];
-            std::copy_n(hid_.data() + r * C, C, a_.data() + i * C);
-            std::copy_n(hid_.data() + r * C, C, hidden_.data() + row_slot_[std::size_t(r)] * C);
+                                          mean + r, mean + max_rows_ + r, 1, C, lnf_eps_);
+            if (row_last_[std::size_t(r)])
+                std::copy_n(hid_.data() + r * C, C, hidden_.data() + row_slot_[std::size_t(r)] * C);
         }
-        // logits = hidden W_te^T (tied LM head), for the last rows only
-        linear_blocks(a_.data(), nlast, C, head_, nullptr, head_out_.data(), V_, V_,
-                      LinearInto::overwrite);
+        // logits = hidden W_te^T (tied LM head) for the last rows, gathered by each thread.
+        for (std::int64_t i = 0; i < nlast; ++i)
+            std::copy_n(hid_.data() + last_rows_[std::size_t(i)] * C, C, a + i * C);
+        linear_blocks(a, nlast, C, head_, nullptr, head_out_.data(), V_, V_, LinearInto::overwrite);
 #pragma omp for schedule(static)
         for (std::int64_t i = 0; i < nlast; ++i)
             std::copy_n(head_out_.data() + i * V_, V_,

@@ -18,13 +18,15 @@
 // through prefill() or one step() at a time: every row goes through the same operations in the
 // same order (decode_kernels.hpp), so they agree to the bit.
 //
-// One pass (a step, or a chunk of a prompt) is one OpenMP parallel region. Threads share out
-// fixed blocks of each Linear layer's output features (the weights, which bound batch-1 decoding,
-// are read once per pass), the rows of the LayerNorms and the (row, head) pairs of attention; the
-// blocks never depend on the thread count. The attention of one query against the cache is this
-// file's own kernel: keys are stored transposed per head, in blocks of 32 entries (HS x 32 each),
-// so the scores of a query are a vector loop over cache entries reading contiguous memory; values
-// are stored by entry (context x HS).
+// One pass (a step, or a chunk of a prompt) is one OpenMP parallel region with four barriers per
+// layer. Threads share out the heads (a head's queries, keys, values, cache entries and attention
+// for every row), then fixed blocks of the output features of each other Linear layer (the
+// weights, which bound batch-1 decoding, are read once per pass); every thread computes the
+// LayerNorms of all rows itself rather than wait for them. The work items never depend on the
+// thread count. The attention of one query against the cache is this file's own kernel: keys are
+// stored transposed per head, in blocks of 32 entries (HS x 32 each), so the scores of a query are
+// a vector loop over cache entries reading contiguous memory; values are stored by entry (context x
+// HS).
 //
 // The cache and positions. A token at position p (its index in the sequence) is embedded with
 // wpe[p] (learned positions), or its query and key are rotated by p (RoPE), or its scores carry
@@ -73,9 +75,10 @@ public:
     /// In step(), a slot given this value is not fed.
     static constexpr std::int32_t skip = -1;
 
-    /// Reads the weights of `model` in place (no copy): the model must outlive the session, and
-    /// changing its weights makes the cached keys and values stale (reset the slots). Dropout is
-    /// never applied. Throws ConfigError with the option and its value, e.g.
+    /// Reads the weights of `model` in place (with half_weights the matrices are also copied
+    /// once, rounded to half): the model must outlive the session, and changing its weights makes
+    /// the cached keys and values stale (reset the slots; a half copy is not refreshed). Dropout
+    /// is never applied. Throws ConfigError with the option and its value, e.g.
     ///   "InferenceSession: batch_size must be at least 1, got 0"
     ///   "InferenceSession: context 300 is longer than block_size 256, and learned positions
     ///    have no embedding past it"
@@ -127,7 +130,9 @@ public:
     /// same length (ConfigError otherwise). Copies only entries in use.
     void copy_slot(std::int64_t from, std::int64_t to, std::int64_t last = -1);
 
-    /// The logits (V) of the slot's last token.
+    /// The logits (V) of the slot's last token. These accessors throw ConfigError for a slot
+    /// outside [0, B) and (logits, hidden) for a slot that holds no tokens: "InferenceSession::
+    /// logits: slot 0 holds no tokens". The spans stay valid until the slot is fed again.
     std::span<const float> logits(std::int64_t slot) const;
     /// The slot's last hidden state (C): the output of ln_f for its last token, i.e. the input of
     /// the LM head.
@@ -170,6 +175,7 @@ private:
     int segments(std::int64_t position, Segment* out) const;
     void run_pass(std::int64_t rows);
     void attend(std::int64_t row, std::int64_t h, std::int64_t layer);
+    void attention_head(const float* a, std::int64_t rows, std::int64_t h, std::int64_t layer);
 
     nn::GPTConfig cfg_;
     std::int64_t B_, cap_, C_, NH_, HS_, V_, L_, max_rows_, sinks_, window_;
@@ -199,11 +205,11 @@ private:
     std::vector<std::int64_t> row_slot_, row_pos_, last_rows_;
     std::vector<std::int32_t> row_token_;
     std::vector<char> row_last_;
-    // Activations (max_rows rows): x residual stream (C), a LayerNorm output (C), qkv (3C),
-    // q_sink (C), y attention output (C), f MLP hidden (4C), stats (2 per row), RoPE cos/sin
-    // (2 positions x HS/2 x 2), probs ((rows, NH, context) scores then weights), head_in / head
-    // out: ln_f outputs and logits of the last rows.
-    std::vector<float> x_, a_, qkv_, q_sink_, y_, f_, stats_, angles_, probs_, hid_, head_out_;
+    // Activations (max_rows rows): x residual stream (C), qkv (3C), q_sink (C), y attention
+    // output (C), f MLP hidden (4C), angles: RoPE (cos, sin) pairs (2 positions x HS/2 x 2), probs
+    // ((rows, NH, context) scores then weights), hid: ln_f outputs (C), head_out: logits of the
+    // last rows (B, V). Per thread: norm, LayerNorm outputs (rows, C), and their stats (2 rows).
+    std::vector<float> x_, qkv_, q_sink_, y_, f_, angles_, probs_, hid_, head_out_, norm_, stats_;
 };
 
 } // namespace ouro::gen
