@@ -343,9 +343,10 @@ TEST_SUITE("gen") {
             CHECK(text == expected);
         }
         SUBCASE("JSON Lines: one object per record") {
-            std::ostringstream out;
-            write_trace_jsonl(out, std::vector<TraceRecord>{a, b});
-            std::istringstream in(out.str());
+            ouro::testing::TempDir dir;
+            write_trace_jsonl(dir / "trace.jsonl", std::vector<TraceRecord>{a, b});
+            const std::string text = ouro::testing::read_bytes(dir / "trace.jsonl");
+            std::istringstream in(text);
             std::string line;
             std::vector<nlohmann::json> rows;
             while (std::getline(in, line))
@@ -359,8 +360,8 @@ TEST_SUITE("gen") {
             CHECK(rows[0]["changed_by"] == "top_k");
             CHECK(rows[1]["text"] == "\xef\xbf\xbd"); // U+FFFD for the invalid byte
             CHECK(rows[1]["p_end"] == 0.125);
-            CHECK(out.str().starts_with("{\"sequence\":1,\"step\":2,\"position\":7,\"context\":7,"
-                                        "\"story\":0,\"token\":42,\"text\":"));
+            CHECK(text.starts_with("{\"sequence\":1,\"step\":2,\"position\":7,\"context\":7,"
+                                   "\"story\":0,\"token\":42,\"text\":"));
         }
     }
 }
