@@ -3,9 +3,10 @@
 // decoding pass feeds (one new token per sequence, or a chunk of a prompt).
 //
 // Batch-1 decoding is bound by reading the weights (PERF.md): every weight is used once per
-// token. The kernel is register-tiled: a tile of up to 8 output features x 3 rows keeps that many
-// dot products in flight in vector registers, so each weight row is read once per group of rows
-// and each input row once per group of features. It runs on the calling thread only: the session
+// token. The kernel is register-tiled: a tile of 8 output features (one row) or 4 features x 3
+// rows keeps that many dot products in flight in vector registers. A tile's weight rows meet every
+// group of rows while they are in L1, so they come from memory once per call, and the next tile's
+// weights are prefetched while this one computes. It runs on the calling thread only: the session
 // calls it from inside its one parallel region per pass, handing each thread fixed blocks of
 // output features.
 //
