@@ -73,5 +73,9 @@
 #include "ouro/lab/repetition.hpp"
 #include "ouro/lab/self_reinforcement.hpp"
 
+#include "ouro/gen/generate.hpp"
 #include "ouro/gen/sampler.hpp"
+#include "ouro/gen/search.hpp"
+#include "ouro/gen/session.hpp"
+#include "ouro/gen/trace.hpp"
 #include "ouro/gen/token_decision.hpp"

@@ -75,16 +75,21 @@ inline __m256 gelu_grad8(__m256 x) {
 
 // Shapes: x (n), out (n); on GPT activations n = B * T * 4C.
 template <typename T> void gelu_forward(const T* x, T* out, std::int64_t n) {
-    detail::parallel_blocks(n, [&](std::int64_t i0, std::int64_t len) {
+    detail::parallel_blocks(
+        n, [&](std::int64_t i0, std::int64_t len) { gelu_forward_serial(x + i0, out + i0, len); });
+}
+
+// Shapes: x (n), out (n). Every element goes through the same instructions wherever it sits (the
+// tail through masked vectors), so any split of a buffer gives the same values.
+template <typename T> void gelu_forward_serial(const T* x, T* out, std::int64_t n) {
 #if OURO_HAVE_AVX2
-        if constexpr (std::is_same_v<T, float>) {
-            detail::map8(x + i0, out + i0, len, [](__m256 v) { return gelu8(v); });
-            return;
-        }
+    if constexpr (std::is_same_v<T, float>) {
+        detail::map8(x, out, n, [](__m256 v) { return gelu8(v); });
+        return;
+    }
 #endif
-        for (std::int64_t i = i0; i < i0 + len; ++i)
-            out[i] = gelu_one(x[i]);
-    });
+    for (std::int64_t i = 0; i < n; ++i)
+        out[i] = gelu_one(x[i]);
 }
 
 // Shapes: x, dout, dx all (n); dx is added into.
@@ -132,6 +137,7 @@ template <typename T> Var<T> gelu(const Var<T>& x) {
 
 #define OURO_INSTANTIATE(T)                                                                        \
     template void gelu_forward<T>(const T*, T*, std::int64_t);                                     \
+    template void gelu_forward_serial<T>(const T*, T*, std::int64_t);                              \
     template void gelu_backward<T>(const T*, const T*, T*, std::int64_t);                          \
     template void gelu_reference<T>(const T*, T*, std::int64_t);                                   \
     template Var<T> gelu<T>(const Var<T>&);

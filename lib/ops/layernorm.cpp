@@ -78,6 +78,26 @@ std::vector<double>& partial_buffer(std::size_t n) {
     return buffer;
 }
 
+// One row of layernorm_forward: x, out (C); mean and rstd receive the row's statistics. Not
+// inlined, so that the parallel and the serial kernel run the same machine code (the compiler may
+// contract the last line into fused multiply-adds differently in different contexts).
+template <typename T>
+[[gnu::noinline]] void layernorm_row(const T* xr, const T* weight, const T* bias, T* yr, T& mean,
+                                     T& rstd, std::int64_t C, double eps) {
+    // Two passes (mean, then squared deviations): no cancellation when |mean| >> std.
+    const double mu = detail::sum_double(xr, C) / double(C);
+    const double var = squared_deviation_sum(xr, mu, C) / double(C);
+    const T m = T(mu), r = T(1.0 / std::sqrt(var + eps));
+    mean = m;
+    rstd = r;
+    if (bias)
+        for (std::int64_t i = 0; i < C; ++i)
+            yr[i] = (xr[i] - m) * r * weight[i] + bias[i];
+    else
+        for (std::int64_t i = 0; i < C; ++i)
+            yr[i] = (xr[i] - m) * r * weight[i];
+}
+
 } // namespace
 
 // Shapes: x (N, C), weight (C), bias (C) or nullptr, out (N, C), mean (N), rstd (N); N = B * T.
@@ -85,22 +105,17 @@ template <typename T>
 void layernorm_forward(const T* x, const T* weight, std::type_identity_t<const T>* bias, T* out,
                        T* mean, T* rstd, std::int64_t N, std::int64_t C, double eps) {
 #pragma omp parallel for schedule(static) if (N * C >= detail::parallel_threshold)
-    for (std::int64_t row = 0; row < N; ++row) {
-        const T* xr = x + row * C;
-        T* yr = out + row * C;
-        // Two passes (mean, then squared deviations): no cancellation when |mean| >> std.
-        const double mu = detail::sum_double(xr, C) / double(C);
-        const double var = squared_deviation_sum(xr, mu, C) / double(C);
-        const T m = T(mu), r = T(1.0 / std::sqrt(var + eps));
-        mean[row] = m;
-        rstd[row] = r;
-        if (bias)
-            for (std::int64_t i = 0; i < C; ++i)
-                yr[i] = (xr[i] - m) * r * weight[i] + bias[i];
-        else
-            for (std::int64_t i = 0; i < C; ++i)
-                yr[i] = (xr[i] - m) * r * weight[i];
-    }
+    for (std::int64_t row = 0; row < N; ++row)
+        layernorm_row(x + row * C, weight, bias, out + row * C, mean[row], rstd[row], C, eps);
+}
+
+// Shapes: as layernorm_forward. The same rows, in order, on the calling thread.
+template <typename T>
+void layernorm_forward_serial(const T* x, const T* weight, std::type_identity_t<const T>* bias,
+                              T* out, T* mean, T* rstd, std::int64_t N, std::int64_t C,
+                              double eps) {
+    for (std::int64_t row = 0; row < N; ++row)
+        layernorm_row(x + row * C, weight, bias, out + row * C, mean[row], rstd[row], C, eps);
 }
 
 // Shapes: dout, x, dx (N, C); weight, dweight, dbias (C); mean, rstd (N). Adds into dx, dweight
@@ -229,6 +244,8 @@ Var<T> layernorm(const Var<T>& x, const Var<T>& weight, const Var<T>& bias, doub
 #define OURO_INSTANTIATE(T)                                                                        \
     template void layernorm_forward<T>(const T*, const T*, const T*, T*, T*, T*, std::int64_t,     \
                                        std::int64_t, double);                                      \
+    template void layernorm_forward_serial<T>(const T*, const T*, const T*, T*, T*, T*,            \
+                                              std::int64_t, std::int64_t, double);                 \
     template void layernorm_backward<T>(const T*, const T*, const T*, const T*, const T*, T*, T*,  \
                                         T*, std::int64_t, std::int64_t);                           \
     template void layernorm_reference<T>(const T*, const T*, const T*, T*, T*, T*, std::int64_t,   \

@@ -1,5 +1,7 @@
 #include "gen/gen_test_util.hpp"
 
+#include "alloc_counter.hpp"
+
 #include <ouro/core/error.hpp>
 #include <ouro/core/parallel.hpp>
 #include <ouro/gen/sampler.hpp>
@@ -18,48 +20,7 @@
 #include <string>
 #include <vector>
 
-// A counting allocator for the whole test program: every operator new on the thread that turned
-// counting on adds one. The sampler's promise is "no allocation per token".
-namespace {
-std::atomic<long> allocations{0};
-thread_local bool counting = false;
-
-void* counted_new(std::size_t n) {
-    if (counting)
-        allocations.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n == 0 ? 1 : n))
-        return p;
-    throw std::bad_alloc();
-}
-
-// Counts the allocations made by fn() on this thread.
-template <typename F> long allocations_in(F&& fn) {
-    const long before = allocations.load();
-    counting = true;
-    fn();
-    counting = false;
-    return allocations.load() - before;
-}
-} // namespace
-
-void* operator new(std::size_t n) {
-    return counted_new(n);
-}
-void* operator new[](std::size_t n) {
-    return counted_new(n);
-}
-void operator delete(void* p) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-    std::free(p);
-}
+using ouro::testing::allocations_in;
 
 using namespace ouro;
 using namespace ouro::gen;
@@ -531,7 +492,7 @@ TEST_SUITE("gen") {
             d.top5_raw.reserve(5);
             d.changed_by.reserve(32);
             c.sample(model.logits(1), all.first(100), rng, &d);
-            const long n = allocations_in([&] {
+            const std::int64_t n = allocations_in([&] {
                 for (std::size_t i = 0; i < 1000; ++i) {
                     const auto h = all.subspan(i, 100);
                     c.sample(model.logits(h.back()), h, rng, i % 2 ? &d : nullptr);
@@ -545,7 +506,7 @@ TEST_SUITE("gen") {
         whole.penalty_window = 0;
         SamplerChain fresh = SamplerChain::from_settings(whole);
         fresh.sample(model.logits(1), all.first(100), rng);
-        const long grown = allocations_in([&] {
+        const std::int64_t grown = allocations_in([&] {
             for (std::size_t len = 101; len <= 1100; ++len)
                 fresh.sample(model.logits(all[len - 1]), all.first(len), rng);
         });

@@ -26,6 +26,10 @@ namespace ouro::ops {
 /// out[i] = gelu(x[i]) for i < n. Parallel over fixed blocks of elements.
 template <typename T> void gelu_forward(const T* x, T* out, std::int64_t n);
 
+/// gelu_forward on the calling thread alone, with no parallel region, for callers already inside
+/// one (the inference session's decode step). Values are those of gelu_forward, bit for bit.
+template <typename T> void gelu_forward_serial(const T* x, T* out, std::int64_t n);
+
 /// Adds gelu'(x[i]) * dout[i] into dx[i] for i < n (recomputes from x, saves nothing).
 template <typename T> void gelu_backward(const T* x, const T* dout, T* dx, std::int64_t n);
 

@@ -26,6 +26,13 @@ template <typename T>
 void layernorm_forward(const T* x, const T* weight, std::type_identity_t<const T>* bias, T* out,
                        T* mean, T* rstd, std::int64_t N, std::int64_t C, double eps);
 
+/// layernorm_forward on the calling thread alone, with no parallel region, for callers already
+/// inside one (the inference session's decode step). Values are those of layernorm_forward, bit
+/// for bit.
+template <typename T>
+void layernorm_forward_serial(const T* x, const T* weight, std::type_identity_t<const T>* bias,
+                              T* out, T* mean, T* rstd, std::int64_t N, std::int64_t C, double eps);
+
 /// Adds into dx (N, C), dweight (C) and dbias (C); any of the three may be nullptr when that
 /// gradient is not wanted. dout and x are (N, C), weight (C), mean and rstd (N) as saved by
 /// layernorm_forward. Parallel over fixed blocks of rows. (The three gradient pointers do not

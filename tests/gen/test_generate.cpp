@@ -1,0 +1,367 @@
+#include "gen/session_test_util.hpp"
+
+#include <ouro/core/parallel.hpp>
+#include <ouro/gen/generate.hpp>
+
+#include "test_util.hpp"
+
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
+
+using namespace ouro;
+using namespace ouro::gen;
+using namespace ouro::gen::testing;
+using nn::PositionEncoding;
+
+namespace {
+
+std::int32_t argmax(std::span<const float> logits) {
+    return std::int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
+}
+
+// Greedy decoding the nanoGPT way: a full forward pass over the last `context` tokens per token.
+std::vector<std::int32_t> naive_greedy(const nn::GPT<float>& model,
+                                       std::vector<std::int32_t> tokens, std::int64_t n,
+                                       std::int64_t context) {
+    std::vector<std::int32_t> out;
+    for (std::int64_t i = 0; i < n; ++i) {
+        const std::int64_t from = std::max<std::int64_t>(0, std::int64_t(tokens.size()) - context);
+        const std::vector<std::int32_t> window(tokens.begin() + from, tokens.end());
+        out.push_back(argmax(full_logits(model, window)));
+        tokens.push_back(out.back());
+    }
+    return out;
+}
+
+GenerateOptions options(std::int64_t max_new, ContextPolicy policy = ContextPolicy::stop) {
+    GenerateOptions o;
+    o.max_new_tokens = max_new;
+    o.context.policy = policy;
+    return o;
+}
+
+} // namespace
+
+TEST_SUITE("gen") {
+    TEST_CASE("generate") {
+        SUBCASE("greedy tokens equal the argmax of full recomputes") {
+            const auto model = make_model(small_config(PositionEncoding::learned, 64), 31);
+            const std::vector<std::int32_t> prompt = {3, 1, 4, 1, 5};
+            Greedy greedy;
+            const GeneratedSequence out = generate(*model, greedy, prompt, options(40));
+            CHECK(out.tokens == naive_greedy(*model, prompt, 40, 64));
+            CHECK(out.finish == FinishReason::max_tokens);
+            CHECK(greedy.resets == 1);
+            REQUIRE(out.trace.size() == 40);
+            for (std::int64_t i = 0; i < 40; ++i) {
+                const TraceRecord& r = out.trace[std::size_t(i)];
+                CHECK(r.step == i);
+                CHECK(r.position == 5 + i);
+                CHECK(r.context == 5 + i);
+                CHECK(r.token == out.tokens[std::size_t(i)]);
+                CHECK(r.decision.token == r.token);
+                CHECK(std::isnan(r.p_end));
+            }
+        }
+
+        SUBCASE("same seed and settings give the same tokens with 1 and 2 threads, alone or "
+                "batched") {
+            const auto model = make_model(small_config(PositionEncoding::rope, 64), 32);
+            const std::vector<std::vector<std::int32_t>> prompts = {{1, 2, 3}, {9}, {4, 4, 4, 4}};
+            GenerateOptions o = options(30);
+            o.seed = 77;
+            auto run = [&](int threads) {
+                ThreadCountGuard guard(threads);
+                InferenceSession session(*model, session_options(model->config, o.context, 3));
+                std::vector<Sampler> samplers(3);
+                return generate(session, std::span<Sampler>(samplers), prompts, o);
+            };
+            const auto one = run(1), two = run(2);
+            for (std::size_t i = 0; i < 3; ++i)
+                CHECK(one[i].tokens == two[i].tokens);
+            // Sequence 2 alone draws from the same Rng stream as in the batch.
+            InferenceSession alone(*model, session_options(model->config, o.context, 1));
+            Sampler sampler;
+            const auto single = generate(alone, std::span<Sampler>(&sampler, 1), {prompts[0]}, o);
+            CHECK(single[0].tokens == one[0].tokens);
+            // A different seed gives a different sample.
+            o.seed = 78;
+            InferenceSession other(*model, session_options(model->config, o.context, 1));
+            CHECK(generate(other, std::span<Sampler>(&sampler, 1), {prompts[0]}, o)[0].tokens !=
+                  one[0].tokens);
+        }
+
+        SUBCASE("stop: the last token sits at position context") {
+            const auto model = make_model(small_config(PositionEncoding::learned, 16), 33);
+            const std::vector<std::int32_t> prompt = {1, 2, 3, 4, 5, 6};
+            Greedy greedy;
+            const GeneratedSequence out = generate(*model, greedy, prompt, options(100));
+            // Positions 6 .. 16: the token at 16 is predicted from positions 0 .. 15.
+            CHECK(out.tokens.size() == 11);
+            CHECK(out.finish == FinishReason::context_full);
+            CHECK(out.trace.back().position == 16);
+            CHECK(out.trace.back().context == 16);
+            CHECK(out.tokens == naive_greedy(*model, prompt, 11, 16));
+            // A prompt that fills the context still gives one token.
+            const std::vector<std::int32_t> full(16, 7);
+            CHECK(generate(*model, greedy, full, options(5)).tokens.size() == 1);
+        }
+
+        SUBCASE("crop: every token past the context is a recompute over the last block_size") {
+            const auto model = make_model(small_config(PositionEncoding::learned, 16), 34);
+            const std::vector<std::int32_t> prompt = {1, 2, 3, 4, 5, 6};
+            Greedy greedy;
+            const GeneratedSequence out =
+                generate(*model, greedy, prompt, options(30, ContextPolicy::crop));
+            CHECK(out.tokens == naive_greedy(*model, prompt, 30, 16));
+            CHECK(out.finish == FinishReason::max_tokens);
+            CHECK(out.trace[9].context == 15);
+            CHECK(out.trace[10].context == 16);
+            CHECK(out.trace[29].context == 16);
+            CHECK(out.trace[29].position == 35);
+            // A prompt longer than the context is cropped to its last 16 tokens.
+            std::vector<std::int32_t> long_prompt(20);
+            for (std::size_t i = 0; i < 20; ++i)
+                long_prompt[i] = std::int32_t(i * 3 % 67);
+            const GeneratedSequence cropped =
+                generate(*model, greedy, long_prompt, options(5, ContextPolicy::crop));
+            CHECK(cropped.tokens == naive_greedy(*model, long_prompt, 5, 16));
+        }
+
+        SUBCASE("slide and sinks: the loop feeds a sliding session past block_size") {
+            const auto model = make_model(small_config(PositionEncoding::alibi, 16), 35);
+            const std::vector<std::int32_t> prompt = {1, 2, 3};
+            for (const ContextPolicy policy : {ContextPolicy::slide, ContextPolicy::sinks}) {
+                CAPTURE(std::string(to_string(policy)));
+                GenerateOptions o = options(40, policy);
+                o.context.sink_tokens = 2;
+                InferenceSession session(*model, session_options(model->config, o.context, 1));
+                Greedy greedy;
+                const auto out = generate(session, std::span<Greedy>(&greedy, 1), {prompt}, o);
+                CHECK(out[0].tokens.size() == 40);
+                CHECK(out[0].trace.back().context == 16);
+                // The same tokens fed by hand into a session with the same cache.
+                InferenceSession manual(
+                    *model,
+                    {.sliding = true, .sink_tokens = policy == ContextPolicy::sinks ? 2 : 0});
+                manual.prefill(0, prompt);
+                std::vector<std::int32_t> expected;
+                for (int i = 0; i < 40; ++i) {
+                    expected.push_back(argmax(manual.logits(0)));
+                    manual.step({&expected.back(), 1});
+                }
+                CHECK(out[0].tokens == expected);
+                // The last token fed saw the sinks (if any) and the most recent positions.
+                const auto keys = session.key_positions(0);
+                CHECK(keys.size() == 16);
+                CHECK(keys.back() == 3 + 38);
+                CHECK(keys.front() == (policy == ContextPolicy::sinks ? 0 : 3 + 38 - 15));
+            }
+        }
+
+        SUBCASE("end of text: stop, ignore and new_story") {
+            const auto model = make_model(small_config(PositionEncoding::rope, 64), 36);
+            const std::vector<std::int32_t> prompt = {5, 6, 7};
+            Greedy greedy;
+            const GeneratedSequence plain = generate(*model, greedy, prompt, options(30));
+            // Call the token greedy decoding picks at step 4 the end of text (its first use).
+            const std::int32_t end = plain.tokens[4];
+            const auto first =
+                std::find(plain.tokens.begin(), plain.tokens.end(), end) - plain.tokens.begin();
+            GenerateOptions o = options(30);
+            o.end_token = end;
+
+            const GeneratedSequence stopped = generate(*model, greedy, prompt, o);
+            CHECK(stopped.finish == FinishReason::end_of_text);
+            CHECK(std::int64_t(stopped.tokens.size()) == first + 1);
+            CHECK(stopped.tokens.back() == end);
+            CHECK(std::vector<std::int32_t>(plain.tokens.begin(),
+                                            plain.tokens.begin() + first + 1) == stopped.tokens);
+            // p_end is the raw probability of the end token.
+            const std::vector<float> raw = full_logits(*model, prompt);
+            double sum = 0.0, m = *std::max_element(raw.begin(), raw.end());
+            for (float z : raw)
+                sum += std::exp(double(z) - m);
+            CHECK(stopped.trace[0].p_end ==
+                  doctest::Approx(std::exp(double(raw[std::size_t(end)]) - m) / sum).epsilon(1e-5));
+
+            o.end_of_text = EndOfText::ignore;
+            const GeneratedSequence ignored = generate(*model, greedy, prompt, o);
+            CHECK(ignored.tokens.size() == 30);
+            CHECK(std::find(ignored.tokens.begin(), ignored.tokens.end(), end) ==
+                  ignored.tokens.end());
+            CHECK(ignored.trace[std::size_t(first)].p_end > 0.0);
+            CHECK(ignored.tokens[std::size_t(first)] != end);
+
+            // new_story feeds the end token like any other: the tokens of plain decoding.
+            o.end_of_text = EndOfText::new_story;
+            const GeneratedSequence stories = generate(*model, greedy, prompt, o);
+            CHECK(stories.tokens == plain.tokens);
+            CHECK(stories.finish == FinishReason::max_tokens);
+            CHECK(stories.trace[std::size_t(first)].story == 0);
+            CHECK(stories.trace[std::size_t(first) + 1].story == 1);
+        }
+
+        SUBCASE("n-gram flags, text and the callback") {
+            const auto model = make_model(small_config(PositionEncoding::alibi, 64), 37);
+            GenerateOptions o = options(3);
+            o.decode = [](std::int32_t t) { return std::to_string(t).append("!"); };
+            std::vector<std::int64_t> streamed;
+            o.on_token = [&](const TraceRecord& r) { streamed.push_back(r.token); };
+            o.trace = false;
+            Greedy greedy;
+            const GeneratedSequence out = generate(*model, greedy, std::vector<std::int32_t>{1}, o);
+            CHECK(out.trace.empty());
+            CHECK(std::vector<std::int64_t>(out.tokens.begin(), out.tokens.end()) == streamed);
+
+            // repeats[n - 1]: the n-gram ending at the last token occurred before.
+            TraceRecord r;
+            r.token = 2;
+            const std::vector<std::int32_t> history = {1, 2, 3, 9, 1, 2, 3, 1, 2};
+            gen::detail::fill_record(r, std::vector<float>(67, 0.0f), history, o);
+            CHECK(r.text == "2!");
+            CHECK(r.repeats == std::array<bool, 4>{true, true, false, false});
+            const std::vector<std::int32_t> fresh = {1, 2, 3, 9, 1, 2, 3, 9, 1, 2, 3};
+            gen::detail::fill_record(r, std::vector<float>(67, 0.0f), fresh, o);
+            CHECK(r.repeats == std::array<bool, 4>{true, true, true, true});
+            gen::detail::fill_record(r, std::vector<float>(67, 0.0f), std::vector<std::int32_t>{4},
+                                     o);
+            CHECK(r.repeats == std::array<bool, 4>{false, false, false, false});
+        }
+
+        SUBCASE("rejects bad requests") {
+            const auto learned = make_model(small_config(PositionEncoding::learned, 16), 38);
+            Greedy greedy;
+            const std::vector<std::int32_t> seventeen(17, 1);
+            CHECK_THROWS_WITH_AS(
+                generate(*learned, greedy, std::vector<std::int32_t>{}, options(5)),
+                "generate: prompt 0 is empty", ConfigError);
+            CHECK_THROWS_WITH_AS(generate(*learned, greedy, seventeen, options(5)),
+                                 "generate: prompt 0 has 17 tokens, more than the context of 16 "
+                                 "under the 'stop' policy (use crop, slide or sinks)",
+                                 ConfigError);
+            CHECK_THROWS_WITH_AS(
+                generate(*learned, greedy, seventeen, options(5, ContextPolicy::slide)),
+                "generate: the 'slide' policy needs RoPE or ALiBi positions; this model has "
+                "learned positions (use 'crop' or 'stop')",
+                ConfigError);
+            CHECK_THROWS_WITH_AS(
+                generate(*learned, greedy, seventeen, options(5, ContextPolicy::sinks)),
+                "generate: the 'sinks' policy needs RoPE or ALiBi positions; this model has "
+                "learned positions (use 'crop' or 'stop')",
+                ConfigError);
+            CHECK_THROWS_WITH_AS(
+                InferenceSession(*learned, session_options(learned->config, {}, 0)),
+                "InferenceSession: batch_size must be at least 1, got 0", ConfigError);
+            GenerateOptions o = options(-1);
+            CHECK_THROWS_WITH_AS(generate(*learned, greedy, std::vector<std::int32_t>{1}, o),
+                                 "generate: max_new_tokens must be at least 0, got -1",
+                                 ConfigError);
+            o = options(5);
+            o.end_token = 67;
+            CHECK_THROWS_WITH_AS(generate(*learned, greedy, std::vector<std::int32_t>{1}, o),
+                                 "generate: end_token 67 is outside the vocabulary [0, 67) (-1 "
+                                 "for none)",
+                                 ConfigError);
+            CHECK_THROWS_WITH_AS(
+                generate(*learned, greedy, std::vector<std::int32_t>{1, 99}, options(5)),
+                "generate: prompt 0 has token 99 at index 1, outside the "
+                "vocabulary [0, 67)",
+                ConfigError);
+            InferenceSession two(*learned, session_options(learned->config, {}, 2));
+            std::vector<Greedy> choosers(2);
+            CHECK_THROWS_WITH_AS(generate(two, std::span<Greedy>(choosers), {}, options(5)),
+                                 "generate: no prompts", ConfigError);
+            CHECK_THROWS_WITH_AS(
+                generate(two, std::span<Greedy>(choosers), {{1}, {2}, {3}}, options(5)),
+                "generate: 2 choosers for 3 prompts (one per prompt)", ConfigError);
+            std::vector<Greedy> three(3);
+            CHECK_THROWS_WITH_AS(
+                generate(two, std::span<Greedy>(three), {{1}, {2}, {3}}, options(5)),
+                "generate: 3 prompts for a session of 2 slots", ConfigError);
+            CHECK_THROWS_WITH_AS(generate(two, std::span<Greedy>(choosers), {{1}, {}}, options(5)),
+                                 "generate: prompt 1 is empty", ConfigError);
+            const auto rope = make_model(small_config(PositionEncoding::rope, 16), 38);
+            InferenceSession fixed(*rope, {.batch_size = 2});
+            CHECK_THROWS_WITH_AS(generate(fixed, std::span<Greedy>(choosers), {{1}, {2}},
+                                          options(5, ContextPolicy::slide)),
+                                 "generate: the session does not fit the 'slide' policy (build it "
+                                 "with gen::session_options)",
+                                 ConfigError);
+            CHECK_THROWS_WITH_AS(parse_context_policy("window"),
+                                 "context policy: unknown value 'window' (expected stop, crop, "
+                                 "slide or sinks)",
+                                 ConfigError);
+            CHECK_THROWS_WITH_AS(parse_end_of_text("skip"),
+                                 "end of text: unknown value 'skip' (expected stop, ignore or "
+                                 "new_story)",
+                                 ConfigError);
+            CHECK(parse_context_policy("sinks") == ContextPolicy::sinks);
+            CHECK(parse_end_of_text("new_story") == EndOfText::new_story);
+        }
+    }
+
+    TEST_CASE("trace writers") {
+        TraceRecord a;
+        a.sequence = 1;
+        a.step = 2;
+        a.position = 7;
+        a.context = 7;
+        a.token = 42;
+        a.text = "say \"hi\",\nthen";
+        a.decision.prob_raw = 0.25;
+        a.decision.prob_final = 0.5;
+        a.decision.entropy_raw = 1.5;
+        a.decision.entropy_final = 0.75;
+        a.decision.rank_raw = 1;
+        a.decision.p_max_raw = 0.375;
+        a.decision.top5_raw = {{3, 0.375}, {42, 0.25}};
+        a.decision.changed_by = "top_k";
+        a.repeats = {true, false, false, false};
+        TraceRecord b;
+        b.token = 5;
+        b.text = "\xff";
+        b.p_end = 0.125;
+
+        SUBCASE("CSV: the documented columns, quoting, empty cells") {
+            ouro::testing::TempDir dir;
+            const std::vector<TraceRecord> records = {a, b};
+            write_trace_csv(dir / "trace.csv", records);
+            const std::string text = ouro::testing::read_bytes(dir / "trace.csv");
+            const std::string expected =
+                "sequence,step,position,context,story,token,text,prob_raw,prob_final,entropy_raw,"
+                "entropy_final,rank_raw,p_max_raw,top1_token,top1_prob,top2_token,top2_prob,"
+                "top3_token,top3_prob,top4_token,top4_prob,top5_token,top5_prob,changed_by,"
+                "repeat_1,repeat_2,repeat_3,repeat_4,p_end\n"
+                "1,2,7,7,0,42,\"say \"\"hi\"\",\nthen\",0.25,0.5,1.5,0.75,1,0.375,3,0.375,42,0.25,"
+                ",,,,,,top_k,1,0,0,0,\n"
+                "0,0,0,0,0,5,\xff,0,0,0,0,0,0,,,,,,,,,,,,0,0,0,0,0.125\n";
+            CHECK(text == expected);
+        }
+        SUBCASE("JSON Lines: one object per record") {
+            ouro::testing::TempDir dir;
+            write_trace_jsonl(dir / "trace.jsonl", std::vector<TraceRecord>{a, b});
+            const std::string text = ouro::testing::read_bytes(dir / "trace.jsonl");
+            std::istringstream in(text);
+            std::string line;
+            std::vector<nlohmann::json> rows;
+            while (std::getline(in, line))
+                rows.push_back(nlohmann::json::parse(line));
+            REQUIRE(rows.size() == 2);
+            CHECK(rows[0]["token"] == 42);
+            CHECK(rows[0]["text"] == "say \"hi\",\nthen");
+            CHECK(rows[0]["top5"] == nlohmann::json::parse("[[3, 0.375], [42, 0.25]]"));
+            CHECK(rows[0]["repeats"] == nlohmann::json::parse("[true, false, false, false]"));
+            CHECK(rows[0]["p_end"].is_null());
+            CHECK(rows[0]["changed_by"] == "top_k");
+            CHECK(rows[1]["text"] == "\xef\xbf\xbd"); // U+FFFD for the invalid byte
+            CHECK(rows[1]["p_end"] == 0.125);
+            CHECK(text.starts_with("{\"sequence\":1,\"step\":2,\"position\":7,\"context\":7,"
+                                   "\"story\":0,\"token\":42,\"text\":"));
+        }
+    }
+}
