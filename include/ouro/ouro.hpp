@@ -77,5 +77,5 @@
 #include "ouro/gen/sampler.hpp"
 #include "ouro/gen/search.hpp"
 #include "ouro/gen/session.hpp"
-#include "ouro/gen/trace.hpp"
 #include "ouro/gen/token_decision.hpp"
+#include "ouro/gen/trace.hpp"
