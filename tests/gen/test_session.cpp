@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <cstddef>
 #include <cstdlib>
 #include <new>
 
@@ -24,32 +25,82 @@ namespace {
 std::atomic<std::int64_t> allocations{0};
 } // namespace
 
-// GCC flags free() in a replacement operator delete as a mismatch; here it is the match.
+// Every form of operator new and delete is replaced (a sanitizer's own versions must not meet
+// these). GCC flags free() in a replacement operator delete as a mismatch; here it is the match.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void* operator new(std::size_t n) {
+namespace {
+void* counted_alloc(std::size_t n, std::size_t align) {
     ++allocations;
-    if (void* p = std::malloc(n ? n : 1))
+    n = n ? n : 1;
+    return align <= alignof(std::max_align_t)
+               ? std::malloc(n)
+               : std::aligned_alloc(align, (n + align - 1) / align * align);
+}
+void* counted_alloc_or_throw(std::size_t n, std::size_t align) {
+    if (void* p = counted_alloc(n, align))
         return p;
     throw std::bad_alloc();
+}
+} // namespace
+void* operator new(std::size_t n) {
+    return counted_alloc_or_throw(n, 0);
+}
+void* operator new[](std::size_t n) {
+    return counted_alloc_or_throw(n, 0);
 }
 void* operator new(std::size_t n, std::align_val_t a) {
-    ++allocations;
-    const std::size_t align = std::size_t(a);
-    if (void* p = std::aligned_alloc(align, (n + align - 1) / align * align))
-        return p;
-    throw std::bad_alloc();
+    return counted_alloc_or_throw(n, std::size_t(a));
+}
+void* operator new[](std::size_t n, std::align_val_t a) {
+    return counted_alloc_or_throw(n, std::size_t(a));
+}
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+    return counted_alloc(n, 0);
+}
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+    return counted_alloc(n, 0);
+}
+void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+    return counted_alloc(n, std::size_t(a));
+}
+void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+    return counted_alloc(n, std::size_t(a));
 }
 void operator delete(void* p) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p) noexcept {
     std::free(p);
 }
 void operator delete(void* p, std::size_t) noexcept {
     std::free(p);
 }
+void operator delete[](void* p, std::size_t) noexcept {
+    std::free(p);
+}
 void operator delete(void* p, std::align_val_t) noexcept {
     std::free(p);
 }
+void operator delete[](void* p, std::align_val_t) noexcept {
+    std::free(p);
+}
 void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
     std::free(p);
 }
 #pragma GCC diagnostic pop
