@@ -3,7 +3,6 @@
 #include <ouro/autograd/backward.hpp>
 #include <ouro/autograd/gradcheck.hpp>
 #include <ouro/core/parallel.hpp>
-#include <ouro/ops/elementwise.hpp>
 #include <ouro/ops/matmul.hpp>
 
 #include <doctest/doctest.h>
