@@ -15,6 +15,7 @@ debian_packages=(
     nlohmann-json3-dev # JSON: tokenizer vocab.json, TinyStories JSON shards
     libcli11-dev       # command-line flags of the example programs
     curl               # the downloader runs the curl program (resumable https downloads)
+    chromium           # the report test renders the collapse report in headless Chromium
 )
 
 if [[ "$(uname -s)" == "Darwin" ]]; then

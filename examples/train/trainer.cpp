@@ -3,7 +3,6 @@
 
 #include <ouro/autograd/backward.hpp>
 #include <ouro/core/parallel.hpp>
-#include <ouro/data/sha256.hpp>
 #include <ouro/data/token_shard.hpp>
 #include <ouro/ops/elementwise.hpp>
 #include <ouro/ops/softmax.hpp>
@@ -219,9 +218,7 @@ Trainer::Trainer(TrainSettings settings, const io::Checkpoint* from)
         const fs::path dir(settings_.data_dir);
         tokenizer_.emplace(data::Tokenizer::load(dir));
         settings_.model.vocab_size = tokenizer_->vocab_size();
-        tokenizer_id_ = "bpe:" + std::to_string(tokenizer_->vocab_size()) + ":" +
-                        data::sha256_hex(data::sha256_file(dir / "vocab.json") +
-                                         data::sha256_file(dir / "merges.txt"));
+        tokenizer_id_ = data::tokenizer_identity(*tokenizer_, dir);
         train_shards = {dir / "train.bin"};
         val_shards = {dir / "val.bin"};
     }

@@ -63,6 +63,7 @@
 #include "ouro/io/debug_state.hpp"
 #include "ouro/io/dtype.hpp"
 #include "ouro/io/gpt2_formats.hpp"
+#include "ouro/io/model_bundle.hpp"
 #include "ouro/io/safetensors.hpp"
 
 #include "ouro/lab/bleu.hpp"

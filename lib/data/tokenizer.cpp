@@ -7,6 +7,7 @@
 #include "tokenizer_model.hpp"
 
 #include "ouro/core/parallel.hpp"
+#include "ouro/data/sha256.hpp"
 
 #include <nlohmann/json.hpp>
 #include <omp.h>
@@ -663,6 +664,11 @@ void Tokenizer::save(const std::filesystem::path& dir) const {
     if (ec)
         throw IoError("Tokenizer::save: cannot create " + dir.string() + ": " + ec.message());
     save(dir / "vocab.json", dir / "merges.txt");
+}
+
+std::string tokenizer_identity(const Tokenizer& tokenizer, const std::filesystem::path& dir) {
+    return "bpe:" + std::to_string(tokenizer.vocab_size()) + ":" +
+           sha256_hex(sha256_file(dir / "vocab.json") + sha256_file(dir / "merges.txt"));
 }
 
 } // namespace ouro::data
