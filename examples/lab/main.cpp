@@ -1,0 +1,194 @@
+// The collapse lab: reproduces decoding collapse on a trained model, measures it and explains it
+// (COLLAPSE.md). One program, a sub-command per experiment:
+//
+//   lab demo                 the seed's three snippets, greedy vs nucleus, E1 E2 E3 E5, report
+//   lab e1 ... lab e9        one experiment: a table on stdout, CSV + SVG in --out
+//   lab all                  every experiment that has its inputs, and the report
+//   lab bundle               turn a training checkpoint into a 16-bit sampling model + provenance
+//
+// Without --checkpoint the bundled model (models/tinystories-2.6m) is used.
+#include "demo.hpp"
+#include "lab.hpp"
+#include "report.hpp"
+
+#include <ouro/core/error.hpp>
+#include <ouro/core/parallel.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <functional>
+
+#ifndef OURO_BUNDLED_MODEL_DIR
+#define OURO_BUNDLED_MODEL_DIR "models/tinystories-2.6m"
+#endif
+
+namespace fs = std::filesystem;
+using namespace collapse;
+
+namespace {
+
+std::vector<fs::path> expand_checkpoints(const std::vector<std::string>& given) {
+    std::vector<fs::path> out;
+    for (const std::string& g : given) {
+        if (fs::is_directory(g)) {
+            std::vector<fs::path> found;
+            for (const auto& e : fs::directory_iterator(g))
+                if (e.path().extension() == ".safetensors" &&
+                    e.path().filename().string().rfind("ckpt-", 0) == 0)
+                    found.push_back(e.path());
+            std::sort(found.begin(), found.end());
+            if (found.empty())
+                throw ouro::ConfigError("lab: no ckpt-*.safetensors in " + g);
+            out.insert(out.end(), found.begin(), found.end());
+        } else {
+            out.emplace_back(g);
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"ouro collapse lab: reproduce, measure and explain decoding collapse"};
+    app.require_subcommand(1);
+    LabSettings s;
+    s.checkpoint = fs::path(OURO_BUNDLED_MODEL_DIR) / "model.safetensors";
+    std::string checkpoint, tokenizer, out = "lab-out", valid, train;
+    int threads = 0;
+    bool progress = false, no_progress = false;
+    app.add_option("--checkpoint", checkpoint, "model checkpoint (default: the bundled model)");
+    app.add_option("--tokenizer", tokenizer,
+                   "tokenizer folder with vocab.json and merges.txt (default: the checkpoint's "
+                   "folder)");
+    app.add_option("--out", out, "folder for CSV, SVG and report.html (default lab-out)");
+    app.add_option("--valid", valid, "held-out TinyStories .txt: human text for E2, E4, E5");
+    app.add_option("--train", train, "the training stories (.txt) for E9");
+    app.add_option("--prompt", s.prompts, "a story beginning (repeatable; default: 8 built in)");
+    app.add_option("--samples", s.samples_per_prompt, "samples per prompt for sampling decoders");
+    app.add_option("--max-new-tokens", s.max_new_tokens, "tokens generated per sample");
+    app.add_option("--seed", s.seed, "seed of every random draw");
+    app.add_option("--threads", threads, "OpenMP threads (default: all)");
+    app.add_flag("--quick", s.quick, "smaller runs (as the demo)");
+    app.add_flag("--progress", progress, "always draw progress bars");
+    app.add_flag("--no-progress", no_progress, "never draw progress bars");
+
+    DemoSettings demo;
+    auto* c_demo = app.add_subcommand("demo", "the seed's snippets, E1 E2 E3 E5 and the report");
+    c_demo->add_option("--past-end", demo.past_end,
+                       "greedy tokens generated past the story's natural end (default 1000)");
+    c_demo->add_flag("--retrain", demo.retrain,
+                     "first train a model from TinyStories (--valid/--train text or a download)");
+    c_demo->add_option("--retrain-minutes", demo.retrain_minutes,
+                       "approximate training budget of --retrain");
+    std::vector<std::string> extra, ckpts;
+    auto* c_e4 = app.add_subcommand("e4", "E4: past the trained context");
+    c_e4->add_option("--extra-checkpoint", extra,
+                     "also test these models (e.g. learned/RoPE/ALiBi runs), each with its "
+                     "tokenizer in its folder");
+    auto* c_e6 = app.add_subcommand("e6", "E6: collapse along training");
+    c_e6->add_option("--checkpoints", ckpts,
+                     "checkpoints of one run, in order, or a folder of ckpt-*.safetensors")
+        ->required();
+    std::map<std::string, std::function<ExperimentResult(Lab&)>> simple{
+        {"e1", run_e1_decoders},     {"e2", run_e2_uncertainty}, {"e3", run_e3_self_reinforcement},
+        {"e5", run_e5_end_of_story}, {"e7", run_e7_sweep},       {"e8", run_e8_remedies},
+        {"e9", run_e9_data_ngrams}};
+    const std::map<std::string, std::string> help{
+        {"e1", "E1: which decoders loop?"},
+        {"e2", "E2: does uncertainty fall along a sample?"},
+        {"e3", "E3: does repetition reinforce itself?"},
+        {"e5", "E5: what happens at the end of a story?"},
+        {"e7", "E7: temperature / top-p sweep"},
+        {"e8", "E8: which remedies work, at what cost?"},
+        {"e9", "E9: where do the loops come from?"}};
+    std::map<std::string, CLI::App*> c_simple;
+    for (const auto& [name, text] : help)
+        c_simple[name] = app.add_subcommand(name, text);
+    auto* c_all = app.add_subcommand("all", "every experiment that has its inputs, and the report");
+    c_all->add_option("--extra-checkpoint", extra, "models for E4 (see e4)");
+    c_all->add_option("--checkpoints", ckpts, "checkpoints for E6 (see e6)");
+    BundleSettings bundle;
+    auto* c_bundle = app.add_subcommand(
+        "bundle", "write a 16-bit sampling model with its tokenizer and a provenance file");
+    c_bundle->add_option("--from", bundle.checkpoint, "training checkpoint")->required();
+    c_bundle->add_option("--data", bundle.data_dir, "the prepared data folder (tokenizer)")
+        ->required();
+    c_bundle->add_option("--train-text", bundle.train_text, "the training text (for its checksum)")
+        ->required();
+    c_bundle->add_option("--valid-text", bundle.valid_text, "the held-out text (for its checksum)");
+    c_bundle->add_option("--command", bundle.command, "the command that trained the model")
+        ->required();
+    c_bundle->add_option("--to", bundle.out_dir, "output folder")->required();
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0)
+            return app.exit(e);
+        std::fprintf(stderr, "lab: %s\n", e.what());
+        return 1;
+    }
+    try {
+        if (threads > 0)
+            ouro::set_num_threads(threads);
+        if (!checkpoint.empty())
+            s.checkpoint = checkpoint;
+        s.tokenizer = tokenizer;
+        s.out_dir = out;
+        s.valid_text = valid;
+        s.train_text = train;
+        s.progress = progress      ? ouro::data::Progress::always
+                     : no_progress ? ouro::data::Progress::never
+                                   : ouro::data::Progress::automatic;
+        if (c_bundle->parsed()) {
+            write_bundle(bundle);
+            return 0;
+        }
+        if (c_demo->parsed()) {
+            s.quick = true;
+            return run_demo(s, demo);
+        }
+        if (c_all->parsed()) {
+            Lab lab(s);
+            std::vector<ExperimentResult> results;
+            auto run = [&](const std::function<ExperimentResult(Lab&)>& f) {
+                results.push_back(f(lab));
+                emit(results.back(), s.out_dir);
+            };
+            run(run_e1_decoders);
+            if (!s.valid_text.empty())
+                run(run_e2_uncertainty);
+            run(run_e3_self_reinforcement);
+            run([&](Lab& l) { return run_e4_context(l, expand_checkpoints(extra)); });
+            if (!s.valid_text.empty())
+                run(run_e5_end_of_story);
+            if (!ckpts.empty())
+                run([&](Lab& l) { return run_e6_training(l, expand_checkpoints(ckpts)); });
+            run(run_e7_sweep);
+            run(run_e8_remedies);
+            if (!s.train_text.empty())
+                run(run_e9_data_ngrams);
+            const fs::path report = s.out_dir / "report.html";
+            write_report(report, lab, nullptr, results);
+            std::printf("\nreport: %s\n", report.string().c_str());
+            return 0;
+        }
+        Lab lab(s);
+        ExperimentResult result;
+        if (c_e4->parsed())
+            result = run_e4_context(lab, expand_checkpoints(extra));
+        else if (c_e6->parsed())
+            result = run_e6_training(lab, expand_checkpoints(ckpts));
+        else
+            for (const auto& [name, cmd] : c_simple)
+                if (cmd->parsed())
+                    result = simple.at(name)(lab);
+        emit(result, s.out_dir);
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "lab: %s\n", e.what());
+        return 1;
+    }
+}

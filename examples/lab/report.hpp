@@ -1,0 +1,24 @@
+// The collapse report: one self-contained HTML file (inline CSS and SVG, no network) with the
+// long sample shaded by entropy and its loop marked, its beginning / middle / end side by side
+// with their numbers, every experiment that ran (table, plots, findings) and a summary that
+// states, with the measured numbers, which mechanisms are at work for this model.
+#pragma once
+
+#include "demo.hpp"
+#include "lab.hpp"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace collapse {
+
+/// The summary's sentences, from the experiments' numbers (and the long sample when given).
+std::vector<std::string> summarize(const LongSample* sample,
+                                   const std::vector<ExperimentResult>& results);
+
+/// Writes the report atomically.
+void write_report(const std::filesystem::path& path, Lab& lab, const LongSample* sample,
+                  const std::vector<ExperimentResult>& results);
+
+} // namespace collapse
