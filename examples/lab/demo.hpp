@@ -10,9 +10,7 @@
 namespace collapse {
 
 struct DemoSettings {
-    std::int64_t past_end = 1000;  ///< greedy tokens after the story's natural end
-    bool retrain = false;          ///< train a model first (prepare + train from TinyStories)
-    double retrain_minutes = 25.0; ///< approximate budget of that training on 2 cores
+    std::int64_t past_end = 1000; ///< greedy tokens after the story's natural end
 };
 
 /// The seed's long greedy sample, cut into its beginning, middle and end.
@@ -22,7 +20,7 @@ struct LongSample {
     std::int64_t natural_end = -1; ///< first generated index where the end token was the argmax
     std::int64_t loop_onset = -1, loop_period = 0; ///< of the loop that runs to the end
     struct Part {
-        std::string name; ///< "beginning", "middle", "end"
+        std::string name;                ///< "beginning", "middle", "end"
         std::int64_t begin = 0, end = 0; ///< generated-token range
         double entropy = 0, prob = 0, seq_rep4 = 0;
     };
@@ -32,16 +30,16 @@ struct LongSample {
 /// Runs the demo; returns the program's exit code. Throws ouro::Error for bad inputs.
 int run_demo(LabSettings settings, const DemoSettings& demo);
 
-/// The long greedy sample from the lab's first prompt: until the natural end, then `past_end`
-/// more tokens with the end token ignored (the seed's setting).
-LongSample long_greedy_sample(Lab& lab, std::int64_t past_end);
+/// Sample i of a set decoded with the end token ignored (the seed's setting), cut `past_end`
+/// tokens after its natural end, with its beginning, middle (from the natural end) and end.
+LongSample long_sample(Lab& lab, const DecodedSet& set, std::size_t i, std::int64_t past_end);
 
 /// Settings of `lab bundle`.
 struct BundleSettings {
-    std::string checkpoint, data_dir, train_text, valid_text, command, out_dir;
+    std::string checkpoint, data_dir, train_text, valid_text, command, commit, log, out_dir;
 };
 /// Writes out_dir/model.safetensors (weights only, F16), the tokenizer (vocab.json, merges.txt)
-/// and provenance.json + PROVENANCE.md (command, data checksums, config, losses, commit).
+/// and provenance.json (command, data checksums, config, final losses, project commit).
 void write_bundle(const BundleSettings& settings);
 
 } // namespace collapse

@@ -35,10 +35,9 @@ std::vector<std::string> default_prompts() {
 
 Lab::Lab(LabSettings settings)
     : settings_(std::move(settings)),
-      bundle_(ouro::io::load_model_bundle(settings_.checkpoint,
-                                          settings_.tokenizer.empty()
-                                              ? settings_.checkpoint.parent_path()
-                                              : settings_.tokenizer)) {
+      bundle_(ouro::io::load_model_bundle(
+          settings_.checkpoint,
+          settings_.tokenizer.empty() ? settings_.checkpoint.parent_path() : settings_.tokenizer)) {
     if (settings_.samples_per_prompt < 1)
         throw ConfigError("lab: --samples must be at least 1, got " +
                           std::to_string(settings_.samples_per_prompt));
@@ -73,8 +72,7 @@ std::vector<std::vector<std::int32_t>> encode_stories(const ouro::data::Tokenize
     if (path.empty())
         return {};
     if (!fs::exists(path))
-        throw ouro::IoError(std::string("lab: ") + flag + " " + path.string() +
-                            " does not exist");
+        throw ouro::IoError(std::string("lab: ") + flag + " " + path.string() + " does not exist");
     const std::vector<std::string> stories = ouro::data::read_stories(path);
     const std::vector<std::vector<std::int32_t>> encoded = tok.encode_corpus(stories);
     std::vector<std::vector<std::int32_t>> out;
@@ -172,17 +170,19 @@ ouro::data::ProgressBar progress_bar(const Lab& lab, const std::string& label,
 namespace {
 
 void append_trace(DecodedSet& set, const gen::GeneratedSequence& seq) {
-    std::vector<double> prob, entropy, p_end;
+    std::vector<double> prob, entropy, p_end, p_max;
     prob.reserve(seq.trace.size());
     for (const gen::TraceRecord& r : seq.trace) {
         prob.push_back(r.decision.prob_raw);
         entropy.push_back(r.decision.entropy_raw);
         p_end.push_back(r.p_end);
+        p_max.push_back(r.decision.p_max_raw);
     }
     set.samples.push_back(seq.tokens);
     set.prob.push_back(std::move(prob));
     set.entropy.push_back(std::move(entropy));
     set.p_end.push_back(std::move(p_end));
+    set.p_max.push_back(std::move(p_max));
 }
 
 } // namespace
@@ -265,19 +265,20 @@ DecodedSet decode(Lab& lab, const Decoder& decoder, const DecodeRequest& request
         t.insert(t.end(), set.samples[i].begin(), set.samples[i].end());
         texts.push_back(std::move(t));
     }
-    gen::InferenceSession session(lab.model(),
-                                  gen::session_options(lab.config(), request.context,
-                                                       std::int64_t(texts.size())));
+    gen::InferenceSession session(lab.model(), gen::session_options(lab.config(), request.context,
+                                                                    std::int64_t(texts.size())));
     const auto scores = olab::teacher_force(session, texts, request.context, lab.eot());
     set.prob.assign(texts.size(), {});
     set.entropy.assign(texts.size(), {});
     set.p_end.assign(texts.size(), {});
+    set.p_max.assign(texts.size(), {});
     for (std::size_t i = 0; i < texts.size(); ++i) {
         const std::size_t skip = prompts[std::size_t(set.prompt_index[i])].size() - 1;
         for (std::size_t t = skip; t < scores[i].size(); ++t) {
             set.prob[i].push_back(scores[i][t].prob);
             set.entropy[i].push_back(scores[i][t].entropy);
             set.p_end[i].push_back(scores[i][t].p_end);
+            set.p_max[i].push_back(scores[i][t].p_max);
         }
     }
     return set;
@@ -321,22 +322,33 @@ SampleMetrics measure(const DecodedSet& set) {
     m.nll = count ? nll / double(count) : std::numeric_limits<double>::quiet_NaN();
     m.entropy = count ? ent / double(count) : std::numeric_limits<double>::quiet_NaN();
     m.loop_percent = 100.0 * double(loops) / n;
-    m.mean_loop_onset = loops ? onset_sum / double(loops) : std::numeric_limits<double>::quiet_NaN();
+    m.mean_loop_onset =
+        loops ? onset_sum / double(loops) : std::numeric_limits<double>::quiet_NaN();
     return m;
 }
 
 std::vector<std::string> metrics_columns() {
-    return {"decoder",     "rep-2",    "rep-3",     "rep-4",      "diversity",
-            "seq-rep-4",   "holtzman%", "loop%",    "loop-onset", "distinct-1",
-            "distinct-2",  "zipf",     "self-bleu4", "nll",       "entropy"};
+    return {"decoder",    "rep-2",     "rep-3",      "rep-4",      "diversity",
+            "seq-rep-4",  "holtzman%", "loop%",      "loop-onset", "distinct-1",
+            "distinct-2", "zipf",      "self-bleu4", "nll",        "entropy"};
 }
 
 std::vector<std::string> metrics_row(const std::string& name, const SampleMetrics& m) {
     using olab::fmt;
-    return {name,           fmt(m.rep2, 1),           fmt(m.rep3, 1),       fmt(m.rep4, 1),
-            fmt(m.diversity), fmt(m.seq_rep4),        fmt(m.holtzman_percent, 1),
-            fmt(m.loop_percent, 1), fmt(m.mean_loop_onset, 1), fmt(m.distinct1),
-            fmt(m.distinct2), fmt(m.zipf, 2),         fmt(m.self_bleu4),    fmt(m.nll),
+    return {name,
+            fmt(m.rep2, 1),
+            fmt(m.rep3, 1),
+            fmt(m.rep4, 1),
+            fmt(m.diversity),
+            fmt(m.seq_rep4),
+            fmt(m.holtzman_percent, 1),
+            fmt(m.loop_percent, 1),
+            fmt(m.mean_loop_onset, 1),
+            fmt(m.distinct1),
+            fmt(m.distinct2),
+            fmt(m.zipf, 2),
+            fmt(m.self_bleu4),
+            fmt(m.nll),
             fmt(m.entropy)};
 }
 

@@ -31,11 +31,11 @@ namespace fs = std::filesystem;
 
 /// Settings shared by the experiments (flags of the lab program).
 struct LabSettings {
-    fs::path checkpoint;          ///< the model
-    fs::path tokenizer;           ///< its tokenizer folder (default: the checkpoint's folder)
-    fs::path out_dir = "lab-out"; ///< CSV, SVG and the report go here
-    fs::path valid_text;          ///< held-out human stories (TinyStories .txt); optional
-    fs::path train_text;          ///< the training stories (E9); optional
+    fs::path checkpoint;              ///< the model
+    fs::path tokenizer;               ///< its tokenizer folder (default: the checkpoint's folder)
+    fs::path out_dir = "lab-out";     ///< CSV, SVG and the report go here
+    fs::path valid_text;              ///< held-out human stories (TinyStories .txt); optional
+    fs::path train_text;              ///< the training stories (E9); optional
     std::vector<std::string> prompts; ///< story beginnings; default_prompts() when empty
     std::uint64_t seed = 1234;
     std::int64_t samples_per_prompt = 1; ///< samples drawn per prompt by sampling decoders
@@ -149,8 +149,9 @@ struct DecodedSet {
     /// and the entropy of the raw distribution it was drawn from (nats); for beam search the
     /// tokens are scored by teacher forcing.
     std::vector<std::vector<double>> prob, entropy;
-    /// Per sample, per token: the raw probability of the end-of-text token.
-    std::vector<std::vector<double>> p_end;
+    /// Per sample, per token: the raw probability of the end-of-text token, and the largest raw
+    /// probability (p_end == p_max: the end token was the model's first choice).
+    std::vector<std::vector<double>> p_end, p_max;
 };
 
 /// Runs one decoder over every prompt of the lab (samples_per_prompt each for sampling
@@ -172,7 +173,7 @@ struct SampleMetrics {
     double nll = 0;                      ///< mean -ln p of the tokens under the model
     double entropy = 0;                  ///< mean entropy of the raw distributions (nats)
     double loop_percent = 0;             ///< samples with a loop (find_loop, 3 copies) at the end
-    double mean_loop_onset = 0;          ///< mean onset (in generated tokens) of those loops; NaN if none
+    double mean_loop_onset = 0; ///< mean onset (in generated tokens) of those loops; NaN if none
 };
 SampleMetrics measure(const DecodedSet& set);
 
@@ -181,8 +182,7 @@ std::vector<std::string> metrics_columns();
 std::vector<std::string> metrics_row(const std::string& name, const SampleMetrics& m);
 
 /// A progress bar over `total` items labelled `label`, drawn as the lab's settings say.
-ouro::data::ProgressBar progress_bar(const Lab& lab, const std::string& label,
-                                     std::uint64_t total);
+ouro::data::ProgressBar progress_bar(const Lab& lab, const std::string& label, std::uint64_t total);
 
 // ---------------------------------------------------------------------------------------------
 // The experiments (one file each). Each throws ouro::ConfigError when it cannot run with what it

@@ -2,6 +2,7 @@
 // (COLLAPSE.md). One program, a sub-command per experiment:
 //
 //   lab demo                 the seed's three snippets, greedy vs nucleus, E1 E2 E3 E5, report
+//                            (scripts/demo.sh runs it; `scripts/demo.sh --retrain` trains first)
 //   lab e1 ... lab e9        one experiment: a table on stdout, CSV + SVG in --out
 //   lab all                  every experiment that has its inputs, and the report
 //   lab bundle               turn a training checkpoint into a 16-bit sampling model + provenance
@@ -78,10 +79,6 @@ int main(int argc, char** argv) {
     auto* c_demo = app.add_subcommand("demo", "the seed's snippets, E1 E2 E3 E5 and the report");
     c_demo->add_option("--past-end", demo.past_end,
                        "greedy tokens generated past the story's natural end (default 1000)");
-    c_demo->add_flag("--retrain", demo.retrain,
-                     "first train a model from TinyStories (--valid/--train text or a download)");
-    c_demo->add_option("--retrain-minutes", demo.retrain_minutes,
-                       "approximate training budget of --retrain");
     std::vector<std::string> extra, ckpts;
     auto* c_e4 = app.add_subcommand("e4", "E4: past the trained context");
     c_e4->add_option("--extra-checkpoint", extra,
@@ -120,6 +117,8 @@ int main(int argc, char** argv) {
     c_bundle->add_option("--valid-text", bundle.valid_text, "the held-out text (for its checksum)");
     c_bundle->add_option("--command", bundle.command, "the command that trained the model")
         ->required();
+    c_bundle->add_option("--commit", bundle.commit, "the project commit that trained it");
+    c_bundle->add_option("--log", bundle.log, "the run's log.csv (default: next to --from)");
     c_bundle->add_option("--to", bundle.out_dir, "output folder")->required();
 
     try {

@@ -42,9 +42,10 @@ void score_token(std::span<const float> logits, std::int32_t token, std::int32_t
                       : std::numeric_limits<double>::quiet_NaN();
 }
 
-std::vector<std::vector<TokenScore>>
-teacher_force(gen::InferenceSession& session, std::span<const std::vector<std::int32_t>> texts,
-              const gen::ContextOptions& context, std::int32_t end_token) {
+std::vector<std::vector<TokenScore>> teacher_force(gen::InferenceSession& session,
+                                                   std::span<const std::vector<std::int32_t>> texts,
+                                                   const gen::ContextOptions& context,
+                                                   std::int32_t end_token) {
     for (std::size_t i = 0; i < texts.size(); ++i)
         if (texts[i].size() < 2)
             throw ConfigError("teacher_force: text " + std::to_string(i) + " has " +

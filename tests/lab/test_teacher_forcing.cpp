@@ -33,7 +33,9 @@ TEST_SUITE("lab") {
         SUBCASE("rejects a token outside the vocabulary") {
             TokenScore s;
             check_throws_message<ConfigError>(
-                [&] { score_token(std::vector<float>{0.f, 1.f}, 2, -1, s); },
+                [&] {
+                    score_token(std::vector<float>{0.f, 1.f}, 2, -1, s);
+                },
                 "score_token: token 2 is outside the vocabulary [0, 2)");
         }
     }
@@ -43,15 +45,14 @@ TEST_SUITE("lab") {
         const std::vector<std::vector<std::int32_t>> texts{
             {1, 5, 9, 2, 7, 7, 7, 3, 11, 4}, {6, 2}, {3, 3, 3, 3, 3, 8, 1}};
         SUBCASE("matches full forward passes, in batches smaller than the text count") {
-            gen::InferenceSession session(*model,
-                                          {.batch_size = 2});
+            gen::InferenceSession session(*model, {.batch_size = 2});
             const auto scores = teacher_force(session, texts, {}, 3);
             REQUIRE(scores.size() == 3);
             for (std::size_t i = 0; i < texts.size(); ++i) {
                 REQUIRE(scores[i].size() == texts[i].size() - 1);
                 for (std::size_t t = 0; t + 1 < texts[i].size(); ++t) {
-                    const std::vector<float> logits = gen::testing::full_logits(
-                        *model, std::span(texts[i]).first(t + 1));
+                    const std::vector<float> logits =
+                        gen::testing::full_logits(*model, std::span(texts[i]).first(t + 1));
                     TokenScore ref;
                     score_token(logits, texts[i][t + 1], 3, ref);
                     CHECK(scores[i][t].prob == doctest::Approx(ref.prob).epsilon(1e-4));

@@ -44,9 +44,10 @@ void score_token(std::span<const float> logits, std::int32_t token, std::int32_t
 /// session must have been built with gen::session_options for the policy. Throws ConfigError for
 /// a text shorter than 2 tokens ("teacher_force: text 3 has 1 token; need at least 2") or a token
 /// outside the vocabulary.
-std::vector<std::vector<TokenScore>>
-teacher_force(gen::InferenceSession& session, std::span<const std::vector<std::int32_t>> texts,
-              const gen::ContextOptions& context, std::int32_t end_token = -1);
+std::vector<std::vector<TokenScore>> teacher_force(gen::InferenceSession& session,
+                                                   std::span<const std::vector<std::int32_t>> texts,
+                                                   const gen::ContextOptions& context,
+                                                   std::int32_t end_token = -1);
 
 /// One field of every score, text by text (for mean_by_position and mean_by_window), e.g.
 /// field_of(scores, &TokenScore::entropy).

@@ -1,0 +1,212 @@
+// The HTML report and the generated summary (see report.hpp).
+#include "report.hpp"
+
+#include <ouro/lab/html_report.hpp>
+
+#include <cmath>
+
+namespace collapse {
+
+namespace olab = ouro::lab;
+
+namespace {
+
+// The number `key` of whichever result has it, or NaN.
+double number(const std::vector<ExperimentResult>& results, const std::string& key) {
+    for (const ExperimentResult& r : results) {
+        const auto it = r.numbers.find(key);
+        if (it != r.numbers.end())
+            return it->second;
+    }
+    return std::nan("");
+}
+
+// Entropy shade: 0 nats white, 5 nats and more the darkest shade.
+constexpr double entropy_scale = 5.0;
+
+olab::ShadedToken shaded(const Lab& lab, std::int32_t token, double entropy, double prob,
+                         bool in_loop, bool is_prompt) {
+    olab::ShadedToken t;
+    t.text = lab.token_text(token);
+    t.value = is_prompt ? std::nan("") : std::min(1.0, entropy / entropy_scale);
+    t.in_loop = in_loop;
+    t.is_prompt = is_prompt;
+    if (!is_prompt)
+        t.title = "p=" + olab::fmt(prob) + " H=" + olab::fmt(entropy) + " nats";
+    return t;
+}
+
+} // namespace
+
+std::vector<std::string> summarize(const LongSample* sample,
+                                   const std::vector<ExperimentResult>& results) {
+    std::vector<std::string> out;
+    using olab::fmt;
+    const double g_loop = number(results, "demo_greedy_holtzman_percent");
+    const double p_loop = number(results, "demo_top-p 0.95_holtzman_percent");
+    if (!std::isnan(g_loop))
+        out.push_back("Greedy decoding past the end of the story loops in " + fmt(g_loop, 0) +
+                      "% of the samples (seq-rep-4 of the last 200 tokens " +
+                      fmt(number(results, "demo_greedy_seq_rep4_last200")) +
+                      "); nucleus sampling (top-p 0.95) on the same prompts loops in " +
+                      fmt(p_loop, 0) + "% (seq-rep-4 " +
+                      fmt(number(results, "demo_top-p 0.95_seq_rep4_last200")) +
+                      "). The loop comes from the decoding rule as much as from the model.");
+    // 1. Self-reinforcement, and what the long sample's entropy did.
+    const double tp1 = number(results, "e3_story_tp1"), tp10 = number(results, "e3_story_tp10");
+    const double rtp1 = number(results, "e3_random_tp1");
+    const double rtp10 = number(results, "e3_random_tp10");
+    if (!std::isnan(tp1)) {
+        const bool at_work = tp10 > tp1 + 0.1 || rtp10 > rtp1 + 0.1;
+        out.push_back(std::string(at_work ? "Self-reinforcement is at work: "
+                                          : "Self-reinforcement is weak in this model: ") +
+                      "a repeated story sentence's tokens go from probability " + fmt(tp1) +
+                      " in the first copy to " + fmt(tp10) +
+                      " in the 10th, random-token "
+                      "sentences from " +
+                      fmt(rtp1) + " to " + fmt(rtp10) + " (E3).");
+    }
+    if (sample && sample->parts.size() == 3) {
+        const LongSample::Part& b = sample->parts[0];
+        const LongSample::Part& e = sample->parts[2];
+        const bool falls = e.entropy < b.entropy - 0.2;
+        out.push_back(
+            "In the long greedy sample the mean entropy is " + fmt(b.entropy) +
+            " nats at the beginning and " + fmt(e.entropy) +
+            " at the end (mean p of the chosen "
+            "token " +
+            fmt(b.prob) + " and " + fmt(e.prob) + "). " +
+            (falls ? std::string("Uncertainty does fall near the end, as the user expected, but "
+                                 "towards a loop: the falling entropy is the symptom of the "
+                                 "loop, not a sign of understanding.")
+                   : std::string("The model is not more certain in the loop: greedy decoding "
+                                 "keeps taking the argmax of a flat distribution, and a loop "
+                                 "needs only that argmax to cycle, not confidence (Mirostat's "
+                                 "boredom trap). A longer prompt of its own text does not make "
+                                 "the model more certain.")));
+    }
+    // 2. Exposure bias.
+    const double hn_first = number(results, "e2_human_nll_first");
+    const double hn_last = number(results, "e2_human_nll_last");
+    const double g_nll = number(results, "e1_greedy_nll");
+    const double t1_nll = number(results, "e1_T=1_nll");
+    if (!std::isnan(hn_first) && !std::isnan(g_nll))
+        out.push_back("Exposure bias: on human stories the model's surprisal is " + fmt(hn_first) +
+                      " nats at the start and " + fmt(hn_last) +
+                      " later; on its own greedy text it is " + fmt(g_nll) +
+                      " and on its T=1 samples " + fmt(t1_nll) +
+                      ". The long prompt near the end is the model's own output, not human "
+                      "text: greedy text is far more predictable than anything it was trained "
+                      "on, so a long context of it teaches the model nothing new.");
+    // 3. Past the end of the story.
+    const double p_end = number(results, "e5_p_end_at_end");
+    const double rep_before = number(results, "e5_greedy_ignore_rep_before");
+    const double rep_after = number(results, "e5_greedy_ignore_rep_after");
+    if (!std::isnan(p_end))
+        out.push_back(std::string(rep_after > rep_before + 0.1
+                                      ? "Running past the end of the story is at work: "
+                                      : "Running past the end of the story matters less here: ") +
+                      "the model gives the end token p = " + fmt(p_end) +
+                      " where human stories end, and with the end token ignored greedy text has "
+                      "seq-rep-4 " +
+                      fmt(rep_before) + " before its natural end and " + fmt(rep_after) +
+                      " after it; stopping at the end token (or starting a new story) avoids "
+                      "the stretch the model was never trained on.");
+    // 4. Past the context window.
+    if (sample && sample->loop_onset >= 0) {
+        const double onset = double(sample->loop_onset + std::int64_t(sample->prompt.size()));
+        const double T = number(results, "block_size");
+        out.push_back("Past the context window: the long sample's loop starts at token " +
+                      fmt(onset, 0) + " of the sequence (prompt included)" +
+                      (std::isnan(T) ? std::string("")
+                                     : std::string(onset < T ? ", inside" : ", past") +
+                                           " the trained context of " + fmt(T, 0) + " tokens") +
+                      "; E4 compares what cropping, sliding and sink tokens do beyond it.");
+    }
+    // 5. Training stage.
+    const double e6_first = number(results, "e6_first_seq_rep4");
+    const double e6_last = number(results, "e6_last_seq_rep4");
+    if (!std::isnan(e6_first))
+        out.push_back("Along training, greedy seq-rep-4 went from " + fmt(e6_first) +
+                      " at the "
+                      "first checkpoint to " +
+                      fmt(e6_last) + " at the last (E6).");
+    else
+        out.push_back("Training stage and size (mechanism 5) were not measured in this run: "
+                      "`lab e6 --checkpoints <run folder>` scores every checkpoint of a run.");
+    return out;
+}
+
+void write_report(const std::filesystem::path& path, Lab& lab, const LongSample* sample,
+                  const std::vector<ExperimentResult>& given) {
+    std::vector<ExperimentResult> results = given;
+    ExperimentResult model_numbers;
+    model_numbers.numbers["block_size"] = double(lab.config().block_size);
+    results.push_back(model_numbers);
+
+    olab::HtmlReport rep("ouro: decoding collapse report");
+    rep.heading(1, "Why does the story end in a loop?");
+    const auto& cfg = lab.config();
+    rep.paragraph("Model " + lab.bundle().checkpoint + " (step " +
+                  std::to_string(lab.bundle().state.step) + "; vocabulary " +
+                  std::to_string(cfg.vocab_size) + ", context " + std::to_string(cfg.block_size) +
+                  ", " + std::to_string(cfg.n_layer) + " layers of " + std::to_string(cfg.n_embd) +
+                  " channels, " + ouro::nn::to_string(cfg.position) + " positions, " +
+                  std::to_string(lab.model().num_parameters()) + " parameters).");
+    rep.heading(2, "The answer, measured on this model", "summary");
+    for (const std::string& s : summarize(sample, results))
+        rep.paragraph(s);
+
+    if (sample) {
+        rep.heading(2, "The long greedy sample", "sample");
+        rep.paragraph("Greedy decoding from \"" + lab.text(std::span(sample->prompt).subspan(1)) +
+                      "\" with the end-of-text token ignored, " +
+                      std::to_string(sample->tokens.size()) +
+                      " tokens. Each token is shaded by the entropy of the distribution it was "
+                      "chosen from (white: certain); the loop that runs to the end is underlined" +
+                      (sample->natural_end >= 0
+                           ? "; the story's natural end (the end token was the first choice) is "
+                             "at generated token " +
+                                 std::to_string(sample->natural_end) + "."
+                           : "."));
+        std::vector<olab::ShadedToken> tokens;
+        for (std::size_t i = 1; i < sample->prompt.size(); ++i)
+            tokens.push_back(shaded(lab, sample->prompt[i], 0, 0, false, true));
+        for (std::size_t i = 0; i < sample->tokens.size(); ++i)
+            tokens.push_back(
+                shaded(lab, sample->tokens[i], sample->entropy[i], sample->prob[i],
+                       sample->loop_onset >= 0 && std::int64_t(i) >= sample->loop_onset, false));
+        const std::string legend = "entropy of the next-token distribution: 0 to " +
+                                   olab::fmt(entropy_scale, 0) + "+ nats";
+        rep.shaded_text(tokens, legend);
+        std::vector<olab::HtmlReport::Column> columns;
+        for (const LongSample::Part& p : sample->parts) {
+            olab::HtmlReport::Column c;
+            c.heading =
+                p.name + " (tokens " + std::to_string(p.begin) + "-" + std::to_string(p.end) + ")";
+            for (std::int64_t i = p.begin; i < p.end; ++i)
+                c.tokens.push_back(
+                    shaded(lab, sample->tokens[std::size_t(i)], sample->entropy[std::size_t(i)],
+                           sample->prob[std::size_t(i)],
+                           sample->loop_onset >= 0 && i >= sample->loop_onset, false));
+            c.numbers = olab::Table({"mean entropy (nats)", "mean p(token)", "seq-rep-4"});
+            c.numbers.add_row({olab::fmt(p.entropy), olab::fmt(p.prob), olab::fmt(p.seq_rep4)});
+            columns.push_back(std::move(c));
+        }
+        rep.heading(3, "Beginning, middle and end");
+        rep.side_by_side(columns, legend);
+    }
+    for (const ExperimentResult& r : given) {
+        rep.heading(2, r.id + ": " + r.title, r.id);
+        rep.paragraph(r.question);
+        rep.paragraph(r.method);
+        for (const std::string& f : r.findings)
+            rep.paragraph(f);
+        rep.table(r.table);
+        for (const olab::PlotSpec& p : r.plots)
+            rep.svg(olab::svg_plot(p), p.title);
+    }
+    rep.write(path);
+}
+
+} // namespace collapse
