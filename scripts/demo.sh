@@ -1,10 +1,77 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds, and runs the autograd example, which fits a small
-# model with ouro and prints its loss falling.
+# The demo, the README's first command: installs what is missing, builds everything, and runs the
+# collapse demo (`lab demo`) on the bundled model, models/tinystories-2.6m. It prints the seed's
+# three snippets from the model's own greedy text, greedy against nucleus sampling, the quick
+# experiments E1 E2 E3 E5 and the answer with its numbers, and writes lab-out/report.html.
+#
+#   scripts/demo.sh [--retrain] [--text DIR] [flags of `lab demo`, e.g. --out DIR --past-end 1000]
+#
+#   --text DIR  a folder with TinyStories text: train.txt and valid.txt (or TinyStories-train.txt
+#               and TinyStories-valid.txt, as examples/download names them). Default: the first of
+#               ../shared/data/tinystories and data/ that has them; else the validation text is
+#               downloaded into data/ (needs internet). E2 and E5 need the held-out stories;
+#               without any text the demo runs the other parts and says what it skipped.
+#   --retrain   trains a new model from the text first (scripts/train-bundled-model.sh: about
+#               21 minutes on 2 cores) into retrain/, and runs the demo on it. With no local text
+#               the training text is downloaded (about 1.9 GB).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+retrain=0
+text_dir=""
+lab_args=()
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --retrain) retrain=1; shift ;;
+        --text)
+            [[ $# -ge 2 ]] || { echo "demo: --text needs a folder" >&2; exit 1; }
+            text_dir=$2; shift 2 ;;
+        *) lab_args+=("$1"); shift ;;
+    esac
+done
+
 bash scripts/install-deps.sh
 cmake --preset default >/dev/null
-cmake --build --preset default -j "$(nproc)" --target autograd_example
-./build/examples/autograd/autograd_example "$@"
+cmake --build --preset default -j "$(nproc)"
+
+# The text: train.txt/valid.txt or the downloader's names, in the first folder that has them.
+find_text() { # folder kind -> path or nothing
+    for name in "$2.txt" "TinyStories-$2.txt"; do
+        if [[ -f "$1/$name" ]]; then echo "$1/$name"; return; fi
+    done
+}
+candidates=("$text_dir")
+[[ -n $text_dir ]] || candidates=(../shared/data/tinystories data)
+valid="" train=""
+for d in "${candidates[@]}"; do
+    v=$(find_text "$d" valid)
+    if [[ -n $v ]]; then valid=$v; train=$(find_text "$d" train); break; fi
+done
+if [[ -n $text_dir && -z $valid ]]; then
+    echo "demo: no valid.txt or TinyStories-valid.txt in $text_dir" >&2
+    exit 1
+fi
+if [[ -z $valid || ($retrain == 1 && -z $train) ]]; then
+    what=valid
+    [[ $retrain == 1 ]] && what=text
+    echo "demo: no local TinyStories text; downloading it into data/" >&2
+    if ./build/examples/download/download --dir data --what "$what"; then
+        valid=data/TinyStories-valid.txt
+        [[ $retrain == 1 ]] && train=data/TinyStories-train.txt
+    elif [[ $retrain == 1 ]]; then
+        echo "demo: --retrain needs TinyStories text: pass --text DIR or connect to the internet" >&2
+        exit 1
+    else
+        echo "demo: running without human text: E2 and E5 are skipped" >&2
+        valid=""
+    fi
+fi
+
+model=models/tinystories-2.6m
+if [[ $retrain == 1 ]]; then
+    scripts/train-bundled-model.sh "$train" "$valid" retrain build
+    model=retrain/model
+fi
+args=(--checkpoint "$model/model.safetensors")
+[[ -n $valid ]] && args+=(--valid "$valid")
+./build/examples/lab/lab "${args[@]}" demo "${lab_args[@]+"${lab_args[@]}"}"

@@ -217,6 +217,9 @@ int run_demo(LabSettings settings, const DemoSettings& demo) {
     run(run_e3_self_reinforcement);
     if (!settings.valid_text.empty())
         run(run_e5_end_of_story);
+    else
+        std::printf("\nE2 and E5 were skipped: they compare with held-out human stories "
+                    "(pass --valid FILE, a TinyStories .txt).\n");
 
     std::printf("\nWhat is going on:\n");
     for (const std::string& s : summarize(&sample, results))

@@ -208,12 +208,15 @@ ExperimentResult run_e5_end_of_story(Lab& lab) {
                          "% of the stories: it knows where stories end.");
     const double g_before = r.numbers["e5_greedy_ignore_rep_before"];
     const double g_after = r.numbers["e5_greedy_ignore_rep_after"];
+    const double onset = r.numbers["e5_greedy_ignore_onset_minus_end"];
     r.findings.push_back(
         "With the end token ignored (the seed's setting), greedy text has seq-rep-4 " +
-        olab::fmt(g_before) + " before its natural end and " + olab::fmt(g_after) +
-        " after it; its loops begin on average " +
-        olab::fmt(r.numbers["e5_greedy_ignore_onset_minus_end"], 0) +
-        " tokens after the natural end. Stopping at the end token ends " +
+        olab::fmt(g_before) + " before its natural end and " + olab::fmt(g_after) + " after it; " +
+        (std::isnan(onset) ? "no loop that runs to the end began within " +
+                                 std::to_string(req.max_new_tokens) + " tokens"
+                           : "its loops begin on average " + olab::fmt(onset, 0) +
+                                 " tokens after the natural end") +
+        ". Stopping at the end token ends " +
         olab::fmt(r.numbers["e5_greedy_stop_ended_percent"], 0) +
         "% of the greedy samples before any of that.");
     return r;
