@@ -16,7 +16,7 @@ ExperimentResult run_e1_decoders(Lab& lab) {
                  "mirostat v2 and contrastive search: which of them end in a loop?";
     DecodeRequest req;
     req.max_new_tokens = lab.settings().quick
-                             ? std::min<std::int64_t>(lab.settings().max_new_tokens, 256)
+                             ? std::min<std::int64_t>(lab.settings().max_new_tokens, 512)
                              : lab.settings().max_new_tokens;
     req.end_of_text = ouro::gen::EndOfText::ignore;
     req.context = lab.long_context();

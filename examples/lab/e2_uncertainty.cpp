@@ -52,7 +52,7 @@ ExperimentResult run_e2_uncertainty(Lab& lab) {
     r.question = "Entropy and surprisal by position for sampled text against teacher-forced "
                  "human text, with the loop onset marked.";
     const std::int64_t T = lab.config().block_size;
-    const std::int64_t length = lab.settings().quick ? T : 2 * T;
+    const std::int64_t length = lab.settings().quick ? 2 * T : 4 * T;
     const std::int64_t window = std::max<std::int64_t>(8, length / 16);
     const gen::ContextOptions context = lab.long_context();
 

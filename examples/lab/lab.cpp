@@ -39,29 +39,29 @@ Lab::Lab(LabSettings settings)
           settings_.checkpoint,
           settings_.tokenizer.empty() ? settings_.checkpoint.parent_path() : settings_.tokenizer)) {
     if (settings_.samples_per_prompt < 1)
-        throw ConfigError("lab: --samples must be at least 1, got " +
+        throw ConfigError("--samples must be at least 1, got " +
                           std::to_string(settings_.samples_per_prompt));
     if (settings_.max_new_tokens < 1)
-        throw ConfigError("lab: --max-new-tokens must be at least 1, got " +
+        throw ConfigError("--max-new-tokens must be at least 1, got " +
                           std::to_string(settings_.max_new_tokens));
     eot_ = bundle_.tokenizer.eot_id();
     prompt_texts_ = settings_.prompts.empty() ? default_prompts() : settings_.prompts;
     for (std::size_t i = 0; i < prompt_texts_.size(); ++i) {
         const std::string& p = prompt_texts_[i];
         if (p.find_first_not_of(" \t\r\n") == std::string::npos)
-            throw ConfigError("lab: prompt " + std::to_string(i) +
+            throw ConfigError("prompt " + std::to_string(i) +
                               " is empty (give the beginning of a story)");
         std::vector<std::int32_t> tokens{eot_};
         const std::vector<std::int32_t> body = bundle_.tokenizer.encode(p);
         tokens.insert(tokens.end(), body.begin(), body.end());
         if (std::int64_t(tokens.size()) >= bundle_.config.block_size)
-            throw ConfigError("lab: prompt " + std::to_string(i) + " has " +
+            throw ConfigError("prompt " + std::to_string(i) + " has " +
                               std::to_string(tokens.size()) + " tokens; the model's context is " +
                               std::to_string(bundle_.config.block_size));
         prompts_.push_back(std::move(tokens));
     }
     if (prompts_.empty())
-        throw ConfigError("lab: no prompts");
+        throw ConfigError("no prompts");
 }
 
 namespace {
@@ -72,7 +72,7 @@ std::vector<std::vector<std::int32_t>> encode_stories(const ouro::data::Tokenize
     if (path.empty())
         return {};
     if (!fs::exists(path))
-        throw ouro::IoError(std::string("lab: ") + flag + " " + path.string() + " does not exist");
+        throw ouro::IoError(std::string(flag) + " " + path.string() + " does not exist");
     const std::vector<std::string> stories = ouro::data::read_stories(path);
     const std::vector<std::vector<std::int32_t>> encoded = tok.encode_corpus(stories);
     std::vector<std::vector<std::int32_t>> out;

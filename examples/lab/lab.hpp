@@ -39,7 +39,7 @@ struct LabSettings {
     std::vector<std::string> prompts; ///< story beginnings; default_prompts() when empty
     std::uint64_t seed = 1234;
     std::int64_t samples_per_prompt = 1; ///< samples drawn per prompt by sampling decoders
-    std::int64_t max_new_tokens = 256;   ///< tokens generated per sample
+    std::int64_t max_new_tokens = 1000;  ///< tokens generated per sample (quick: at most 512)
     bool quick = false;                  ///< smaller runs (the demo and the tests)
     ouro::data::Progress progress = ouro::data::Progress::automatic;
 };
@@ -51,9 +51,9 @@ std::vector<std::string> default_prompts();
 class Lab {
 public:
     /// Loads the model bundle (io::load_model_bundle: a mismatched tokenizer is an error), encodes
-    /// the prompts and reads the human text. Throws ouro::ConfigError for an empty prompt ("lab:
-    /// prompt 2 is empty"), no prompts, samples_per_prompt < 1 ("lab: --samples must be at least
-    /// 1, got 0") or max_new_tokens < 1.
+    /// the prompts and reads the human text. Throws ouro::ConfigError for an empty prompt ("
+    /// prompt 2 is empty (give the beginning of a story)"), no prompts, samples_per_prompt < 1
+    /// ("--samples must be at least 1, got 0") or max_new_tokens < 1.
     explicit Lab(LabSettings settings);
 
     const LabSettings& settings() const { return settings_; }

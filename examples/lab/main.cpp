@@ -40,7 +40,7 @@ std::vector<fs::path> expand_checkpoints(const std::vector<std::string>& given) 
                     found.push_back(e.path());
             std::sort(found.begin(), found.end());
             if (found.empty())
-                throw ouro::ConfigError("lab: no ckpt-*.safetensors in " + g);
+                throw ouro::ConfigError("no ckpt-*.safetensors in " + g);
             out.insert(out.end(), found.begin(), found.end());
         } else {
             out.emplace_back(g);

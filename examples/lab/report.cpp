@@ -1,6 +1,7 @@
 // The HTML report and the generated summary (see report.hpp).
 #include "report.hpp"
 
+#include <ouro/core/error.hpp>
 #include <ouro/lab/html_report.hpp>
 
 #include <cmath>
@@ -206,6 +207,11 @@ void write_report(const std::filesystem::path& path, Lab& lab, const LongSample*
         for (const olab::PlotSpec& p : r.plots)
             rep.svg(olab::svg_plot(p), p.title);
     }
+    // Every report is checked before it is written: well-formed, nothing fetched from outside.
+    const std::vector<std::string> problems = olab::check_self_contained_html(rep.str());
+    if (!problems.empty())
+        throw ouro::Error("report: the HTML is not self-contained and well-formed: " +
+                          problems.front());
     rep.write(path);
 }
 
