@@ -12,6 +12,7 @@ using namespace ouro;
 using namespace ouro::lab;
 using ouro::gen::testing::make_model;
 using ouro::gen::testing::small_config;
+using ouro::testing::check_throws_message;
 
 TEST_SUITE("lab") {
     TEST_CASE("score_token") {
