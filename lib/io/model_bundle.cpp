@@ -16,12 +16,12 @@ ModelBundle load_model_bundle(const std::filesystem::path& checkpoint,
                           identity + "' (pass the tokenizer folder the model was trained with)");
     if (ckpt.config.vocab_size != tokenizer.vocab_size())
         throw FormatError(checkpoint.string() + ": the model has a vocabulary of " +
-                          std::to_string(ckpt.config.vocab_size) + " tokens, but the tokenizer in " +
-                          tokenizer_dir.string() + " has " +
+                          std::to_string(ckpt.config.vocab_size) +
+                          " tokens, but the tokenizer in " + tokenizer_dir.string() + " has " +
                           std::to_string(tokenizer.vocab_size()));
     std::unique_ptr<nn::GPT<float>> model = ckpt.build_model<float>();
-    return ModelBundle{std::move(model),        std::move(tokenizer), ckpt.config,
-                       ckpt.state,              checkpoint.string(),  tokenizer_dir.string()};
+    return ModelBundle{std::move(model), std::move(tokenizer), ckpt.config,
+                       ckpt.state,       checkpoint.string(),  tokenizer_dir.string()};
 }
 
 } // namespace ouro::io

@@ -183,8 +183,8 @@ private:
 };
 
 /// The identity a checkpoint records for the tokenizer saved in `dir` (vocab.json + merges.txt):
-/// "bpe:<vocab size>:<SHA-256 of the two files' SHA-256 digests>". Two folders with equal files have
-/// equal identities, so a sampling program can tell a model's own tokenizer from another one.
+/// "bpe:<vocab size>:<SHA-256 of the two files' SHA-256 digests>". Two folders with equal files
+/// have equal identities, so a sampling program can tell a model's own tokenizer from another one.
 /// Throws IoError when a file cannot be read.
 std::string tokenizer_identity(const Tokenizer& tokenizer, const std::filesystem::path& dir);
 
