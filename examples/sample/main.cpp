@@ -62,31 +62,14 @@ struct Options {
 };
 
 // The flags of the sampler chain: search decoders ignore them, so they are an error there.
-constexpr const char* sampling_flags[] = {"--greedy",
-                                          "--temperature",
-                                          "--top-k",
-                                          "--top-p",
-                                          "--min-p",
-                                          "--typical",
-                                          "--epsilon",
-                                          "--eta",
-                                          "--top-n-sigma",
-                                          "--mirostat",
-                                          "--mirostat-tau",
-                                          "--mirostat-eta",
-                                          "--repetition-penalty",
-                                          "--penalty-window",
-                                          "--frequency-penalty",
-                                          "--presence-penalty",
-                                          "--no-repeat-ngram",
-                                          "--dry-multiplier",
-                                          "--dry-base",
-                                          "--dry-allowed-length",
-                                          "--xtc-probability",
-                                          "--xtc-threshold",
-                                          "--logit-bias",
-                                          "--samplers",
-                                          "--seed"};
+// clang-format off
+constexpr const char* sampling_flags[] = {
+    "--greedy", "--temperature", "--top-k", "--top-p", "--min-p", "--typical", "--epsilon", "--eta",
+    "--top-n-sigma", "--mirostat", "--mirostat-tau", "--mirostat-eta", "--repetition-penalty",
+    "--penalty-window", "--frequency-penalty", "--presence-penalty", "--no-repeat-ngram",
+    "--dry-multiplier", "--dry-base", "--dry-allowed-length", "--xtc-probability",
+    "--xtc-threshold", "--logit-bias", "--samplers", "--seed"};
+// clang-format on
 
 // A double as printf's %g writes it ("0.6", "1e-05").
 std::string number(double v) {
@@ -203,7 +186,7 @@ std::pair<std::int32_t, float> parse_logit_bias(const std::string& arg,
     const std::string what = "--logit-bias '" + arg + "'";
     const std::size_t eq = arg.rfind('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == arg.size())
-        throw ConfigError(what + ": expected TOKEN=BIAS, e.g. 42=-inf or ' the'=-2.5");
+        throw ConfigError(what + ": expected TOKEN=BIAS, e.g. 42=-inf or ' the=-2.5'");
     const std::string token = arg.substr(0, eq), bias_text = arg.substr(eq + 1);
     char* end = nullptr;
     const double bias = std::strtod(bias_text.c_str(), &end);
@@ -437,7 +420,7 @@ int run(const CLI::App& app, Options o) {
                  (long long)cfg.block_size, bundle.tokenizer_dir.c_str(), tok.vocab_size(),
                  num_threads());
     std::fprintf(stderr, "%s\n", decoder.c_str());
-    if (printer.color())
+    if (printer.color() && !beam) // beam search has no per-token probabilities to show
         std::fprintf(stderr, "%s\n", printer.legend().c_str());
 
     if (beam)
