@@ -1,0 +1,47 @@
+// TokenPrinter: writes generated text to a stream token by token, flushing after each, either
+// plain or coloured for a terminal. In colour, each token's background shows how probable the
+// model found it (p under the raw logits, six bands from dark red to dark green, see legend()),
+// and a token that extends a 4-gram already seen in prompt + output (TraceRecord::repeats[3], the
+// sign of a loop, COLLAPSE.md mechanism 1) is underlined in red.
+//
+// A byte-level BPE token can end in the middle of a UTF-8 character; in colour the printer holds
+// such a tail back until the token that completes it, so that no escape sequence splits a
+// character. Line breaks are written outside the colouring, so a background never runs on to the
+// end of a terminal line.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+namespace sample {
+
+/// Whether to colour: "always", "never", or "auto" (when `stream` is a terminal and the NO_COLOR
+/// environment variable is unset or empty, https://no-color.org).
+bool use_color(std::string_view mode, std::FILE* stream);
+
+class TokenPrinter {
+public:
+    TokenPrinter(std::FILE* out, bool color) : out_(out), color_(color) {}
+
+    bool color() const { return color_; }
+    /// One line explaining the colours (bands of p, the underline), coloured itself; "" when not
+    /// colouring.
+    std::string legend() const;
+    /// Text outside any token (the prompt), uncoloured.
+    void plain(std::string_view text);
+    /// One generated token: its bytes, its probability under the raw logits and whether it
+    /// extends a 4-gram seen before.
+    void token(std::string_view text, double prob, bool repeats_4gram);
+    /// Ends a sample: writes what was held back and a line break, and flushes.
+    void finish();
+
+private:
+    void write_styled(std::string_view text, const std::string& style);
+
+    std::FILE* out_;
+    bool color_;
+    std::string pending_; ///< the start of a UTF-8 character whose last bytes are to come
+};
+
+} // namespace sample
