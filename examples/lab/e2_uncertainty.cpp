@@ -42,10 +42,7 @@ double window_value(const olab::WindowMeans& w, std::size_t k) {
 } // namespace
 
 ExperimentResult run_e2_uncertainty(Lab& lab) {
-    const auto& human = lab.human_stories();
-    if (human.empty())
-        throw ouro::ConfigError("E2 needs held-out human text: pass --valid FILE (e.g. "
-                                "TinyStories valid.txt)");
+    const auto& human = lab.require_human_stories("E2");
     ExperimentResult r;
     r.id = "e2";
     r.title = "Does uncertainty fall along a sample?";

@@ -36,10 +36,7 @@ double mean(const std::vector<double>& v) {
 } // namespace
 
 ExperimentResult run_e5_end_of_story(Lab& lab) {
-    const auto& human = lab.human_stories();
-    if (human.empty())
-        throw ouro::ConfigError("E5 needs held-out human text: pass --valid FILE (e.g. "
-                                "TinyStories valid.txt)");
+    const auto& human = lab.require_human_stories("E5");
     ExperimentResult r;
     r.id = "e5";
     r.title = "What happens at the end of a story?";

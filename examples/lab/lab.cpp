@@ -93,6 +93,14 @@ const std::vector<std::vector<std::int32_t>>& Lab::human_stories() {
     return *human_;
 }
 
+const std::vector<std::vector<std::int32_t>>&
+Lab::require_human_stories(const std::string& experiment) {
+    if (human_stories().empty())
+        throw ConfigError(experiment + " needs held-out human text: pass --valid FILE (e.g. "
+                                       "TinyStories valid.txt)");
+    return *human_;
+}
+
 const std::vector<std::vector<std::int32_t>>& Lab::train_stories() {
     if (!train_)
         train_ = encode_stories(bundle_.tokenizer, eot_, settings_.train_text, "--train");

@@ -71,6 +71,10 @@ public:
     /// Held-out human stories (from settings().valid_text), each encoded with the end-of-text
     /// token in front; empty when no text was given. Read on first use.
     const std::vector<std::vector<std::int32_t>>& human_stories();
+    /// human_stories(), or ConfigError "<experiment> needs held-out human text: pass --valid FILE
+    /// (e.g. TinyStories valid.txt)" when there are none.
+    const std::vector<std::vector<std::int32_t>>&
+    require_human_stories(const std::string& experiment);
     /// The training stories (settings().train_text), encoded the same way; read on first use.
     const std::vector<std::vector<std::int32_t>>& train_stories();
 
