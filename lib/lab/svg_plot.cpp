@@ -133,6 +133,8 @@ Axis make_axis(const char* which, bool log, double lo, double hi, std::optional<
             hi += pad;
         }
     }
+    if (!std::isfinite(hi - lo))
+        throw ConfigError("svg_plot: the " + name + " values span more than a double holds");
     Axis axis;
     axis.log = log;
     if (log) {
@@ -284,8 +286,9 @@ std::string svg_plot(const PlotSpec& spec) {
     if (x1 - x0 < 40.0 || y1 - y0 < 40.0)
         throw ConfigError("svg_plot: the plot area is too small for the labels in " +
                           std::to_string(spec.width) + " x " + std::to_string(spec.height));
-    auto px = [&](double x) { return x0 + xa.fraction(x) * (x1 - x0); };
-    auto py = [&](double y) { return y1 - ya.fraction(y) * (y1 - y0); };
+    // Pixels; values far outside a fixed range are held to +-1e6 px (clipped anyway).
+    auto px = [&](double x) { return std::clamp(x0 + xa.fraction(x) * (x1 - x0), -1e6, 1e6); };
+    auto py = [&](double y) { return std::clamp(y1 - ya.fraction(y) * (y1 - y0), -1e6, 1e6); };
 
     // ---- frame, grid and axes
     std::string out;

@@ -192,6 +192,22 @@ TEST_SUITE("lab") {
                 "svg_plot: the x range of a log axis must be positive, got 0.000 to 10.000",
                 ConfigError);
         }
+        SUBCASE("values far outside a fixed range") {
+            PlotSpec spec;
+            spec.y_min = 0.0;
+            spec.y_max = 1.0;
+            spec.series = {{"far", {0, 1, 2}, {0.5, 1e300, -1e300}}};
+            const std::string svg = svg_plot(spec);
+            CHECK(xml_problem(svg) == "");
+            CHECK(svg.find("inf") == std::string::npos);
+            CHECK(svg.find("-1000000.00") != std::string::npos);
+            spec.y_min.reset();
+            spec.y_max.reset();
+            spec.series = {{"huge", {0, 1}, {-1e308, 1e308}}};
+            CHECK_THROWS_WITH_AS(svg_plot(spec),
+                                 "svg_plot: the y values span more than a double holds",
+                                 ConfigError);
+        }
         SUBCASE("write_svg") {
             const auto dir = std::filesystem::temp_directory_path() / "ouro_test_svg_plot";
             std::filesystem::create_directories(dir);
