@@ -174,7 +174,10 @@ ExperimentResult run_e9_data_ngrams(Lab& lab) {
             const std::vector<std::int32_t> rot(region.begin() + k,
                                                 region.begin() + k + loop->period);
             const TrainingIndex::Count c = index.count(rot);
-            if (c.occurrences > best_count.occurrences) {
+            // The most frequent rotation; among equally frequent ones the smallest (so that a
+            // loop gets the same unit whichever token it starts at).
+            if (c.occurrences > best_count.occurrences ||
+                (c.occurrences == best_count.occurrences && rot < best)) {
                 best = rot;
                 best_count = c;
             }

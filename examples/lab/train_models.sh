@@ -16,6 +16,7 @@
 #   OUT     folder of the runs: OUT/learned, OUT/rope, OUT/alibi (runs/lab)
 #   STEPS   optimizer steps per run (1200, as the bundled model)
 #   THREADS OpenMP threads per run (2)
+#   EVAL_BATCHES  validation batches (20)
 #
 # Time: about 0.8 s per step with 2 threads on a 2-core machine (16 x 256 tokens per step, about
 # 5,000 tokens/s), so about 16 minutes per run of 1200 steps and 50 minutes for the three; the
@@ -29,6 +30,7 @@ VALID_TEXT=${VALID_TEXT:-/work/shared/data/tinystories/valid.txt}
 OUT=${OUT:-runs/lab}
 STEPS=${STEPS:-1200}
 THREADS=${THREADS:-2}
+EVAL_BATCHES=${EVAL_BATCHES:-20}
 
 PREPARE="$BUILD/examples/prepare/prepare"
 TRAIN="$BUILD/examples/train/train"
@@ -54,6 +56,9 @@ EVERY=$((STEPS / 6))
 ((EVERY >= 1)) || EVERY=1
 WARMUP=$((STEPS / 12))
 ((WARMUP >= 1)) || WARMUP=1
+# Validation every 100 steps (as the bundled model's run); a short run validates at its end only.
+EVAL=100
+((STEPS >= 100)) || EVAL=0
 
 for position in learned rope alibi; do
     run="$OUT/$position"
@@ -64,7 +69,7 @@ for position in learned rope alibi; do
     "$TRAIN" --data "$DATA" --preset s --n-layer 4 --n-head 6 --n-embd 192 --block-size 256 \
         --position "$position" --dropout 0.1 --batch-size 16 --steps "$STEPS" --lr 1.5e-3 \
         --min-lr 1.5e-4 --warmup "$WARMUP" --weight-decay 0.1 --clip 1.0 --seed 1337 \
-        --eval-every "$EVERY" --eval-batches 20 --sample-every 0 --checkpoint-every "$every" \
+        --eval-every "$EVAL" --eval-batches "$EVAL_BATCHES" --sample-every 0 --checkpoint-every "$every" \
         --out "$run" --threads "$THREADS" --no-progress
     end=$(date +%s.%N)
     cp "$DATA/vocab.json" "$DATA/merges.txt" "$run/"
