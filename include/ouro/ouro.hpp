@@ -68,11 +68,14 @@
 
 #include "ouro/lab/bleu.hpp"
 #include "ouro/lab/diversity.hpp"
+#include "ouro/lab/html_report.hpp"
 #include "ouro/lab/loops.hpp"
 #include "ouro/lab/next_token_repetition.hpp"
 #include "ouro/lab/positional.hpp"
 #include "ouro/lab/repetition.hpp"
 #include "ouro/lab/self_reinforcement.hpp"
+#include "ouro/lab/svg_plot.hpp"
+#include "ouro/lab/table.hpp"
 
 #include "ouro/gen/generate.hpp"
 #include "ouro/gen/sampler.hpp"

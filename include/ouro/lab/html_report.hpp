@@ -1,0 +1,122 @@
+// The lab's report: one self-contained HTML5 page (inline CSS, inline SVG plots, one small inline
+// script, no URL that a browser would fetch), built block by block: headings, paragraphs, tables,
+// plots, and text shaded token by token (e.g. by entropy) with loops and the prompt marked.
+//
+//   HtmlReport r("Decoding collapse");
+//   r.heading(1, "Decoding collapse");
+//   r.paragraph("Greedy decoding loops after 80 tokens.");
+//   r.svg(svg_plot(spec), "Entropy by position");
+//   r.shaded_text(tokens, "entropy / max entropy");
+//   r.write("runs/report.html");
+//
+// The inline script runs on load and records, for tests in a headless browser, what was drawn:
+// every `svg.plot .series` element gets data-drawn-width and data-drawn-height (its getBBox()
+// rounded to px), and <body> gets data-plots (the number of svg.plot) and data-plots-drawn (those
+// that have at least one series and whose series boxes are all non-empty, i.e. width or height is
+// above zero: a flat line has height 0 and is drawn).
+//
+// check_self_contained_html() is a small validator for such pages (and for tests of other
+// writers): balanced tags, the required head elements, and no external references.
+#pragma once
+
+#include "ouro/lab/table.hpp"
+
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ouro::lab {
+
+/// One token of a shaded text view.
+struct ShadedToken {
+    std::string
+        text; ///< raw bytes of the token (may be partial UTF-8: replace bad bytes by U+FFFD)
+    double value = 0.0;   ///< shade in [0, 1] (clamped; NaN = no shade), e.g. entropy / max entropy
+    bool in_loop = false; ///< drawn with the loop marking (e.g. red underline + class "loop")
+    bool is_prompt = false; ///< drawn in the prompt style (e.g. bold/italic, class "prompt")
+    std::string title;      ///< tooltip (title attribute), e.g. "p=0.93 H=0.41 rank=0"
+};
+
+/// Builds one self-contained HTML5 page: inline CSS, inline SVG, no external URL of any kind
+/// (no http:, https:, //, src= to files, @import, url(...) to outside), UTF-8, <!DOCTYPE html>,
+/// <html lang="en">, <meta charset="utf-8">, a <title>. Every text given is HTML-escaped (and
+/// made valid UTF-8 by sanitize_utf8). The constructor throws ConfigError for an empty title:
+/// "HtmlReport: the title is empty".
+class HtmlReport {
+public:
+    explicit HtmlReport(std::string title);
+
+    /// <h1>..<h4> with an optional id (for links within the page). Throws ConfigError for another
+    /// level: "HtmlReport::heading: level must be 1..4, got 5".
+    void heading(int level, const std::string& text, const std::string& id = "");
+    /// Escaped text in <p>.
+    void paragraph(const std::string& text);
+    /// Escaped text in <pre>.
+    void preformatted(const std::string& text);
+    /// A <table> with the columns as <th> and an optional <caption>; number cells
+    /// (is_number_cell) are right-aligned.
+    void table(const Table& table, const std::string& caption = "");
+    /// The element inserted verbatim in a <figure>, with an optional <figcaption>.
+    void svg(const std::string& svg_element, const std::string& caption = "");
+
+    /// Tokens as inline <span>s (white-space: pre-wrap) with a background colour scale for value
+    /// (light to dark, legend with `legend` as its label), loops marked, prompt styled. Each span
+    /// has class "tok", plus "loop" and "prompt" when set, and data-value (the clamped value with
+    /// 3 decimals, or "nan").
+    void shaded_text(std::span<const ShadedToken> tokens, const std::string& legend);
+
+    /// Several blocks side by side (CSS grid), each with a heading and a shaded text and a small
+    /// table of numbers (omitted when it has no columns). Throws ConfigError when there are no
+    /// columns: "HtmlReport::side_by_side: no columns".
+    struct Column {
+        std::string heading;
+        std::vector<ShadedToken> tokens;
+        Table numbers;
+    };
+    void side_by_side(std::span<const Column> columns, const std::string& legend);
+
+    /// For the rare case the above do not cover; the caller escapes.
+    void raw_html(const std::string& html);
+
+    /// The whole document.
+    std::string str() const;
+    /// Writes str() atomically; IoError names the path.
+    void write(const std::filesystem::path& path) const;
+
+private:
+    void append_tokens(std::span<const ShadedToken> tokens);
+    void append_legend(const std::string& legend);
+
+    std::string title_;
+    std::string body_;
+};
+
+/// HTML/XML escaping of & < > " ' (for the writers and callers): &amp; &lt; &gt; &quot; &#39;.
+std::string html_escape(std::string_view text);
+
+/// The text as valid UTF-8 that XML accepts: each ill-formed sequence (a stray continuation
+/// byte, a truncated or overlong sequence, a surrogate, a code point above U+10FFFF) becomes one
+/// U+FFFD per maximal ill-formed part (as the Unicode standard recommends), and so does each C0
+/// control character other than tab, LF and CR.
+std::string sanitize_utf8(std::string_view text);
+
+/// The background colour of a shade in [0, 1] (clamped) as "#rrggbb", from a light to a dark
+/// blue; values above 0.55 need light text on it. NaN gives "" (no shade).
+std::string shade_colour(double value);
+
+/// Problems that keep `html` from being a self-contained HTML5 page; empty when there are none.
+/// Checked: <!DOCTYPE html> first; <meta charset="utf-8">; a non-empty <title>; start and end
+/// tags balanced (HTML void elements need no end tag; "/>" closes elements inside <svg> only;
+/// every end tag must close the innermost open element); attribute quotes closed; comments and
+/// tags terminated; no external reference: src, srcset, poster, <object data> and <link href>
+/// must be data: URLs, any attribute starting with http:, https: or ftp: (xmlns attributes are
+/// namespace names, not fetched, and are allowed), href values starting with "//" in any
+/// element and href values other than "#..." or data: in SVG <image>, <use>, <feImage>, and in
+/// CSS (<style> and style attributes) @import and url(...) not starting with data: or #.
+/// Each problem is one line naming the line number, e.g.
+/// "line 12: </div> closes <span> opened at line 11".
+std::vector<std::string> check_self_contained_html(std::string_view html);
+
+} // namespace ouro::lab
