@@ -339,12 +339,15 @@ ExperimentResult run_e4_context(Lab& lab, const std::vector<fs::path>& extra_che
         }
         r.findings.push_back(tf);
         std::string rep = m.name + ": greedy seq-rep-4 in the first block vs past block_size:";
+        const char* sep = " ";
         for (const PolicyResult& p : m.policies)
-            if (p.applies && p.policy != gen::ContextPolicy::stop)
-                rep += " " + policy_name(p.policy) + " " + cell(p.greedy.seq_rep4_first) + " -> " +
+            if (p.applies && p.policy != gen::ContextPolicy::stop) {
+                rep += sep + policy_name(p.policy) + " " + cell(p.greedy.seq_rep4_first) + " -> " +
                        cell(p.greedy.seq_rep4_past) + " (" + cell(p.greedy.loop_past, 1) +
                        "% loop; top-p " + cell(p.top_p.seq_rep4_first) + " -> " +
                        cell(p.top_p.seq_rep4_past) + ")";
+                sep = "; ";
+            }
         r.findings.push_back(rep + ".");
         for (const PolicyResult& p : m.policies) {
             if (!p.applies)

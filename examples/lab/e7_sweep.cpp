@@ -142,19 +142,28 @@ ExperimentResult run_e7_sweep(Lab& lab) {
     const SweepPoint& p_small = points[8];    // top-p 0.1
     const SweepPoint& p_full = points.back(); // top-p 1.0
     r.findings.push_back(
-        "Boredom trap: greedy decoding (T=0) gives seq-rep-4 " + fmt(cold.metrics.seq_rep4) +
-        " with " + fmt(cold.metrics.holtzman_percent, 1) +
-        "% of samples ending in a loop, at a mean NLL of only " + fmt(cold.metrics.nll) +
-        " nats per token (entropy " + fmt(cold.metrics.entropy) + ").");
-    r.findings.push_back("Confusion trap: at T=1.5 seq-rep-4 is " + fmt(hot.metrics.seq_rep4) +
-                         " (" + fmt(hot.metrics.holtzman_percent, 1) +
-                         "% looping) but the NLL rises to " + fmt(hot.metrics.nll) +
-                         " nats; at T=1 it is " + fmt(unit.metrics.nll) + " nats with seq-rep-4 " +
-                         fmt(unit.metrics.seq_rep4) + ".");
-    r.findings.push_back("Top-p 0.1 behaves like greedy (seq-rep-4 " +
-                         fmt(p_small.metrics.seq_rep4) + ", NLL " + fmt(p_small.metrics.nll) +
-                         "); top-p 1.0 (plain sampling) gives seq-rep-4 " +
-                         fmt(p_full.metrics.seq_rep4) + " at NLL " + fmt(p_full.metrics.nll) + ".");
+        "T=0 (greedy): seq-rep-4 " + fmt(cold.metrics.seq_rep4) + ", " +
+        fmt(cold.metrics.holtzman_percent, 1) + "% of samples ending in a loop, mean NLL " +
+        fmt(cold.metrics.nll) + " nats per token (raw entropy " + fmt(cold.metrics.entropy) +
+        "). T=1: seq-rep-4 " + fmt(unit.metrics.seq_rep4) + ", " +
+        fmt(unit.metrics.holtzman_percent, 1) + "% looping, NLL " + fmt(unit.metrics.nll) +
+        ". T=1.5: seq-rep-4 " + fmt(hot.metrics.seq_rep4) + ", " +
+        fmt(hot.metrics.holtzman_percent, 1) + "% looping, NLL " + fmt(hot.metrics.nll) + ".");
+    const bool boredom =
+        cold.metrics.seq_rep4 > unit.metrics.seq_rep4 && cold.metrics.nll < unit.metrics.nll;
+    const bool confusion = hot.metrics.nll > unit.metrics.nll;
+    r.findings.push_back(
+        std::string(boredom ? "The boredom trap shows: the most probable text (lowest NLL) is the "
+                              "most repetitive."
+                            : "No boredom trap here: greedy text is not both more repetitive and "
+                              "more probable than T=1 text.") +
+        (confusion
+             ? " Above T=1 the NLL keeps rising, by " + fmt(hot.metrics.nll - unit.metrics.nll) +
+                   " nats per token at T=1.5 (the confusion side)."
+             : std::string(" Above T=1 the NLL does not rise.")));
+    r.findings.push_back("Top-p 0.1: seq-rep-4 " + fmt(p_small.metrics.seq_rep4) + ", NLL " +
+                         fmt(p_small.metrics.nll) + "; top-p 1.0 (plain sampling): seq-rep-4 " +
+                         fmt(p_full.metrics.seq_rep4) + ", NLL " + fmt(p_full.metrics.nll) + ".");
     const SweepPoint* first_half = nullptr;
     for (std::size_t i = 1; i < 8; ++i)
         if (points[i].metrics.seq_rep4 <= 0.5 * cold.metrics.seq_rep4) {

@@ -18,9 +18,11 @@
 #   THREADS OpenMP threads per run (2)
 #   EVAL_BATCHES  validation batches (20)
 #
-# Time: about 0.8 s per step with 2 threads on a 2-core machine (16 x 256 tokens per step, about
-# 5,000 tokens/s), so about 16 minutes per run of 1200 steps and 50 minutes for the three; the
-# script prints the time per step it measured.
+# Time: about 1 s per step with 2 threads (16 x 256 tokens per step; the bundled model's run of
+# this config averaged 4,200 tokens/s over its 1,200 steps on a shared 2-core machine), so about
+# 20 minutes per run of 1200 steps and an hour for the three. The script prints the time per
+# step it measured: a 2-step check (STEPS=2 THREADS=1 EVAL_BATCHES=1) took 19-31 s per step
+# under a load average of 9, which measures the load more than the model.
 set -euo pipefail
 
 BUILD=${BUILD:-build}
