@@ -258,11 +258,11 @@ ExperimentResult run_e9_data_ngrams(Lab& lab) {
                            "per million", "stories containing it", "stories %"});
     for (const Unit& u : units) {
         const double total = double(index.ngrams(std::int64_t(u.tokens.size())));
-        r.table.add_row({one_line(lab.text(u.tokens)), fmt(std::int64_t(u.tokens.size())),
-                         fmt(u.samples), fmt(u.count.occurrences),
-                         fmt(total > 0 ? 1e6 * double(u.count.occurrences) / total : 0.0, 1),
-                         fmt(u.count.stories),
-                         fmt(100.0 * double(u.count.stories) / double(train.size()), 2)});
+        r.table.add_row(
+            {"\"" + one_line(lab.text(u.tokens)) + "\"", fmt(std::int64_t(u.tokens.size())),
+             fmt(u.samples), fmt(u.count.occurrences),
+             fmt(total > 0 ? 1e6 * double(u.count.occurrences) / total : 0.0, 1),
+             fmt(u.count.stories), fmt(100.0 * double(u.count.stories) / double(train.size()), 2)});
     }
 
     std::vector<std::string> categories;
