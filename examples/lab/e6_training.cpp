@@ -220,6 +220,10 @@ ExperimentResult run_e6_training(Lab& lab, const std::vector<fs::path>& checkpoi
                            [](const CheckpointResult& c) { return c.greedy.mean_loop_onset; })};
     r.plots.push_back(std::move(onset));
 
+    auto onset_text = [](const CheckpointResult& c) {
+        return std::isnan(c.greedy.mean_loop_onset) ? std::string("none (no loop)")
+                                                    : fmt(c.greedy.mean_loop_onset, 1) + " tokens";
+    };
     const CheckpointResult& a = results.front();
     const CheckpointResult& b = results.back();
     if (!std::isnan(a.val_loss))
@@ -229,11 +233,12 @@ ExperimentResult run_e6_training(Lab& lab, const std::vector<fs::path>& checkpoi
                              fmt(b.rep128) + " (human text: " + fmt(b.human_rep128) + ").");
     else
         r.findings.push_back("Validation loss and rep/128 were not measured: pass --valid.");
-    r.findings.push_back(
-        "Greedy seq-rep-4 goes from " + fmt(a.greedy.seq_rep4) + " to " + fmt(b.greedy.seq_rep4) +
-        ", samples ending in a loop (Holtzman) from " + fmt(a.greedy.holtzman_percent, 1) +
-        "% to " + fmt(b.greedy.holtzman_percent, 1) + "%, mean loop onset from " +
-        fmt(a.greedy.mean_loop_onset, 1) + " to " + fmt(b.greedy.mean_loop_onset, 1) + " tokens.");
+    r.findings.push_back("Greedy seq-rep-4 goes from " + fmt(a.greedy.seq_rep4) + " to " +
+                         fmt(b.greedy.seq_rep4) + ", samples ending in a loop (Holtzman) from " +
+                         fmt(a.greedy.holtzman_percent, 1) + "% to " +
+                         fmt(b.greedy.holtzman_percent, 1) +
+                         "%, mean loop onset (samples with a loop of 3 copies) from " +
+                         onset_text(a) + " to " + onset_text(b) + ".");
     const auto most = std::max_element(results.begin(), results.end(),
                                        [](const CheckpointResult& x, const CheckpointResult& y) {
                                            return x.greedy.seq_rep4 < y.greedy.seq_rep4;
