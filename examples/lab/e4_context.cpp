@@ -276,8 +276,7 @@ ExperimentResult run_e4_context(Lab& lab, const std::vector<fs::path>& extra_che
     // One plot per model: teacher-forced NLL by window of positions, a line per policy.
     for (const ModelResult& m : models) {
         olab::PlotSpec plot;
-        plot.title =
-            "Teacher-forced NLL on human text by position: " + m.name + " (" + m.position + ")";
+        plot.title = "Human-text NLL by position: " + m.name;
         plot.x_label = "position of the predicted token (window start)";
         plot.y_label = "mean NLL (nats)";
         for (const PolicyResult& p : m.policies) {

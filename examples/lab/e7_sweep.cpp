@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace collapse {
 
@@ -109,28 +110,39 @@ ExperimentResult run_e7_sweep(Lab& lab) {
             }
         scatter.series.push_back(std::move(s));
     }
+    // Label the temperatures with markers, leaving out one that would sit on top of the last
+    // label (closer than 1/12 of the NLL range).
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
     for (const SweepPoint& p : points)
-        if (p.sweep == "temperature" && std::isfinite(p.metrics.nll))
+        if (std::isfinite(p.metrics.nll)) {
+            lo = std::min(lo, p.metrics.nll);
+            hi = std::max(hi, p.metrics.nll);
+        }
+    double last = -std::numeric_limits<double>::infinity();
+    for (const SweepPoint& p : points)
+        if (p.sweep == "temperature" && std::isfinite(p.metrics.nll) &&
+            std::abs(p.metrics.nll - last) >= (hi - lo) / 12.0) {
             scatter.markers.push_back({p.metrics.nll, p.decoder.name});
+            last = p.metrics.nll;
+        }
     r.plots.push_back(std::move(scatter));
     // Plots 2 and 3: each metric against the knob.
     for (const char* sweep : {"temperature", "top-p"}) {
         olab::PlotSpec plot;
-        plot.title = std::string("Repetition and NLL along the ") + sweep + " sweep";
+        plot.title = std::string("Repetition along the ") + sweep + " sweep";
         plot.x_label = sweep;
-        plot.y_label = "fraction / nats";
+        plot.y_label = "fraction";
+        plot.y_min = 0.0;
         olab::Series seq{"seq-rep-4", {}, {}, olab::Series::Style::line_points};
         olab::Series holtz{"Holtzman % / 100", {}, {}, olab::Series::Style::line_points};
-        olab::Series nll{"NLL (nats)", {}, {}, olab::Series::Style::line_points};
         for (const SweepPoint& p : points)
             if (p.sweep == sweep) {
-                for (olab::Series* s : {&seq, &holtz, &nll})
+                for (olab::Series* s : {&seq, &holtz})
                     s->x.push_back(p.value);
                 seq.y.push_back(p.metrics.seq_rep4);
                 holtz.y.push_back(p.metrics.holtzman_percent / 100.0);
-                nll.y.push_back(p.metrics.nll);
             }
-        plot.series = {seq, holtz, nll};
+        plot.series = {seq, holtz};
         r.plots.push_back(std::move(plot));
     }
 

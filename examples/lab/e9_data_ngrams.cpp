@@ -289,7 +289,7 @@ ExperimentResult run_e9_data_ngrams(Lab& lab) {
         other_seen.y.push_back(seen(other_stats[n]));
     }
     olab::PlotSpec rate_plot;
-    rate_plot.title = "Training frequency of loop n-grams vs other n-grams of the samples";
+    rate_plot.title = "Training frequency: loop n-grams vs other n-grams";
     rate_plot.x_label = "n-gram length";
     rate_plot.y_label = "mean occurrences per million training n-grams";
     rate_plot.x_categories = categories;
@@ -297,7 +297,7 @@ ExperimentResult run_e9_data_ngrams(Lab& lab) {
     rate_plot.series = {loop_mean, other_mean};
     r.plots.push_back(std::move(rate_plot));
     olab::PlotSpec seen_plot;
-    seen_plot.title = "n-grams that occur in the training stories at all";
+    seen_plot.title = "n-grams found in the training stories";
     seen_plot.x_label = "n-gram length";
     seen_plot.y_label = "% of the n-grams";
     seen_plot.x_categories = categories;
