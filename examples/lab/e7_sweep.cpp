@@ -111,7 +111,7 @@ ExperimentResult run_e7_sweep(Lab& lab) {
         scatter.series.push_back(std::move(s));
     }
     // Label the temperatures with markers, leaving out one that would sit on top of the last
-    // label (closer than 1/12 of the NLL range).
+    // label (closer than 1/8 of the NLL range).
     double lo = std::numeric_limits<double>::infinity(), hi = -lo;
     for (const SweepPoint& p : points)
         if (std::isfinite(p.metrics.nll)) {
@@ -121,7 +121,7 @@ ExperimentResult run_e7_sweep(Lab& lab) {
     double last = -std::numeric_limits<double>::infinity();
     for (const SweepPoint& p : points)
         if (p.sweep == "temperature" && std::isfinite(p.metrics.nll) &&
-            std::abs(p.metrics.nll - last) >= (hi - lo) / 12.0) {
+            std::abs(p.metrics.nll - last) >= (hi - lo) / 8.0) {
             scatter.markers.push_back({p.metrics.nll, p.decoder.name});
             last = p.metrics.nll;
         }
