@@ -54,6 +54,7 @@ std::vector<fs::path> expand_checkpoints(const std::vector<std::string>& given) 
 int main(int argc, char** argv) {
     CLI::App app{"ouro collapse lab: reproduce, measure and explain decoding collapse"};
     app.require_subcommand(1);
+    app.fallthrough(); // the common flags may also follow the sub-command: lab demo --out x
     LabSettings s;
     s.checkpoint = fs::path(OURO_BUNDLED_MODEL_DIR) / "model.safetensors";
     std::string checkpoint, tokenizer, out = "lab-out", valid, train;
