@@ -27,8 +27,8 @@ set -euo pipefail
 
 BUILD=${BUILD:-build}
 DATA=${DATA:-runs/lab-data}
-TRAIN_TEXT=${TRAIN_TEXT:-/work/shared/data/tinystories/train.txt}
-VALID_TEXT=${VALID_TEXT:-/work/shared/data/tinystories/valid.txt}
+TRAIN_TEXT=${TRAIN_TEXT:-../shared/data/tinystories/train.txt}
+VALID_TEXT=${VALID_TEXT:-../shared/data/tinystories/valid.txt}
 OUT=${OUT:-runs/lab}
 STEPS=${STEPS:-1200}
 THREADS=${THREADS:-2}
