@@ -14,14 +14,7 @@ ExperimentResult run_e1_decoders(Lab& lab) {
     r.title = "Which decoders loop?";
     r.question = "The same prompts under greedy, beam, T=1, top-k, top-p, min-p, typical, eta, "
                  "mirostat v2 and contrastive search: which of them end in a loop?";
-    DecodeRequest req;
-    req.max_new_tokens = lab.settings().quick
-                             ? std::min<std::int64_t>(lab.settings().max_new_tokens, 512)
-                             : lab.settings().max_new_tokens;
-    req.end_of_text = ouro::gen::EndOfText::ignore;
-    req.context = lab.long_context();
-    req.samples_per_prompt = lab.settings().samples_per_prompt;
-    req.seed = lab.settings().seed;
+    const DecodeRequest req = sweep_request(lab, 512);
     const std::vector<Decoder> decoders = standard_decoders();
     r.method = std::to_string(lab.prompts().size()) + " prompts, " +
                std::to_string(req.max_new_tokens) +
@@ -32,21 +25,14 @@ ExperimentResult run_e1_decoders(Lab& lab) {
                std::to_string(req.seed) + ", context policy '" +
                ouro::gen::to_string(req.context.policy) + "'.";
 
-    std::uint64_t total = 0;
-    for (const Decoder& d : decoders)
-        total += std::uint64_t(lab.prompts().size()) *
-                 std::uint64_t(d.samples() ? req.samples_per_prompt : 1) *
-                 std::uint64_t(req.max_new_tokens);
-    ouro::data::ProgressBar bar = progress_bar(lab, "E1 decoders", total);
-    std::uint64_t done = 0;
+    const std::vector<SampleMetrics> metrics = measure_decoders(lab, decoders, req, "E1 decoders");
     r.table = olab::Table(metrics_columns());
     olab::Series seq{"seq-rep-4", {}, {}, olab::Series::Style::bars};
     olab::Series holtz{"Holtzman loops (fraction)", {}, {}, olab::Series::Style::points};
     olab::PlotSpec plot;
     std::vector<std::pair<std::string, SampleMetrics>> all;
     for (std::size_t i = 0; i < decoders.size(); ++i) {
-        const DecodedSet set = decode(lab, decoders[i], req, &bar, &done);
-        const SampleMetrics m = measure(set);
+        const SampleMetrics& m = metrics[i];
         all.emplace_back(decoders[i].name, m);
         r.table.add_row(metrics_row(decoders[i].name, m));
         plot.x_categories.push_back(decoders[i].name);
@@ -58,7 +44,6 @@ ExperimentResult run_e1_decoders(Lab& lab) {
         r.numbers["e1_" + decoders[i].name + "_holtzman"] = m.holtzman_percent;
         r.numbers["e1_" + decoders[i].name + "_nll"] = m.nll;
     }
-    bar.finish();
     plot.title = "E1: repetition by decoder";
     plot.x_label = "decoder";
     plot.y_label = "fraction";

@@ -56,22 +56,13 @@ ExperimentResult run_e7_sweep(Lab& lab) {
         points.push_back(std::move(p));
     }
 
-    DecodeRequest request;
-    request.max_new_tokens = settings.quick ? std::min<std::int64_t>(settings.max_new_tokens, 128)
-                                            : settings.max_new_tokens;
-    request.context = lab.long_context();
-    request.samples_per_prompt = settings.samples_per_prompt;
-    request.seed = settings.seed;
-    std::uint64_t total = 0;
+    const DecodeRequest request = sweep_request(lab, 128);
+    std::vector<Decoder> decoders;
     for (const SweepPoint& p : points)
-        total += std::uint64_t(lab.prompts().size()) *
-                 std::uint64_t(p.decoder.samples() ? request.samples_per_prompt : 1) *
-                 std::uint64_t(request.max_new_tokens);
-    ouro::data::ProgressBar bar = progress_bar(lab, "e7 sweep", total);
-    std::uint64_t done = 0;
-    for (SweepPoint& p : points)
-        p.metrics = measure(decode(lab, p.decoder, request, &bar, &done));
-    bar.finish();
+        decoders.push_back(p.decoder);
+    const std::vector<SampleMetrics> metrics = measure_decoders(lab, decoders, request, "e7 sweep");
+    for (std::size_t i = 0; i < points.size(); ++i)
+        points[i].metrics = metrics[i];
 
     ExperimentResult r;
     r.id = "e7";

@@ -79,22 +79,14 @@ ExperimentResult run_e8_remedies(Lab& lab) {
             runs.push_back(std::move(run));
         }
 
-    DecodeRequest request;
-    request.max_new_tokens = settings.quick ? std::min<std::int64_t>(settings.max_new_tokens, 128)
-                                            : settings.max_new_tokens;
-    request.context = lab.long_context();
-    request.samples_per_prompt = settings.samples_per_prompt;
-    request.seed = settings.seed;
-    std::uint64_t total = 0;
+    const DecodeRequest request = sweep_request(lab, 128);
+    std::vector<Decoder> decoders;
     for (const Run& run : runs)
-        total += std::uint64_t(lab.prompts().size()) *
-                 std::uint64_t(run.decoder.samples() ? request.samples_per_prompt : 1) *
-                 std::uint64_t(request.max_new_tokens);
-    ouro::data::ProgressBar bar = progress_bar(lab, "e8 remedies", total);
-    std::uint64_t done = 0;
-    for (Run& run : runs)
-        run.metrics = measure(decode(lab, run.decoder, request, &bar, &done));
-    bar.finish();
+        decoders.push_back(run.decoder);
+    const std::vector<SampleMetrics> metrics =
+        measure_decoders(lab, decoders, request, "e8 remedies");
+    for (std::size_t i = 0; i < runs.size(); ++i)
+        runs[i].metrics = metrics[i];
 
     ExperimentResult r;
     r.id = "e8";

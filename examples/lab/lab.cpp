@@ -292,6 +292,36 @@ DecodedSet decode(Lab& lab, const Decoder& decoder, const DecodeRequest& request
     return set;
 }
 
+DecodeRequest sweep_request(const Lab& lab, std::int64_t quick_tokens) {
+    const LabSettings& settings = lab.settings();
+    DecodeRequest request;
+    request.max_new_tokens = settings.quick
+                                 ? std::min<std::int64_t>(settings.max_new_tokens, quick_tokens)
+                                 : settings.max_new_tokens;
+    request.end_of_text = gen::EndOfText::ignore;
+    request.context = lab.long_context();
+    request.samples_per_prompt = settings.samples_per_prompt;
+    request.seed = settings.seed;
+    return request;
+}
+
+std::vector<SampleMetrics> measure_decoders(Lab& lab, const std::vector<Decoder>& decoders,
+                                            const DecodeRequest& request,
+                                            const std::string& label) {
+    std::uint64_t total = 0;
+    for (const Decoder& d : decoders)
+        total += std::uint64_t(lab.prompts().size()) *
+                 std::uint64_t(d.samples() ? request.samples_per_prompt : 1) *
+                 std::uint64_t(request.max_new_tokens);
+    ouro::data::ProgressBar bar = progress_bar(lab, label, total);
+    std::uint64_t done = 0;
+    std::vector<SampleMetrics> out;
+    for (const Decoder& d : decoders)
+        out.push_back(measure(decode(lab, d, request, &bar, &done)));
+    bar.finish();
+    return out;
+}
+
 SampleMetrics measure(const DecodedSet& set) {
     SampleMetrics m;
     const auto& s = set.samples;

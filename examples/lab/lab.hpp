@@ -185,6 +185,15 @@ SampleMetrics measure(const DecodedSet& set);
 std::vector<std::string> metrics_columns();
 std::vector<std::string> metrics_row(const std::string& name, const SampleMetrics& m);
 
+/// The request the sweeps use: the lab's settings (max_new_tokens, at most `quick_tokens` in quick
+/// mode; samples per prompt; seed), the long-context policy, the end token ignored.
+DecodeRequest sweep_request(const Lab& lab, std::int64_t quick_tokens);
+
+/// Runs every decoder over the lab's prompts under one progress bar labelled `label`, and measures
+/// each set of samples (in the decoders' order).
+std::vector<SampleMetrics> measure_decoders(Lab& lab, const std::vector<Decoder>& decoders,
+                                            const DecodeRequest& request, const std::string& label);
+
 /// A progress bar over `total` items labelled `label`, drawn as the lab's settings say.
 ouro::data::ProgressBar progress_bar(const Lab& lab, const std::string& label, std::uint64_t total);
 
