@@ -7,14 +7,7 @@
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
 
-function(run expect_rc)
-    execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-    if(NOT rc EQUAL expect_rc)
-        message(FATAL_ERROR "expected exit ${expect_rc}, got ${rc}: ${ARGN}\n${out}\n${err}")
-    endif()
-    set(last_out "${out}" PARENT_SCOPE)
-    set(last_err "${err}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/../../cmake/run_program.cmake)
 
 run(0 ${PREPARE} --train ${TEXT} --vocab-size 512 --valid-every 10 --out ${WORK}/data)
 run(0 ${TRAIN} --data ${WORK}/data --preset tiny --position rope --steps 30 --no-progress

@@ -10,13 +10,7 @@ file(MAKE_DIRECTORY "${WORK}")
 set(common --synthetic --preset tiny --steps 200 --batch-size 8 --dropout 0.1 --lr 3e-3
     --warmup 20 --eval-every 50 --no-progress)
 
-function(run expect_rc)
-    execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-    if(NOT rc EQUAL expect_rc)
-        message(FATAL_ERROR "expected exit ${expect_rc}, got ${rc}: ${ARGN}\n${out}\n${err}")
-    endif()
-    set(last_err "${err}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/../../cmake/run_program.cmake)
 
 # The first five columns of rows [first, last] (1-based data rows) of a CSV log.
 function(log_rows file first last out_var)
