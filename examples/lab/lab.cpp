@@ -37,14 +37,15 @@ Lab::Lab(LabSettings settings)
     : settings_(std::move(settings)),
       bundle_(ouro::io::load_model_bundle(
           settings_.checkpoint,
-          settings_.tokenizer.empty() ? settings_.checkpoint.parent_path() : settings_.tokenizer)) {
+          settings_.tokenizer.empty() ? ouro::io::find_tokenizer(settings_.checkpoint)
+                                      : settings_.tokenizer)) {
     if (settings_.samples_per_prompt < 1)
         throw ConfigError("--samples must be at least 1, got " +
                           std::to_string(settings_.samples_per_prompt));
     if (settings_.max_new_tokens < 1)
         throw ConfigError("--max-new-tokens must be at least 1, got " +
                           std::to_string(settings_.max_new_tokens));
-    eot_ = bundle_.tokenizer.eot_id();
+    eot_ = bundle_.tokenizer.story_separator();
     prompt_texts_ = settings_.prompts.empty() ? default_prompts() : settings_.prompts;
     for (std::size_t i = 0; i < prompt_texts_.size(); ++i) {
         const std::string& p = prompt_texts_[i];

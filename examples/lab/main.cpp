@@ -60,10 +60,12 @@ int main(int argc, char** argv) {
     std::string checkpoint, tokenizer, out = "lab-out", valid, train;
     int threads = 0;
     bool progress = false, no_progress = false;
-    app.add_option("--checkpoint", checkpoint, "model checkpoint (default: the bundled model)");
+    app.add_option("--checkpoint", checkpoint,
+                   "model: an ouro checkpoint or a llama2.c model (.bin) (default: the bundled "
+                   "model)");
     app.add_option("--tokenizer", tokenizer,
-                   "tokenizer folder with vocab.json and merges.txt (default: the checkpoint's "
-                   "folder)");
+                   "tokenizer: a folder with vocab.json and merges.txt, or a llama2.c "
+                   "tokenizer.bin (default: the checkpoint's folder)");
     app.add_option("--out", out, "folder for CSV, SVG and report.html (default lab-out)");
     app.add_option("--valid", valid, "held-out TinyStories .txt: human text for E2, E4, E5");
     app.add_option("--train", train, "the training stories (.txt) for E9");

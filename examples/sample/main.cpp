@@ -37,6 +37,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -138,28 +139,6 @@ void check_flags(const CLI::App& app, const Options& o) {
     }
 }
 
-// The folder of the tokenizer: --tokenizer, else the checkpoint's folder, else (a checkpoint of
-// examples/train, which records its settings) the data folder the model was trained on.
-fs::path tokenizer_folder(const Options& o) {
-    if (!o.tokenizer.empty())
-        return o.tokenizer;
-    fs::path dir = fs::path(o.checkpoint).parent_path();
-    if (dir.empty())
-        dir = ".";
-    if (fs::exists(dir / "vocab.json") || !fs::exists(o.checkpoint))
-        return dir; // (a missing checkpoint is reported by the loader)
-    const io::Checkpoint ckpt = io::Checkpoint::read(o.checkpoint);
-    const auto settings =
-        nlohmann::json::parse(ckpt.state.train_config, nullptr, /*allow_exceptions=*/false);
-    if (settings.is_object() && settings.contains("data_dir") && settings["data_dir"].is_string()) {
-        const fs::path data_dir = settings["data_dir"].get<std::string>();
-        if (!data_dir.empty() && fs::exists(data_dir / "vocab.json"))
-            return data_dir;
-    }
-    throw ConfigError("no tokenizer (vocab.json, merges.txt) next to " + o.checkpoint +
-                      " nor in the data folder it records: pass --tokenizer DIR");
-}
-
 // The prompts' texts: --prompt (repeatable), the lines of --prompt-file, or one empty prompt.
 std::vector<std::string> prompt_texts(const Options& o) {
     if (o.prompt_file.empty())
@@ -244,7 +223,7 @@ struct Job {
     const Options& o;
     io::ModelBundle& bundle;
     std::vector<std::string> texts;                 // the prompts as given
-    std::vector<std::vector<std::int32_t>> prompts; // <|endoftext|> + their tokens
+    std::vector<std::vector<std::int32_t>> prompts; // the story separator + their tokens
     gen::ContextOptions context;
     sample::TokenPrinter& printer;
     std::vector<gen::TraceRecord> trace; // every sample's records, when --trace
@@ -260,13 +239,18 @@ struct Job {
                 if (std::int64_t(prompts[p].size()) > s.context())
                     throw ConfigError("prompt " + std::to_string(p + 1) + " has " +
                                       std::to_string(prompts[p].size()) +
-                                      " tokens (with <|endoftext|>), more than the context of " +
+                                      " tokens (with " +
+                                      bundle.tokenizer.token(bundle.tokenizer.story_separator()) +
+                                      "), more than the context of " +
                                       std::to_string(s.context()) +
                                       " under --context-policy stop (use crop, slide or sinks, "
                                       "or a larger --context)");
         return s;
     }
-    std::string token_text(std::int32_t id) const { return bundle.tokenizer.token(id); }
+    // The text of `id` after `prev` (llama2.c's tokenizer drops a leading space after BOS).
+    std::string token_text(std::int32_t prev, std::int32_t id) const {
+        return bundle.tokenizer.decode_next(prev, id);
+    }
     void keep_trace(std::vector<gen::TraceRecord>& records, std::int64_t sequence) {
         if (o.trace.empty())
             return;
@@ -282,10 +266,10 @@ void run_sampling(Job& job, gen::InferenceSession& session, gen::SamplerChain& c
     gen::GenerateOptions g;
     g.max_new_tokens = o.max_new_tokens;
     g.context = job.context;
-    g.end_token = job.bundle.tokenizer.eot_id();
+    g.end_token = job.bundle.tokenizer.story_separator();
     g.end_of_text = gen::parse_end_of_text(o.end_of_text);
     g.trace = !o.trace.empty();
-    g.decode = [&job](std::int32_t id) { return job.token_text(id); };
+    g.decode = [&job](std::int32_t id) { return job.token_text(-1, id); };
     const std::int64_t total = std::int64_t(job.prompts.size()) * o.num_samples;
     for (std::size_t p = 0; p < job.prompts.size(); ++p) {
         const std::vector<std::vector<std::int32_t>> one{job.prompts[p]};
@@ -293,8 +277,11 @@ void run_sampling(Job& job, gen::InferenceSession& session, gen::SamplerChain& c
             const std::int64_t k = std::int64_t(p) * o.num_samples + i;
             g.seed = Rng::stream_value(o.seed, std::uint64_t(k));
             Tally tally;
+            std::int32_t prev = job.prompts[p].back();
             g.on_token = [&](const gen::TraceRecord& r) {
-                job.printer.token(job.token_text(r.token), r.decision.prob_raw, r.repeats[3]);
+                job.printer.token(job.token_text(prev, r.token), r.decision.prob_raw,
+                                  r.repeats[3]);
+                prev = r.token;
                 tally.add(r);
             };
             if (k > 0)
@@ -319,9 +306,9 @@ void run_contrastive(Job& job, gen::InferenceSession& session) {
     c.top_k = o.contrastive_k;
     c.alpha = o.alpha;
     c.max_new_tokens = o.max_new_tokens;
-    c.end_token = job.bundle.tokenizer.eot_id();
+    c.end_token = job.bundle.tokenizer.story_separator();
     c.context = job.context;
-    c.decode = [&job](std::int32_t id) { return job.token_text(id); };
+    c.decode = [&job](std::int32_t id) { return job.token_text(-1, id); };
     for (std::size_t p = 0; p < job.prompts.size(); ++p) {
         if (p > 0)
             job.printer.plain(separator);
@@ -330,8 +317,10 @@ void run_contrastive(Job& job, gen::InferenceSession& session) {
         gen::GeneratedSequence out = gen::contrastive_search(session, job.prompts[p], c);
         const double seconds = seconds_since(start);
         Tally tally;
+        std::int32_t prev = job.prompts[p].back();
         for (const gen::TraceRecord& r : out.trace) {
-            job.printer.token(r.text, r.decision.prob_raw, r.repeats[3]);
+            job.printer.token(job.token_text(prev, r.token), r.decision.prob_raw, r.repeats[3]);
+            prev = r.token;
             tally.add(r);
         }
         job.printer.finish();
@@ -346,7 +335,7 @@ void run_beam(Job& job, gen::InferenceSession& session) {
     b.beams = o.beam;
     b.max_new_tokens = o.max_new_tokens;
     b.length_penalty = o.length_penalty;
-    b.end_token = job.bundle.tokenizer.eot_id();
+    b.end_token = job.bundle.tokenizer.story_separator();
     b.context = job.context;
     std::int64_t printed = 0;
     for (std::size_t p = 0; p < job.prompts.size(); ++p) {
@@ -358,7 +347,11 @@ void run_beam(Job& job, gen::InferenceSession& session) {
             const gen::BeamHypothesis& h = hyps[i];
             if (printed++ > 0)
                 job.printer.plain(separator);
-            job.printer.plain(job.texts[p] + job.bundle.tokenizer.decode(h.tokens));
+            std::string text = job.texts[p];
+            std::int32_t prev = job.prompts[p].back();
+            for (const std::int32_t id : h.tokens)
+                text += job.token_text(std::exchange(prev, id), id);
+            job.printer.plain(text);
             job.printer.finish();
             std::fprintf(stderr,
                          "[prompt %zu, hypothesis %zu/%zu] %zu tokens, %s, log-prob %.3f, score "
@@ -374,8 +367,8 @@ int run(const CLI::App& app, Options o) {
     check_flags(app, o);
     if (app.count("--threads"))
         set_num_threads(o.threads);
-    const fs::path tokenizer_dir = tokenizer_folder(o);
-    io::ModelBundle bundle = io::load_model_bundle(o.checkpoint, tokenizer_dir);
+    io::ModelBundle bundle = io::load_model_bundle(
+        o.checkpoint, o.tokenizer.empty() ? io::find_tokenizer(o.checkpoint) : fs::path(o.tokenizer));
     const data::Tokenizer& tok = bundle.tokenizer;
     for (const std::string& arg : o.logit_bias)
         o.sampler.logit_bias.push_back(parse_logit_bias(arg, tok));
@@ -383,7 +376,7 @@ int run(const CLI::App& app, Options o) {
     sample::TokenPrinter printer(stdout, sample::use_color(o.color, stdout));
     Job job{o, bundle, prompt_texts(o), {}, {}, printer, {}};
     for (const std::string& text : job.texts) {
-        std::vector<std::int32_t> ids{tok.eot_id()};
+        std::vector<std::int32_t> ids{tok.story_separator()};
         const std::vector<std::int32_t> body = tok.encode(text);
         ids.insert(ids.end(), body.begin(), body.end());
         job.prompts.push_back(std::move(ids));
@@ -413,9 +406,10 @@ int run(const CLI::App& app, Options o) {
 
     const nn::GPTConfig& cfg = bundle.config;
     std::fprintf(stderr,
-                 "model %s: step %lld, %lld parameters, %s positions, block size %lld; tokenizer "
-                 "%s (%d tokens); threads: %d\n",
-                 bundle.checkpoint.c_str(), (long long)bundle.state.step,
+                 "model %s (%s): step %lld, %lld parameters, %s positions, block size %lld; "
+                 "tokenizer %s (%d tokens); threads: %d\n",
+                 bundle.checkpoint.c_str(), io::to_string(bundle.format),
+                 (long long)bundle.state.step,
                  (long long)bundle.model->num_parameters(), nn::to_string(cfg.position),
                  (long long)cfg.block_size, bundle.tokenizer_dir.c_str(), tok.vocab_size(),
                  num_threads());
@@ -453,11 +447,13 @@ int main(int argc, char** argv) {
     Options o;
     gen::SamplerSettings& s = o.sampler;
 
-    app.add_option("--checkpoint", o.checkpoint, "checkpoint (.safetensors) to sample from")
+    app.add_option("--checkpoint", o.checkpoint,
+                   "model to sample from: a checkpoint of examples/train (.safetensors) or a "
+                   "llama2.c model (.bin), told apart by their contents")
         ->required();
     app.add_option("--tokenizer", o.tokenizer,
-                   "folder with vocab.json + merges.txt (default: the checkpoint's folder, else "
-                   "the data folder the checkpoint records)");
+                   "folder with vocab.json + merges.txt, or a llama2.c tokenizer.bin (default: "
+                   "the checkpoint's folder, else the data folder the checkpoint records)");
     auto* o_prompt = app.add_option(
         "--prompt", o.prompts,
         "prompt text; repeat for several prompts. Each is preceded by <|endoftext|>, as every "

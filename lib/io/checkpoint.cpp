@@ -3,6 +3,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
+#include <string>
+
 namespace ouro::io {
 namespace {
 
@@ -46,6 +49,13 @@ std::string config_to_json(const nn::GPTConfig& c) {
     j["bias"] = c.bias;
     j["position"] = nn::to_string(c.position);
     j["rope_base"] = c.rope_base;
+    j["rope_layout"] = nn::to_string(c.rope_layout);
+    j["n_kv_head"] = c.kv_heads();
+    j["norm"] = nn::to_string(c.norm);
+    j["norm_eps"] = c.norm_eps;
+    j["mlp"] = nn::to_string(c.mlp);
+    j["mlp_hidden"] = c.hidden_size();
+    j["tied_head"] = c.tied_head;
     return j.dump();
 }
 
@@ -76,12 +86,31 @@ nn::GPTConfig config_from_json(const std::string& json, const std::string& sourc
         c.bias = j["bias"].get<bool>();
     if (j.contains("rope_base") && j["rope_base"].is_number())
         c.rope_base = j["rope_base"].get<double>();
+    if (j.contains("norm_eps") && j["norm_eps"].is_number())
+        c.norm_eps = j["norm_eps"].get<double>();
+    if (j.contains("tied_head") && j["tied_head"].is_boolean())
+        c.tied_head = j["tied_head"].get<bool>();
+    // Fields added with the Llama family; a checkpoint written before them is a GPT-2 block.
+    if (j.contains("n_kv_head"))
+        integer("n_kv_head", c.n_kv_head);
+    if (j.contains("mlp_hidden"))
+        integer("mlp_hidden", c.mlp_hidden);
+    const auto name = [&](const char* key) -> std::optional<std::string> {
+        if (!j.contains(key))
+            return std::nullopt;
+        if (!j[key].is_string())
+            throw FormatError(source + ": model config field '" + key + "' is not a string");
+        return j[key].get<std::string>();
+    };
     try {
-        if (j.contains("position")) {
-            if (!j["position"].is_string())
-                throw FormatError(source + ": model config field 'position' is not a string");
-            c.position = nn::parse_position_encoding(j["position"].get<std::string>());
-        }
+        if (const auto v = name("position"))
+            c.position = nn::parse_position_encoding(*v);
+        if (const auto v = name("rope_layout"))
+            c.rope_layout = nn::parse_rope_layout(*v);
+        if (const auto v = name("norm"))
+            c.norm = nn::parse_norm_kind(*v);
+        if (const auto v = name("mlp"))
+            c.mlp = nn::parse_mlp_kind(*v);
         c.validate();
     } catch (const ConfigError& e) {
         throw FormatError(source + ": " + e.what());

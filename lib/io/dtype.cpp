@@ -1,9 +1,5 @@
-// DType names and 16-bit float conversions (round to nearest even; NaN stays NaN; overflow to
-// infinity, as the hardware conversions do).
+// DType names and sizes (the 16-bit codecs are core/half.hpp).
 #include "ouro/io/dtype.hpp"
-
-#include <bit>
-#include <cmath>
 
 namespace ouro::io {
 
@@ -55,49 +51,6 @@ std::size_t dtype_size(DType d) {
         return 1;
     }
     return 1;
-}
-
-std::uint16_t float_to_bfloat16(float f) {
-    const std::uint32_t x = std::bit_cast<std::uint32_t>(f);
-    if (std::isnan(f))
-        return std::uint16_t((x >> 16) | 0x40); // keep it a quiet NaN
-    const std::uint32_t rounding = 0x7fff + ((x >> 16) & 1);
-    return std::uint16_t((x + rounding) >> 16);
-}
-
-float bfloat16_to_float(std::uint16_t b) {
-    return std::bit_cast<float>(std::uint32_t(b) << 16);
-}
-
-std::uint16_t float_to_half(float f) {
-    const std::uint32_t x = std::bit_cast<std::uint32_t>(f);
-    const std::uint32_t sign = (x >> 16) & 0x8000;
-    const std::uint32_t abs = x & 0x7fffffff;
-    if (abs > 0x7f800000)
-        return std::uint16_t(sign | 0x7e00); // NaN
-    if (abs >= 0x477ff000)
-        return std::uint16_t(sign | 0x7c00); // rounds to >= 65520: infinity
-    if (abs < 0x38800000) {                  // below 2^-14: subnormal half
-        // Scale so the subnormal's units land in the integer part, then round to nearest even.
-        const float scaled = std::bit_cast<float>(abs) * 16777216.0f; // 2^24
-        return std::uint16_t(sign | std::uint32_t(std::nearbyint(scaled)));
-    }
-    // Normal: rebias the exponent (127 -> 15) and round the 23-bit mantissa to 10 bits.
-    const std::uint32_t rounded = abs + 0xfff + ((abs >> 13) & 1);
-    return std::uint16_t(sign | ((rounded - 0x38000000) >> 13));
-}
-
-float half_to_float(std::uint16_t h) {
-    const std::uint32_t sign = std::uint32_t(h & 0x8000) << 16;
-    const std::uint32_t exp = (h >> 10) & 0x1f;
-    const std::uint32_t mant = h & 0x3ff;
-    if (exp == 0) { // zero or subnormal: mant * 2^-24
-        const float v = float(mant) * 5.9604644775390625e-8f;
-        return sign ? -v : v;
-    }
-    if (exp == 31)
-        return std::bit_cast<float>(sign | 0x7f800000 | (mant << 13));
-    return std::bit_cast<float>(sign | ((exp + 112) << 23) | (mant << 13));
 }
 
 } // namespace ouro::io

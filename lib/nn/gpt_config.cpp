@@ -1,4 +1,4 @@
-// GPTConfig validation, presets and positional-encoding names.
+// GPTConfig validation, presets and the names of its choices.
 #include "ouro/nn/gpt_config.hpp"
 
 #include <cmath>
@@ -17,6 +17,18 @@ const char* to_string(PositionEncoding p) {
     return "learned";
 }
 
+const char* to_string(NormKind n) {
+    return n == NormKind::rmsnorm ? "rmsnorm" : "layernorm";
+}
+
+const char* to_string(MlpKind m) {
+    return m == MlpKind::swiglu ? "swiglu" : "gelu";
+}
+
+const char* to_string(ops::RopeLayout l) {
+    return l == ops::RopeLayout::interleaved ? "interleaved" : "half";
+}
+
 PositionEncoding parse_position_encoding(std::string_view name) {
     if (name == "learned")
         return PositionEncoding::learned;
@@ -26,6 +38,38 @@ PositionEncoding parse_position_encoding(std::string_view name) {
         return PositionEncoding::alibi;
     throw ConfigError("position encoding: unknown value '" + std::string(name) +
                       "' (expected learned, rope or alibi)");
+}
+
+NormKind parse_norm_kind(std::string_view name) {
+    if (name == "layernorm")
+        return NormKind::layernorm;
+    if (name == "rmsnorm")
+        return NormKind::rmsnorm;
+    throw ConfigError("norm: unknown value '" + std::string(name) +
+                      "' (expected layernorm or rmsnorm)");
+}
+
+MlpKind parse_mlp_kind(std::string_view name) {
+    if (name == "gelu")
+        return MlpKind::gelu;
+    if (name == "swiglu")
+        return MlpKind::swiglu;
+    throw ConfigError("mlp: unknown value '" + std::string(name) + "' (expected gelu or swiglu)");
+}
+
+ops::RopeLayout parse_rope_layout(std::string_view name) {
+    if (name == "half")
+        return ops::RopeLayout::half;
+    if (name == "interleaved")
+        return ops::RopeLayout::interleaved;
+    throw ConfigError("rope layout: unknown value '" + std::string(name) +
+                      "' (expected half or interleaved)");
+}
+
+std::int64_t GPTConfig::hidden_size() const {
+    if (mlp_hidden > 0)
+        return mlp_hidden;
+    return mlp == MlpKind::swiglu ? llama_hidden_size(n_embd) : 4 * n_embd;
 }
 
 void GPTConfig::validate() const {
@@ -42,6 +86,9 @@ void GPTConfig::validate() const {
     if (n_embd % n_head != 0)
         throw ConfigError("GPTConfig: n_embd = " + std::to_string(n_embd) +
                           " is not a multiple of n_head = " + std::to_string(n_head));
+    if (n_kv_head < 0 || (n_kv_head > 0 && n_head % n_kv_head != 0))
+        throw ConfigError("GPTConfig: n_kv_head = " + std::to_string(n_kv_head) +
+                          " does not divide n_head = " + std::to_string(n_head));
     if (position == PositionEncoding::rope && head_size() % 2 != 0)
         throw ConfigError("GPTConfig: rope needs an even head size, n_embd / n_head = " +
                           std::to_string(head_size()));
@@ -50,6 +97,11 @@ void GPTConfig::validate() const {
     if (!(rope_base > 0.0) || !std::isfinite(rope_base))
         throw ConfigError("GPTConfig: rope_base must be positive, got " +
                           std::to_string(rope_base));
+    if (!(norm_eps > 0.0) || !std::isfinite(norm_eps))
+        throw ConfigError("GPTConfig: norm_eps must be positive, got " + std::to_string(norm_eps));
+    if (mlp_hidden < 0)
+        throw ConfigError("GPTConfig: mlp_hidden must be at least 1 (or 0 for the default), got " +
+                          std::to_string(mlp_hidden));
 }
 
 GPTConfig GPTConfig::xs() {
@@ -69,6 +121,35 @@ GPTConfig GPTConfig::s() {
     c.n_layer = 6;
     c.n_head = 8;
     c.n_embd = 256;
+    return c;
+}
+
+std::int64_t GPTConfig::llama_hidden_size(std::int64_t n_embd, std::int64_t multiple_of) {
+    if (n_embd < 1 || multiple_of < 1)
+        throw ConfigError("GPTConfig::llama_hidden_size: n_embd and multiple_of must be at least "
+                          "1, got " +
+                          std::to_string(n_embd) + " and " + std::to_string(multiple_of));
+    const std::int64_t hidden = 2 * (4 * n_embd) / 3;
+    return (hidden + multiple_of - 1) / multiple_of * multiple_of;
+}
+
+GPTConfig GPTConfig::llama(std::int64_t vocab_size, std::int64_t block_size, std::int64_t n_layer,
+                           std::int64_t n_head, std::int64_t n_kv_head, std::int64_t n_embd,
+                           std::int64_t multiple_of) {
+    GPTConfig c;
+    c.vocab_size = vocab_size;
+    c.block_size = block_size;
+    c.n_layer = n_layer;
+    c.n_head = n_head;
+    c.n_kv_head = n_kv_head;
+    c.n_embd = n_embd;
+    c.bias = false;
+    c.position = PositionEncoding::rope;
+    c.rope_layout = ops::RopeLayout::interleaved;
+    c.norm = NormKind::rmsnorm;
+    c.mlp = MlpKind::swiglu;
+    c.mlp_hidden = llama_hidden_size(n_embd, multiple_of);
+    c.tied_head = false;
     return c;
 }
 

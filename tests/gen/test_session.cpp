@@ -35,9 +35,21 @@ const PositionEncoding encodings[] = {PositionEncoding::learned, PositionEncodin
 TEST_SUITE("gen") {
     TEST_CASE("InferenceSession") {
         SUBCASE("KV-cache logits equal full recompute at every step for 300 steps") {
-            for (const PositionEncoding pe : encodings) {
-                CAPTURE(std::string(nn::to_string(pe)));
-                const auto model = make_model(small_config(pe, 320), 11);
+            // GPT-2 blocks with each position encoding; Llama blocks with plain, grouped-query and
+            // multi-query attention, RoPE on interleaved pairs or ALiBi; GQA in a GPT-2 block.
+            std::vector<std::pair<std::string, nn::GPTConfig>> configs;
+            for (const PositionEncoding pe : encodings)
+                configs.emplace_back(std::string("gpt2 ") + nn::to_string(pe), small_config(pe, 320));
+            for (const std::int64_t kv : {4, 2, 1})
+                configs.emplace_back("llama kv " + std::to_string(kv), small_llama_config(kv, 320));
+            configs.emplace_back("llama alibi kv 2",
+                                 small_llama_config(2, 320, PositionEncoding::alibi));
+            nn::GPTConfig gqa = small_config(PositionEncoding::rope, 320);
+            gqa.n_kv_head = 2;
+            configs.emplace_back("gpt2 rope kv 2", gqa);
+            for (const auto& [label, config] : configs) {
+                CAPTURE(label);
+                const auto model = make_model(config, 11);
                 Rng rng(5);
                 const std::vector<std::int32_t> tokens = random_tokens(306, 67, rng);
                 InferenceSession session(*model);

@@ -12,21 +12,26 @@
 //
 // Slots are independent sequences, each at its own position: step() feeds one token to every
 // slot that is given one (InferenceSession::skip for the others) and computes, for each, the
-// logits of that last position, the last hidden state (the output of ln_f, which contrastive
-// search compares) and the attention weights of the new token in every layer and head. A slot's
-// results do not depend on the other slots, on the thread count, or on whether its tokens came
-// through prefill() or one step() at a time: every row goes through the same operations in the
-// same order (decode_kernels.hpp), so they agree to the bit.
+// logits of that last position, the last hidden state (the output of the final norm, which
+// contrastive search compares) and the attention weights of the new token in every layer and
+// head. A slot's results do not depend on the other slots, on the thread count, or on whether its
+// tokens came through prefill() or one step() at a time: every row goes through the same
+// operations in the same order, so they agree to the bit.
+//
+// The session has no model code of its own. It reads the weights through GPT::view() (any block
+// variant: GPT-2 or Llama, learned / RoPE / ALiBi, grouped-query attention, tied or separate
+// classifier) and runs the decode schedule of each op, which lives in that op's file beside its
+// forward, backward and reference: ops::linear_rows (matmul.hpp, float or half weights),
+// ops::attention_decode and the cache layout (attention.hpp), ops::rope_rotate (rope.hpp), and
+// the serial row kernels of layernorm, rmsnorm, gelu and swiglu. What it owns is the slots, the
+// cache with its ring and sinks, and the parallel phases.
 //
 // One pass (a step, or a chunk of a prompt) is one OpenMP parallel region with four barriers per
-// layer. Threads share out the heads (a head's queries, keys, values, cache entries and attention
-// for every row), then fixed blocks of the output features of each other Linear layer (the
-// weights, which bound batch-1 decoding, are read once per pass); every thread computes the
-// LayerNorms of all rows itself rather than wait for them. The work items never depend on the
-// thread count. The attention of one query against the cache is this file's own kernel: keys are
-// stored transposed per head, in blocks of 32 entries (HS x 32 each), so the scores of a query are
-// a vector loop over cache entries reading contiguous memory; values are stored by entry (context x
-// HS).
+// layer. Threads share out the key/value heads (the queries of its query heads, its keys, values,
+// cache entries and attention for every row), then fixed blocks of the output features of each
+// other Linear layer (the weights, which bound batch-1 decoding, are read once per pass); every
+// thread computes the norms of all rows itself rather than wait for them. The work items never
+// depend on the thread count.
 //
 // The cache and positions. A token at position p (its index in the sequence) is embedded with
 // wpe[p] (learned positions), or its query and key are rotated by p (RoPE), or its scores carry
@@ -43,8 +48,10 @@
 // position into every cached key and value.
 #pragma once
 
-#include "ouro/gen/decode_kernels.hpp"
+#include "ouro/core/half.hpp"
 #include "ouro/nn/gpt.hpp"
+#include "ouro/ops/attention.hpp"
+#include "ouro/ops/matmul.hpp"
 
 #include <cstdint>
 #include <span>
@@ -150,48 +157,52 @@ private:
         const float* f32 = nullptr;
         const Half* f16 = nullptr;
     };
-    struct LayerWeights {
-        const float *ln1_w, *ln1_b;
-        Matrix attn_w;
-        const float* attn_b;
-        Matrix attn_proj_w;
-        const float *attn_proj_b, *ln2_w, *ln2_b;
-        Matrix fc_w;
-        const float* fc_b;
-        Matrix mlp_proj_w;
-        const float* mlp_proj_b;
-        double ln1_eps, ln2_eps;
+    struct Linear {
+        Matrix w;
+        const float* b = nullptr;
     };
-    // A run of cache columns holding consecutive positions; `sink` runs use the query at its
-    // cache position.
-    struct Segment {
-        std::int64_t column, count, position;
-        bool sink;
+    struct Norm {
+        nn::NormKind kind;
+        const float *w, *b;
+        double eps;
+    };
+    struct LayerWeights {
+        Norm norm_1;
+        Linear qkv, attn_out;
+        Norm norm_2;
+        Linear mlp_in, mlp_out;
     };
 
     void check_slot(std::int64_t slot, const char* what) const;
     std::int64_t column_of(std::int64_t position) const;
-    std::int64_t key_index(std::int64_t col, std::int64_t c) const;
-    int segments(std::int64_t position, Segment* out) const;
+    int runs(std::int64_t position, ops::CacheRun* out) const;
     void run_pass(std::int64_t rows);
     void attend(std::int64_t row, std::int64_t h, std::int64_t layer);
-    void attention_head(const float* a, std::int64_t rows, std::int64_t h, std::int64_t layer);
+    void attention_group(const float* a, std::int64_t rows, std::int64_t g, std::int64_t layer);
+    void linear_blocks(const float* in, std::int64_t rows, std::int64_t in_features,
+                       const Linear& layer, float* out, std::int64_t out_features,
+                       ops::LinearInto into, bool gelu = false) const;
+    void swiglu_blocks(const float* in, std::int64_t rows, const Linear& layer, float* out,
+                       float* scratch) const;
+    void normalise(const Norm& n, const float* x, float* out, float* stats, std::int64_t rows) const;
 
     nn::GPTConfig cfg_;
-    std::int64_t B_, cap_, C_, NH_, HS_, V_, L_, max_rows_, sinks_, window_;
+    // B slots, K cache entries per slot (cap_), C channels, NH query heads, NKV key/value heads,
+    // G = NH / NKV query heads per key/value head, HS head size, KVD = NKV x HS, QKV = C + 2 KVD,
+    // H MLP hidden features, V vocabulary, L layers.
+    std::int64_t B_, cap_, C_, NH_, NKV_, G_, HS_, KVD_, QKV_, H_, V_, L_, max_rows_, sinks_,
+        window_;
     bool sliding_, rope_, alibi_;
     std::vector<LayerWeights> layers_;
-    const float *wte_, *wpe_, *lnf_w_, *lnf_b_;
-    Matrix head_;            ///< the LM head: wte, tied
+    const float *wte_, *wpe_;
+    Norm final_norm_;
+    Linear head_;            ///< the classifier: wte when tied, else lm_head
     std::vector<Half> half_; ///< the half-precision copies, when half_weights
-    double lnf_eps_;
     float scale_;
-    std::vector<double> inv_freq_; ///< RoPE: base^(-2i / HS), as ops::rope computes it
-    std::vector<float> slopes_;    ///< ALiBi slope per head, zeros otherwise
+    std::vector<float> slopes_; ///< ALiBi slope per head, zeros otherwise
 
-    // Cache: k_ (L, B, NH, context / 32, HS, 32), each head's keys transposed in blocks of 32
-    // entries (key_region_ floats per head, the context rounded up to whole blocks); v_ (L, B,
-    // NH, context, HS).
+    // Cache: k_ (L, B, NKV, key region) with each head's keys transposed in blocks (see
+    // ops::cache_key_index), v_ (L, B, NKV, context, HS).
     std::vector<float> k_, v_;
     std::int64_t key_region_;
     std::vector<std::int64_t> length_;
@@ -205,11 +216,13 @@ private:
     std::vector<std::int64_t> row_slot_, row_pos_, last_rows_;
     std::vector<std::int32_t> row_token_;
     std::vector<char> row_last_;
-    // Activations (max_rows rows): x residual stream (C), qkv (3C), q_sink (C), y attention
-    // output (C), f MLP hidden (4C), angles: RoPE (cos, sin) pairs (2 positions x HS/2 x 2), probs
-    // ((rows, NH, context) scores then weights), hid: ln_f outputs (C), head_out: logits of the
-    // last rows (B, V). Per thread: norm, LayerNorm outputs (rows, C), and their stats (2 rows).
-    std::vector<float> x_, qkv_, q_sink_, y_, f_, angles_, probs_, hid_, head_out_, norm_, stats_;
+    // Activations (max_rows rows): x residual stream (C), qkv (QKV), q_sink (C) queries rotated
+    // at their cache position, y attention output (C), f MLP hidden (H), angles: RoPE (cos, sin)
+    // pairs (2 positions x HS/2 x 2), probs ((rows, NH, context) weights), hid: final-norm outputs
+    // (C), head_out: logits of the last rows (B, V). Per thread: norm, normalised rows (rows, C),
+    // stats (2 rows), and swiglu's gate and up halves of one feature block (rows, 2 x block).
+    std::vector<float> x_, qkv_, q_sink_, y_, f_, angles_, probs_, hid_, head_out_, norm_, stats_,
+        gate_up_;
 };
 
 } // namespace ouro::gen

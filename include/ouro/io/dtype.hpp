@@ -1,7 +1,8 @@
-// Element types on disk (safetensors names) and conversions between them and float/double,
-// including the 16-bit formats used to store weights compactly: IEEE half (F16) and bfloat16
-// (BF16), both rounded to nearest even.
+// Element types on disk (safetensors names) and their sizes. The 16-bit formats used to store
+// weights compactly, IEEE half (F16) and bfloat16 (BF16), convert through core/half.hpp.
 #pragma once
+
+#include "ouro/core/half.hpp"
 
 #include <cstdint>
 #include <string>
@@ -18,9 +19,10 @@ bool parse_dtype(std::string_view name, DType& out);
 /// Bytes per element.
 std::size_t dtype_size(DType d);
 
-std::uint16_t float_to_half(float f);
-float half_to_float(std::uint16_t h);
-std::uint16_t float_to_bfloat16(float f);
-float bfloat16_to_float(std::uint16_t b);
+// The 16-bit codecs, one for the whole library (core/half.hpp).
+using ouro::bfloat16_to_float;
+using ouro::float_to_bfloat16;
+using ouro::float_to_half;
+using ouro::half_to_float;
 
 } // namespace ouro::io

@@ -1,7 +1,11 @@
-// A trained model ready for sampling: a checkpoint's weights and config together with the
-// tokenizer it was trained with, checked against each other. Sampling programs and the collapse
-// lab open models through this, so a checkpoint paired with the wrong tokenizer is an error with
-// both names in it rather than fluent nonsense.
+// A trained model ready for sampling: its weights and config together with the tokenizer it was
+// trained with, checked against each other. Sampling programs and the collapse lab open models
+// through this, so a checkpoint paired with the wrong tokenizer is an error with both names in it
+// rather than fluent nonsense.
+//
+// The model file's format is read from its contents, never from its name: an ouro checkpoint
+// (safetensors with ouro's metadata) or a llama2.c model (io/llama2c.hpp). The tokenizer is a
+// folder with vocab.json + merges.txt (GPT-2's byte-level BPE) or a llama2.c tokenizer.bin.
 #pragma once
 
 #include "ouro/data/tokenizer.hpp"
@@ -13,23 +17,45 @@
 
 namespace ouro::io {
 
+/// Where a model came from.
+enum class ModelFormat { ouro_checkpoint, llama2c };
+
 struct ModelBundle {
-    std::unique_ptr<nn::GPT<float>> model; ///< float weights (16-bit checkpoints are widened)
+    std::unique_ptr<nn::GPT<float>> model; ///< float weights (16-bit or int8 files are widened)
     data::Tokenizer tokenizer;
     nn::GPTConfig config;
     TrainingState state;       ///< step, tokenizer identity and training settings of the run
-    std::string checkpoint;    ///< the checkpoint's path, for messages
-    std::string tokenizer_dir; ///< the tokenizer folder's path, for messages
+    std::string checkpoint;    ///< the model file's path, for messages
+    std::string tokenizer_dir; ///< the tokenizer's path (folder or file), for messages
+    ModelFormat format = ModelFormat::ouro_checkpoint;
 };
 
-/// Reads the checkpoint and the tokenizer in `tokenizer_dir` (vocab.json + merges.txt) and checks
-/// that they belong together. Throws IoError / FormatError from either reader, and FormatError:
+/// "ouro checkpoint", "llama2.c model".
+const char* to_string(ModelFormat f);
+
+/// The format of the model file at `path`, from its contents. Throws IoError when it cannot be
+/// read and FormatError when it is none of the formats:
+///   "<path>: not a model file: neither an ouro checkpoint (safetensors) nor a llama2.c model"
+ModelFormat detect_model_format(const std::filesystem::path& path);
+
+/// Where the tokenizer of the model at `checkpoint` is when none is given, the rule every program
+/// follows: vocab.json + merges.txt beside it (its folder), or llama2.c's tokenizer.bin beside a
+/// llama2.c model, else the data folder that a checkpoint of examples/train records in its
+/// settings ("data_dir"). Throws ConfigError saying where it looked:
+///   "no tokenizer for runs/x/ckpt.safetensors: looked for runs/x/vocab.json and the data folder
+///    it records (data/ts4k/vocab.json); pass --tokenizer"
+/// A missing checkpoint gives its folder (the loader then reports the checkpoint).
+std::filesystem::path find_tokenizer(const std::filesystem::path& checkpoint);
+
+/// Reads the model and the tokenizer (data::Tokenizer::load_any: a folder or a tokenizer.bin) and
+/// checks that they belong together. Throws IoError / FormatError from either reader, and
+/// FormatError:
 ///   "<checkpoint>: trained with tokenizer 'bpe:4096:…', but <dir> holds 'bpe:2048:…' (pass the
 ///    tokenizer folder the model was trained with)"
 /// when the checkpoint records a tokenizer identity (data::tokenizer_identity) that differs, and
 ///   "<checkpoint>: the model has a vocabulary of 4096 tokens, but the tokenizer in <dir> has 2048"
 /// when it records none and the sizes differ.
 ModelBundle load_model_bundle(const std::filesystem::path& checkpoint,
-                              const std::filesystem::path& tokenizer_dir);
+                              const std::filesystem::path& tokenizer);
 
 } // namespace ouro::io

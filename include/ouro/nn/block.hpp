@@ -1,9 +1,9 @@
-// Block: one pre-LayerNorm transformer block of GPT-2,
+// Block: one pre-norm transformer block (GPT-2, and Llama with RMSNorm and SwiGLU),
 //   x = x + attn(ln_1(x));  x = x + mlp(ln_2(x)).
 #pragma once
 
 #include "ouro/nn/causal_self_attention.hpp"
-#include "ouro/nn/layer_norm.hpp"
+#include "ouro/nn/norm.hpp"
 #include "ouro/nn/mlp.hpp"
 #include "ouro/ops/elementwise.hpp"
 
@@ -12,15 +12,13 @@ namespace ouro::nn {
 template <typename T> class Block : public Module<T> {
 public:
     Block(const GPTConfig& config, Rng& rng) : Module<T>("Block") {
-        ln_1 = &this->register_module("ln_1",
-                                      std::make_unique<LayerNorm<T>>(config.n_embd, config.bias));
+        ln_1 = &this->register_module("ln_1", std::make_unique<Norm<T>>(config.n_embd, config.norm,
+                                                                        config.bias, config.norm_eps));
         attn =
             &this->register_module("attn", std::make_unique<CausalSelfAttention<T>>(config, rng));
-        ln_2 = &this->register_module("ln_2",
-                                      std::make_unique<LayerNorm<T>>(config.n_embd, config.bias));
-        mlp = &this->register_module("mlp",
-                                     std::make_unique<MLP<T>>(config.n_embd, config.n_layer,
-                                                              config.bias, config.dropout, rng));
+        ln_2 = &this->register_module("ln_2", std::make_unique<Norm<T>>(config.n_embd, config.norm,
+                                                                        config.bias, config.norm_eps));
+        mlp = &this->register_module("mlp", std::make_unique<MLP<T>>(config, rng));
     }
 
     /// x (B, T, C) -> (B, T, C).
@@ -37,9 +35,9 @@ public:
         return out;
     }
 
-    LayerNorm<T>* ln_1;
+    Norm<T>* ln_1;
     CausalSelfAttention<T>* attn;
-    LayerNorm<T>* ln_2;
+    Norm<T>* ln_2;
     MLP<T>* mlp;
 };
 

@@ -1,18 +1,25 @@
-// GPT: the GPT-2 architecture (Radford et al. 2019) as nanoGPT writes it, with module and parameter
-// names equal to the GPT-2 checkpoint keys:
+// GPT: the GPT-2 architecture (Radford et al. 2019) as nanoGPT writes it, and the Llama family as
+// configuration of it (gpt_config.hpp), with module and parameter names equal to the GPT-2
+// checkpoint keys:
 //
-//   transformer.wte      token embedding (V, C), also the LM head (tied weights)
+//   transformer.wte      token embedding (V, C), also the classifier when tied
 //   transformer.wpe      learned position embedding (block_size, C), only with learned positions
-//   transformer.h.<i>    n_layer pre-LN blocks: ln_1, attn.c_attn, attn.c_proj, ln_2, mlp.c_fc,
-//   mlp.c_proj transformer.ln_f     final LayerNorm
+//   transformer.h.<i>    n_layer pre-norm blocks: ln_1, attn.c_attn, attn.c_proj, ln_2, mlp.c_fc,
+//                        mlp.c_proj
+//   transformer.ln_f     final norm
+//   lm_head              the classifier (V, C), only when not tied
 //
-// forward: idx (B, T) -> wte(idx) [+ wpe(positions)] -> dropout -> blocks -> ln_f -> x W_te^T
+// forward: idx (B, T) -> wte(idx) [+ wpe(positions)] -> dropout -> blocks -> ln_f -> x W_head^T
 // = logits (B, T, V). GPT-2 initialisation: weights N(0, 0.02^2), residual projections (the two
-// c_proj) N(0, (0.02 / sqrt(2 n_layer))^2), biases zero, LayerNorm weight one.
+// c_proj) N(0, (0.02 / sqrt(2 n_layer))^2), biases zero, norm weights one.
+//
+// view() is the typed list of the weights (weights.hpp) that the inference session reads: it is
+// the one place that says which tensor plays which part.
 #pragma once
 
 #include "ouro/nn/block.hpp"
 #include "ouro/nn/embedding.hpp"
+#include "ouro/nn/weights.hpp"
 #include "ouro/ops/cross_entropy.hpp"
 
 #include <numeric>
@@ -36,8 +43,30 @@ public:
         auto& blocks = transformer->add("h", std::make_unique<ModuleGroup<T>>("h"));
         for (std::int64_t i = 0; i < config.n_layer; ++i)
             h.push_back(&blocks.add(std::to_string(i), std::make_unique<Block<T>>(config, rng)));
-        ln_f =
-            &transformer->add("ln_f", std::make_unique<LayerNorm<T>>(config.n_embd, config.bias));
+        ln_f = &transformer->add("ln_f", std::make_unique<Norm<T>>(config.n_embd, config.norm,
+                                                                   config.bias, config.norm_eps));
+        if (!config.tied_head)
+            lm_head = &this->register_module(
+                "lm_head",
+                std::make_unique<Linear<T>>(config.n_embd, config.vocab_size, false, 0.02, rng));
+    }
+
+    /// The classifier's weight (V, C): wte's when tied, lm_head's otherwise.
+    const Var<T>& head_weight() const { return lm_head ? lm_head->weight : wte->weight; }
+
+    /// Every weight by the part it plays (weights.hpp). Valid while the model lives.
+    ModelView<T> view() const {
+        ModelView<T> v;
+        v.config = config;
+        v.token_embedding = &wte->weight.value();
+        v.position_embedding = wpe ? &wpe->weight.value() : nullptr;
+        for (const Block<T>* b : h)
+            v.blocks.push_back({norm_view(*b->ln_1), linear_view(*b->attn->c_attn),
+                                linear_view(*b->attn->c_proj), norm_view(*b->ln_2),
+                                linear_view(*b->mlp->c_fc), linear_view(*b->mlp->c_proj)});
+        v.final_norm = norm_view(*ln_f);
+        v.head = {&head_weight().value(), nullptr};
+        return v;
     }
 
     /// idx (B, T) token ids -> logits (B, T, V). Rows are at positions position_offset + t.
@@ -73,7 +102,7 @@ public:
             x = block->forward(x, ctx, position_offset);
         x = ln_f->forward(x);
         ctx.record(ln_f->path(), x);
-        const Var<T> logits = ops::linear(x, wte->weight, Var<T>()); // tied LM head: (B, T, V)
+        const Var<T> logits = ops::linear(x, head_weight(), Var<T>()); // (B, T, V)
         ctx.record("lm_head", logits);
         return logits;
     }
@@ -95,7 +124,16 @@ public:
     Embedding<T>* wte = nullptr;
     Embedding<T>* wpe = nullptr; ///< only with learned positions
     std::vector<Block<T>*> h;
-    LayerNorm<T>* ln_f = nullptr;
+    Norm<T>* ln_f = nullptr;
+    Linear<T>* lm_head = nullptr; ///< only when the classifier is not tied
+
+private:
+    static NormView<T> norm_view(const Norm<T>& n) {
+        return {n.kind, &n.weight.value(), n.bias.defined() ? &n.bias.value() : nullptr, n.eps};
+    }
+    static LinearView<T> linear_view(const Linear<T>& l) {
+        return {&l.weight.value(), l.bias.defined() ? &l.bias.value() : nullptr};
+    }
 };
 
 } // namespace ouro::nn

@@ -75,3 +75,56 @@ Var<T> attention(const Var<T>& q, const Var<T>& k, const Var<T>& v, int n_head,
                  const AttentionOptions& options = {});
 
 } // namespace ouro::ops
+
+// attention's decode schedule, for the inference session (gen/session.hpp): the new token's query
+// against the keys and values cached for earlier positions, one head at a time, on the calling
+// thread. The math is the forward's (scaled dot products, ALiBi's distance bias, softmax, the
+// weighted sum of values); only the memory layout differs. A head's cache holds `capacity`
+// entries (columns): keys transposed in blocks of cache_key_block entries (HS x 32 floats each,
+// channel-major inside a block), so that the scores of a query read contiguous memory; values by
+// entry (capacity x HS). The session decides which positions sit in which columns (a ring, sink
+// tokens) and hands the visible entries over as runs of consecutive positions, oldest first.
+
+namespace ouro::ops {
+
+/// Entries per block of a head's transposed keys.
+inline constexpr std::int64_t cache_key_block = 32;
+/// Floats of one head's key region for `capacity` entries (rounded up to whole blocks).
+inline std::int64_t cache_key_region(std::int64_t capacity, std::int64_t HS) {
+    return HS * ((capacity + cache_key_block - 1) / cache_key_block * cache_key_block);
+}
+/// Where channel c of the key in column `column` lives in a head's key region.
+inline std::int64_t cache_key_index(std::int64_t column, std::int64_t c, std::int64_t HS) {
+    return column / cache_key_block * HS * cache_key_block + c * cache_key_block +
+           column % cache_key_block;
+}
+/// Stores key k (HS) and value v (HS) as entry `column` of a head's keys and values.
+void cache_store(const float* k, const float* v, std::int64_t column, std::int64_t HS, float* keys,
+                 float* values);
+
+/// `count` cache columns from `column` on, holding positions position .. position + count - 1.
+/// A `sink` run is scored with the query rotated at its cache position (StreamingLLM's sinks).
+struct CacheRun {
+    std::int64_t column = 0, count = 0, position = 0;
+    bool sink = false;
+};
+
+/// The query's scalars: its position (distances to the keys), its position in the cache (the
+/// distances to sink runs), 1 / sqrt(HS) as the forward rounds it, and the head's ALiBi slope (0
+/// without ALiBi).
+struct DecodeQuery {
+    std::int64_t head_size = 0;
+    std::int64_t position = 0;
+    std::int64_t sink_position = 0;
+    float scale = 1.0f;
+    float slope = 0.0f;
+};
+
+/// One query q (HS) of one head against the entries of `runs` (oldest first) in keys / values:
+/// writes the n = sum of the run counts attention weights (each row sums to 1) into weights and
+/// the output (HS) into out, and returns n. q_sink is the query used for sink runs (may equal q).
+std::int64_t attention_decode(const float* q, const float* q_sink, const float* keys,
+                              const float* values, const CacheRun* runs, int nruns,
+                              const DecodeQuery& query, float* weights, float* out);
+
+} // namespace ouro::ops

@@ -1,10 +1,10 @@
-// The register-tiled matrix-vector kernel of the decode step (float or half-precision weights),
-// its naive reference, and the float <-> half conversions. The order of every sum is described in
-// decode_kernels.hpp; the AVX2 path and the portable path follow it alike.
+// linear's decode schedule: the register-tiled matrix-vector kernel (float or half-precision
+// weights) and its naive reference. The order of every sum is described in matmul.hpp; the AVX2
+// path and the portable path follow it alike. (A file of its own because of the F16C target below.)
 //
 // Half-precision weights are widened with F16C's vcvtph2ps, which every AVX2 processor has but
 // -mavx2 does not enable: this file alone is compiled for it (the target pragma below).
-#include "ouro/gen/decode_kernels.hpp"
+#include "ouro/ops/matmul.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -14,17 +14,17 @@
 
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
-#define OURO_GEN_AVX2 1
+#define OURO_ROWS_AVX2 1
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((target("f16c"))), apply_to = function)
 #elif defined(__GNUC__)
 #pragma GCC target("f16c")
 #endif
 #else
-#define OURO_GEN_AVX2 0
+#define OURO_ROWS_AVX2 0
 #endif
 
-namespace ouro::gen {
+namespace ouro::ops {
 namespace {
 
 // Output features per tile when one row is decoded (batch 1: eight independent sums hide the
@@ -35,7 +35,7 @@ constexpr int multi_row_features = 4;
 constexpr int tile_rows = 3;
 
 // Eight weights as floats: a plain load, or eight halves widened (exactly).
-#if OURO_GEN_AVX2
+#if OURO_ROWS_AVX2
 inline __m256 load8(const float* w) {
     return _mm256_loadu_ps(w);
 }
@@ -70,7 +70,7 @@ inline void finish(float dot, const float* bias, std::int64_t o, float* y, Linea
         *y = v;
 }
 
-#if OURO_GEN_AVX2
+#if OURO_ROWS_AVX2
 
 // Lane sum in the fixed tree of the header: (l, l + 4), then (l, l + 2), then (0, 1).
 inline float lane_sum(__m256 v) {
@@ -177,7 +177,7 @@ void feature_tiles(const float* x, std::int64_t rows, std::int64_t in, const W* 
 }
 
 template <typename W>
-void linear_rows(const float* x, std::int64_t rows, std::int64_t in, const W* weight,
+void rows_kernel(const float* x, std::int64_t rows, std::int64_t in, const W* weight,
                  const float* bias, float* out, std::int64_t out_stride, std::int64_t o0,
                  std::int64_t o1, LinearInto into) {
     if (rows == 1)
@@ -189,7 +189,7 @@ void linear_rows(const float* x, std::int64_t rows, std::int64_t in, const W* we
 }
 
 template <typename W>
-void linear_reference(const float* x, std::int64_t rows, std::int64_t in, const W* weight,
+void rows_reference(const float* x, std::int64_t rows, std::int64_t in, const W* weight,
                       const float* bias, float* out, std::int64_t out_stride, std::int64_t o0,
                       std::int64_t o1, LinearInto into) {
     for (std::int64_t r = 0; r < rows; ++r)
@@ -204,70 +204,35 @@ void linear_reference(const float* x, std::int64_t rows, std::int64_t in, const 
 
 } // namespace
 
-// IEEE binary16: 1 sign bit, 5 exponent bits (bias 15), 10 fraction bits.
-float half_to_float(Half h) {
-    const std::uint32_t sign = std::uint32_t(h & 0x8000u) << 16;
-    const std::uint32_t exponent = (h >> 10) & 0x1fu, fraction = h & 0x3ffu;
-    if (exponent == 0x1f) // infinity or NaN
-        return std::bit_cast<float>(sign | 0x7f800000u | (fraction << 13));
-    if (exponent == 0) { // zero or subnormal: fraction * 2^-24, exact in float
-        const float v = std::ldexp(float(fraction), -24);
-        return sign ? -v : v;
-    }
-    return std::bit_cast<float>(sign | ((exponent + 112) << 23) | (fraction << 13));
-}
-
-Half float_to_half(float f) {
-    const std::uint32_t bits = std::bit_cast<std::uint32_t>(f);
-    const Half sign = Half((bits >> 16) & 0x8000u);
-    const float a = std::abs(f);
-    if (std::isnan(f))
-        return Half(sign | 0x7e00u);
-    if (a >= 65520.0f) // rounds to infinity
-        return Half(sign | 0x7c00u);
-    if (a < 6.103515625e-05f) // below the smallest normal: a multiple of 2^-24, rounded to even
-        return Half(sign | Half(std::nearbyint(std::ldexp(a, 24))));
-    // Normal: drop 13 fraction bits, rounding to nearest even (a carry into the exponent is
-    // the correct result).
-    const std::uint32_t m = bits & 0x7fffffffu;
-    const std::uint32_t rounded = m + 0x0fffu + ((m >> 13) & 1u);
-    return Half(sign | Half((rounded >> 13) - (112u << 10)));
-}
-
-void to_half(const float* in, Half* out, std::int64_t n) {
-    for (std::int64_t i = 0; i < n; ++i)
-        out[i] = float_to_half(in[i]);
-}
-
 // Shapes: x (R, IN), weight (OUT, IN), bias (OUT) or nullptr, out rows of stride out_stride;
 // features [o0, o1) of every row are written.
-void decode_linear(const float* x, std::int64_t rows, std::int64_t in, const float* weight,
+void linear_rows(const float* x, std::int64_t rows, std::int64_t in, const float* weight,
                    const float* bias, float* out, std::int64_t out_stride, std::int64_t o0,
                    std::int64_t o1, LinearInto into) {
-    linear_rows(x, rows, in, weight, bias, out, out_stride, o0, o1, into);
+    rows_kernel(x, rows, in, weight, bias, out, out_stride, o0, o1, into);
 }
 
-void decode_linear(const float* x, std::int64_t rows, std::int64_t in, const Half* weight,
+void linear_rows(const float* x, std::int64_t rows, std::int64_t in, const Half* weight,
                    const float* bias, float* out, std::int64_t out_stride, std::int64_t o0,
                    std::int64_t o1, LinearInto into) {
-    linear_rows(x, rows, in, weight, bias, out, out_stride, o0, o1, into);
+    rows_kernel(x, rows, in, weight, bias, out, out_stride, o0, o1, into);
 }
 
-void decode_linear_reference(const float* x, std::int64_t rows, std::int64_t in,
+void linear_rows_reference(const float* x, std::int64_t rows, std::int64_t in,
                              const float* weight, const float* bias, float* out,
                              std::int64_t out_stride, std::int64_t o0, std::int64_t o1,
                              LinearInto into) {
-    linear_reference(x, rows, in, weight, bias, out, out_stride, o0, o1, into);
+    rows_reference(x, rows, in, weight, bias, out, out_stride, o0, o1, into);
 }
 
-void decode_linear_reference(const float* x, std::int64_t rows, std::int64_t in, const Half* weight,
+void linear_rows_reference(const float* x, std::int64_t rows, std::int64_t in, const Half* weight,
                              const float* bias, float* out, std::int64_t out_stride,
                              std::int64_t o0, std::int64_t o1, LinearInto into) {
-    linear_reference(x, rows, in, weight, bias, out, out_stride, o0, o1, into);
+    rows_reference(x, rows, in, weight, bias, out, out_stride, o0, o1, into);
 }
 
-} // namespace ouro::gen
+} // namespace ouro::ops
 
-#if OURO_GEN_AVX2 && defined(__clang__)
+#if OURO_ROWS_AVX2 && defined(__clang__)
 #pragma clang attribute pop
 #endif

@@ -1,11 +1,12 @@
-// The kernels of the decode step: the register-tiled Linear block, and the serial LayerNorm and
-// GELU kernels it calls from inside its parallel region.
+// The decode schedules of the ops, which the inference session calls from inside its parallel
+// region: linear's register-tiled rows kernel (float and half weights), the serial LayerNorm and
+// GELU kernels; each checked against its op's reference and its parallel schedule.
 #include "test_util.hpp"
 
 #include <ouro/core/parallel.hpp>
-#include <ouro/gen/decode_kernels.hpp>
 #include <ouro/ops/gelu.hpp>
 #include <ouro/ops/layernorm.hpp>
+#include <ouro/ops/matmul.hpp>
 
 #include <doctest/doctest.h>
 
@@ -14,10 +15,10 @@
 #include <vector>
 
 using namespace ouro;
-using namespace ouro::gen;
+using namespace ouro::ops;
 
-TEST_SUITE("gen") {
-    TEST_CASE("decode_linear") {
+TEST_SUITE("ops") {
+    TEST_CASE("linear_rows") {
         Rng rng(3);
         const std::int64_t in = 37, out = 45; // tails in both the sums and the feature tiles
         const TensorF x = ouro::testing::random_tensor<float>({7, in}, rng);
@@ -28,57 +29,42 @@ TEST_SUITE("gen") {
             for (const LinearInto into : {LinearInto::overwrite, LinearInto::add}) {
                 TensorF y = ouro::testing::random_tensor<float>({7, out}, rng);
                 TensorF expected = y;
-                decode_linear(x.data(), 7, in, w.data(), b.data(), y.data(), out, 0, out, into);
-                decode_linear_reference(x.data(), 7, in, w.data(), b.data(), expected.data(), out,
+                linear_rows(x.data(), 7, in, w.data(), b.data(), y.data(), out, 0, out, into);
+                linear_rows_reference(x.data(), 7, in, w.data(), b.data(), expected.data(), out,
                                         0, out, into);
                 ouro::testing::check_close(y, expected, 1e-6, 1e-5);
             }
             TensorF y({7, out}), expected({7, out});
-            decode_linear(x.data(), 7, in, w.data(), nullptr, y.data(), out, 0, out);
-            decode_linear_reference(x.data(), 7, in, w.data(), nullptr, expected.data(), out, 0,
+            linear_rows(x.data(), 7, in, w.data(), nullptr, y.data(), out, 0, out);
+            linear_rows_reference(x.data(), 7, in, w.data(), nullptr, expected.data(), out, 0,
                                     out);
+            ouro::testing::check_close(y, expected, 1e-6, 1e-5);
+        }
+        SUBCASE("matches the training schedule's reference (linear_reference)") {
+            TensorF y({7, out}), expected({7, out});
+            linear_rows(x.data(), 7, in, w.data(), b.data(), y.data(), out, 0, out);
+            linear_reference(x.data(), w.data(), b.data(), expected.data(), 7, in, out);
             ouro::testing::check_close(y, expected, 1e-6, 1e-5);
         }
         SUBCASE("a row gets the same bits alone, in any group of rows and any feature block") {
             TensorF all({7, out});
-            decode_linear(x.data(), 7, in, w.data(), b.data(), all.data(), out, 0, out);
+            linear_rows(x.data(), 7, in, w.data(), b.data(), all.data(), out, 0, out);
             for (std::int64_t r = 0; r < 7; ++r) {
                 TensorF one({1, out});
                 // Odd feature blocks: 0..13, 13..45.
-                decode_linear(x.data() + r * in, 1, in, w.data(), b.data(), one.data(), out, 0, 13);
-                decode_linear(x.data() + r * in, 1, in, w.data(), b.data(), one.data(), out, 13,
+                linear_rows(x.data() + r * in, 1, in, w.data(), b.data(), one.data(), out, 0, 13);
+                linear_rows(x.data() + r * in, 1, in, w.data(), b.data(), one.data(), out, 13,
                               out);
                 CHECK(std::memcmp(one.data(), all.data() + r * out, sizeof(float) * out) == 0);
             }
             TensorF pair({2, out});
-            decode_linear(x.data() + 3 * in, 2, in, w.data(), b.data(), pair.data(), out, 0, out);
+            linear_rows(x.data() + 3 * in, 2, in, w.data(), b.data(), pair.data(), out, 0, out);
             CHECK(std::memcmp(pair.data(), all.data() + 3 * out, sizeof(float) * 2 * out) == 0);
         }
     }
 
-    TEST_CASE("half precision") {
-        SUBCASE("conversions: known values, and every half round-trips") {
-            CHECK(float_to_half(1.0f) == 0x3c00);
-            CHECK(float_to_half(-2.0f) == 0xc000);
-            CHECK(float_to_half(0.1f) == 0x2e66);
-            CHECK(float_to_half(65504.0f) == 0x7bff);
-            CHECK(float_to_half(65519.0f) == 0x7bff);
-            CHECK(float_to_half(65520.0f) == 0x7c00); // the midpoint rounds to infinity
-            CHECK(float_to_half(5.9604645e-8f) == 0x0001);
-            CHECK(float_to_half(2.9802322e-8f) == 0x0000);   // half the smallest subnormal: even
-            CHECK(float_to_half(1.0f + 0x1p-11f) == 0x3c00); // a tie goes to even
-            CHECK(float_to_half(1.0f + 3 * 0x1p-11f) == 0x3c02);
-            CHECK(half_to_float(0x3555) == 0.333251953125f);
-            CHECK(std::isnan(half_to_float(float_to_half(std::nanf("")))));
-            int bad = 0;
-            for (std::uint32_t h = 0; h < 0x10000; ++h) {
-                const float f = half_to_float(Half(h));
-                if (!std::isnan(f) && float_to_half(f) != h)
-                    ++bad;
-            }
-            CHECK(bad == 0);
-        }
-        SUBCASE("decode_linear with half weights matches reference") {
+    TEST_CASE("linear_rows: half precision") {
+        SUBCASE("linear_rows with half weights matches reference") {
             Rng rng(5);
             const std::int64_t in = 45, out = 21;
             const TensorF x = ouro::testing::random_tensor<float>({5, in}, rng);
@@ -86,13 +72,13 @@ TEST_SUITE("gen") {
             std::vector<Half> h(std::size_t(out * in));
             to_half(w.data(), h.data(), out * in);
             TensorF y({5, out}), expected({5, out});
-            decode_linear(x.data(), 5, in, h.data(), nullptr, y.data(), out, 0, out);
-            decode_linear_reference(x.data(), 5, in, h.data(), nullptr, expected.data(), out, 0,
+            linear_rows(x.data(), 5, in, h.data(), nullptr, y.data(), out, 0, out);
+            linear_rows_reference(x.data(), 5, in, h.data(), nullptr, expected.data(), out, 0,
                                     out);
             ouro::testing::check_close(y, expected, 1e-6, 1e-5);
             // Rounding the weights to half moves the result by about 2^-11 relative.
             TensorF exact({5, out});
-            decode_linear_reference(x.data(), 5, in, w.data(), nullptr, exact.data(), out, 0, out);
+            linear_rows_reference(x.data(), 5, in, w.data(), nullptr, exact.data(), out, 0, out);
             ouro::testing::check_close(y, exact, 2e-3, 2e-3);
         }
     }
