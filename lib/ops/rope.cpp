@@ -1,6 +1,9 @@
-// Rotary position embedding: forward, backward (the inverse rotation, added into dx), reference
-// and autograd wrapper.
+// Rotary position embedding: the decode helpers (rope_angles, rope_rotate), forward, backward
+// (the inverse rotation, added into dx), reference and autograd wrapper. Rows (b, t) run in
+// parallel, each head through rotate_head.
 #include "ouro/ops/rope.hpp"
+
+#include "kernels.hpp"
 
 #include <cmath>
 #include <string>
@@ -9,19 +12,42 @@
 namespace ouro::ops {
 namespace {
 
-// cos and sin of every (t, i) angle: tables (T, HS/2), computed once per call in double.
+// cos_sin[2i], cos_sin[2i + 1] = cos and sin of position * base^(-2i / (2 half)), in double,
+// rounded once to T. Shared by the batched tables and rope_angles, so both hold the same bits.
 template <typename T>
-void angle_tables(std::int64_t T_, std::int64_t half, const RopeOptions& o, std::vector<T>& cos_t,
-                  std::vector<T>& sin_t) {
-    cos_t.resize(std::size_t(T_ * half));
-    sin_t.resize(std::size_t(T_ * half));
-    for (std::int64_t t = 0; t < T_; ++t)
-        for (std::int64_t i = 0; i < half; ++i) {
-            const double inv_freq = std::pow(o.base, -double(2 * i) / double(2 * half));
-            const double angle = double(o.position_offset + t) * inv_freq;
-            cos_t[std::size_t(t * half + i)] = T(std::cos(angle));
-            sin_t[std::size_t(t * half + i)] = T(std::sin(angle));
+void fill_angles(std::int64_t position, double base, std::int64_t half, T* cos_sin) {
+    for (std::int64_t i = 0; i < half; ++i) {
+        const double inv_freq = std::pow(base, -double(2 * i) / double(2 * half));
+        const double angle = double(position) * inv_freq;
+        cos_sin[2 * i] = T(std::cos(angle));
+        cos_sin[2 * i + 1] = T(std::sin(angle));
+    }
+}
+
+// Rotates one head (2 half values) by the (cos, sin) pairs of cs: by +angle (sign = 1) or -angle
+// (sign = -1), adding into out when accumulate is set; in may equal out. The outputs are explicit
+// fused multiply-adds, and the function is not inlined, so that the batched kernels and
+// rope_rotate run the same machine code and round alike.
+template <typename T>
+[[gnu::noinline]] void rotate_head(const T* in, T* out, const T* cs, std::int64_t half,
+                                   RopeLayout layout, T sign, bool accumulate) {
+    // Pair i is channels (i * lo_step, i * lo_step + hi_offset).
+    const bool interleaved = layout == RopeLayout::interleaved;
+    const std::int64_t lo_step = interleaved ? 2 : 1, hi_offset = interleaved ? 1 : half;
+    for (std::int64_t i = 0; i < half; ++i) {
+        const std::int64_t lo = i * lo_step, hi = lo + hi_offset;
+        const T c = cs[2 * i], s = sign * cs[2 * i + 1];
+        const T x1 = in[lo], x2 = in[hi];
+        const T y1 = std::fma(x1, c, -(x2 * s));
+        const T y2 = std::fma(x2, c, x1 * s);
+        if (accumulate) {
+            out[lo] += y1;
+            out[hi] += y2;
+        } else {
+            out[lo] = y1;
+            out[hi] = y2;
         }
+    }
 }
 
 // Rotates every head of every row by +angle (sign = 1) or -angle (sign = -1), adding into out
@@ -29,34 +55,30 @@ void angle_tables(std::int64_t T_, std::int64_t half, const RopeOptions& o, std:
 template <typename T>
 void rotate(const T* in, T* out, std::int64_t B, std::int64_t T_, std::int64_t C, int n_head,
             const RopeOptions& o, T sign, bool accumulate) {
-    const std::int64_t half = C / n_head / 2;
-    std::vector<T> cos_t, sin_t;
-    angle_tables(T_, half, o, cos_t, sin_t);
-#pragma omp parallel for schedule(static)
+    const std::int64_t hs = C / n_head, half = hs / 2;
+    // (cos, sin) pairs of every row position: a table (T, half, 2), computed once per call.
+    std::vector<T> cos_sin(std::size_t(T_ * 2 * half));
+    for (std::int64_t t = 0; t < T_; ++t)
+        fill_angles(o.position_offset + t, o.base, half, cos_sin.data() + t * 2 * half);
+#pragma omp parallel for schedule(static) if (B * T_ * C >= detail::parallel_threshold)
     for (std::int64_t row = 0; row < B * T_; ++row) {
-        const std::int64_t t = row % T_;
-        const T* c = cos_t.data() + t * half;
-        const T* s = sin_t.data() + t * half;
-        for (int h = 0; h < n_head; ++h) {
-            const T* x = in + row * C + h * 2 * half;
-            T* y = out + row * C + h * 2 * half;
-            for (std::int64_t i = 0; i < half; ++i) {
-                const T x1 = x[i], x2 = x[i + half];
-                const T y1 = x1 * c[i] - sign * x2 * s[i];
-                const T y2 = x2 * c[i] + sign * x1 * s[i];
-                if (accumulate) {
-                    y[i] += y1;
-                    y[i + half] += y2;
-                } else {
-                    y[i] = y1;
-                    y[i + half] = y2;
-                }
-            }
-        }
+        const T* cs = cos_sin.data() + (row % T_) * 2 * half;
+        for (int h = 0; h < n_head; ++h)
+            rotate_head(in + row * C + h * hs, out + row * C + h * hs, cs, half, o.layout, sign,
+                        accumulate);
     }
 }
 
 } // namespace
+
+void rope_angles(std::int64_t position, double base, std::int64_t head_size, float* cos_sin) {
+    fill_angles(position, base, head_size / 2, cos_sin);
+}
+
+void rope_rotate(const float* in, float* out, const float* cos_sin, std::int64_t head_size,
+                 RopeLayout layout) {
+    rotate_head(in, out, cos_sin, head_size / 2, layout, 1.0f, false);
+}
 
 // x, out: (B, T, C); head h occupies channels [h*HS, (h+1)*HS).
 template <typename T>
@@ -76,16 +98,19 @@ template <typename T>
 void rope_reference(const T* x, T* out, std::int64_t B, std::int64_t T_, std::int64_t C, int n_head,
                     const RopeOptions& o) {
     const std::int64_t hs = C / n_head, half = hs / 2;
+    const bool interleaved = o.layout == RopeLayout::interleaved;
     for (std::int64_t b = 0; b < B; ++b)
         for (std::int64_t t = 0; t < T_; ++t)
             for (std::int64_t h = 0; h < n_head; ++h)
                 for (std::int64_t i = 0; i < half; ++i) {
                     const double angle = double(o.position_offset + t) *
                                          std::pow(o.base, -double(2 * i) / double(hs));
-                    const std::int64_t base = (b * T_ + t) * C + h * hs;
-                    const double x1 = x[base + i], x2 = x[base + i + half];
-                    out[base + i] = T(x1 * std::cos(angle) - x2 * std::sin(angle));
-                    out[base + i + half] = T(x2 * std::cos(angle) + x1 * std::sin(angle));
+                    const std::int64_t head = (b * T_ + t) * C + h * hs;
+                    const std::int64_t lo = head + (interleaved ? 2 * i : i);
+                    const std::int64_t hi = interleaved ? lo + 1 : lo + half;
+                    const double x1 = x[lo], x2 = x[hi];
+                    out[lo] = T(x1 * std::cos(angle) - x2 * std::sin(angle));
+                    out[hi] = T(x2 * std::cos(angle) + x1 * std::sin(angle));
                 }
 }
 
