@@ -229,7 +229,8 @@ nn::GPTConfig config_of(const Header& h) {
 // computed in float32 as PyTorch does.
 void write_rope_tables(AtomicFile& out, const Header& h, double theta) {
     const std::int64_t half = h.head_size() / 2;
-    std::vector<float> freqs(std::size_t(half)), row(std::size_t(half));
+    std::vector<float> freqs(static_cast<std::size_t>(half));
+    std::vector<float> row(static_cast<std::size_t>(half));
     for (std::int64_t i = 0; i < half; ++i)
         freqs[std::size_t(i)] =
             1.0f / std::pow(float(theta), float(2 * i) / float(h.head_size()));

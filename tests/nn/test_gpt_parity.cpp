@@ -1,5 +1,7 @@
 // ouro's GPT against PyTorch: logits, loss, every parameter gradient and ten AdamW steps on the
-// fixtures written by tests/reference/make_gpt_reference.py (which documents their contents).
+// fixtures written by tests/reference/make_gpt_reference.py (which documents their contents) and,
+// for Llama-style configurations (RMSNorm, SwiGLU, grouped-query attention, RoPE layouts, a
+// separate classifier), by tests/reference/make_llama_reference.py.
 // Errors are measured per tensor, relative to its largest magnitude: max|ours - torch| /
 // max|torch|.
 #include <ouro/autograd/backward.hpp>
@@ -75,12 +77,13 @@ template <typename T> void check_fixture(const std::string& file, const Toleranc
     for (auto& [name, p] : model.named_parameters()) {
         INFO("weights after 10 steps: " << name);
         Tensor<T> ours = p.value(), theirs = f.get<T>("expected.final." + name);
-        if (name.ends_with("attn.c_attn.bias")) {
-            // The key bias (channels C..2C) adds the same q.b_k to every score of a softmax row,
-            // so its true gradient is zero; the computed one is rounding noise, which Adam's
-            // m / sqrt(v) turns into full-size steps of arbitrary sign. Not comparable.
+        if (name.ends_with("attn.c_attn.bias") && config.position != nn::PositionEncoding::rope) {
+            // The key bias (channels C..C + KVD) adds the same q.b_k to every score of a softmax
+            // row, so its true gradient is zero; the computed one is rounding noise, which Adam's
+            // m / sqrt(v) turns into full-size steps of arbitrary sign. Not comparable. (With
+            // RoPE the bias is rotated by the key's position, so its gradient is real.)
             const std::int64_t C = config.n_embd;
-            for (std::int64_t i = C; i < 2 * C; ++i)
+            for (std::int64_t i = C; i < C + config.kv_dim(); ++i)
                 ours[i] = theirs[i] = T(0);
         }
         CHECK(relative_error(ours, theirs) <= tol.final_weights);
@@ -102,6 +105,17 @@ TEST_SUITE("nn") {
         }
         SUBCASE("float64, ALiBi") {
             check_fixture<double>("gpt_alibi_float64.safetensors", {1e-10, 1e-10, 1e-10, 1e-8});
+        }
+    }
+    TEST_CASE("GPT in Llama configurations matches PyTorch") {
+        SUBCASE("float32, GQA, interleaved RoPE, untied head") {
+            check_fixture<float>("llama_gqa_float32.safetensors", {1e-4, 1e-3, 1e-4, 1e-3});
+        }
+        SUBCASE("float64, GQA, interleaved RoPE, untied head") {
+            check_fixture<double>("llama_gqa_float64.safetensors", {1e-10, 1e-10, 1e-10, 1e-8});
+        }
+        SUBCASE("float64, MQA, rotate-half RoPE, biases, tied head") {
+            check_fixture<double>("llama_mqa_float64.safetensors", {1e-10, 1e-10, 1e-10, 1e-8});
         }
     }
 }

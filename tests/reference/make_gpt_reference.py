@@ -158,10 +158,20 @@ def write_safetensors(path, tensors, metadata):
             f.write(data)
 
 
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
 def make_fixture(dtype_name, position, out_dir):
-    dtype = {"float32": torch.float32, "float64": torch.float64}[dtype_name]
     torch.manual_seed(1234)
-    model = GPT(CONFIG, position).to(dtype)
+    model = GPT(CONFIG, position).to(DTYPES[dtype_name])
+    config = dict(CONFIG, position=position, rope_base=10000.0)
+    record_fixture(model, config, dtype_name, out_dir / f"gpt_{position}_{dtype_name}.safetensors")
+
+
+def record_fixture(model, config, dtype_name, path):
+    """Draws the weights and the batch (continuing the torch generator the caller seeded before
+    building the model), runs the model and the optimiser and writes the fixture to path. Shared
+    with make_llama_reference.py; `config` is ouro's config JSON as a dict."""
     with torch.no_grad():  # GPT-2 style initial values (any values would do for parity)
         for name, p in model.named_parameters():
             if name.endswith("ln_1.weight") or name.endswith("ln_2.weight") or "ln_f.weight" in name:
@@ -170,7 +180,7 @@ def make_fixture(dtype_name, position, out_dir):
                 p.copy_(0.02 * torch.randn_like(p))
             else:
                 p.copy_(0.2 * torch.randn_like(p))
-    B, T, V = BATCH, CONFIG["block_size"], CONFIG["vocab_size"]
+    B, T, V = BATCH, config["block_size"], config["vocab_size"]
     idx = torch.randint(0, V, (B, T), dtype=torch.int64)
     targets = torch.randint(0, V, (B, T), dtype=torch.int64)
     targets[0, 3] = -1
@@ -209,10 +219,8 @@ def make_fixture(dtype_name, position, out_dir):
     for name, p in model.named_parameters():
         tensors["expected.final." + name] = p.detach().numpy().copy()
 
-    config = dict(CONFIG, position=position, rope_base=10000.0)
     metadata = {"config": json.dumps(config), "optim": json.dumps(OPTIM), "steps": str(STEPS),
                 "torch": torch.__version__, "dtype": dtype_name}
-    path = out_dir / f"gpt_{position}_{dtype_name}.safetensors"
     write_safetensors(path, tensors, metadata)
     print(f"wrote {path}: loss {losses[0]:.6f} -> {losses[-1]:.6f}")
 
