@@ -1,5 +1,6 @@
 // Fused causal attention and fused softmax + cross-entropy at the S model's shapes: attention on
-// B = 16, T = 256, C = 256, NH = 8 (HS = 32); cross-entropy on 16 * 256 rows of V = 4096 logits.
+// B = 16, T = 256, C = 256, NH = 8 (HS = 32), and a grouped-query variant with 2 kv heads;
+// cross-entropy on 16 * 256 rows of V = 4096 logits.
 // The kernels are timed on raw buffers (no autograd graph); the thread count comes from
 // OMP_NUM_THREADS.
 //
@@ -37,26 +38,28 @@ double causal_product_flops() {
     return 2.0 * double(HS) * double(T * (T + 1) / 2) * double(B * NH);
 }
 
+// q (B, T, C); k and v (B, T, n_kv_head * HS), n_kv_head = NH unless grouped.
 struct AttentionInputs {
     ouro::TensorF q, k, v, out, lse;
-    AttentionInputs() {
+    ouro::ops::AttentionOptions options;
+    explicit AttentionInputs(int n_kv_head = NH) : options{.n_kv_head = n_kv_head} {
         ouro::Rng rng(1);
         q = uniform({B, T, C}, rng, 1.0);
-        k = uniform({B, T, C}, rng, 1.0);
-        v = uniform({B, T, C}, rng, 1.0);
+        k = uniform({B, T, n_kv_head * HS}, rng, 1.0);
+        v = uniform({B, T, n_kv_head * HS}, rng, 1.0);
         out = ouro::TensorF({B, T, C});
         lse = ouro::TensorF({B, NH, T});
     }
     void forward() {
         ouro::ops::attention_forward(q.data(), k.data(), v.data(), out.data(), lse.data(), B, T, C,
-                                     NH, {});
+                                     NH, options);
     }
     // Runs the forward kernel and compares batch element 0 with the naive reference.
     void check() {
         forward();
         ouro::TensorF expected({1, T, C});
         ouro::ops::attention_reference(q.data(), k.data(), v.data(), expected.data(), 1, T, C, NH,
-                                       {});
+                                       options);
         for (std::int64_t i = 0; i < T * C; i += 97)
             ouro::bench::check_close(out[i], expected[i], 1e-5, 1e-4, "attention forward");
     }
@@ -74,22 +77,32 @@ void BM_Attention_forward(benchmark::State& state) {
         benchmark::Counter(double(B * T), benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void BM_Attention_forward_backward(benchmark::State& state) {
-    AttentionInputs in;
+void forward_backward(benchmark::State& state, int n_kv_head) {
+    AttentionInputs in(n_kv_head);
     in.check();
     ouro::Rng rng(2);
     const ouro::TensorF dout = uniform({B, T, C}, rng, 1.0);
-    ouro::TensorF dq({B, T, C}), dk({B, T, C}), dv({B, T, C});
+    ouro::TensorF dq({B, T, C}), dk(in.k.shape()), dv(in.v.shape());
     for (auto _ : state) {
         in.forward();
         ouro::ops::attention_backward(in.q.data(), in.k.data(), in.v.data(), in.out.data(),
                                       in.lse.data(), dout.data(), dq.data(), dk.data(), dv.data(),
-                                      B, T, C, NH, {});
+                                      B, T, C, NH, in.options);
         benchmark::DoNotOptimize(dq.data());
     }
     ouro::bench::report(state, 7 * causal_product_flops());
     state.counters["tokens/s"] =
         benchmark::Counter(double(B * T), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void BM_Attention_forward_backward(benchmark::State& state) {
+    forward_backward(state, NH);
+}
+
+// Grouped-query: 8 query heads over 2 kv heads, so the backward pass has B * 2 parallel tasks
+// (each one kv head and its 4 query heads) instead of B * 8.
+void BM_Attention_forward_backward_gqa(benchmark::State& state) {
+    forward_backward(state, 2);
 }
 
 void BM_CrossEntropy_forward_backward(benchmark::State& state) {
@@ -125,6 +138,7 @@ void BM_CrossEntropy_forward_backward(benchmark::State& state) {
 
 BENCHMARK(BM_Attention_forward)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Attention_forward_backward)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Attention_forward_backward_gqa)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_CrossEntropy_forward_backward)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 BENCHMARK_MAIN();

@@ -37,8 +37,10 @@
 #include "ouro/ops/matmul.hpp"
 #include "ouro/ops/reduce.hpp"
 #include "ouro/ops/reshape.hpp"
+#include "ouro/ops/rmsnorm.hpp"
 #include "ouro/ops/rope.hpp"
 #include "ouro/ops/softmax.hpp"
+#include "ouro/ops/swiglu.hpp"
 #include "ouro/ops/transpose.hpp"
 #include "ouro/ops/unary.hpp"
 

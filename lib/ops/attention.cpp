@@ -53,6 +53,11 @@ template <typename Scalar> using ScratchMap = Eigen::Map<RowMatrix<Scalar>>;
 // per cent faster than 64 or 128 at the S config (smaller wasted triangle on the diagonal).
 constexpr std::int64_t row_block = 32;
 
+// The number of key/value heads: options.n_kv_head, 0 meaning one per query head.
+inline std::int64_t kv_heads(int NH, const AttentionOptions& options) {
+    return options.n_kv_head > 0 ? options.n_kv_head : NH;
+}
+
 // The ALiBi slope of each head, or zeros without ALiBi.
 template <typename Scalar>
 std::vector<Scalar> head_slopes(int NH, const AttentionOptions& options) {
@@ -90,11 +95,12 @@ template <typename Scalar>
 void attention_forward(const Scalar* q, const Scalar* k, const Scalar* v, Scalar* out, Scalar* lse,
                        std::int64_t B, std::int64_t T, std::int64_t C, int NH,
                        const AttentionOptions& options) {
-    const std::int64_t HS = C / NH;
+    const std::int64_t HS = C / NH, NKV = kv_heads(NH, options), group = NH / NKV;
+    const std::int64_t C_kv = NKV * HS;
     const Scalar scale = Scalar(1.0 / std::sqrt(double(HS)));
     const std::vector<Scalar> slopes = head_slopes<Scalar>(NH, options);
     const std::int64_t pairs = B * NH;
-    const Eigen::OuterStride<> stride(C);
+    const Eigen::OuterStride<> stride(C), kv_stride(C_kv);
 #pragma omp parallel
     {
         std::vector<Scalar> scratch(std::size_t(std::min(T, row_block) * T));
@@ -102,8 +108,9 @@ void attention_forward(const Scalar* q, const Scalar* k, const Scalar* v, Scalar
         for (std::int64_t bh = 0; bh < pairs; ++bh) {
             const std::int64_t b = bh / NH, h = bh % NH;
             const std::int64_t offset = b * T * C + h * HS;
-            const HeadMap<Scalar> Q(q + offset, T, HS, stride), K(k + offset, T, HS, stride),
-                V(v + offset, T, HS, stride);
+            const std::int64_t kv_offset = b * T * C_kv + h / group * HS;
+            const HeadMap<Scalar> Q(q + offset, T, HS, stride), K(k + kv_offset, T, HS, kv_stride),
+                V(v + kv_offset, T, HS, kv_stride);
             MutableHeadMap<Scalar> O(out + offset, T, HS, stride);
             Scalar* lse_bh = lse + bh * T;
             for (std::int64_t r0 = 0; r0 < T; r0 += row_block) {
@@ -138,63 +145,69 @@ void attention_backward(const Scalar* q, const Scalar* k, const Scalar* v, const
                         const AttentionOptions& options) {
     if (!dq && !dk && !dv)
         return;
-    const std::int64_t HS = C / NH;
+    const std::int64_t HS = C / NH, NKV = kv_heads(NH, options), group = NH / NKV;
+    const std::int64_t C_kv = NKV * HS;
     const Scalar scale = Scalar(1.0 / std::sqrt(double(HS)));
     const std::vector<Scalar> slopes = head_slopes<Scalar>(NH, options);
-    const std::int64_t pairs = B * NH;
-    const Eigen::OuterStride<> stride(C);
+    // One task per (b, kv head): the query heads that share a kv head all add into its dK and
+    // dV slices, so they run in one task, in head order.
+    const std::int64_t kv_pairs = B * NKV;
+    const Eigen::OuterStride<> stride(C), kv_stride(C_kv);
 #pragma omp parallel
     {
         const std::int64_t block_size = std::min(T, row_block) * T;
         std::vector<Scalar> scratch(std::size_t(2 * block_size));
 #pragma omp for schedule(static)
-        for (std::int64_t bh = 0; bh < pairs; ++bh) {
-            const std::int64_t b = bh / NH, h = bh % NH;
-            const std::int64_t offset = b * T * C + h * HS;
-            const HeadMap<Scalar> Q(q + offset, T, HS, stride), K(k + offset, T, HS, stride),
-                V(v + offset, T, HS, stride), dO(dout + offset, T, HS, stride);
-            MutableHeadMap<Scalar> dQ(dq ? dq + offset : nullptr, T, HS, stride),
-                dK(dk ? dk + offset : nullptr, T, HS, stride),
-                dV(dv ? dv + offset : nullptr, T, HS, stride);
-            const Scalar* lse_bh = lse + bh * T;
-            for (std::int64_t r0 = 0; r0 < T; r0 += row_block) {
-                const std::int64_t nr = std::min(row_block, T - r0), nk = r0 + nr;
-                ScratchMap<Scalar> P(scratch.data(), nr, nk);
-                ScratchMap<Scalar> dS(scratch.data() + block_size, nr, nk);
-                // Recompute the probabilities from the saved log-sum-exp.
-                score_block(Q, K, r0, nr, P);
-                for (std::int64_t i = 0; i < nr; ++i) {
-                    const std::int64_t t = r0 + i;
-                    Scalar* row = P.row(i).data();
-                    scores_row(row, t, scale, slopes[std::size_t(h)]);
-                    detail::exp_row(row, t + 1, lse_bh[t], row);
-                    std::fill(row + t + 1, row + nk, Scalar(0));
+        for (std::int64_t bg = 0; bg < kv_pairs; ++bg)
+            for (std::int64_t h = bg % NKV * group; h < (bg % NKV + 1) * group; ++h) {
+                const std::int64_t b = bg / NKV, bh = b * NH + h;
+                const std::int64_t offset = b * T * C + h * HS;
+                const std::int64_t kv_offset = b * T * C_kv + h / group * HS;
+                const HeadMap<Scalar> Q(q + offset, T, HS, stride),
+                    K(k + kv_offset, T, HS, kv_stride), V(v + kv_offset, T, HS, kv_stride),
+                    dO(dout + offset, T, HS, stride);
+                MutableHeadMap<Scalar> dQ(dq ? dq + offset : nullptr, T, HS, stride),
+                    dK(dk ? dk + kv_offset : nullptr, T, HS, kv_stride),
+                    dV(dv ? dv + kv_offset : nullptr, T, HS, kv_stride);
+                const Scalar* lse_bh = lse + bh * T;
+                for (std::int64_t r0 = 0; r0 < T; r0 += row_block) {
+                    const std::int64_t nr = std::min(row_block, T - r0), nk = r0 + nr;
+                    ScratchMap<Scalar> P(scratch.data(), nr, nk);
+                    ScratchMap<Scalar> dS(scratch.data() + block_size, nr, nk);
+                    // Recompute the probabilities from the saved log-sum-exp.
+                    score_block(Q, K, r0, nr, P);
+                    for (std::int64_t i = 0; i < nr; ++i) {
+                        const std::int64_t t = r0 + i;
+                        Scalar* row = P.row(i).data();
+                        scores_row(row, t, scale, slopes[std::size_t(h)]);
+                        detail::exp_row(row, t + 1, lse_bh[t], row);
+                        std::fill(row + t + 1, row + nk, Scalar(0));
+                    }
+                    if (dv)
+                        dV.topRows(nk).noalias() += P.transpose() * dO.middleRows(r0, nr);
+                    if (!dq && !dk)
+                        continue;
+                    // dS = P * (dO V^T - D), D_t = dO_t . O_t (the softmax Jacobian applied to dP).
+                    dS.noalias() = dO.middleRows(r0, nr) * V.topRows(nk).transpose();
+                    for (std::int64_t i = 0; i < nr; ++i) {
+                        const std::int64_t t = r0 + i;
+                        const Scalar* o_t = out + offset + t * C;
+                        const Scalar* do_t = dout + offset + t * C;
+                        Scalar D = 0;
+                        for (std::int64_t c = 0; c < HS; ++c)
+                            D += do_t[c] * o_t[c];
+                        const Scalar* p = P.row(i).data();
+                        Scalar* ds = dS.row(i).data();
+                        for (std::int64_t s = 0; s <= t; ++s)
+                            ds[s] = p[s] * (ds[s] - D);
+                        std::fill(ds + t + 1, ds + nk, Scalar(0));
+                    }
+                    if (dq)
+                        dQ.middleRows(r0, nr).noalias() += scale * dS * K.topRows(nk);
+                    if (dk)
+                        dK.topRows(nk).noalias() += scale * dS.transpose() * Q.middleRows(r0, nr);
                 }
-                if (dv)
-                    dV.topRows(nk).noalias() += P.transpose() * dO.middleRows(r0, nr);
-                if (!dq && !dk)
-                    continue;
-                // dS = P * (dO V^T - D), D_t = dO_t . O_t (the softmax Jacobian applied to dP).
-                dS.noalias() = dO.middleRows(r0, nr) * V.topRows(nk).transpose();
-                for (std::int64_t i = 0; i < nr; ++i) {
-                    const std::int64_t t = r0 + i;
-                    const Scalar* o_t = out + offset + t * C;
-                    const Scalar* do_t = dout + offset + t * C;
-                    Scalar D = 0;
-                    for (std::int64_t c = 0; c < HS; ++c)
-                        D += do_t[c] * o_t[c];
-                    const Scalar* p = P.row(i).data();
-                    Scalar* ds = dS.row(i).data();
-                    for (std::int64_t s = 0; s <= t; ++s)
-                        ds[s] = p[s] * (ds[s] - D);
-                    std::fill(ds + t + 1, ds + nk, Scalar(0));
-                }
-                if (dq)
-                    dQ.middleRows(r0, nr).noalias() += scale * dS * K.topRows(nk);
-                if (dk)
-                    dK.topRows(nk).noalias() += scale * dS.transpose() * Q.middleRows(r0, nr);
             }
-        }
     }
 }
 
@@ -202,19 +215,21 @@ template <typename Scalar>
 void attention_reference(const Scalar* q, const Scalar* k, const Scalar* v, Scalar* out,
                          std::int64_t B, std::int64_t T, std::int64_t C, int NH,
                          const AttentionOptions& options) {
-    const std::int64_t HS = C / NH;
+    const std::int64_t HS = C / NH, NKV = kv_heads(NH, options), C_kv = NKV * HS;
     const Scalar scale = Scalar(1.0 / std::sqrt(double(HS)));
     const std::vector<Scalar> slopes = head_slopes<Scalar>(NH, options);
     std::vector<Scalar> scores(std::size_t(T * T));
     for (std::int64_t b = 0; b < B; ++b)
         for (std::int64_t h = 0; h < NH; ++h) {
             const std::int64_t offset = b * T * C + h * HS;
+            // Query head h reads kv head h / (NH / NKV), in rows of C_kv channels.
+            const std::int64_t kv_offset = b * T * C_kv + h / (NH / NKV) * HS;
             // Scores with the causal mask: -inf above the diagonal.
             for (std::int64_t t = 0; t < T; ++t)
                 for (std::int64_t s = 0; s < T; ++s) {
                     Scalar dot = 0;
                     for (std::int64_t c = 0; c < HS; ++c)
-                        dot += q[offset + t * C + c] * k[offset + s * C + c];
+                        dot += q[offset + t * C + c] * k[kv_offset + s * C_kv + c];
                     scores[std::size_t(t * T + s)] =
                         s <= t ? dot * scale - slopes[std::size_t(h)] * Scalar(t - s)
                                : -std::numeric_limits<Scalar>::infinity();
@@ -229,28 +244,62 @@ void attention_reference(const Scalar* q, const Scalar* k, const Scalar* v, Scal
                 for (std::int64_t c = 0; c < HS; ++c) {
                     Scalar acc = 0;
                     for (std::int64_t s = 0; s < T; ++s)
-                        acc += row[s] / sum * v[offset + s * C + c];
+                        acc += row[s] / sum * v[kv_offset + s * C_kv + c];
                     out[offset + t * C + c] = acc;
                 }
             }
         }
 }
 
+namespace {
+
+// The shape checks of attention (see attention.hpp for the messages).
+void check_attention_shapes(const Shape& q, const Shape& k, const Shape& v, int n_head,
+                            const AttentionOptions& options) {
+    if (n_head < 1)
+        throw ConfigError("attention: n_head must be at least 1, got " + std::to_string(n_head));
+    const int n_kv = options.n_kv_head;
+    if (n_kv < 0)
+        throw ConfigError("attention: n_kv_head must be at least 0 (0 means n_head), got " +
+                          std::to_string(n_kv));
+    if (n_kv > 0 && n_head % n_kv != 0)
+        throw ConfigError("attention: n_kv_head = " + std::to_string(n_kv) +
+                          " does not divide n_head = " + std::to_string(n_head));
+    const auto shapes = [&] {
+        return "q is " + q.to_string() + ", k is " + k.to_string() + ", v is " + v.to_string();
+    };
+    if (n_kv == 0 || n_kv == n_head) {
+        // One kv head per query head: q, k and v have one shape.
+        if (!(q == k) || !(q == v))
+            throw ShapeError("attention: q, k and v must have the same shape: " + shapes());
+        if (q.rank() != 3)
+            throw ShapeError("attention: q, k and v must be (B, T, C), got " + q.to_string());
+    } else {
+        // Grouped: k and v have fewer channels than q.
+        if (q.rank() != 3 || k.rank() != 3 || v.rank() != 3)
+            throw ShapeError("attention: q, k and v must be (B, T, C): " + shapes());
+        if (k[0] != q[0] || v[0] != q[0] || k[1] != q[1] || v[1] != q[1])
+            throw ShapeError("attention: q, k and v must have the same batch and time: " +
+                             shapes());
+    }
+    const std::int64_t C = q[2];
+    if (C % n_head != 0)
+        throw ShapeError("attention: C = " + std::to_string(C) + " is not a multiple of n_head = " +
+                         std::to_string(n_head) + ": q is " + q.to_string());
+    const std::int64_t HS = C / n_head;
+    if (n_kv > 0 && (k[2] != n_kv * HS || v[2] != n_kv * HS))
+        throw ShapeError("attention: k and v must have n_kv_head * HS = " + std::to_string(n_kv) +
+                         " * " + std::to_string(HS) + " = " + std::to_string(n_kv * HS) +
+                         " channels: " + shapes());
+}
+
+} // namespace
+
 template <typename T>
 Var<T> attention(const Var<T>& q, const Var<T>& k, const Var<T>& v, int n_head,
                  const AttentionOptions& options) {
-    if (n_head < 1)
-        throw ConfigError("attention: n_head must be at least 1, got " + std::to_string(n_head));
-    if (!(q.shape() == k.shape()) || !(q.shape() == v.shape()))
-        throw ShapeError("attention: q, k and v must have the same shape: q is " +
-                         q.shape().to_string() + ", k is " + k.shape().to_string() + ", v is " +
-                         v.shape().to_string());
-    if (q.shape().rank() != 3)
-        throw ShapeError("attention: q, k and v must be (B, T, C), got " + q.shape().to_string());
+    check_attention_shapes(q.shape(), k.shape(), v.shape(), n_head, options);
     const std::int64_t B = q.shape()[0], T_len = q.shape()[1], C = q.shape()[2];
-    if (C % n_head != 0)
-        throw ShapeError("attention: C = " + std::to_string(C) + " is not a multiple of n_head = " +
-                         std::to_string(n_head) + ": q is " + q.shape().to_string());
     Tensor<T> out(q.shape());
     Tensor<T> lse(Shape{B, n_head, T_len});
     attention_forward(q.value().data(), k.value().data(), v.value().data(), out.data(), lse.data(),

@@ -15,13 +15,39 @@ using ouro::testing::random_tensor;
 
 namespace {
 
-// The reference output for q, k, v of shape (B, T, C).
+// The reference output for q (B, T, C) and k, v (B, T, NKV * HS).
 template <typename T>
 Tensor<T> reference(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v, int n_head,
-                    bool alibi) {
+                    bool alibi, int n_kv_head = 0) {
     Tensor<T> out(q.shape());
     attention_reference(q.data(), k.data(), v.data(), out.data(), q.dim(0), q.dim(1), q.dim(2),
-                        n_head, AttentionOptions{.alibi = alibi});
+                        n_head, AttentionOptions{.alibi = alibi, .n_kv_head = n_kv_head});
+    return out;
+}
+
+// x (B, T, NKV * HS) with every kv head repeated for the n_head / NKV query heads that read it:
+// (B, T, n_head * HS), the plain multi-head input equivalent to grouped-query attention.
+template <typename T> Tensor<T> repeat_kv(const Tensor<T>& x, int n_kv_head, int n_head) {
+    const std::int64_t rows = x.dim(0) * x.dim(1), HS = x.dim(2) / n_kv_head;
+    Tensor<T> out(Shape{x.dim(0), x.dim(1), n_head * HS});
+    for (std::int64_t r = 0; r < rows; ++r)
+        for (std::int64_t h = 0; h < n_head; ++h)
+            for (std::int64_t c = 0; c < HS; ++c)
+                out[(r * n_head + h) * HS + c] =
+                    x[(r * n_kv_head + h / (n_head / n_kv_head)) * HS + c];
+    return out;
+}
+
+// The sum over the query heads of each group of a (B, T, n_head * HS) gradient, in head order:
+// (B, T, NKV * HS), the gradient of the kv input that repeat_kv expanded.
+template <typename T> Tensor<T> sum_groups(const Tensor<T>& x, int n_kv_head, int n_head) {
+    const std::int64_t rows = x.dim(0) * x.dim(1), HS = x.dim(2) / n_head;
+    Tensor<T> out(Shape{x.dim(0), x.dim(1), n_kv_head * HS});
+    for (std::int64_t r = 0; r < rows; ++r)
+        for (std::int64_t h = 0; h < n_head; ++h)
+            for (std::int64_t c = 0; c < HS; ++c)
+                out[(r * n_kv_head + h / (n_head / n_kv_head)) * HS + c] +=
+                    x[(r * n_head + h) * HS + c];
     return out;
 }
 
@@ -156,6 +182,152 @@ TEST_SUITE("ops") {
                 CHECK(ouro::testing::bitwise_equal(dk[0], dk[1]));
                 CHECK(ouro::testing::bitwise_equal(dv[0], dv[1]));
             }
+        }
+        SUBCASE("grouped-query forward matches reference") {
+            // NH = 4 query heads of size 4 over NKV = 1 (multi-query), 2 and 4 kv heads.
+            for (bool alibi : {false, true})
+                for (int n_kv : {1, 2, 4})
+                    for (std::int64_t T : {1, 7, 70}) {
+                        INFO("alibi " << alibi << ", n_kv_head " << n_kv << ", T " << T);
+                        const AttentionOptions o{.alibi = alibi, .n_kv_head = n_kv};
+                        const TensorF q = random_tensor<float>({2, T, 16}, rng, -2.0, 2.0);
+                        const TensorF k = random_tensor<float>({2, T, 4 * n_kv}, rng, -2.0, 2.0);
+                        const TensorF v = random_tensor<float>({2, T, 4 * n_kv}, rng);
+                        const VarF out = attention(VarF(q), VarF(k), VarF(v), 4, o);
+                        CHECK(out.shape() == q.shape());
+                        ouro::testing::check_close(out.value(), reference(q, k, v, 4, alibi, n_kv),
+                                                   2e-6, 1e-5);
+                        const TensorD qd = q.cast<double>(), kd = k.cast<double>(),
+                                      vd = v.cast<double>();
+                        const VarD outd = attention(VarD(qd), VarD(kd), VarD(vd), 4, o);
+                        ouro::testing::check_close(
+                            outd.value(), reference(qd, kd, vd, 4, alibi, n_kv), 1e-14, 1e-12);
+                        // The reference itself: grouped equals plain attention on repeated kv.
+                        ouro::testing::check_close(
+                            reference(qd, kd, vd, 4, alibi, n_kv),
+                            reference(qd, repeat_kv(kd, n_kv, 4), repeat_kv(vd, n_kv, 4), 4, alibi),
+                            0.0, 0.0);
+                    }
+        }
+        SUBCASE("grouped-query equals multi-head attention on repeated k and v") {
+            // llama2.c's grouping: query head h reads kv head h / (NH / NKV). The gradient of a
+            // shared kv head is the sum of what its query heads would give their own copies.
+            const std::int64_t B = 2, T = 40, HS = 8;
+            for (int n_kv : {1, 2}) {
+                INFO("n_kv_head " << n_kv);
+                const TensorF q = random_tensor<float>({B, T, 4 * HS}, rng, -2.0, 2.0);
+                const TensorF k = random_tensor<float>({B, T, n_kv * HS}, rng, -2.0, 2.0);
+                const TensorF v = random_tensor<float>({B, T, n_kv * HS}, rng);
+                const TensorF seed = random_tensor<float>({B, T, 4 * HS}, rng);
+                VarF gq(q, true), gk(k, true), gv(v, true);
+                const VarF grouped = attention(gq, gk, gv, 4, {.n_kv_head = n_kv});
+                backward(grouped, seed);
+                VarF mq(q, true), mk(repeat_kv(k, n_kv, 4), true), mv(repeat_kv(v, n_kv, 4), true);
+                const VarF plain = attention(mq, mk, mv, 4);
+                backward(plain, seed);
+                CHECK(ouro::testing::bitwise_equal(grouped.value(), plain.value()));
+                CHECK(ouro::testing::bitwise_equal(gq.grad(), mq.grad()));
+                ouro::testing::check_close(gk.grad(), sum_groups(mk.grad(), n_kv, 4), 1e-6, 1e-5);
+                ouro::testing::check_close(gv.grad(), sum_groups(mv.grad(), n_kv, 4), 1e-6, 1e-5);
+            }
+        }
+        SUBCASE("grouped-query gradient matches finite differences") {
+            // GQA (NH = 4, NKV = 2) and MQA (NKV = 1), with and without ALiBi; T = 5 in one row
+            // block and T = 40 over two, so dK and dV collect from several blocks and heads.
+            for (bool alibi : {false, true})
+                for (int n_kv : {2, 1})
+                    for (std::int64_t T : {5, 40}) {
+                        INFO("alibi " << alibi << ", n_kv_head " << n_kv << ", T " << T);
+                        const auto r = gradcheck(
+                            [alibi, n_kv](const std::vector<VarD>& x) {
+                                return attention(x[0], x[1], x[2], 4,
+                                                 {.alibi = alibi, .n_kv_head = n_kv});
+                            },
+                            {random_tensor<double>({2, T, 8}, rng, -2.0, 2.0),
+                             random_tensor<double>({2, T, 2 * n_kv}, rng, -2.0, 2.0),
+                             random_tensor<double>({2, T, 2 * n_kv}, rng)},
+                            {.atol = 1e-8, .rtol = 1e-6});
+                        CHECK_MESSAGE(r.ok, r.message);
+                    }
+            // k and v one tensor: their gradients add into one buffer.
+            const auto r = gradcheck(
+                [](const std::vector<VarD>& x) {
+                    return attention(x[0], x[1], x[1], 4, {.n_kv_head = 2});
+                },
+                {random_tensor<double>({1, 6, 8}, rng), random_tensor<double>({1, 6, 4}, rng)},
+                {.atol = 1e-8, .rtol = 1e-6});
+            CHECK_MESSAGE(r.ok, r.message);
+        }
+        SUBCASE("grouped-query bit-identical with 1 and 2 threads") {
+            // NH = 8 over NKV = 2 and 1: 4 and 2 (b, kv head) tasks, T = 70 over three row blocks.
+            for (int n_kv : {2, 1}) {
+                const TensorF q = random_tensor<float>({2, 70, 32}, rng);
+                const TensorF k = random_tensor<float>({2, 70, 4 * n_kv}, rng);
+                const TensorF v = random_tensor<float>({2, 70, 4 * n_kv}, rng);
+                const TensorF seed = random_tensor<float>({2, 70, 32}, rng);
+                for (bool alibi : {false, true}) {
+                    INFO("n_kv_head " << n_kv << ", alibi " << alibi);
+                    TensorF out[2], dq[2], dk[2], dv[2];
+                    for (int threads : {1, 2}) {
+                        ThreadCountGuard guard(threads);
+                        VarF x(q, true), y(k, true), z(v, true);
+                        const VarF o = attention(x, y, z, 8, {.alibi = alibi, .n_kv_head = n_kv});
+                        backward(o, seed);
+                        out[threads - 1] = o.value();
+                        dq[threads - 1] = x.grad();
+                        dk[threads - 1] = y.grad();
+                        dv[threads - 1] = z.grad();
+                    }
+                    CHECK(ouro::testing::bitwise_equal(out[0], out[1]));
+                    CHECK(ouro::testing::bitwise_equal(dq[0], dq[1]));
+                    CHECK(ouro::testing::bitwise_equal(dk[0], dk[1]));
+                    CHECK(ouro::testing::bitwise_equal(dv[0], dv[1]));
+                }
+            }
+        }
+        SUBCASE("rejects bad grouped-query settings and shapes") {
+            const VarF q(TensorF({2, 3, 8})), kv(TensorF({2, 3, 4}));
+            CHECK_THROWS_WITH_AS(attention(q, kv, kv, 4, {.n_kv_head = 3}),
+                                 "attention: n_kv_head = 3 does not divide n_head = 4",
+                                 ConfigError);
+            CHECK_THROWS_WITH_AS(attention(q, kv, kv, 2, {.n_kv_head = 4}),
+                                 "attention: n_kv_head = 4 does not divide n_head = 2",
+                                 ConfigError);
+            CHECK_THROWS_WITH_AS(attention(q, kv, kv, 4, {.n_kv_head = -1}),
+                                 "attention: n_kv_head must be at least 0 (0 means n_head), got -1",
+                                 ConfigError);
+            CHECK_THROWS_WITH_AS(attention(q, VarF(TensorF({3, 4})), kv, 4, {.n_kv_head = 2}),
+                                 "attention: q, k and v must be (B, T, C): q is (2, 3, 8), k is "
+                                 "(3, 4), v is (2, 3, 4)",
+                                 ShapeError);
+            const VarF later(TensorF({2, 4, 4})), other_batch(TensorF({1, 3, 4}));
+            CHECK_THROWS_WITH_AS(attention(q, later, later, 4, {.n_kv_head = 2}),
+                                 "attention: q, k and v must have the same batch and time: q is "
+                                 "(2, 3, 8), k is (2, 4, 4), v is (2, 4, 4)",
+                                 ShapeError);
+            CHECK_THROWS_WITH_AS(attention(q, kv, other_batch, 4, {.n_kv_head = 2}),
+                                 "attention: q, k and v must have the same batch and time: q is "
+                                 "(2, 3, 8), k is (2, 3, 4), v is (1, 3, 4)",
+                                 ShapeError);
+            // HS = 2, so 2 kv heads need 4 channels.
+            CHECK_THROWS_WITH_AS(attention(q, q, kv, 4, {.n_kv_head = 2}),
+                                 "attention: k and v must have n_kv_head * HS = 2 * 2 = 4 "
+                                 "channels: q is (2, 3, 8), k is (2, 3, 8), v is (2, 3, 4)",
+                                 ShapeError);
+            CHECK_THROWS_WITH_AS(attention(q, kv, VarF(TensorF({2, 3, 6})), 4, {.n_kv_head = 2}),
+                                 "attention: k and v must have n_kv_head * HS = 2 * 2 = 4 "
+                                 "channels: q is (2, 3, 8), k is (2, 3, 4), v is (2, 3, 6)",
+                                 ShapeError);
+            CHECK_THROWS_WITH_AS(attention(VarF(TensorF({2, 3, 9})), kv, kv, 4, {.n_kv_head = 2}),
+                                 "attention: C = 9 is not a multiple of n_head = 4: q is (2, 3, 9)",
+                                 ShapeError);
+            // n_kv_head = n_head is plain multi-head attention: one shape for all three.
+            CHECK_THROWS_WITH_AS(attention(q, kv, kv, 4, {.n_kv_head = 4}),
+                                 "attention: q, k and v must have the same shape: q is (2, 3, 8), "
+                                 "k is (2, 3, 4), v is (2, 3, 4)",
+                                 ShapeError);
+            CHECK(attention(q, q, q, 4, {.n_kv_head = 4}).shape() == q.shape());
+            CHECK(attention(q, kv, kv, 4, {.n_kv_head = 2}).shape() == q.shape());
         }
         SUBCASE("rejects bad shapes") {
             const VarF a(TensorF({2, 3, 8})), b(TensorF({2, 4, 8}));

@@ -2,8 +2,12 @@
 // optional ALiBi biases (Press et al. 2022, "Train short, test long: attention with linear biases
 // enables input length extrapolation").
 //
-// q, k and v are (B, T, C) with C = NH * HS; head h reads channels [h * HS, (h + 1) * HS) of each
-// and writes the same channels of the output. Query t attends to keys 0..t:
+// q is (B, T, C) with C = NH * HS; query head h reads channels [h * HS, (h + 1) * HS) of q and
+// writes the same channels of the output. k and v are (B, T, NKV * HS) with NKV key/value heads
+// (options.n_kv_head; by default NKV = NH and k, v have q's shape). With NKV < NH the attention is
+// grouped-query (Ainslie et al. 2023, "GQA"; NKV = 1 is multi-query attention, Shazeer 2019): the
+// NH / NKV query heads h of group g = h / (NH / NKV) share kv head g, as in llama2.c. Query t
+// attends to keys 0..t:
 //   score(t, s) = q_t . k_s / sqrt(HS)  [- slope_h * (t - s) with ALiBi],   s <= t
 //   P(t, .) = softmax(score(t, .)),   out_t = sum_s P(t, s) v_s
 //
@@ -13,8 +17,10 @@
 // P = exp(score - lse) the same way (as flash-attention does) and applies, per pair,
 //   dP = dO V^T,  D_t = dO_t . O_t,  dS = P * (dP - D),
 //   dQ = dS K / sqrt(HS),  dK = dS^T Q / sqrt(HS),  dV = P^T dO.
-// Pairs run in parallel and each writes only its own slices, so the result does not depend on the
-// thread count.
+// The forward pass runs (b, h) pairs in parallel. The backward pass runs (b, kv head) pairs in
+// parallel, and within one the group's query heads in head order, since they all add into the same
+// dK and dV slices. Each task writes only its own slices in a fixed order, so the result does not
+// depend on the thread count.
 //
 // Kernels take raw row-major buffers; the shape letters follow llm.c (B batch, T time, C channels,
 // NH heads, HS head size), so their element type is called Scalar rather than T.
@@ -31,6 +37,10 @@ struct AttentionOptions {
     /// Add ALiBi's linear distance penalty -slope_h * (t - s) to every score (see alibi_slopes).
     /// Use it instead of learned or rotary positions; RoPE is applied to q and k before this op.
     bool alibi = false;
+    /// Number of key/value heads NKV; 0 means n_head (plain multi-head attention). Must divide
+    /// n_head; k and v then have NKV * HS channels, and query head h reads kv head
+    /// h / (n_head / NKV).
+    int n_kv_head = 0;
 };
 
 /// ALiBi's slope for each of n_head heads. For a power of two n, head h (from 0) has
@@ -41,16 +51,18 @@ struct AttentionOptions {
 /// Throws ConfigError when n_head < 1.
 std::vector<double> alibi_slopes(int n_head);
 
-/// Forward kernel. q, k, v, out: (B, T, C), C = NH * HS; lse: (B, NH, T), the log-sum-exp of each
+/// Forward kernel. q, out: (B, T, C), C = NH * HS; k, v: (B, T, NKV * HS) with NKV from
+/// options.n_kv_head (unchecked here: it must divide NH); lse: (B, NH, T), the log-sum-exp of each
 /// row of (ALiBi-biased, scaled) scores, saved for the backward pass. Parallel over (b, h) pairs.
 template <typename Scalar>
 void attention_forward(const Scalar* q, const Scalar* k, const Scalar* v, Scalar* out, Scalar* lse,
                        std::int64_t B, std::int64_t T, std::int64_t C, int NH,
                        const AttentionOptions& options);
 
-/// Backward kernel: ADDS the gradients of q, k and v into dq, dk and dv (each (B, T, C); any may be
-/// nullptr, and they may be the same buffer when q, k and v are one tensor). out and lse are what
-/// the forward kernel wrote; dout is the gradient of out. Parallel over (b, h) pairs.
+/// Backward kernel: ADDS the gradients of q, k and v into dq (B, T, C), dk and dv (B, T, NKV * HS)
+/// (any may be nullptr, and they may be the same buffer when q, k and v are one tensor). out and
+/// lse are what the forward kernel wrote; dout is the gradient of out. Parallel over (b, kv head)
+/// pairs.
 template <typename Scalar>
 void attention_backward(const Scalar* q, const Scalar* k, const Scalar* v, const Scalar* out,
                         const Scalar* lse, const Scalar* dout, Scalar* dq, Scalar* dk, Scalar* dv,
@@ -58,18 +70,27 @@ void attention_backward(const Scalar* q, const Scalar* k, const Scalar* v, const
                         const AttentionOptions& options);
 
 /// Naive serial forward, kept for tests: explicit T x T scores per (b, h), masked softmax with
-/// std::exp, weighted sum of values. out: (B, T, C).
+/// std::exp, weighted sum of values. Shapes as attention_forward; out: (B, T, C).
 template <typename Scalar>
 void attention_reference(const Scalar* q, const Scalar* k, const Scalar* v, Scalar* out,
                          std::int64_t B, std::int64_t T, std::int64_t C, int NH,
                          const AttentionOptions& options);
 
-/// Causal self-attention of q, k, v (B, T, C) split into n_head heads; returns (B, T, C).
-/// Throws ConfigError when n_head < 1 ("attention: n_head must be at least 1, got 0"), and
-/// ShapeError when the shapes differ ("attention: q, k and v must have the same shape: q is
-/// (2, 3, 8), k is (2, 3, 8), v is (2, 4, 8)"), when they are not of rank 3 ("attention: q, k and
-/// v must be (B, T, C), got (3, 8)") or when C is not a multiple of n_head ("attention: C = 8 is
-/// not a multiple of n_head = 3: q is (2, 3, 8)").
+/// Causal self-attention of q (B, T, C) and k, v (B, T, NKV * HS), split into n_head query heads
+/// of size HS = C / n_head and NKV = options.n_kv_head (0: n_head) key/value heads; returns
+/// (B, T, C). Throws ConfigError when n_head < 1 ("attention: n_head must be at least 1, got 0"),
+/// when n_kv_head < 0 ("attention: n_kv_head must be at least 0 (0 means n_head), got -1") or
+/// does not divide n_head ("attention: n_kv_head = 3 does not divide n_head = 4"). Throws
+/// ShapeError when C is not a multiple of n_head ("attention: C = 8 is not a multiple of n_head =
+/// 3: q is (2, 3, 8)"), and:
+/// - with NKV = n_head, when the shapes differ ("attention: q, k and v must have the same shape:
+///   q is (2, 3, 8), k is (2, 3, 8), v is (2, 4, 8)") or are not of rank 3 ("attention: q, k and
+///   v must be (B, T, C), got (3, 8)");
+/// - with NKV < n_head, when any is not of rank 3 ("attention: q, k and v must be (B, T, C): q is
+///   (2, 3, 8), k is (3, 4), v is (2, 3, 4)"), when batch or time differ ("attention: q, k and v
+///   must have the same batch and time: q is (2, 3, 8), k is (2, 4, 4), v is (2, 4, 4)"), or when
+///   k or v has the wrong channel count ("attention: k and v must have n_kv_head * HS = 2 * 2 = 4
+///   channels: q is (2, 3, 8), k is (2, 3, 8), v is (2, 3, 4)").
 template <typename T>
 Var<T> attention(const Var<T>& q, const Var<T>& k, const Var<T>& v, int n_head,
                  const AttentionOptions& options = {});
