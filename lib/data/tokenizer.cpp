@@ -1,7 +1,9 @@
 // Byte-level BPE: GPT-2's byte alphabet, loading and saving GPT-2's files, encoding (the fast merge
-// and the reference merge kept for tests), decoding. Training is in bpe_train.cpp.
+// and the reference merge kept for tests), decoding. Training is in bpe_train.cpp; the llama2.c
+// kind is in llama2c_tokenizer.cpp, and the members here hand over to it.
 #include "ouro/data/tokenizer.hpp"
 
+#include "llama2c_model.hpp"
 #include "ouro/core/atomic_file.hpp"
 #include "ouro/core/error.hpp"
 #include "tokenizer_model.hpp"
@@ -174,24 +176,24 @@ Tokenizer::Tokenizer() {
 }
 
 std::int32_t Tokenizer::vocab_size() const {
-    return std::int32_t(model_->tokens.size());
+    return std::int32_t(llama2c_ ? llama2c_->pieces.size() : model_->tokens.size());
 }
 
 std::size_t Tokenizer::num_merges() const {
-    return model_->merges.size();
+    return llama2c_ ? 0 : model_->merges.size();
 }
 
 std::pair<std::int32_t, std::int32_t> Tokenizer::merge(std::size_t k) const {
-    if (k >= model_->merges.size())
+    if (k >= num_merges())
         throw ConfigError("Tokenizer::merge: merge " + std::to_string(k) + " out of range (" +
-                          std::to_string(model_->merges.size()) + " merges)");
+                          std::to_string(num_merges()) + " merges)");
     return model_->merges[k];
 }
 
 std::int32_t Tokenizer::merge_result(std::size_t k) const {
-    if (k >= model_->merges.size())
+    if (k >= num_merges())
         throw ConfigError("Tokenizer::merge_result: merge " + std::to_string(k) +
-                          " out of range (" + std::to_string(model_->merges.size()) + " merges)");
+                          " out of range (" + std::to_string(num_merges()) + " merges)");
     return model_->merge_results[k];
 }
 
@@ -199,10 +201,16 @@ const std::string& Tokenizer::token(std::int32_t id) const {
     if (id < 0 || id >= vocab_size())
         throw ConfigError("Tokenizer::token: id " + std::to_string(id) + " out of range [0, " +
                           std::to_string(vocab_size()) + ")");
-    return model_->tokens[std::size_t(id)];
+    return llama2c_ ? llama2c_->texts[std::size_t(id)] : model_->tokens[std::size_t(id)];
 }
 
 std::optional<std::int32_t> Tokenizer::find(std::string_view token_bytes) const {
+    if (llama2c_) {
+        const auto it = llama2c_->text_ids.find(token_bytes);
+        if (it == llama2c_->text_ids.end())
+            return std::nullopt;
+        return it->second;
+    }
     const auto it = model_->ids.find(std::string(token_bytes));
     if (it == model_->ids.end())
         return std::nullopt;
@@ -210,10 +218,12 @@ std::optional<std::int32_t> Tokenizer::find(std::string_view token_bytes) const 
 }
 
 const std::vector<std::int32_t>& Tokenizer::special_ids() const {
-    return model_->special_ids;
+    return llama2c_ ? llama2c_->special_ids : model_->special_ids;
 }
 
 bool Tokenizer::is_special(std::int32_t id) const {
+    if (llama2c_)
+        return id >= 0 && id < 3;
     return id >= 0 && id < vocab_size() && model_->special[std::size_t(id)] != 0;
 }
 
@@ -335,7 +345,18 @@ void merge_into(const TokenizerModel& m, std::string_view word, std::vector<std:
 
 } // namespace
 
+namespace {
+
+void no_pre_tokens(const char* what) {
+    throw ConfigError(std::string(what) +
+                      ": a llama2.c tokenizer has no pre-tokens to merge (use encode)");
+}
+
+} // namespace
+
 std::vector<std::int32_t> Tokenizer::merge_word(std::string_view word) const {
+    if (llama2c_)
+        no_pre_tokens("Tokenizer::merge_word");
     std::vector<std::int32_t> out;
     if (!word.empty())
         merge_into(*model_, word, out);
@@ -343,6 +364,8 @@ std::vector<std::int32_t> Tokenizer::merge_word(std::string_view word) const {
 }
 
 std::vector<std::int32_t> Tokenizer::merge_word_reference(std::string_view word) const {
+    if (llama2c_)
+        no_pre_tokens("Tokenizer::merge_word_reference");
     const TokenizerModel& m = *model_;
     std::vector<std::int32_t> ids;
     for (char c : word)
@@ -414,14 +437,26 @@ void Tokenizer::encode_ordinary(std::string_view text, std::vector<std::int32_t>
     }
 }
 
+void Tokenizer::encode_segment(std::string_view text, std::vector<std::int32_t>& out,
+                               EncodeCache& cache) const {
+    if (llama2c_)
+        detail::llama2c_encode(*llama2c_, text, out);
+    else
+        encode_ordinary(text, out, cache);
+}
+
 void Tokenizer::encode(std::string_view text, std::vector<std::int32_t>& out,
                        EncodeCache& cache) const {
-    encode_ordinary(text, out, cache);
+    encode_segment(text, out, cache);
 }
 
 std::vector<std::int32_t> Tokenizer::encode(std::string_view text) const {
-    EncodeCache cache;
     std::vector<std::int32_t> out;
+    if (llama2c_) {
+        detail::llama2c_encode(*llama2c_, text, out);
+        return out;
+    }
+    EncodeCache cache;
     out.reserve(text.size() / 3);
     encode_ordinary(text, out, cache);
     return out;
@@ -435,24 +470,23 @@ std::vector<std::int32_t> Tokenizer::encode_with_special(std::string_view text) 
         // The earliest special token from pos; the longest one when several start there.
         std::size_t best_at = std::string_view::npos;
         std::int32_t best_id = -1;
-        for (std::int32_t id : model_->special_ids) {
-            const std::string& s = model_->tokens[std::size_t(id)];
+        for (std::int32_t id : special_ids()) {
+            const std::string& s = token(id);
             const std::size_t at = text.find(s, pos);
             if (at == std::string_view::npos)
                 continue;
-            if (at < best_at ||
-                (at == best_at && s.size() > model_->tokens[std::size_t(best_id)].size())) {
+            if (at < best_at || (at == best_at && s.size() > token(best_id).size())) {
                 best_at = at;
                 best_id = id;
             }
         }
         if (best_id < 0) {
-            encode_ordinary(text.substr(pos), out, cache);
+            encode_segment(text.substr(pos), out, cache);
             break;
         }
-        encode_ordinary(text.substr(pos, best_at - pos), out, cache);
+        encode_segment(text.substr(pos, best_at - pos), out, cache);
         out.push_back(best_id);
-        pos = best_at + model_->tokens[std::size_t(best_id)].size();
+        pos = best_at + token(best_id).size();
     }
     return out;
 }
@@ -478,7 +512,7 @@ Tokenizer::encode_corpus(std::span<const std::string> texts, const EncodeOptions
                 const std::string& text = texts[std::size_t(i)];
                 std::vector<std::int32_t>& ids = result[std::size_t(i)];
                 ids.reserve(text.size() / 3);
-                encode_ordinary(text, ids, cache);
+                encode_segment(text, ids, cache);
                 const std::uint64_t now = done.fetch_add(text.size()) + text.size();
                 if (omp_get_thread_num() == 0)
                     bar.update(now);
@@ -494,6 +528,18 @@ Tokenizer::encode_corpus(std::span<const std::string> texts, const EncodeOptions
 }
 
 std::string Tokenizer::decode(std::span<const std::int32_t> ids) const {
+    if (llama2c_) {
+        std::string out;
+        std::int32_t prev = -1;
+        for (std::int32_t id : ids) {
+            if (id < 0 || id >= vocab_size())
+                throw ConfigError("Tokenizer::decode: token id " + std::to_string(id) +
+                                  " out of range [0, " + std::to_string(vocab_size()) + ")");
+            detail::llama2c_append_decoded(*llama2c_, prev, id, out);
+            prev = id;
+        }
+        return out;
+    }
     const auto& tokens = model_->tokens;
     std::size_t size = 0;
     for (std::int32_t id : ids) {
@@ -637,8 +683,19 @@ Tokenizer Tokenizer::load(const std::filesystem::path& dir) {
     return load(dir / "vocab.json", dir / "merges.txt");
 }
 
+namespace {
+
+void no_bpe_files(const Tokenizer& tokenizer) {
+    if (tokenizer.kind() == TokenizerKind::llama2c)
+        throw ConfigError("Tokenizer::save: a llama2.c tokenizer has no vocab.json and "
+                          "merges.txt (use save_llama2c)");
+}
+
+} // namespace
+
 void Tokenizer::save(const std::filesystem::path& vocab_json,
                      const std::filesystem::path& merges_txt) const {
+    no_bpe_files(*this);
     const auto& tokens = model_->tokens;
     // Written by hand rather than through an ordered JSON object (whose inserts are linear
     // searches), in id order, with nlohmann-json escaping each key: {"!": 0, "\"": 1, ...}.
@@ -659,6 +716,7 @@ void Tokenizer::save(const std::filesystem::path& vocab_json,
 }
 
 void Tokenizer::save(const std::filesystem::path& dir) const {
+    no_bpe_files(*this);
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec)
@@ -666,9 +724,11 @@ void Tokenizer::save(const std::filesystem::path& dir) const {
     save(dir / "vocab.json", dir / "merges.txt");
 }
 
-std::string tokenizer_identity(const Tokenizer& tokenizer, const std::filesystem::path& dir) {
+std::string tokenizer_identity(const Tokenizer& tokenizer, const std::filesystem::path& path) {
+    if (tokenizer.kind() == TokenizerKind::llama2c)
+        return "llama2c:" + std::to_string(tokenizer.vocab_size()) + ":" + sha256_file(path);
     return "bpe:" + std::to_string(tokenizer.vocab_size()) + ":" +
-           sha256_hex(sha256_file(dir / "vocab.json") + sha256_file(dir / "merges.txt"));
+           sha256_hex(sha256_file(path / "vocab.json") + sha256_file(path / "merges.txt"));
 }
 
 } // namespace ouro::data
