@@ -35,10 +35,10 @@ std::vector<std::string> default_prompts() {
 
 Lab::Lab(LabSettings settings)
     : settings_(std::move(settings)),
-      bundle_(ouro::io::load_model_bundle(
-          settings_.checkpoint,
-          settings_.tokenizer.empty() ? ouro::io::find_tokenizer(settings_.checkpoint)
-                                      : settings_.tokenizer)) {
+      bundle_(ouro::io::load_model_bundle(settings_.checkpoint,
+                                          settings_.tokenizer.empty()
+                                              ? ouro::io::find_tokenizer(settings_.checkpoint)
+                                              : settings_.tokenizer)) {
     if (settings_.samples_per_prompt < 1)
         throw ConfigError("--samples must be at least 1, got " +
                           std::to_string(settings_.samples_per_prompt));

@@ -238,11 +238,9 @@ struct Job {
             for (std::size_t p = 0; p < prompts.size(); ++p)
                 if (std::int64_t(prompts[p].size()) > s.context())
                     throw ConfigError("prompt " + std::to_string(p + 1) + " has " +
-                                      std::to_string(prompts[p].size()) +
-                                      " tokens (with " +
+                                      std::to_string(prompts[p].size()) + " tokens (with " +
                                       bundle.tokenizer.token(bundle.tokenizer.story_separator()) +
-                                      "), more than the context of " +
-                                      std::to_string(s.context()) +
+                                      "), more than the context of " + std::to_string(s.context()) +
                                       " under --context-policy stop (use crop, slide or sinks, "
                                       "or a larger --context)");
         return s;
@@ -279,8 +277,7 @@ void run_sampling(Job& job, gen::InferenceSession& session, gen::SamplerChain& c
             Tally tally;
             std::int32_t prev = job.prompts[p].back();
             g.on_token = [&](const gen::TraceRecord& r) {
-                job.printer.token(job.token_text(prev, r.token), r.decision.prob_raw,
-                                  r.repeats[3]);
+                job.printer.token(job.token_text(prev, r.token), r.decision.prob_raw, r.repeats[3]);
                 prev = r.token;
                 tally.add(r);
             };
@@ -367,8 +364,9 @@ int run(const CLI::App& app, Options o) {
     check_flags(app, o);
     if (app.count("--threads"))
         set_num_threads(o.threads);
-    io::ModelBundle bundle = io::load_model_bundle(
-        o.checkpoint, o.tokenizer.empty() ? io::find_tokenizer(o.checkpoint) : fs::path(o.tokenizer));
+    io::ModelBundle bundle =
+        io::load_model_bundle(o.checkpoint, o.tokenizer.empty() ? io::find_tokenizer(o.checkpoint)
+                                                                : fs::path(o.tokenizer));
     const data::Tokenizer& tok = bundle.tokenizer;
     for (const std::string& arg : o.logit_bias)
         o.sampler.logit_bias.push_back(parse_logit_bias(arg, tok));
@@ -409,10 +407,9 @@ int run(const CLI::App& app, Options o) {
                  "model %s (%s): step %lld, %lld parameters, %s positions, block size %lld; "
                  "tokenizer %s (%d tokens); threads: %d\n",
                  bundle.checkpoint.c_str(), io::to_string(bundle.format),
-                 (long long)bundle.state.step,
-                 (long long)bundle.model->num_parameters(), nn::to_string(cfg.position),
-                 (long long)cfg.block_size, bundle.tokenizer_dir.c_str(), tok.vocab_size(),
-                 num_threads());
+                 (long long)bundle.state.step, (long long)bundle.model->num_parameters(),
+                 nn::to_string(cfg.position), (long long)cfg.block_size,
+                 bundle.tokenizer_dir.c_str(), tok.vocab_size(), num_threads());
     std::fprintf(stderr, "%s\n", decoder.c_str());
     if (printer.color() && !beam) // beam search has no per-token probabilities to show
         std::fprintf(stderr, "%s\n", printer.legend().c_str());

@@ -82,8 +82,9 @@ void InferenceSession::swiglu_blocks(const float* in, std::int64_t R, const Line
         for (const std::int64_t half : {std::int64_t(0), H}) { // gate rows, then up rows
             const std::int64_t first = half + o0;
             rows(in, R, C, layer.w.f32 ? layer.w.f32 + first * C : nullptr,
-                 layer.w.f16 ? layer.w.f16 + first * C : nullptr, layer.b ? layer.b + first : nullptr,
-                 scratch + (half ? n : 0), 2 * n, 0, n, LinearInto::overwrite);
+                 layer.w.f16 ? layer.w.f16 + first * C : nullptr,
+                 layer.b ? layer.b + first : nullptr, scratch + (half ? n : 0), 2 * n, 0, n,
+                 LinearInto::overwrite);
         }
         for (std::int64_t r = 0; r < R; ++r)
             ops::swiglu_forward_serial(scratch + r * 2 * n, out + r * H + o0, 1, n);
@@ -448,10 +449,9 @@ void InferenceSession::attend(std::int64_t r, std::int64_t h, std::int64_t layer
                                  .sink_position = cap_ - 1,
                                  .scale = scale_,
                                  .slope = slopes_[std::size_t(h)]};
-    const std::int64_t n =
-        ops::attention_decode(q, q_sink, k_.data() + head * key_region_,
-                              v_.data() + head * cap_ * HS_, run, nrun, query, s,
-                              y_.data() + r * C_ + h * HS_);
+    const std::int64_t n = ops::attention_decode(q, q_sink, k_.data() + head * key_region_,
+                                                 v_.data() + head * cap_ * HS_, run, nrun, query, s,
+                                                 y_.data() + r * C_ + h * HS_);
     if (row_last_[std::size_t(r)]) {
         std::copy_n(s, n, attn_.data() + (slot * L_ + layer) * NH_ * cap_ + h * n);
         if (layer == 0 && h == 0) {

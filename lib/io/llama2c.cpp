@@ -75,8 +75,8 @@ std::string check_fields(const Header& h) {
         if (!e.empty())
             return e;
     if (h.dim % h.heads != 0)
-        return "header field dim = " + std::to_string(h.dim) + " is not a multiple of n_heads = " +
-               std::to_string(h.heads);
+        return "header field dim = " + std::to_string(h.dim) +
+               " is not a multiple of n_heads = " + std::to_string(h.heads);
     if (h.heads % h.kv_heads != 0)
         return "header field n_kv_heads = " + std::to_string(h.kv_heads) +
                " does not divide n_heads = " + std::to_string(h.heads);
@@ -219,7 +219,8 @@ std::vector<Piece> norm_pieces(const nn::GPT<float>& m, const Header& h) {
 }
 
 nn::GPTConfig config_of(const Header& h) {
-    nn::GPTConfig c = nn::GPTConfig::llama(h.vocab, h.seq_len, h.layers, h.heads, h.kv_heads, h.dim);
+    nn::GPTConfig c =
+        nn::GPTConfig::llama(h.vocab, h.seq_len, h.layers, h.heads, h.kv_heads, h.dim);
     c.mlp_hidden = h.hidden;
     c.tied_head = h.shared;
     return c;
@@ -232,8 +233,7 @@ void write_rope_tables(AtomicFile& out, const Header& h, double theta) {
     std::vector<float> freqs(static_cast<std::size_t>(half));
     std::vector<float> row(static_cast<std::size_t>(half));
     for (std::int64_t i = 0; i < half; ++i)
-        freqs[std::size_t(i)] =
-            1.0f / std::pow(float(theta), float(2 * i) / float(h.head_size()));
+        freqs[std::size_t(i)] = 1.0f / std::pow(float(theta), float(2 * i) / float(h.head_size()));
     for (const bool sine : {false, true})
         for (std::int64_t t = 0; t < h.seq_len; ++t) {
             for (std::int64_t i = 0; i < half; ++i) {
@@ -321,7 +321,8 @@ Llama2cModel import_llama2c(const std::filesystem::path& path) {
             scales.resize(std::size_t(pc.values / h.group_size));
             in.floats(scales.data(), std::int64_t(scales.size()));
             for (std::int64_t j = 0; j < pc.values; ++j)
-                pc.dst[j] = float(values[i][std::size_t(j)]) * scales[std::size_t(j / h.group_size)];
+                pc.dst[j] =
+                    float(values[i][std::size_t(j)]) * scales[std::size_t(j / h.group_size)];
             values[i] = {};
         }
     }
@@ -346,8 +347,8 @@ void export_llama2c(const nn::GPT<float>& model, const std::filesystem::path& pa
         refuse("norm_eps " + std::to_string(c.norm_eps) + " (run.c uses 1e-5)");
     if (format == Llama2cFormat::version2)
         refuse("version 2 on writing (int8 groups): write legacy or version1");
-    Header h{c.n_embd, c.hidden_size(), c.n_layer, c.n_head, c.kv_heads(), c.vocab_size,
-             c.block_size};
+    Header h{c.n_embd,     c.hidden_size(), c.n_layer,   c.n_head,
+             c.kv_heads(), c.vocab_size,    c.block_size};
     h.shared = c.tied_head;
     h.format = format;
     if (std::string e = check_fields(h); !e.empty())
@@ -381,8 +382,8 @@ void export_llama2c(const nn::GPT<float>& model, const std::filesystem::path& pa
     } else {
         out.write(&magic, 4);
         i32(1);
-        for (const std::int64_t v : {h.dim, h.hidden, h.layers, h.heads, h.kv_heads, h.vocab,
-                                     h.seq_len})
+        for (const std::int64_t v :
+             {h.dim, h.hidden, h.layers, h.heads, h.kv_heads, h.vocab, h.seq_len})
             i32(v);
         const std::uint8_t shared = h.shared ? 1 : 0;
         out.write(&shared, 1);

@@ -69,8 +69,9 @@ ModelBundle load_model_bundle(const std::filesystem::path& checkpoint,
     const ModelFormat format = detect_model_format(checkpoint);
     data::Tokenizer tokenizer = data::Tokenizer::load_any(tokenizer_path);
     const std::string identity = data::tokenizer_identity(tokenizer, tokenizer_path);
-    ModelBundle out{nullptr,           std::move(tokenizer),     {},    {},
-                    checkpoint.string(), tokenizer_path.string(), format};
+    ModelBundle out{nullptr, std::move(tokenizer), {},
+                    {},      checkpoint.string(),  tokenizer_path.string(),
+                    format};
     if (format == ModelFormat::llama2c) {
         out.model = import_llama2c(checkpoint).model;
         out.config = out.model->config;
@@ -86,8 +87,8 @@ ModelBundle load_model_bundle(const std::filesystem::path& checkpoint,
         if (ckpt.config.vocab_size != out.tokenizer.vocab_size())
             throw FormatError(checkpoint.string() + ": the model has a vocabulary of " +
                               std::to_string(ckpt.config.vocab_size) +
-                              " tokens, but the tokenizer in " + tokenizer_path.string() +
-                              " has " + std::to_string(out.tokenizer.vocab_size()));
+                              " tokens, but the tokenizer in " + tokenizer_path.string() + " has " +
+                              std::to_string(out.tokenizer.vocab_size()));
         out.model = ckpt.build_model<float>();
         return out;
     }

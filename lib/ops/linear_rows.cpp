@@ -190,8 +190,8 @@ void rows_kernel(const float* x, std::int64_t rows, std::int64_t in, const W* we
 
 template <typename W>
 void rows_reference(const float* x, std::int64_t rows, std::int64_t in, const W* weight,
-                      const float* bias, float* out, std::int64_t out_stride, std::int64_t o0,
-                      std::int64_t o1, LinearInto into) {
+                    const float* bias, float* out, std::int64_t out_stride, std::int64_t o0,
+                    std::int64_t o1, LinearInto into) {
     for (std::int64_t r = 0; r < rows; ++r)
         for (std::int64_t o = o0; o < o1; ++o) {
             double acc = bias ? double(bias[o]) : 0.0;
@@ -207,27 +207,26 @@ void rows_reference(const float* x, std::int64_t rows, std::int64_t in, const W*
 // Shapes: x (R, IN), weight (OUT, IN), bias (OUT) or nullptr, out rows of stride out_stride;
 // features [o0, o1) of every row are written.
 void linear_rows(const float* x, std::int64_t rows, std::int64_t in, const float* weight,
-                   const float* bias, float* out, std::int64_t out_stride, std::int64_t o0,
-                   std::int64_t o1, LinearInto into) {
+                 const float* bias, float* out, std::int64_t out_stride, std::int64_t o0,
+                 std::int64_t o1, LinearInto into) {
     rows_kernel(x, rows, in, weight, bias, out, out_stride, o0, o1, into);
 }
 
 void linear_rows(const float* x, std::int64_t rows, std::int64_t in, const Half* weight,
-                   const float* bias, float* out, std::int64_t out_stride, std::int64_t o0,
-                   std::int64_t o1, LinearInto into) {
+                 const float* bias, float* out, std::int64_t out_stride, std::int64_t o0,
+                 std::int64_t o1, LinearInto into) {
     rows_kernel(x, rows, in, weight, bias, out, out_stride, o0, o1, into);
 }
 
-void linear_rows_reference(const float* x, std::int64_t rows, std::int64_t in,
-                             const float* weight, const float* bias, float* out,
-                             std::int64_t out_stride, std::int64_t o0, std::int64_t o1,
-                             LinearInto into) {
+void linear_rows_reference(const float* x, std::int64_t rows, std::int64_t in, const float* weight,
+                           const float* bias, float* out, std::int64_t out_stride, std::int64_t o0,
+                           std::int64_t o1, LinearInto into) {
     rows_reference(x, rows, in, weight, bias, out, out_stride, o0, o1, into);
 }
 
 void linear_rows_reference(const float* x, std::int64_t rows, std::int64_t in, const Half* weight,
-                             const float* bias, float* out, std::int64_t out_stride,
-                             std::int64_t o0, std::int64_t o1, LinearInto into) {
+                           const float* bias, float* out, std::int64_t out_stride, std::int64_t o0,
+                           std::int64_t o1, LinearInto into) {
     rows_reference(x, rows, in, weight, bias, out, out_stride, o0, o1, into);
 }
 

@@ -35,8 +35,9 @@ inline nn::GPTConfig small_config(nn::PositionEncoding position, std::int64_t bl
 
 /// A small Llama-style config (RMSNorm, SwiGLU, RoPE on interleaved pairs, separate classifier)
 /// with n_kv_head key/value heads for 4 query heads: 4 (plain), 2 (grouped-query), 1 (multi-query).
-inline nn::GPTConfig small_llama_config(std::int64_t n_kv_head, std::int64_t block_size,
-                                        nn::PositionEncoding position = nn::PositionEncoding::rope) {
+inline nn::GPTConfig
+small_llama_config(std::int64_t n_kv_head, std::int64_t block_size,
+                   nn::PositionEncoding position = nn::PositionEncoding::rope) {
     nn::GPTConfig c = nn::GPTConfig::llama(67, block_size, 2, 4, n_kv_head, 32, 16);
     c.position = position;
     return c;

@@ -39,7 +39,8 @@ TEST_SUITE("gen") {
             // multi-query attention, RoPE on interleaved pairs or ALiBi; GQA in a GPT-2 block.
             std::vector<std::pair<std::string, nn::GPTConfig>> configs;
             for (const PositionEncoding pe : encodings)
-                configs.emplace_back(std::string("gpt2 ") + nn::to_string(pe), small_config(pe, 320));
+                configs.emplace_back(std::string("gpt2 ") + nn::to_string(pe),
+                                     small_config(pe, 320));
             for (const std::int64_t kv : {4, 2, 1})
                 configs.emplace_back("llama kv " + std::to_string(kv), small_llama_config(kv, 320));
             configs.emplace_back("llama alibi kv 2",

@@ -52,7 +52,7 @@ TEST_SUITE("io") {
                     const fs::path p = dir / "m.bin";
                     export_llama2c(*model, p, f);
                     // Sizes: the fields fix them exactly (legacy adds the RoPE tables).
-                    const std::int64_t D = 16, KV = 8, H = 16, L = 2, V = 11, T = 8, HS = 4;
+                    const std::int64_t D = 16, KV = 8, H = 48, L = 2, V = 11, T = 8, HS = 4;
                     const std::int64_t matrices =
                         V * D * (tied ? 1 : 2) + L * (2 * D * D + 2 * KV * D + 3 * H * D);
                     const std::int64_t norms = (2 * L + 1) * D;
@@ -66,7 +66,7 @@ TEST_SUITE("io") {
                     CHECK(back.format == f);
                     CHECK(back.model->config.tied_head == tied);
                     CHECK(back.model->config.kv_heads() == 2);
-                    CHECK(back.model->config.hidden_size() == 16);
+                    CHECK(back.model->config.hidden_size() == 48);
                     for (auto& [name, param] : model->named_parameters())
                         CHECK(bitwise_equal(back.model->parameter(name).value(), param.value()));
                 }
@@ -78,12 +78,12 @@ TEST_SUITE("io") {
             // A version 2 file by export.py's layout: header, norms, all int8 values, all scales.
             // Every matrix value is q x scale with q = (i % 255) - 127 and scale 1/64 per group of
             // 8 (so the float values are exact).
-            const std::int64_t D = 16, KV = 8, H = 16, L = 2, V = 11, group = 8;
+            const std::int64_t D = 16, KV = 8, H = 48, L = 2, V = 11, group = 8;
             std::vector<char> b;
             put(b, std::uint32_t(0x616b3432));
             put(b, std::int32_t(2));
-            for (const std::int64_t v : {D, H, L, std::int64_t(4), std::int64_t(2), V,
-                                         std::int64_t(8)})
+            for (const std::int64_t v :
+                 {D, H, L, std::int64_t(4), std::int64_t(2), V, std::int64_t(8)})
                 put(b, std::int32_t(v));
             b.push_back(1); // shared classifier
             put(b, std::int32_t(group));
@@ -173,11 +173,11 @@ TEST_SUITE("io") {
                               "vocab_size 512, seq_len 512 needs 1056540")
                     .c_str(),
                 FormatError);
-            CHECK_THROWS_WITH_AS(import_llama2c(dir / "missing.bin"),
-                                 ("llama2.c model: cannot open " + (dir / "missing.bin").string() +
-                                  ": no such file")
-                                     .c_str(),
-                                 IoError);
+            CHECK_THROWS_WITH_AS(
+                import_llama2c(dir / "missing.bin"),
+                ("llama2.c model: cannot open " + (dir / "missing.bin").string() + ": no such file")
+                    .c_str(),
+                IoError);
             CHECK_THROWS_WITH_AS(
                 import_llama2c(dir.path()),
                 ("llama2.c model: " + dir.path().string() + " is not a regular file").c_str(),

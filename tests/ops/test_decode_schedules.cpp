@@ -30,14 +30,13 @@ TEST_SUITE("ops") {
                 TensorF y = ouro::testing::random_tensor<float>({7, out}, rng);
                 TensorF expected = y;
                 linear_rows(x.data(), 7, in, w.data(), b.data(), y.data(), out, 0, out, into);
-                linear_rows_reference(x.data(), 7, in, w.data(), b.data(), expected.data(), out,
-                                        0, out, into);
+                linear_rows_reference(x.data(), 7, in, w.data(), b.data(), expected.data(), out, 0,
+                                      out, into);
                 ouro::testing::check_close(y, expected, 1e-6, 1e-5);
             }
             TensorF y({7, out}), expected({7, out});
             linear_rows(x.data(), 7, in, w.data(), nullptr, y.data(), out, 0, out);
-            linear_rows_reference(x.data(), 7, in, w.data(), nullptr, expected.data(), out, 0,
-                                    out);
+            linear_rows_reference(x.data(), 7, in, w.data(), nullptr, expected.data(), out, 0, out);
             ouro::testing::check_close(y, expected, 1e-6, 1e-5);
         }
         SUBCASE("matches the training schedule's reference (linear_reference)") {
@@ -53,8 +52,7 @@ TEST_SUITE("ops") {
                 TensorF one({1, out});
                 // Odd feature blocks: 0..13, 13..45.
                 linear_rows(x.data() + r * in, 1, in, w.data(), b.data(), one.data(), out, 0, 13);
-                linear_rows(x.data() + r * in, 1, in, w.data(), b.data(), one.data(), out, 13,
-                              out);
+                linear_rows(x.data() + r * in, 1, in, w.data(), b.data(), one.data(), out, 13, out);
                 CHECK(std::memcmp(one.data(), all.data() + r * out, sizeof(float) * out) == 0);
             }
             TensorF pair({2, out});
@@ -73,8 +71,7 @@ TEST_SUITE("ops") {
             to_half(w.data(), h.data(), out * in);
             TensorF y({5, out}), expected({5, out});
             linear_rows(x.data(), 5, in, h.data(), nullptr, y.data(), out, 0, out);
-            linear_rows_reference(x.data(), 5, in, h.data(), nullptr, expected.data(), out, 0,
-                                    out);
+            linear_rows_reference(x.data(), 5, in, h.data(), nullptr, expected.data(), out, 0, out);
             ouro::testing::check_close(y, expected, 1e-6, 1e-5);
             // Rounding the weights to half moves the result by about 2^-11 relative.
             TensorF exact({5, out});

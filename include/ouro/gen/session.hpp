@@ -184,7 +184,8 @@ private:
                        ops::LinearInto into, bool gelu = false) const;
     void swiglu_blocks(const float* in, std::int64_t rows, const Linear& layer, float* out,
                        float* scratch) const;
-    void normalise(const Norm& n, const float* x, float* out, float* stats, std::int64_t rows) const;
+    void normalise(const Norm& n, const float* x, float* out, float* stats,
+                   std::int64_t rows) const;
 
     nn::GPTConfig cfg_;
     // B slots, K cache entries per slot (cap_), C channels, NH query heads, NKV key/value heads,

@@ -3,8 +3,8 @@
 #pragma once
 
 #include "ouro/nn/causal_self_attention.hpp"
-#include "ouro/nn/norm.hpp"
 #include "ouro/nn/mlp.hpp"
+#include "ouro/nn/norm.hpp"
 #include "ouro/ops/elementwise.hpp"
 
 namespace ouro::nn {
@@ -12,12 +12,14 @@ namespace ouro::nn {
 template <typename T> class Block : public Module<T> {
 public:
     Block(const GPTConfig& config, Rng& rng) : Module<T>("Block") {
-        ln_1 = &this->register_module("ln_1", std::make_unique<Norm<T>>(config.n_embd, config.norm,
-                                                                        config.bias, config.norm_eps));
+        ln_1 =
+            &this->register_module("ln_1", std::make_unique<Norm<T>>(config.n_embd, config.norm,
+                                                                     config.bias, config.norm_eps));
         attn =
             &this->register_module("attn", std::make_unique<CausalSelfAttention<T>>(config, rng));
-        ln_2 = &this->register_module("ln_2", std::make_unique<Norm<T>>(config.n_embd, config.norm,
-                                                                        config.bias, config.norm_eps));
+        ln_2 =
+            &this->register_module("ln_2", std::make_unique<Norm<T>>(config.n_embd, config.norm,
+                                                                     config.bias, config.norm_eps));
         mlp = &this->register_module("mlp", std::make_unique<MLP<T>>(config, rng));
     }
 

@@ -23,9 +23,9 @@ public:
     CausalSelfAttention(const GPTConfig& cfg, Rng& rng)
         : Module<T>("CausalSelfAttention"), config(cfg) {
         const std::int64_t C = config.n_embd;
-        c_attn = &this->register_module(
-            "c_attn",
-            std::make_unique<Linear<T>>(C, C + 2 * config.kv_dim(), config.bias, 0.02, rng));
+        c_attn =
+            &this->register_module("c_attn", std::make_unique<Linear<T>>(C, C + 2 * config.kv_dim(),
+                                                                         config.bias, 0.02, rng));
         c_proj = &this->register_module(
             "c_proj", std::make_unique<Linear<T>>(
                           C, C, config.bias, 0.02 / std::sqrt(2.0 * double(config.n_layer)), rng));

@@ -25,12 +25,12 @@ template <typename T> struct LinearView {
 };
 
 template <typename T> struct BlockView {
-    NormView<T> norm_1;      ///< ln_1
-    LinearView<T> qkv;       ///< attn.c_attn: C -> C + 2 KVD, rows q, then k, then v
-    LinearView<T> attn_out;  ///< attn.c_proj: C -> C
-    NormView<T> norm_2;      ///< ln_2
-    LinearView<T> mlp_in;    ///< mlp.c_fc: C -> H (gelu) or 2H (swiglu: gate rows, then up rows)
-    LinearView<T> mlp_out;   ///< mlp.c_proj: H -> C
+    NormView<T> norm_1;     ///< ln_1
+    LinearView<T> qkv;      ///< attn.c_attn: C -> C + 2 KVD, rows q, then k, then v
+    LinearView<T> attn_out; ///< attn.c_proj: C -> C
+    NormView<T> norm_2;     ///< ln_2
+    LinearView<T> mlp_in;   ///< mlp.c_fc: C -> H (gelu) or 2H (swiglu: gate rows, then up rows)
+    LinearView<T> mlp_out;  ///< mlp.c_proj: H -> C
 };
 
 template <typename T> struct ModelView {
