@@ -2,7 +2,9 @@
 # The demo, the README's first command: installs what is missing, builds everything, and runs the
 # collapse demo (`lab demo`) on the bundled model, models/tinystories-2.6m. It prints the seed's
 # three snippets from the model's own greedy text, greedy against nucleus sampling, the quick
-# experiments E1 E2 E3 E5 and the answer with its numbers, and writes lab-out/report.html.
+# experiments E1 E2 E3 E5 and the answer with its numbers, and writes lab-out/report.html. When a
+# fully trained model is at hand (llama2.c's stories260K in ../shared/data/tinyllamas), the same
+# measurements run on it too and the demo says which mechanisms the two models share.
 #
 #   scripts/demo.sh [--retrain] [--text DIR] [flags of `lab demo`, e.g. --out DIR --past-end 1000]
 #
@@ -74,4 +76,10 @@ if [[ $retrain == 1 ]]; then
 fi
 args=(--checkpoint "$model/model.safetensors")
 [[ -n $valid ]] && args+=(--valid "$valid")
+# A fully trained model beside the bundled one (still learning): the same measurements on both,
+# and which mechanisms they share. llama2.c's stories260K from the shared data when it is there.
+shared_260k=../shared/data/tinyllamas
+if [[ -f $shared_260k/stories260K.bin && -f $shared_260k/tok512.bin ]]; then
+    lab_args+=(--compare "$shared_260k/stories260K.bin" --compare-tokenizer "$shared_260k/tok512.bin")
+fi
 ./build/examples/lab/lab "${args[@]}" demo "${lab_args[@]+"${lab_args[@]}"}"

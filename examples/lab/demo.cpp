@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 namespace collapse {
 
@@ -91,18 +92,17 @@ LongSample long_sample(Lab& lab, const DecodedSet& set, std::size_t i, std::int6
     return s;
 }
 
-int run_demo(LabSettings settings, const DemoSettings& demo) {
-    if (demo.past_end < 200)
-        throw ouro::ConfigError("demo: --past-end must be at least 200 (seq-rep-4 is taken over "
-                                "the last 200 tokens), got " +
-                                std::to_string(demo.past_end));
-    Lab lab(settings);
+// Steps 1-3 of the demo on one model, printed as they go; the experiments' files go to the lab's
+// out folder.
+DemoRun measure_demo(Lab& lab, const DemoSettings& demo) {
+    const LabSettings& settings = lab.settings();
     const auto& cfg = lab.config();
-    std::printf("ouro collapse demo\nmodel: %s (step %lld; V=%lld, T=%lld, C=%lld, L=%lld, "
-                "NH=%lld, %s positions)\nprompt: \"%s\"\n",
-                lab.bundle().checkpoint.c_str(), (long long)lab.bundle().state.step,
-                (long long)cfg.vocab_size, (long long)cfg.block_size, (long long)cfg.n_embd,
-                (long long)cfg.n_layer, (long long)cfg.n_head, ouro::nn::to_string(cfg.position),
+    std::printf("ouro collapse demo\nmodel: %s (%s; %lld parameters; V=%lld, T=%lld, C=%lld, "
+                "L=%lld, NH=%lld, %s positions)\nprompt: \"%s\"\n",
+                lab.bundle().checkpoint.c_str(), model_description(lab).c_str(),
+                (long long)lab.model().num_parameters(), (long long)cfg.vocab_size,
+                (long long)cfg.block_size, (long long)cfg.n_embd, (long long)cfg.n_layer,
+                (long long)cfg.n_head, ouro::nn::to_string(cfg.position),
                 lab.prompt_texts()[0].c_str());
 
     // Greedy and top-p 0.95 over every prompt, past the end; the first greedy sample is the
@@ -127,7 +127,9 @@ int run_demo(LabSettings settings, const DemoSettings& demo) {
     }
 
     // 1. The seed's three snippets.
-    const LongSample sample = long_sample(lab, sets[0], 0, demo.past_end);
+    DemoRun run_result;
+    run_result.sample = long_sample(lab, sets[0], 0, demo.past_end);
+    const LongSample& sample = run_result.sample;
     std::printf("\nGreedy decoding, the end-of-text token ignored, %lld tokens past the story's "
                 "natural end (token %lld, where the end token was the model's first choice):\n",
                 (long long)demo.past_end, (long long)sample.natural_end);
@@ -201,7 +203,8 @@ int run_demo(LabSettings settings, const DemoSettings& demo) {
     std::fflush(stdout);
 
     // 3. The quick experiments.
-    std::vector<ExperimentResult> results{check};
+    std::vector<ExperimentResult>& results = run_result.results;
+    results.push_back(check);
     auto run = [&](ExperimentResult (*f)(Lab&)) {
         const auto start = std::chrono::steady_clock::now();
         results.push_back(f(lab));
@@ -215,11 +218,13 @@ int run_demo(LabSettings settings, const DemoSettings& demo) {
     if (!settings.valid_text.empty())
         run(run_e2_uncertainty);
     run(run_e3_self_reinforcement);
-    if (!settings.valid_text.empty())
+    if (!settings.valid_text.empty()) {
         run(run_e5_end_of_story);
-    else
+        run_result.quality = held_out_quality(lab);
+    } else {
         std::printf("\nE2 and E5 were skipped: they compare with held-out human stories "
                     "(pass --valid FILE, a TinyStories .txt).\n");
+    }
 
     std::printf("\nWhat is going on:\n");
     for (const std::string& s : summarize(&sample, results))
@@ -227,6 +232,33 @@ int run_demo(LabSettings settings, const DemoSettings& demo) {
     const fs::path report = settings.out_dir / "report.html";
     write_report(report, lab, &sample, results);
     std::printf("\nreport: %s\n", report.string().c_str());
+    std::fflush(stdout);
+    return run_result;
+}
+
+int run_demo(LabSettings settings, const DemoSettings& demo) {
+    if (demo.past_end < 200)
+        throw ouro::ConfigError("demo: --past-end must be at least 200 (seq-rep-4 is taken over "
+                                "the last 200 tokens), got " +
+                                std::to_string(demo.past_end));
+    // Both models are opened before anything runs: a bad second model fails at once.
+    Lab lab(settings);
+    std::optional<Lab> other;
+    if (!demo.compare.empty()) {
+        LabSettings s = settings;
+        s.checkpoint = demo.compare;
+        s.tokenizer = demo.compare_tokenizer;
+        s.out_dir = settings.out_dir / "compare";
+        fs::create_directories(s.out_dir);
+        other.emplace(s);
+    }
+    const DemoRun first = measure_demo(lab, demo);
+    if (!other)
+        return 0;
+    std::printf("\n\n==== The same measurements on a second model ====\n\n");
+    const DemoRun second = measure_demo(*other, demo);
+    std::printf("\n");
+    print_comparison({{&lab, &first}, {&*other, &second}});
     return 0;
 }
 

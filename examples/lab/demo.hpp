@@ -5,12 +5,18 @@
 #include "lab.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace collapse {
 
 struct DemoSettings {
     std::int64_t past_end = 1000; ///< greedy tokens after the story's natural end
+    /// A second model to measure the same way and compare with (e.g. a fully trained llama2.c
+    /// model beside a model that is still learning), and its tokenizer (default: found beside it).
+    fs::path compare, compare_tokenizer;
 };
 
 /// The seed's long greedy sample, cut into its beginning, middle and end.
@@ -27,7 +33,34 @@ struct LongSample {
     std::vector<Part> parts;
 };
 
-/// Runs the demo; returns the program's exit code. Throws ouro::Error for bad inputs.
+/// Quality on one scale for any tokenizer: the model's surprisal of held-out human stories per
+/// token and per byte of text (each story after its separator, up to block_size tokens).
+struct Quality {
+    std::int64_t stories = 0, tokens = 0, bytes = 0;
+    double nats_per_token = 0, nats_per_byte = 0;
+};
+/// Quality over the lab's held-out stories (--valid). Throws ConfigError without them.
+Quality held_out_quality(Lab& lab);
+
+/// What the demo measured on one model.
+struct DemoRun {
+    LongSample sample;
+    std::vector<ExperimentResult> results;
+    std::optional<Quality> quality; ///< with held-out text
+};
+
+/// "llama2.c model" or "ouro checkpoint, step N".
+std::string model_description(const Lab& lab);
+
+/// The demo's steps on one model, printed as they go (the report included).
+DemoRun measure_demo(Lab& lab, const DemoSettings& demo);
+
+/// The comparison of several models' demo runs: quality, and which mechanisms they share and
+/// which differ, each with its numbers.
+void print_comparison(const std::vector<std::pair<Lab*, const DemoRun*>>& runs);
+
+/// Runs the demo (and, with demo.compare, the same on a second model and the comparison);
+/// returns the program's exit code. Throws ouro::Error for bad inputs.
 int run_demo(LabSettings settings, const DemoSettings& demo);
 
 /// Sample i of a set decoded with the end token ignored (the seed's setting), cut `past_end`

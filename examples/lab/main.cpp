@@ -82,6 +82,11 @@ int main(int argc, char** argv) {
     auto* c_demo = app.add_subcommand("demo", "the seed's snippets, E1 E2 E3 E5 and the report");
     c_demo->add_option("--past-end", demo.past_end,
                        "greedy tokens generated past the story's natural end (default 1000)");
+    c_demo->add_option("--compare", demo.compare,
+                       "a second model (ouro checkpoint or llama2.c .bin, e.g. a fully trained "
+                       "stories260K) measured the same way and compared with the first");
+    c_demo->add_option("--compare-tokenizer", demo.compare_tokenizer,
+                       "the second model's tokenizer (default: found beside it)");
     std::vector<std::string> extra, ckpts;
     auto* c_e4 = app.add_subcommand("e4", "E4: past the trained context");
     c_e4->add_option("--extra-checkpoint", extra,
