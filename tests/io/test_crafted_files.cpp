@@ -8,6 +8,7 @@
 
 #include <doctest/doctest.h>
 
+#include <array>
 #include <cstring>
 #include <string>
 
@@ -24,14 +25,38 @@ std::string safetensors_bytes(const std::string& json, std::size_t data_bytes) {
     return out + json + std::string(data_bytes, '\0');
 }
 
-// The metadata of an ouro checkpoint with the given config JSON.
-std::string checkpoint_metadata(const std::string& config) {
-    std::string escaped;
-    for (const char c : config)
-        escaped += c == '"' ? std::string("\\\"") : std::string(1, c);
-    return R"("__metadata__":{"format":"ouro-checkpoint","format_version":"1","step":"0",)"
-           R"("rng_state":"0","config":")" +
-           escaped + "\"}";
+// The JSON header of an ouro checkpoint with the given config JSON and tensor entries (a list of
+// "name":{...} members, or empty).
+std::string checkpoint_header(const std::string& config, const std::string& tensors) {
+    std::string s = R"({"__metadata__":{"format":"ouro-checkpoint","format_version":"1",)"
+                    R"("step":"0","rng_state":"0","config":")";
+    for (const char c : config) {
+        if (c == '"')
+            s += '\\';
+        s += c;
+    }
+    s += "\"}";
+    if (!tensors.empty()) {
+        s += ',';
+        s += tensors;
+    }
+    s += '}';
+    return s;
+}
+
+// An llm.c checkpoint header (version 3) with the given maxT, V, L, NH, C and padded V.
+std::string llmc_header(std::int32_t maxT, std::int32_t V, std::int32_t L, std::int32_t NH,
+                        std::int32_t C, std::int32_t Vp) {
+    std::array<std::int32_t, 256> h{};
+    h[0] = 20240326;
+    h[1] = 3;
+    h[2] = maxT;
+    h[3] = V;
+    h[4] = L;
+    h[5] = NH;
+    h[6] = C;
+    h[7] = Vp;
+    return std::string(reinterpret_cast<const char*>(h.data()), sizeof(h));
 }
 
 } // namespace
@@ -46,10 +71,9 @@ TEST_SUITE("io") {
                 R"("transformer.wte.weight":{"dtype":"F32","shape":[2],"data_offsets":[16,8]})";
             ouro::testing::write_bytes(
                 at("ck.safetensors"),
-                safetensors_bytes("{" +
-                                      checkpoint_metadata(R"({"vocab_size":2,"block_size":1,)"
-                                                          R"("n_layer":1,"n_head":1,"n_embd":1})") +
-                                      "," + tensor + "}",
+                safetensors_bytes(checkpoint_header(R"({"vocab_size":2,"block_size":1,"n_layer":1,)"
+                                                    R"("n_head":1,"n_embd":1})",
+                                                    tensor),
                                   16));
             ouro::testing::check_throws_message<FormatError>(
                 [&] { Checkpoint::read(at("ck.safetensors")); },
@@ -63,6 +87,38 @@ TEST_SUITE("io") {
                 [&] { import_hf_gpt2(at("model.safetensors"), 1); },
                 at("model.safetensors") +
                     ": tensor 'wte.weight' data_offsets [16,8] end before they begin");
+        }
+        SUBCASE(
+            "llm.c headers whose sizes overflow int64 are refused before any arithmetic wraps") {
+            // The audit's header: one layer of 12884901888 x 1073741824 weights (12 C x C with
+            // C = 2^30), whose product used to wrap before the file-size check.
+            ouro::testing::write_bytes(at("huge.bin"),
+                                       llmc_header(1, 1, 1, 1, 1 << 30, 1) + "xxxx");
+            ouro::testing::check_throws_message<FormatError>(
+                [&] { import_llmc(at("huge.bin")); },
+                at("huge.bin") + ": file is 1028 bytes, but its header describes more than 2^63 "
+                                 "bytes (maxT 1, padded V 1, L 1, C 1073741824)");
+            // Every field at its largest (2^31 - 1) still cannot wrap.
+            const std::int32_t max = 2147483647;
+            ouro::testing::write_bytes(at("max.bin"), llmc_header(max, max, max, 1, max - 1, max));
+            ouro::testing::check_throws_message<FormatError>(
+                [&] { import_llmc(at("max.bin")); },
+                at("max.bin") + ": file is 1024 bytes, but its header describes more than 2^63 "
+                                "bytes (maxT 2147483647, padded V 2147483647, L 2147483647, C "
+                                "2147483646)");
+            // Large sizes that fit int64 are compared with the real file size, not allocated.
+            ouro::testing::write_bytes(at("big.bin"), llmc_header(1, max, 1, 1, 32768, max));
+            ouro::testing::check_throws_message<FormatError>(
+                [&] { import_llmc(at("big.bin")); },
+                at("big.bin") + ": file is 1024 bytes, but its header describes 281526518285312 "
+                                "(70381629571072 "
+                                "parameters)");
+            // Sizes that fit: compared with the real file size, not allocated.
+            ouro::testing::write_bytes(at("small.bin"), llmc_header(4, 5, 1, 1, 2, 8));
+            ouro::testing::check_throws_message<FormatError>(
+                [&] { import_llmc(at("small.bin")); },
+                at("small.bin") + ": file is 1024 bytes, but its header describes 1432 (102 "
+                                  "parameters)");
         }
     }
 }
