@@ -5,7 +5,7 @@
 #include "ouro/core/error.hpp"
 #include "ouro/data/tokenizer.hpp"
 
-#include <nlohmann/json.hpp>
+#include "../core/json_error.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -80,6 +80,8 @@ std::vector<std::string> parse_stories_json(std::string_view json, std::string_v
         j = nlohmann::json::parse(json);
     } catch (const nlohmann::json::parse_error& e) {
         throw FormatError(where + "not valid JSON (error at byte " + std::to_string(e.byte) + ")");
+    } catch (const nlohmann::json::exception& e) { // a number out of range, e.g. 1e400
+        throw FormatError(where + "not valid JSON (" + ouro::detail::json_error_text(e) + ")");
     }
     if (!j.is_array())
         throw FormatError(where + "expected a JSON array of objects with a \"story\" string");

@@ -5,7 +5,7 @@
 #include "ouro/core/checked.hpp"
 #include "ouro/core/error.hpp"
 
-#include <nlohmann/json.hpp>
+#include "../core/json_error.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -144,7 +144,7 @@ Safetensors Safetensors::parse(std::string bytes, const std::string& source) {
         header =
             nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + std::ptrdiff_t(f.data_start_));
     } catch (const nlohmann::json::exception& e) {
-        fail(std::string("header is not valid JSON: ") + e.what());
+        fail("header is not valid JSON: " + detail::json_error_text(e));
     }
     if (!header.is_object())
         fail("header is not a JSON object");
@@ -168,7 +168,7 @@ Safetensors Safetensors::parse(std::string bytes, const std::string& source) {
             f.entries_.emplace(name, parse_entry(source, name, v, data_size));
         }
     } catch (const nlohmann::json::exception& e) {
-        fail(std::string("header: ") + e.what());
+        fail("header: " + detail::json_error_text(e));
     }
     check_tiling(source, f.entries_, data_size);
     f.bytes_ = std::move(bytes);
@@ -345,7 +345,14 @@ std::string SafetensorsWriter::serialize() const {
         header[i.name] = e;
         offset += i.bytes.size();
     }
-    std::string json = header.dump();
+    std::string json;
+    try {
+        json = header.dump();
+    } catch (const nlohmann::json::exception& e) { // names and metadata must be UTF-8
+        throw ConfigError(
+            "SafetensorsWriter: a tensor name or metadata value is not valid UTF-8 (" +
+            detail::json_error_text(e) + ")");
+    }
     json.append((8 - json.size() % 8) % 8, ' '); // data starts 8-byte aligned
     std::string out(8, '\0');
     const std::uint64_t len = json.size();

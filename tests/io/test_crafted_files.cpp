@@ -120,5 +120,28 @@ TEST_SUITE("io") {
                 at("small.bin") + ": file is 1024 bytes, but its header describes 1432 (102 "
                                   "parameters)");
         }
+        SUBCASE("JSON numbers out of range in a checkpoint are FormatErrors naming the file") {
+            ouro::testing::write_bytes(
+                at("header.safetensors"),
+                safetensors_bytes(checkpoint_header("{}", R"("w":{"dtype":"F32","shape":[1e400],)"
+                                                          R"("data_offsets":[0,4]})"),
+                                  4));
+            ouro::testing::check_throws_message<FormatError>(
+                [&] { Checkpoint::read(at("header.safetensors")); },
+                at("header.safetensors") +
+                    ": header is not valid JSON: number overflow parsing '1e400'");
+            ouro::testing::write_bytes(
+                at("config.safetensors"),
+                safetensors_bytes(checkpoint_header(R"({"vocab_size":1e400})", ""), 0));
+            try {
+                Checkpoint::read(at("config.safetensors"));
+                FAIL("no exception");
+            } catch (const FormatError& e) {
+                const std::string what = e.what();
+                CHECK(what.rfind(at("config.safetensors") + ": model config is not valid JSON: ",
+                                 0) == 0);
+                CHECK(what.find("number overflow parsing '1e400'") != std::string::npos);
+            }
+        }
     }
 }
