@@ -5,6 +5,8 @@
 #include "ouro/core/checked.hpp"
 #include "ouro/io/safetensors.hpp"
 
+#include "tensor_checks.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <array>
@@ -129,6 +131,14 @@ std::unique_ptr<nn::GPT<float>> import_hf_gpt2(const std::string& path, std::int
     } catch (const ConfigError& e) {
         throw FormatError(path + ": " + e.what());
     }
+    // Every tensor present with its (stored) shape before the model is allocated.
+    std::vector<std::pair<std::string, Shape>> needed = detail::expected_parameters(f, c);
+    for (auto& [name, shape] : needed) {
+        if (is_conv1d_weight(name))
+            shape = Shape{shape[1], shape[0]};
+        name = prefix + strip_transformer(name);
+    }
+    detail::check_float_tensors(f, needed);
     Rng unused(0);
     auto model = std::make_unique<nn::GPT<float>>(c, unused);
     for (auto& [name, p] : model->named_parameters()) {

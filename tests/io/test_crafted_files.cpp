@@ -143,5 +143,142 @@ TEST_SUITE("io") {
                 CHECK(what.find("number overflow parsing '1e400'") != std::string::npos);
             }
         }
+        SUBCASE("a checkpoint's config is checked against its tensors before a model is built") {
+            // The audit's 280-byte file: a huge config and no tensors made `sample` allocate for
+            // minutes until std::bad_alloc.
+            ouro::testing::write_bytes(
+                at("empty.safetensors"),
+                safetensors_bytes(checkpoint_header(R"({"vocab_size":50257,"block_size":1024,)"
+                                                    R"("n_layer":100000000,"n_head":16,)"
+                                                    R"("n_embd":4096})",
+                                                    ""),
+                                  0));
+            ouro::testing::check_throws_message<FormatError>(
+                [&] { Checkpoint::read(at("empty.safetensors")); },
+                at("empty.safetensors") + ": the config needs 1200000004 weight tensors (n_layer "
+                                          "= 100000000), but the file holds 0");
+
+            // Enough tensors to pass the count, but a config whose shapes cannot exist: the
+            // position table of 2^62 + 2 rows once wrapped to a small buffer that sampling read
+            // past.
+            std::string eight;
+            for (int i = 0; i < 9; ++i)
+                eight += std::string(i ? "," : "") + "\"t" + std::to_string(i) +
+                         R"(":{"dtype":"F32","shape":[0],"data_offsets":[0,0]})";
+            ouro::testing::write_bytes(
+                at("wrap.safetensors"),
+                safetensors_bytes(
+                    checkpoint_header(R"({"vocab_size":2,"block_size":4611686018427387906,)"
+                                      R"("n_layer":1,"n_head":1,"n_embd":2,"bias":false})",
+                                      eight),
+                    0));
+            ouro::testing::check_throws_message<FormatError>(
+                [&] { Checkpoint::read(at("wrap.safetensors")); },
+                at("wrap.safetensors") + ": the config cannot be built: Shape: "
+                                         "(4611686018427387906, 2) has more than 2^48 elements");
+        }
+        SUBCASE("a checkpoint's tensors must match its config: present, shaped, float") {
+            nn::GPTConfig c;
+            c.vocab_size = 5;
+            c.block_size = 4;
+            c.n_layer = 1;
+            c.n_head = 1;
+            c.n_embd = 2;
+            Rng rng(3);
+            const nn::GPT<float> model(c, rng);
+            // Writes the model's tensors with one changed (or left out when `replace` is null).
+            const auto write = [&](const std::string& file, const std::string& changed,
+                                   const Tensor<float>* replace, const std::string& config) {
+                SafetensorsWriter w;
+                w.set_metadata("format", "ouro-checkpoint");
+                w.set_metadata("format_version", "1");
+                w.set_metadata("config", config);
+                w.set_metadata("step", "0");
+                w.set_metadata("rng_state", "0");
+                for (const auto& [name, p] : model.named_parameters()) {
+                    if (name != changed)
+                        w.add(name, p.value());
+                    else if (replace)
+                        w.add(name, *replace);
+                }
+                w.write(at(file));
+            };
+            const std::string config = config_to_json(c);
+            const TensorF short_wpe({3, 2});
+            write("shape.safetensors", "transformer.wpe.weight", &short_wpe, config);
+            ouro::testing::check_throws_message<FormatError>(
+                [&] { Checkpoint::read(at("shape.safetensors")); },
+                at("shape.safetensors") +
+                    ": tensor 'transformer.wpe.weight' is (3, 2), but the config needs (4, 2)");
+            write("missing.safetensors", "transformer.ln_f.bias", nullptr, config);
+            ouro::testing::check_throws_message<FormatError>(
+                [&] { Checkpoint::read(at("missing.safetensors")); },
+                at("missing.safetensors") + ": the config needs 16 weight tensors (n_layer = 1), "
+                                            "but the file holds 15");
+            // Present in number, but one name differs.
+            const TensorF extra({2});
+            write("renamed.safetensors", "transformer.ln_f.bias", nullptr, config);
+            {
+                Safetensors f = Safetensors::read(at("renamed.safetensors"));
+                SafetensorsWriter w;
+                for (const auto& [k, v] : f.metadata())
+                    w.set_metadata(k, v);
+                for (const std::string& name : f.names())
+                    w.add(name, f.get_float(name));
+                w.add("transformer.ln_f.beta", extra);
+                w.write(at("renamed.safetensors"));
+            }
+            ouro::testing::check_throws_message<FormatError>(
+                [&] { Checkpoint::read(at("renamed.safetensors")); },
+                at("renamed.safetensors") +
+                    ": no tensor 'transformer.ln_f.bias', which the config needs as (2)");
+            // Weights stored as integers.
+            {
+                SafetensorsWriter w;
+                w.set_metadata("format", "ouro-checkpoint");
+                w.set_metadata("format_version", "1");
+                w.set_metadata("config", config);
+                w.set_metadata("step", "0");
+                w.set_metadata("rng_state", "0");
+                for (const auto& [name, p] : model.named_parameters()) {
+                    if (name == "transformer.wte.weight")
+                        w.add(name, TensorI({5, 2}));
+                    else
+                        w.add(name, p.value());
+                }
+                w.write(at("ints.safetensors"));
+            }
+            ouro::testing::check_throws_message<FormatError>(
+                [&] { Checkpoint::read(at("ints.safetensors")); },
+                at("ints.safetensors") + ": tensor 'transformer.wte.weight' is I32, but weights "
+                                         "must be F32, F64, F16 or BF16");
+            // Optimizer state announced but absent.
+            {
+                Safetensors f = Safetensors::read(at("shape.safetensors"));
+                SafetensorsWriter w;
+                for (const auto& [k, v] : f.metadata())
+                    w.set_metadata(k, v);
+                w.set_metadata("optimizer_steps", "1");
+                for (const auto& [name, p] : model.named_parameters())
+                    w.add(name, p.value());
+                w.write(at("moments.safetensors"));
+            }
+            ouro::testing::check_throws_message<FormatError>(
+                [&] { Checkpoint::read(at("moments.safetensors")); },
+                at("moments.safetensors") + ": the config needs 48 tensors (weights and moments) "
+                                            "(n_layer = 1), but the file holds 16");
+        }
+        SUBCASE("a Hugging Face file is checked tensor by tensor before the model is built") {
+            // Width 4096 from wte, one block: the model would be 200 million floats.
+            SafetensorsWriter w;
+            w.add("wte.weight", TensorF({1, 4096}));
+            w.add("wpe.weight", TensorF({1, 4096}));
+            w.add("h.0.ln_1.weight", TensorF({4096}));
+            w.write(at("hf.safetensors"));
+            ouro::testing::check_throws_message<FormatError>(
+                [&] { import_hf_gpt2(at("hf.safetensors"), 1); },
+                at("hf.safetensors") +
+                    ": the config needs 16 weight tensors (n_layer = 1), but the file holds 3");
+        }
     }
 }
