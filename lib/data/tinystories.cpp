@@ -3,6 +3,7 @@
 
 #include "ouro/core/atomic_file.hpp"
 #include "ouro/core/error.hpp"
+#include "ouro/core/file_checks.hpp"
 #include "ouro/data/tokenizer.hpp"
 
 #include "../core/json_error.hpp"
@@ -108,6 +109,7 @@ std::vector<std::string> read_stories(const std::filesystem::path& path) {
 }
 
 StoryReader::StoryReader(const std::filesystem::path& path) : path_(path), buffer_(1 << 20) {
+    require_regular_file(path, "StoryReader"); // an ifstream would block on a FIFO
     in_.rdbuf()->pubsetbuf(buffer_.data(), std::streamsize(buffer_.size()));
     in_.open(path, std::ios::binary);
     if (!in_)

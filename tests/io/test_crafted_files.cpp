@@ -3,10 +3,16 @@
 // allocated or copied.
 #include "test_util.hpp"
 
+#include <ouro/data/sha256.hpp>
+#include <ouro/data/tinystories.hpp>
+#include <ouro/data/token_shard.hpp>
 #include <ouro/io/checkpoint.hpp>
 #include <ouro/io/gpt2_formats.hpp>
+#include <ouro/io/model_bundle.hpp>
 
 #include <doctest/doctest.h>
+
+#include <sys/stat.h>
 
 #include <array>
 #include <cstring>
@@ -279,6 +285,47 @@ TEST_SUITE("io") {
                 [&] { import_hf_gpt2(at("hf.safetensors"), 1); },
                 at("hf.safetensors") +
                     ": the config needs 16 weight tensors (n_layer = 1), but the file holds 3");
+        }
+        SUBCASE("every loader of user files refuses directories, FIFOs and devices") {
+            // Each call used to block on the FIFO, read /dev/zero until memory ran out, or fail
+            // midway with "Is a directory".
+            const auto fifo = dir / "fifo";
+            REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+            const std::string f = fifo.string();
+            const auto refused = [&](const char* what, auto&& load) {
+                ouro::testing::check_throws_message<IoError>(
+                    load, std::string(what) + ": " + f + " is not a regular file (it is a FIFO)");
+            };
+            refused("Safetensors::read", [&] { Safetensors::read(f); });
+            refused("Safetensors::read", [&] { Checkpoint::read(f); });
+            refused("Safetensors::read", [&] { import_hf_gpt2(f, 1); });
+            refused("import_llmc", [&] { import_llmc(f); });
+            refused("TokenShard", [&] { data::TokenShard shard(fifo); });
+            refused("read_stories_txt", [&] { data::read_stories(fifo); });
+            refused("read_stories_json", [&] { data::read_stories_json(fifo); });
+            refused("StoryReader", [&] { data::StoryReader reader(fifo); });
+            refused("sha256", [&] { data::sha256_file(fifo); });
+            // Tokenizer files and the model bundle: a folder whose vocab.json is a FIFO.
+            std::filesystem::create_directories(dir / "tok");
+            REQUIRE(::mkfifo((dir / "tok" / "vocab.json").c_str(), 0600) == 0);
+            ouro::testing::write_bytes(dir / "tok" / "merges.txt", "");
+            const std::string vocab = (dir / "tok" / "vocab.json").string();
+            ouro::testing::check_throws_message<IoError>(
+                [&] { data::Tokenizer::load(dir / "tok"); },
+                "Tokenizer::load: " + vocab + " is not a regular file (it is a FIFO)");
+            ouro::testing::check_throws_message<IoError>(
+                [&] { load_model_bundle(fifo, dir / "tok"); },
+                "Safetensors::read: " + f + " is not a regular file (it is a FIFO)");
+            // A directory and a device, through the same check.
+            ouro::testing::check_throws_message<IoError>(
+                [&] { Checkpoint::read(dir.path().string()); },
+                "Safetensors::read: " + dir.path().string() +
+                    " is not a regular file (it is a directory)");
+            if (std::filesystem::exists("/dev/zero"))
+                CHECK_THROWS_WITH_AS(import_llmc("/dev/zero"),
+                                     "import_llmc: /dev/zero is not a regular file (it is a "
+                                     "character device)",
+                                     IoError);
         }
     }
 }
