@@ -2,6 +2,7 @@
 #include "ouro/core/atomic_file.hpp"
 
 #include "ouro/core/error.hpp"
+#include "ouro/core/file_checks.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -126,12 +127,10 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view bytes
 }
 
 std::string read_file(const std::filesystem::path& path, std::string_view what) {
-    const int fd = ::open(path.c_str(), O_RDONLY);
-    if (fd < 0)
-        throw IoError(std::string(what) + ": cannot open " + path.string() + ": " + errno_text());
+    const int fd = open_regular_file(path, what);
     std::string bytes;
     struct stat st {};
-    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+    if (::fstat(fd, &st) == 0)
         bytes.reserve(std::size_t(st.st_size));
     char buf[1 << 16];
     for (;;) {

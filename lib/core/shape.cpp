@@ -1,7 +1,14 @@
 // Shape: validation, indexing and printing of tensor dimensions.
 #include "ouro/core/shape.hpp"
 
+#include "ouro/core/checked.hpp"
+
 namespace ouro {
+
+void Shape::check_size() const {
+    if (!checked_numel(dims()))
+        throw ShapeError("Shape: " + to_string() + " has more than 2^48 elements");
+}
 
 Shape::Shape(std::span<const std::int64_t> dims) {
     if (dims.size() > std::size_t(max_rank))
@@ -17,9 +24,11 @@ Shape::Shape(std::span<const std::int64_t> dims) {
     rank_ = int(dims.size());
     for (std::size_t i = 0; i < dims.size(); ++i)
         dims_[i] = dims[i];
+    check_size();
 }
 
 std::int64_t Shape::numel() const {
+    // Every constructor checks the size: no product here can overflow.
     std::int64_t n = 1;
     for (int i = 0; i < rank_; ++i)
         n *= dims_[i];
@@ -59,6 +68,7 @@ Shape Shape::with_dim(int i, std::int64_t value) const {
     s.dims_[std::size_t(normalize(i))] = value;
     if (value < 0)
         throw ShapeError("Shape: negative dimension in " + s.to_string());
+    s.check_size();
     return s;
 }
 
@@ -71,6 +81,7 @@ Shape Shape::appended(std::int64_t value) const {
     Shape s = *this;
     s.dims_[std::size_t(rank_)] = value;
     s.rank_ = rank_ + 1;
+    s.check_size();
     return s;
 }
 

@@ -3,6 +3,7 @@
 #include "ouro/data/sha256.hpp"
 
 #include "ouro/core/error.hpp"
+#include "ouro/core/file_checks.hpp"
 
 #include <bit>
 #include <cerrno>
@@ -150,6 +151,7 @@ std::string sha256_hex(std::string_view bytes) {
 }
 
 std::string sha256_file(const std::filesystem::path& path) {
+    require_regular_file(path, "sha256");
     std::ifstream in(path, std::ios::binary);
     if (!in)
         throw IoError("sha256: cannot open " + path.string() + ": " + std::strerror(errno));

@@ -3,9 +3,10 @@
 
 #include "ouro/core/atomic_file.hpp"
 #include "ouro/core/error.hpp"
+#include "ouro/core/file_checks.hpp"
 #include "ouro/data/tokenizer.hpp"
 
-#include <nlohmann/json.hpp>
+#include "../core/json_error.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -80,6 +81,8 @@ std::vector<std::string> parse_stories_json(std::string_view json, std::string_v
         j = nlohmann::json::parse(json);
     } catch (const nlohmann::json::parse_error& e) {
         throw FormatError(where + "not valid JSON (error at byte " + std::to_string(e.byte) + ")");
+    } catch (const nlohmann::json::exception& e) { // a number out of range, e.g. 1e400
+        throw FormatError(where + "not valid JSON (" + ouro::detail::json_error_text(e) + ")");
     }
     if (!j.is_array())
         throw FormatError(where + "expected a JSON array of objects with a \"story\" string");
@@ -106,6 +109,7 @@ std::vector<std::string> read_stories(const std::filesystem::path& path) {
 }
 
 StoryReader::StoryReader(const std::filesystem::path& path) : path_(path), buffer_(1 << 20) {
+    require_regular_file(path, "StoryReader"); // an ifstream would block on a FIFO
     in_.rdbuf()->pubsetbuf(buffer_.data(), std::streamsize(buffer_.size()));
     in_.open(path, std::ios::binary);
     if (!in_)

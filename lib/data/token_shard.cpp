@@ -2,6 +2,7 @@
 #include "ouro/data/token_shard.hpp"
 
 #include "ouro/core/error.hpp"
+#include "ouro/core/file_checks.hpp"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -65,9 +66,7 @@ void write_shard(const std::filesystem::path& path, std::span<const std::int32_t
 }
 
 TokenShard::TokenShard(const std::filesystem::path& path) : path_(path) {
-    const int fd = ::open(path.c_str(), O_RDONLY);
-    if (fd < 0)
-        throw IoError("TokenShard: cannot open " + path.string() + ": " + std::strerror(errno));
+    const int fd = open_regular_file(path, "TokenShard");
     struct stat st {};
     if (::fstat(fd, &st) != 0) {
         const std::string err = std::strerror(errno);

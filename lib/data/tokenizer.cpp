@@ -11,6 +11,8 @@
 #include "ouro/core/parallel.hpp"
 #include "ouro/data/sha256.hpp"
 
+#include "../core/json_error.hpp"
+
 #include <nlohmann/json.hpp>
 #include <omp.h>
 
@@ -573,6 +575,8 @@ std::vector<std::string> read_vocab(const std::filesystem::path& path) {
         j = nlohmann::json::parse(text);
     } catch (const nlohmann::json::parse_error& e) {
         throw FormatError(where + "not valid JSON (error at byte " + std::to_string(e.byte) + ")");
+    } catch (const nlohmann::json::exception& e) { // a number out of range, e.g. 1e400
+        throw FormatError(where + "not valid JSON (" + ouro::detail::json_error_text(e) + ")");
     }
     if (!j.is_object())
         throw FormatError(where + "expected a JSON object mapping tokens to ids");
@@ -582,11 +586,13 @@ std::vector<std::string> read_vocab(const std::filesystem::path& path) {
     for (const auto& [key, value] : j.items()) {
         if (!value.is_number_integer())
             throw FormatError(where + "the id of token " + in_quotes(key) + " is not an integer");
-        const auto id = value.get<std::int64_t>();
-        if (id < 0 || std::uint64_t(id) >= n)
-            throw FormatError(where + "the id " + std::to_string(id) + " of token " +
-                              in_quotes(key) + " is outside 0.." + std::to_string(n - 1) +
+        // Negative ids are number_integer, ids above int64 number_unsigned: read each as its own
+        // type so that neither wraps into range.
+        if (!value.is_number_unsigned() || value.get<std::uint64_t>() >= n)
+            throw FormatError(where + "the id " + value.dump() + " of token " + in_quotes(key) +
+                              " is outside 0.." + std::to_string(n - 1) +
                               " (ids must number the tokens from 0)");
+        const auto id = std::size_t(value.get<std::uint64_t>());
         if (!owner[std::size_t(id)].empty())
             throw FormatError(where + "the id " + std::to_string(id) + " is given to both " +
                               in_quotes(owner[std::size_t(id)]) + " and " + in_quotes(key));

@@ -20,6 +20,12 @@ namespace {
 
 constexpr float inf = std::numeric_limits<float>::infinity();
 
+// The stages keep every logit finite or -inf; a caller writing through mutable_logits() might
+// not. An inf or NaN logit would make the weights NaN and leave no token to draw.
+[[noreturn]] void not_finite() {
+    throw ConfigError("sampler: a logit is inf or nan (logits must stay finite or -inf)");
+}
+
 // Orders by key, then by id, so that every sort here gives one answer whatever the input order.
 struct KeyThenId {
     template <typename E> bool operator()(const E& a, const E& b) const {
@@ -160,9 +166,13 @@ std::int64_t CandidateSet::argmax() const {
     const float zmax = max_logit();
     if (!(zmax > -inf))
         throw ConfigError("sampler: no token left to choose: every logit is -inf");
+    if (!(zmax < inf))
+        not_finite();
     std::int64_t best = 0;
-    while (z_[best] != zmax)
+    while (best < n_ && z_[best] != zmax)
         ++best;
+    if (best == n_) // only when a NaN hid from the max
+        not_finite();
     if (!dense_)
         for (std::int64_t i = best + 1; i < n_; ++i)
             if (z_[i] == zmax && id_[i] < id_[best])
@@ -188,6 +198,8 @@ void CandidateSet::ensure_weights() {
             block_sum_[b] = detail::sum_double(w + i0, end - i0);
             s += block_sum_[b];
         }
+        if (!(zmax < inf) || !(s > 0.0 && s < double(inf)))
+            not_finite();
         sum_ = s;
         weights_valid_ = sum_valid_ = true;
     }
@@ -556,6 +568,9 @@ std::int64_t CandidateSet::draw(double u) {
         for (std::int64_t i = begin - 1; i >= 0 && last < 0; --i)
             if (w_[i] > 0.0f)
                 last = i;
+    // S > 0 (ensure_weights checks it), so some w > 0 and a candidate was found: never -1.
+    if (last < 0)
+        throw ConfigError("sampler: no token left to choose: every logit is -inf");
     return last;
 }
 

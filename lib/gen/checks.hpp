@@ -18,6 +18,12 @@ inline std::string format_number(double v) {
     const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general);
     return std::string(buf, r.ptr);
 }
+/// The shortest text that reads back as the float `v` ("3e+38", not 2.9999999521443642e+38).
+inline std::string format_number(float v) {
+    char buf[64];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general);
+    return std::string(buf, r.ptr);
+}
 
 [[noreturn]] inline void bad_setting(const char* name, const char* rule, const std::string& got) {
     throw ConfigError(std::string("sampler: ") + name + " must be " + rule + ", got " + got);

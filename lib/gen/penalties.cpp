@@ -22,14 +22,28 @@ void check_tokens(std::span<const std::int32_t> tokens, std::int64_t vocab) {
                               " is outside the vocabulary (V = " + std::to_string(vocab) + ")");
 }
 
-// Applies f to the logit of every candidate token listed in `tokens`.
+// A stage that raised a finite logit past the float range: +inf would make the weights NaN
+// (inf - inf) and leave nothing to draw, so it is an error naming the stage.
+[[noreturn]] void overflow(const char* stage, std::int32_t token, float before) {
+    throw ConfigError(std::string("sampler: ") + stage + " turned the logit " +
+                      detail::format_number(before) + " of token " + std::to_string(token) +
+                      " into inf (beyond the float range)");
+}
+
+// Applies f to the logit of every candidate token listed in `tokens`; a result above the float
+// range throws (naming `stage`), one below it is -inf (the token is banned).
 template <typename F>
-void for_candidates(CandidateSet& c, std::span<const std::int32_t> tokens, F f) {
+void for_candidates(CandidateSet& c, std::span<const std::int32_t> tokens, const char* stage, F f) {
     const std::span<float> z = c.mutable_logits();
     for (const std::int32_t t : tokens) {
         const std::int64_t p = c.find(t);
-        if (p >= 0)
-            z[std::size_t(p)] = f(t, z[std::size_t(p)]);
+        if (p < 0)
+            continue;
+        float& zp = z[std::size_t(p)];
+        const float after = f(t, zp);
+        if (!(after < inf))
+            overflow(stage, t, zp);
+        zp = after;
     }
     c.logits_changed();
 }
@@ -52,21 +66,21 @@ void TokenCounts::build(std::span<const std::int32_t> window, std::int64_t vocab
 
 void repetition_penalty(CandidateSet& c, const TokenCounts& counts, double theta) {
     detail::check_positive("repetition_penalty", theta);
-    for_candidates(c, counts.distinct(), [theta](std::int32_t, float z) {
+    for_candidates(c, counts.distinct(), "repetition_penalty", [theta](std::int32_t, float z) {
         return z > 0.0f ? float(double(z) / theta) : float(double(z) * theta);
     });
 }
 
 void frequency_penalty(CandidateSet& c, const TokenCounts& counts, double a) {
     detail::check_finite("frequency_penalty", a);
-    for_candidates(c, counts.distinct(), [&](std::int32_t t, float z) {
+    for_candidates(c, counts.distinct(), "frequency_penalty", [&](std::int32_t t, float z) {
         return float(double(z) - double(counts.count(t)) * a);
     });
 }
 
 void presence_penalty(CandidateSet& c, const TokenCounts& counts, double a) {
     detail::check_finite("presence_penalty", a);
-    for_candidates(c, counts.distinct(),
+    for_candidates(c, counts.distinct(), "presence_penalty",
                    [a](std::int32_t, float z) { return float(double(z) - a); });
 }
 
@@ -81,8 +95,12 @@ void logit_bias(CandidateSet& c, std::span<const std::pair<std::int32_t, float>>
                               " is outside the vocabulary (V = " + std::to_string(c.vocab_size()) +
                               ")");
         const std::int64_t p = c.find(t);
-        if (p >= 0)
-            z[std::size_t(p)] = float(double(z[std::size_t(p)]) + double(b));
+        if (p < 0)
+            continue;
+        const float after = float(double(z[std::size_t(p)]) + double(b));
+        if (!(after < inf))
+            overflow("logit_bias", t, z[std::size_t(p)]);
+        z[std::size_t(p)] = after;
     }
     c.logits_changed();
 }

@@ -252,7 +252,7 @@ std::vector<Stage> parse_order(const std::string& order) {
 } // namespace
 
 SamplerChain::SamplerChain(const SamplerSettings& s)
-    : s_(s), mirostat_(s.mirostat_tau, s.mirostat_eta) {}
+    : s_(s), mirostat_(s.mirostat_tau, s.mirostat_eta, s.mirostat_surprise) {}
 
 SamplerChain SamplerChain::from_settings(const SamplerSettings& s, const std::string& order) {
     validate(s);
@@ -274,8 +274,10 @@ SamplerChain SamplerChain::from_settings(const SamplerSettings& s, const std::st
         }
     if (s.mirostat) {
         chain.selection_ = Selection::mirostat;
-        chain.description_ += "mirostat_v2(tau " + format_number(s.mirostat_tau) + ", eta " +
-                              format_number(s.mirostat_eta) + ")";
+        chain.description_ +=
+            "mirostat_v2(tau " + format_number(s.mirostat_tau) + ", eta " +
+            format_number(s.mirostat_eta) +
+            (s.mirostat_surprise == MirostatSurprise::raw ? ", raw surprise)" : ")");
     } else if (s.greedy || s.temperature == 0.0) {
         chain.selection_ = Selection::greedy;
         chain.description_ += "greedy";

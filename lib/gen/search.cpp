@@ -253,7 +253,8 @@ GeneratedSequence contrastive_search(InferenceSession& session,
     std::vector<float> hidden;
     feeder.start(0, prompt, 0, &hidden);
     const std::int64_t fed = std::int64_t(hidden.size()) / C;
-    hidden.reserve(std::size_t((fed + options.max_new_tokens) * C));
+    hidden.reserve((std::size_t(fed) + detail::reserve_for(options.max_new_tokens)) *
+                   std::size_t(C));
     std::vector<double> norms;
     const auto norm = [C](const float* h) {
         double s = 0.0;

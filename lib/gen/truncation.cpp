@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 
 namespace ouro::gen {
 
@@ -18,9 +19,24 @@ constexpr float inf = std::numeric_limits<float>::infinity();
 
 void temperature(CandidateSet& c, double t) {
     detail::check_positive("temperature", t);
-    // Dividing by t > 0 keeps the order of the logits (ties may appear, never inversions).
-    for (float& z : c.mutable_logits())
-        z = float(double(z) / t);
+    const std::span<float> zs = c.mutable_logits();
+    // Below t = 1 a finite logit may leave the float range: then shift by the largest logit
+    // first, which softmax does not see (see the header). Dividing by t > 0, with or without the
+    // shift, keeps the order of the logits (ties may appear, never inversions).
+    std::int32_t over = 0;
+    if (t < 1.0) {
+        const double limit = double(std::numeric_limits<float>::max()) * t;
+        for (const float z : zs)
+            over += (z > -inf) & (std::abs(double(z)) > limit);
+    }
+    if (over == 0) {
+        for (float& z : zs)
+            z = float(double(z) / t);
+    } else {
+        const double shift = double(c.max_logit());
+        for (float& z : zs)
+            z = float((double(z) - shift) / t);
+    }
     c.logits_changed(true);
 }
 
@@ -129,7 +145,21 @@ std::int64_t select_sample(CandidateSet& c, Rng& rng) {
     return c.draw(rng.uniform());
 }
 
-MirostatV2::MirostatV2(double tau, double eta) : tau_(tau), eta_(eta), mu_(2.0 * tau) {
+const char* to_string(MirostatSurprise s) {
+    return s == MirostatSurprise::raw ? "raw" : "truncated";
+}
+
+MirostatSurprise parse_mirostat_surprise(std::string_view name) {
+    if (name == "truncated")
+        return MirostatSurprise::truncated;
+    if (name == "raw")
+        return MirostatSurprise::raw;
+    throw ConfigError("sampler: unknown mirostat surprise '" + std::string(name) +
+                      "' (expected truncated or raw)");
+}
+
+MirostatV2::MirostatV2(double tau, double eta, MirostatSurprise surprise)
+    : tau_(tau), eta_(eta), mu_(2.0 * tau), surprise_(surprise) {
     detail::check_positive("mirostat_tau", tau);
     detail::check_positive("mirostat_eta", eta);
 }
@@ -139,8 +169,10 @@ std::int64_t MirostatV2::select(CandidateSet& c, Rng& rng) {
     const double total = c.weight_sum();
     // s > mu  <=>  p < 2^-mu  <=>  w < S 2^-mu. keep_weight_at_least keeps the argmax regardless.
     c.keep_weight_at_least(total * std::exp2(-mu_));
+    // The draw renormalises: weight_sum() is then the kept mass (the weights keep their scale).
     const std::int64_t pos = select_sample(c, rng);
-    const double surprise = -std::log2(double(c.weights()[pos]) / total);
+    const double norm = surprise_ == MirostatSurprise::raw ? total : c.weight_sum();
+    const double surprise = -std::log2(double(c.weights()[pos]) / norm);
     mu_ -= eta_ * (surprise - tau_);
     return pos;
 }

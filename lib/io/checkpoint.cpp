@@ -1,6 +1,8 @@
 // Checkpoint writing and reading: tensors by module name, everything else in the metadata.
 #include "ouro/io/checkpoint.hpp"
 
+#include "tensor_checks.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <optional>
@@ -34,6 +36,22 @@ std::int64_t parse_int(const Safetensors& f, const std::string& key) {
     } catch (const std::exception&) {
     }
     throw FormatError(f.source() + ": metadata '" + key + "' is not an integer: '" + s + "'");
+}
+
+// Every tensor the config implies (weights, and the AdamW moments when the file says it has
+// them) must be in the file with its shape and a float dtype. Checked on reading, before any
+// model is built: a small file with a huge config is refused at once, not after allocating it.
+void validate_tensors(const Checkpoint& c) {
+    const auto weights = detail::expected_parameters(c.file, c.config, c.has_optimizer ? 3 : 1);
+    detail::check_float_tensors(c.file, weights);
+    if (!c.has_optimizer)
+        return;
+    std::vector<std::pair<std::string, Shape>> moments;
+    for (const auto& [name, shape] : weights) {
+        moments.emplace_back(exp_avg_name(name), shape);
+        moments.emplace_back(exp_avg_sq_name(name), shape);
+    }
+    detail::check_float_tensors(c.file, moments);
 }
 
 } // namespace
@@ -185,6 +203,7 @@ Checkpoint Checkpoint::read(const std::string& path) {
     c.state.tokenizer = get("tokenizer");
     c.state.train_config = get("train_config");
     c.has_optimizer = meta.count("optimizer_steps") != 0;
+    validate_tensors(c);
     return c;
 }
 

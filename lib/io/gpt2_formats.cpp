@@ -2,13 +2,18 @@
 #include "ouro/io/gpt2_formats.hpp"
 
 #include "ouro/core/atomic_file.hpp"
+#include "ouro/core/checked.hpp"
 #include "ouro/io/safetensors.hpp"
+
+#include "tensor_checks.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <array>
 #include <cstring>
 #include <filesystem>
+#include <initializer_list>
+#include <optional>
 #include <vector>
 
 namespace ouro::io {
@@ -126,6 +131,14 @@ std::unique_ptr<nn::GPT<float>> import_hf_gpt2(const std::string& path, std::int
     } catch (const ConfigError& e) {
         throw FormatError(path + ": " + e.what());
     }
+    // Every tensor present with its (stored) shape before the model is allocated.
+    std::vector<std::pair<std::string, Shape>> needed = detail::expected_parameters(f, c);
+    for (auto& [name, shape] : needed) {
+        if (is_conv1d_weight(name))
+            shape = Shape{shape[1], shape[0]};
+        name = prefix + strip_transformer(name);
+    }
+    detail::check_float_tensors(f, needed);
     Rng unused(0);
     auto model = std::make_unique<nn::GPT<float>>(c, unused);
     for (auto& [name, p] : model->named_parameters()) {
@@ -202,13 +215,34 @@ std::unique_ptr<nn::GPT<float>> import_llmc(const std::string& path) {
     } catch (const ConfigError& e) {
         fail(e.what());
     }
-    // Check the size before allocating anything: a corrupt header must not trigger a huge model.
+    // Check the size before allocating anything: a corrupt header must not trigger a huge model,
+    // and its products must not wrap (each field is up to 2^31 - 1, so L * 12 * C * C can reach
+    // 2^126): every step is checked, and the total compared with the file's real size.
     const std::int64_t C = c.n_embd, L = c.n_layer;
-    const std::int64_t n_params = Vp * C + c.block_size * C + L * (12 * C * C + 13 * C) + 2 * C;
-    const std::size_t expected = 1024 + std::size_t(n_params) * elem;
-    if (bytes.size() != expected)
+    std::optional<std::int64_t> n_params = 0;
+    const auto add = [&](std::initializer_list<std::int64_t> factors) {
+        std::optional<std::int64_t> term = 1;
+        for (const std::int64_t f : factors)
+            term = term ? mul_within(*term, f) : std::nullopt;
+        n_params = n_params && term ? checked_add(*n_params, *term) : std::nullopt;
+    };
+    add({Vp, C});           // wte, padded
+    add({c.block_size, C}); // wpe
+    add({L, 12, C, C});     // qkvw, attprojw, fcw, fcprojw
+    add({L, 13, C});        // ln1w, ln1b, qkvb, attprojb, ln2w, ln2b, fcb, fcprojb
+    add({2, C});            // lnfw, lnfb
+    const std::optional<std::int64_t> expected =
+        n_params ? mul_within(*n_params, std::int64_t(elem)) : std::nullopt;
+    const std::optional<std::int64_t> total =
+        expected ? checked_add(*expected, std::int64_t(1024)) : std::nullopt;
+    if (!total)
+        fail("file is " + std::to_string(bytes.size()) +
+             " bytes, but its header describes more than 2^63 bytes (maxT " +
+             std::to_string(c.block_size) + ", padded V " + std::to_string(Vp) + ", L " +
+             std::to_string(L) + ", C " + std::to_string(C) + ")");
+    if (std::uint64_t(*total) != bytes.size())
         fail("file is " + std::to_string(bytes.size()) + " bytes, but its header describes " +
-             std::to_string(expected) + " (" + std::to_string(n_params) + " parameters)");
+             std::to_string(*total) + " (" + std::to_string(*n_params) + " parameters)");
 
     Rng unused(0);
     auto model = std::make_unique<nn::GPT<float>>(c, unused);

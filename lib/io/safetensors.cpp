@@ -2,13 +2,16 @@
 #include "ouro/io/safetensors.hpp"
 
 #include "ouro/core/atomic_file.hpp"
+#include "ouro/core/checked.hpp"
 #include "ouro/core/error.hpp"
 
-#include <nlohmann/json.hpp>
+#include "../core/json_error.hpp"
 
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <limits>
+#include <optional>
 
 namespace ouro::io {
 namespace {
@@ -26,6 +29,94 @@ template <typename U> U load(const unsigned char* p, std::size_t i) {
     U v;
     std::memcpy(&v, p + i * sizeof(U), sizeof(U));
     return v;
+}
+
+[[noreturn]] void bad_file(const std::string& source, const std::string& what) {
+    throw FormatError(source + ": " + what);
+}
+
+// One tensor's header entry, with its byte range inside the data section (data_size bytes) and
+// its size agreeing with its shape and dtype; `fail` throws.
+SafetensorsEntry parse_entry(const std::string& source, const std::string& name,
+                             const nlohmann::json& v, std::uint64_t data_size) {
+    const auto fail = [&](const std::string& what) { bad_file(source, what); };
+    const std::string what = "tensor '" + name + "'";
+    if (!v.is_object() || !v.contains("dtype") || !v.contains("shape") ||
+        !v.contains("data_offsets"))
+        fail(what + " needs dtype, shape and data_offsets");
+    SafetensorsEntry e;
+    const nlohmann::json& dtype = v.at("dtype");
+    if (!dtype.is_string() || !parse_dtype(dtype.get<std::string>(), e.dtype))
+        fail(what + " has unknown dtype " + dtype.dump());
+    const nlohmann::json& shape = v.at("shape");
+    if (!shape.is_array() || shape.size() > std::size_t(Shape::max_rank))
+        fail(what + " has an invalid shape " + shape.dump());
+    std::vector<std::int64_t> dims;
+    for (const auto& d : shape) {
+        // Unsigned JSON integers only, and within int64 (a larger one would wrap negative).
+        if (!d.is_number_unsigned() ||
+            d.get<std::uint64_t>() > std::uint64_t(std::numeric_limits<std::int64_t>::max()))
+            fail(what + " has an invalid shape " + shape.dump());
+        dims.push_back(std::int64_t(d.get<std::uint64_t>()));
+    }
+    const std::optional<std::int64_t> numel = checked_numel(dims);
+    if (!numel)
+        fail(what + " has shape " + shape.dump() + " with more than 2^48 elements");
+    e.shape = Shape(std::span<const std::int64_t>(dims));
+    const nlohmann::json& off = v.at("data_offsets");
+    if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() ||
+        !off[1].is_number_unsigned())
+        fail(what + " has invalid data_offsets " + off.dump());
+    const auto begin = off[0].get<std::uint64_t>();
+    const auto end = off[1].get<std::uint64_t>();
+    if (end < begin)
+        fail(what + " data_offsets " + off.dump() + " end before they begin");
+    if (end > data_size)
+        fail(what + " data_offsets " + off.dump() + " run past the end of the data (" +
+             std::to_string(data_size) + " bytes)");
+    // numel <= 2^48 and a dtype is at most 8 bytes: no overflow, but checked all the same.
+    const std::optional<std::uint64_t> need =
+        checked_mul(std::uint64_t(*numel), std::uint64_t(dtype_size(e.dtype)));
+    if (!need || end - begin != *need)
+        fail(what + " data_offsets " + off.dump() + " hold " + std::to_string(end - begin) +
+             " bytes, shape " + e.shape.to_string() + " of " + dtype_name(e.dtype) + " needs " +
+             (need ? std::to_string(*need) : std::string("more than 2^64")));
+    e.begin = std::size_t(begin);
+    e.end = std::size_t(end);
+    return e;
+}
+
+// As the format requires (and Hugging Face's reader checks): the tensors' byte ranges tile the
+// data section, with no gap and no overlap, so no byte is read as two tensors or hidden between
+// them.
+void check_tiling(const std::string& source, const std::map<std::string, SafetensorsEntry>& entries,
+                  std::uint64_t data_size) {
+    const auto fail = [&](const std::string& what) { bad_file(source, what); };
+    std::vector<std::pair<const std::string*, const SafetensorsEntry*>> order;
+    for (const auto& [name, e] : entries)
+        order.emplace_back(&name, &e);
+    std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+        return std::pair(a.second->begin, a.second->end) <
+               std::pair(b.second->begin, b.second->end);
+    });
+    std::uint64_t at = 0;
+    const std::string* previous = nullptr;
+    for (const auto& [name, e] : order) {
+        std::string range = "[";
+        range.append(std::to_string(e->begin)).append(",").append(std::to_string(e->end));
+        range += ']';
+        if (e->begin < at)
+            fail("tensor '" + *name + "' data_offsets " + range + " overlap those of tensor '" +
+                 *previous + "', which end at byte " + std::to_string(at));
+        if (e->begin > at)
+            fail("tensor '" + *name + "' data_offsets " + range + " leave bytes " +
+                 std::to_string(at) + ".." + std::to_string(e->begin) + " of the data unused");
+        at = e->end;
+        previous = name;
+    }
+    if (at != data_size)
+        fail("the tensors hold " + std::to_string(at) + " bytes of data, but " +
+             std::to_string(data_size) + " follow the header");
 }
 
 } // namespace
@@ -46,64 +137,40 @@ Safetensors Safetensors::parse(std::string bytes, const std::string& source) {
         fail("header length " + std::to_string(header_len) + " runs past the end of the file (" +
              std::to_string(bytes.size()) + " bytes)");
     f.data_start_ = 8 + std::size_t(header_len);
-    const std::size_t data_size = bytes.size() - f.data_start_;
+    const std::uint64_t data_size = bytes.size() - f.data_start_;
 
     nlohmann::json header;
     try {
         header =
             nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + std::ptrdiff_t(f.data_start_));
     } catch (const nlohmann::json::exception& e) {
-        fail(std::string("header is not valid JSON: ") + e.what());
+        fail("header is not valid JSON: " + detail::json_error_text(e));
     }
     if (!header.is_object())
         fail("header is not a JSON object");
 
-    for (auto it = header.begin(); it != header.end(); ++it) {
-        const std::string& name = it.key();
-        const nlohmann::json& v = it.value();
-        if (name == "__metadata__") {
-            if (!v.is_object())
-                fail("__metadata__ is not an object");
-            for (auto m = v.begin(); m != v.end(); ++m) {
-                if (!m.value().is_string())
-                    fail("metadata '" + m.key() + "' is not a string");
-                f.metadata_[m.key()] = m.value().get<std::string>();
+    // Every field is checked for its JSON type before it is read, so nlohmann's own exceptions
+    // cannot arise below; the catch is the boundary that keeps them inside the library anyway.
+    try {
+        for (auto it = header.begin(); it != header.end(); ++it) {
+            const std::string& name = it.key();
+            const nlohmann::json& v = it.value();
+            if (name == "__metadata__") {
+                if (!v.is_object())
+                    fail("__metadata__ is not an object");
+                for (auto m = v.begin(); m != v.end(); ++m) {
+                    if (!m.value().is_string())
+                        fail("metadata '" + m.key() + "' is not a string");
+                    f.metadata_[m.key()] = m.value().get<std::string>();
+                }
+                continue;
             }
-            continue;
+            f.entries_.emplace(name, parse_entry(source, name, v, data_size));
         }
-        const std::string what = "tensor '" + name + "'";
-        if (!v.is_object() || !v.contains("dtype") || !v.contains("shape") ||
-            !v.contains("data_offsets"))
-            fail(what + " needs dtype, shape and data_offsets");
-        SafetensorsEntry e;
-        if (!v["dtype"].is_string() || !parse_dtype(v["dtype"].get<std::string>(), e.dtype))
-            fail(what + " has unknown dtype " + v["dtype"].dump());
-        const nlohmann::json& shape = v["shape"];
-        if (!shape.is_array() || shape.size() > std::size_t(Shape::max_rank))
-            fail(what + " has an invalid shape " + shape.dump());
-        std::vector<std::int64_t> dims;
-        for (const auto& d : shape) {
-            if (!d.is_number_integer() || d.get<std::int64_t>() < 0)
-                fail(what + " has an invalid shape " + shape.dump());
-            dims.push_back(d.get<std::int64_t>());
-        }
-        e.shape = Shape(std::span<const std::int64_t>(dims));
-        const nlohmann::json& off = v["data_offsets"];
-        if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() ||
-            !off[1].is_number_unsigned())
-            fail(what + " has invalid data_offsets " + off.dump());
-        e.begin = off[0].get<std::size_t>();
-        e.end = off[1].get<std::size_t>();
-        if (e.begin > e.end || e.end > data_size)
-            fail(what + " data_offsets " + off.dump() + " run past the end of the data (" +
-                 std::to_string(data_size) + " bytes)");
-        const std::size_t need = std::size_t(e.shape.numel()) * dtype_size(e.dtype);
-        if (e.end - e.begin != need)
-            fail(what + " data_offsets " + off.dump() + " hold " + std::to_string(e.end - e.begin) +
-                 " bytes, shape " + e.shape.to_string() + " of " + dtype_name(e.dtype) + " needs " +
-                 std::to_string(need));
-        f.entries_.emplace(name, e);
+    } catch (const nlohmann::json::exception& e) {
+        fail("header: " + detail::json_error_text(e));
     }
+    check_tiling(source, f.entries_, data_size);
     f.bytes_ = std::move(bytes);
     return f;
 }
@@ -278,7 +345,14 @@ std::string SafetensorsWriter::serialize() const {
         header[i.name] = e;
         offset += i.bytes.size();
     }
-    std::string json = header.dump();
+    std::string json;
+    try {
+        json = header.dump();
+    } catch (const nlohmann::json::exception& e) { // names and metadata must be UTF-8
+        throw ConfigError(
+            "SafetensorsWriter: a tensor name or metadata value is not valid UTF-8 (" +
+            detail::json_error_text(e) + ")");
+    }
     json.append((8 - json.size() % 8) % 8, ' '); // data starts 8-byte aligned
     std::string out(8, '\0');
     const std::uint64_t len = json.size();

@@ -23,8 +23,14 @@ void check_n(int n) {
 
 namespace {
 
-// distinct-n over sequences given as anything whose elements convert to spans of tokens.
-template <typename Sequences> double distinct_impl(const Sequences& sequences, int n) {
+struct NgramCounts {
+    std::int64_t total = 0;    // n-grams
+    std::int64_t distinct = 0; // different n-grams
+    std::int64_t once = 0;     // n-grams that occur exactly once
+};
+
+// The n-gram counts of sequences given as anything whose elements convert to spans of tokens.
+template <typename Sequences> NgramCounts count_ngrams(const Sequences& sequences, int n) {
     check_n(n);
     int bits = 1;
     std::size_t total_tokens = 0;
@@ -36,24 +42,47 @@ template <typename Sequences> double distinct_impl(const Sequences& sequences, i
     detail::NgramKeyer keyer(n, bits);
     detail::KeyMap seen(total_tokens);
     std::vector<std::uint64_t> keys;
-    std::int64_t total = 0;
+    NgramCounts c;
     for (std::span<const std::int32_t> s : sequences) {
         keyer.keys(s, keys);
-        for (const std::uint64_t g : keys)
-            seen.increment(g);
-        total += std::int64_t(keys.size());
+        for (const std::uint64_t g : keys) {
+            const std::uint32_t k = seen.increment(g);
+            c.once += k == 1 ? 1 : k == 2 ? -1 : 0;
+        }
+        c.total += std::int64_t(keys.size());
     }
-    return total == 0 ? 0.0 : double(seen.size()) / double(total);
+    c.distinct = std::int64_t(seen.size());
+    return c;
+}
+
+double ratio(std::int64_t part, std::int64_t total) {
+    return total == 0 ? 0.0 : double(part) / double(total);
+}
+
+std::span<const std::span<const std::int32_t>> one(const std::span<const std::int32_t>& tokens) {
+    return {&tokens, 1};
 }
 
 } // namespace
 
 double distinct_n(std::span<const std::vector<std::int32_t>> samples, int n) {
-    return distinct_impl(samples, n);
+    const NgramCounts c = count_ngrams(samples, n);
+    return ratio(c.distinct, c.total);
 }
 
 double distinct_n(std::span<const std::int32_t> tokens, int n) {
-    return distinct_impl(std::span<const std::span<const std::int32_t>>(&tokens, 1), n);
+    const NgramCounts c = count_ngrams(one(tokens), n);
+    return ratio(c.distinct, c.total);
+}
+
+double distinct_n_degen(std::span<const std::vector<std::int32_t>> samples, int n) {
+    const NgramCounts c = count_ngrams(samples, n);
+    return ratio(c.once, c.total);
+}
+
+double distinct_n_degen(std::span<const std::int32_t> tokens, int n) {
+    const NgramCounts c = count_ngrams(one(tokens), n);
+    return ratio(c.once, c.total);
 }
 
 ZipfFit zipf_coefficient(std::span<const std::vector<std::int32_t>> samples,

@@ -34,5 +34,28 @@ TEST_SUITE("core") {
             CHECK_THROWS_WITH_AS(Shape({2, 3}).dim(2), "Shape: dimension 2 out of range for (2, 3)",
                                  ShapeError);
         }
+        SUBCASE("rejects more than 2^48 elements instead of wrapping the count") {
+            // The fuzzing audit's safetensors shape: the product is 2^64 + 16, which wrapped to 16.
+            CHECK_THROWS_WITH_AS(Shape({4611686018427387908, 4}),
+                                 "Shape: (4611686018427387908, 4) has more than 2^48 elements",
+                                 ShapeError);
+            CHECK_THROWS_WITH_AS(Shape({1 << 24, 1 << 24, 2}),
+                                 "Shape: (16777216, 16777216, 2) has more than 2^48 elements",
+                                 ShapeError);
+            // A zero dimension does not excuse the others: rows() would overflow.
+            CHECK_THROWS_WITH_AS(Shape({std::int64_t(1) << 40, std::int64_t(1) << 40, 0}),
+                                 "Shape: (1099511627776, 1099511627776, 0) has more than 2^48 "
+                                 "elements",
+                                 ShapeError);
+            CHECK_THROWS_WITH_AS(Shape({1 << 24}).appended(std::int64_t(1) << 25),
+                                 "Shape: (16777216, 33554432) has more than 2^48 elements",
+                                 ShapeError);
+            CHECK_THROWS_WITH_AS(Shape({2, 3}).with_dim(0, std::int64_t(1) << 47),
+                                 "Shape: (140737488355328, 3) has more than 2^48 elements",
+                                 ShapeError);
+            // The bound itself is allowed.
+            CHECK(Shape({std::int64_t(1) << 24, std::int64_t(1) << 24}).numel() == ouro::max_numel);
+            CHECK(Shape({std::int64_t(1) << 47, 0}).numel() == 0);
+        }
     }
 }

@@ -55,5 +55,19 @@ TEST_SUITE("core") {
             CHECK_THROWS_WITH_AS(
                 a.item(), "Tensor::item: tensor of shape (2, 3) has 6 elements, not 1", ShapeError);
         }
+        SUBCASE("refuses a huge shape before allocating instead of wrapping its size") {
+            // Before the check, (2^62 + 4) x 4 elements wrapped to a 16-element buffer that a
+            // matmul then read far past.
+            CHECK_THROWS_WITH_AS(TensorF({4611686018427387908, 4}),
+                                 "Shape: (4611686018427387908, 4) has more than 2^48 elements",
+                                 ShapeError);
+            CHECK_THROWS_WITH_AS(TensorD({std::int64_t(1) << 30, std::int64_t(1) << 30}, 1.0),
+                                 "Shape: (1073741824, 1073741824) has more than 2^48 elements",
+                                 ShapeError);
+            TensorF a({2, 3});
+            CHECK_THROWS_WITH_AS(a.reshaped({std::int64_t(1) << 62, 4}),
+                                 "Shape: (4611686018427387904, 4) has more than 2^48 elements",
+                                 ShapeError);
+        }
     }
 }

@@ -104,6 +104,19 @@ TEST_SUITE("data") {
             CHECK_THROWS_WITH_AS(parse_stories_json(R"([{"story": "a"}, "b"])", "data07.json"),
                                  "data07.json: element 1 has no \"story\" string", FormatError);
         }
+        SUBCASE("a number out of range is a FormatError, not nlohmann's out_of_range") {
+            // It used to escape the library as nlohmann::json::out_of_range (std::terminate).
+            CHECK_THROWS_WITH_AS(
+                parse_stories_json(R"([{"story": "a", "words": 1e400}])", "data07.json"),
+                "data07.json: not valid JSON (number overflow parsing '1e400')", FormatError);
+            TempDir dir;
+            write_bytes(dir / "data01.json", R"([{"story": "a", "n": -1e400}])");
+            CHECK_THROWS_WITH_AS(read_stories(dir / "data01.json"),
+                                 ((dir / "data01.json").string() +
+                                  ": not valid JSON (number overflow parsing '-1e400')")
+                                     .c_str(),
+                                 FormatError);
+        }
         SUBCASE("files") {
             TempDir dir;
             write_bytes(dir / "data00.json", R"([{"story": "One."}, {"story": "Two."}])");

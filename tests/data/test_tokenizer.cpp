@@ -708,6 +708,27 @@ TEST_SUITE("data") {
                                   "number the tokens from 0)")
                                      .c_str(),
                                  FormatError);
+            // Ids that would wrap into range when read as int64, and ids beyond any number.
+            write_bytes(vocab, "{" + bytes_json + "\"ab\": 18446744073709551615}");
+            CHECK_THROWS_WITH_AS(load(),
+                                 ("Tokenizer::load: " + v +
+                                  ": the id 18446744073709551615 of token \"ab\" is outside "
+                                  "0..256 (ids must number the tokens from 0)")
+                                     .c_str(),
+                                 FormatError);
+            write_bytes(vocab, "{" + bytes_json + "\"ab\": -1}");
+            CHECK_THROWS_WITH_AS(load(),
+                                 ("Tokenizer::load: " + v +
+                                  ": the id -1 of token \"ab\" is outside 0..256 (ids must "
+                                  "number the tokens from 0)")
+                                     .c_str(),
+                                 FormatError);
+            write_bytes(vocab, "{" + bytes_json + "\"ab\": 1e400}");
+            CHECK_THROWS_WITH_AS(
+                load(),
+                ("Tokenizer::load: " + v + ": not valid JSON (number overflow parsing '1e400')")
+                    .c_str(),
+                FormatError);
             write_bytes(vocab, "{" + bytes_json + "\"ab\": 256, \"cd\": 256}");
             CHECK_THROWS_WITH_AS(
                 load(),

@@ -106,6 +106,9 @@ TEST_SUITE("gen") {
             CHECK(out.trace.back().position == 16);
             CHECK(out.trace.back().context == 16);
             CHECK(out.tokens == naive_greedy(*model, prompt, 11, 16));
+            // No limit but the context: the reservation for INT64_MAX tokens used to throw
+            // std::length_error before the first token.
+            CHECK(generate(*model, greedy, prompt, options(INT64_MAX)).tokens == out.tokens);
             // A prompt that fills the context still gives one token.
             const std::vector<std::int32_t> full(16, 7);
             CHECK(generate(*model, greedy, full, options(5)).tokens.size() == 1);

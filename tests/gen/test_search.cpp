@@ -313,6 +313,10 @@ TEST_SUITE("gen") {
                 *model, prompt, {.top_k = 3, .alpha = 0.5, .max_new_tokens = 100});
             CHECK(full.finish == FinishReason::context_full);
             CHECK(full.tokens.size() == 14); // positions 2 .. 15 are fed with their candidates
+            // No limit but the context: (fed + INT64_MAX) * C used to overflow in a reservation.
+            CHECK(contrastive_search(*model, prompt,
+                                     {.top_k = 3, .alpha = 0.5, .max_new_tokens = INT64_MAX})
+                      .tokens == full.tokens);
         }
 
         SUBCASE("rejects bad requests") {

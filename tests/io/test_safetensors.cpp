@@ -1,6 +1,8 @@
 #include <ouro/core/error.hpp>
 #include <ouro/io/safetensors.hpp>
 
+#include "test_util.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cstring>
@@ -113,6 +115,110 @@ TEST_SUITE("io") {
                                  FormatError);
             CHECK_THROWS_WITH_AS(ok.metadata("step"), "f.st: metadata has no 'step'", FormatError);
             CHECK_THROWS_AS(Safetensors::read("/nonexistent/x.safetensors"), IoError);
+        }
+        SUBCASE("refuses byte ranges that are reversed, wrap, overlap or leave gaps") {
+            auto one = [](const std::string& offsets, std::size_t data) {
+                return with_header(
+                    R"({"w":{"dtype":"F32","shape":[2],"data_offsets":)" + offsets + "}}", data);
+            };
+            // end < begin: the copy used to start 8 bytes past the buffer's end minus 8.
+            CHECK_THROWS_WITH_AS(Safetensors::parse(one("[16,8]", 16), "f.st"),
+                                 "f.st: tensor 'w' data_offsets [16,8] end before they begin",
+                                 FormatError);
+            // begin + size wraps around 2^64 to the expected 8 bytes.
+            CHECK_THROWS_WITH_AS(
+                Safetensors::parse(one("[18446744073709551608,0]", 8), "f.st"),
+                "f.st: tensor 'w' data_offsets [18446744073709551608,0] end before they begin",
+                FormatError);
+            CHECK_THROWS_WITH_AS(
+                Safetensors::parse(one("[18446744073709551608,18446744073709551615]", 8), "f.st"),
+                "f.st: tensor 'w' data_offsets [18446744073709551608,18446744073709551615] run "
+                "past the end of the data (8 bytes)",
+                FormatError);
+            CHECK_THROWS_WITH_AS(Safetensors::parse(one("[-8,0]", 8), "f.st"),
+                                 "f.st: tensor 'w' has invalid data_offsets [-8,0]", FormatError);
+            CHECK_THROWS_WITH_AS(Safetensors::parse(one("[0,8.0]", 8), "f.st"),
+                                 "f.st: tensor 'w' has invalid data_offsets [0,8.0]", FormatError);
+            // The ranges must tile the data: no gap, no overlap, nothing after the last.
+            CHECK_THROWS_WITH_AS(Safetensors::parse(one("[8,16]", 16), "f.st"),
+                                 "f.st: tensor 'w' data_offsets [8,16] leave bytes 0..8 of the "
+                                 "data unused",
+                                 FormatError);
+            CHECK_THROWS_WITH_AS(Safetensors::parse(one("[0,8]", 12), "f.st"),
+                                 "f.st: the tensors hold 8 bytes of data, but 12 follow the header",
+                                 FormatError);
+            CHECK_THROWS_WITH_AS(
+                Safetensors::parse(
+                    with_header(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                                R"("b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                                8),
+                    "f.st"),
+                "f.st: tensor 'b' data_offsets [4,8] overlap those of tensor 'a', which end at "
+                "byte 8",
+                FormatError);
+        }
+        SUBCASE("refuses shapes whose element count overflows, before allocating") {
+            // As the audit's 93-byte file that crashed read + get_float: (2^62 + 4) x 4 elements
+            // of F32 wrapped to 16 elements, which matched the 64 bytes given.
+            const std::string crash = with_header(
+                R"({"w":{"dtype":"F32","shape":[4611686018427387908,4],"data_offsets":[0,64]}})",
+                64);
+            CHECK_THROWS_WITH_AS(Safetensors::parse(crash, "f.st"),
+                                 "f.st: tensor 'w' has shape [4611686018427387908,4] with more "
+                                 "than 2^48 elements",
+                                 FormatError);
+            ouro::testing::TempDir dir;
+            ouro::testing::write_bytes(dir / "crash.safetensors", crash);
+            ouro::testing::check_throws_message<FormatError>(
+                [&] { Safetensors::read((dir / "crash.safetensors").string()).get_float("w"); },
+                (dir / "crash.safetensors").string() +
+                    ": tensor 'w' has shape [4611686018427387908,4] with more than 2^48 elements");
+            // A dimension above int64 would read back negative.
+            CHECK_THROWS_WITH_AS(
+                Safetensors::parse(
+                    with_header(
+                        R"({"w":{"dtype":"U8","shape":[9223372036854775808],"data_offsets":[0,0]}})",
+                        0),
+                    "f.st"),
+                "f.st: tensor 'w' has an invalid shape [9223372036854775808]", FormatError);
+            // A dtype that disagrees with the byte count.
+            CHECK_THROWS_WITH_AS(
+                Safetensors::parse(
+                    with_header(R"({"w":{"dtype":"F64","shape":[2],"data_offsets":[0,8]}})", 8),
+                    "f.st"),
+                "f.st: tensor 'w' data_offsets [0,8] hold 8 bytes, shape (2) of F64 needs 16",
+                FormatError);
+        }
+        SUBCASE("JSON errors of every kind become FormatError naming the file") {
+            // nlohmann's out_of_range for a number no double holds.
+            CHECK_THROWS_WITH_AS(
+                Safetensors::parse(
+                    with_header(R"({"w":{"dtype":"F32","shape":[1e400],"data_offsets":[0,4]}})", 4),
+                    "f.st"),
+                "f.st: header is not valid JSON: number overflow parsing '1e400'", FormatError);
+            CHECK_THROWS_AS(Safetensors::parse(with_header("{\"w\": [", 0), "f.st"), FormatError);
+            CHECK_THROWS_WITH_AS(
+                Safetensors::parse(
+                    with_header(R"({"w":{"dtype":7,"shape":[1],"data_offsets":[0,4]}})", 4),
+                    "f.st"),
+                "f.st: tensor 'w' has unknown dtype 7", FormatError);
+            CHECK_THROWS_WITH_AS(
+                Safetensors::parse(with_header(R"({"__metadata__":{"a":1}})", 0), "f.st"),
+                "f.st: metadata 'a' is not a string", FormatError);
+            // A name that is not UTF-8 would make a file no reader accepts: refused on writing.
+            SafetensorsWriter w;
+            w.add("w\xff", TensorF({1}));
+            CHECK_THROWS_WITH_AS(w.serialize(),
+                                 "SafetensorsWriter: a tensor name or metadata value is not valid "
+                                 "UTF-8 (invalid UTF-8 byte at index 1: 0xFF)",
+                                 ConfigError);
+        }
+        SUBCASE("a header length larger than the file is refused before reading the header") {
+            std::string huge(8, '\xff'); // 2^64 - 1
+            CHECK_THROWS_WITH_AS(Safetensors::parse(huge + "{}", "f.st"),
+                                 "f.st: header length 18446744073709551615 runs past the end of "
+                                 "the file (10 bytes)",
+                                 FormatError);
         }
     }
 }

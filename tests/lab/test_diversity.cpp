@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <map>
 #include <set>
 
 using namespace ouro;
@@ -25,6 +26,19 @@ double naive_distinct(const Samples& samples, int n) {
             distinct.insert(
                 Tokens(t.begin() + std::ptrdiff_t(i), t.begin() + std::ptrdiff_t(i) + n));
     return total == 0 ? 0.0 : double(distinct.size()) / double(total);
+}
+
+// degen's distinct_n.py, written out: n-grams seen exactly once / all n-grams.
+double naive_degen(const Samples& samples, int n) {
+    std::map<Tokens, int> count;
+    std::size_t total = 0;
+    for (const auto& t : samples)
+        for (std::size_t i = 0; i + std::size_t(n) <= t.size(); ++i, ++total)
+            ++count[Tokens(t.begin() + std::ptrdiff_t(i), t.begin() + std::ptrdiff_t(i) + n)];
+    std::size_t once = 0;
+    for (const auto& [gram, c] : count)
+        once += c == 1;
+    return total == 0 ? 0.0 : double(once) / double(total);
 }
 
 // Tokens with the given counts: token i appears counts[i] times, spread over two samples.
@@ -70,6 +84,31 @@ TEST_SUITE("lab") {
                     CHECK(distinct_n(relabel(s, false), n) == expected);
                 }
             }
+        }
+        SUBCASE("degen's variant counts the n-grams seen exactly once") {
+            // Bigrams 12 21 12 12 23: seen once {21, 23}: 2/5 (distinct_n counts 12 too: 3/5).
+            const Samples s = {{1, 2, 1, 2}, {1, 2, 3}};
+            CHECK(distinct_n_degen(s, 2) == doctest::Approx(0.4).epsilon(1e-15));
+            // Unigrams 1 2 1 2 1 2 3: only 3 is seen once: 1/7.
+            CHECK(distinct_n_degen(s, 1) == doctest::Approx(1.0 / 7.0).epsilon(1e-15));
+            // An n-gram seen three times leaves the count as it left it at two.
+            CHECK(distinct_n_degen(Tokens{5, 5, 5, 6}, 1) == 0.25);
+            CHECK(distinct_n_degen(Tokens{7, 8, 9}, 1) == 1.0);
+            CHECK(distinct_n_degen(Samples{}, 2) == 0.0);
+            CHECK(distinct_n_degen(Tokens{1}, 2) == 0.0);
+            Rng rng(37);
+            for (int trial = 0; trial < 10; ++trial) {
+                Samples r;
+                for (std::size_t i = 0, S = rng.below(6); i < S; ++i)
+                    r.push_back(random_tokens(rng, rng.below(100), 4));
+                for (int n = 1; n <= 4; ++n) {
+                    CHECK(distinct_n_degen(r, n) == naive_degen(r, n));
+                    CHECK(distinct_n_degen(relabel(r, false), n) == naive_degen(r, n));
+                    CHECK(distinct_n_degen(r, n) <= distinct_n(r, n));
+                }
+            }
+            CHECK_THROWS_WITH_AS(distinct_n_degen(Tokens{1}, 0),
+                                 "distinct_n: n must be at least 1, got 0", ConfigError);
         }
         SUBCASE("rejects bad arguments") {
             CHECK_THROWS_WITH_AS(distinct_n(Samples{{1}}, 0),

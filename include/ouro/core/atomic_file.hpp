@@ -47,7 +47,9 @@ private:
 void write_file_atomic(const std::filesystem::path& path, std::string_view bytes);
 
 /// The whole file as bytes; throws IoError naming the path (and "what" it was read for) when it
-/// cannot be read: "<what>: cannot open <path>: No such file or directory".
+/// cannot be read: "<what>: cannot open <path>: No such file or directory", or when it is not a
+/// regular file (a directory, FIFO or device; see file_checks.hpp): "<what>: <path> is not a
+/// regular file (it is a FIFO)".
 std::string read_file(const std::filesystem::path& path, std::string_view what);
 
 } // namespace ouro

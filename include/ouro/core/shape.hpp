@@ -1,7 +1,10 @@
 // Shape: the dimensions of a tensor, outermost first (row-major). A small fixed-capacity array, so
-// shapes are cheap to copy and never allocate. Rank 0 is a scalar (one element).
+// shapes are cheap to copy and never allocate. Rank 0 is a scalar (one element). A shape holds at
+// most max_numel (2^48) elements, checked whenever one is made, so that numel(), rows() and the
+// byte count of any tensor of it are exact (no int64 wrap-around, whatever a file claimed).
 #pragma once
 
+#include "ouro/core/checked.hpp"
 #include "ouro/core/error.hpp"
 
 #include <array>
@@ -18,7 +21,9 @@ public:
 
     /// A scalar: rank 0, one element.
     Shape() = default;
-    /// Throws ShapeError on a negative dimension or more than max_rank dimensions.
+    /// Throws ShapeError on a negative dimension, more than max_rank dimensions, or more than
+    /// max_numel elements ("Shape: (4611686018427387908, 4) has more than 2^48 elements"; with a
+    /// zero dimension, the product of the others must not exceed it either).
     Shape(std::initializer_list<std::int64_t> dims) : Shape(std::span(dims.begin(), dims.size())) {}
     explicit Shape(std::span<const std::int64_t> dims);
 
@@ -37,9 +42,9 @@ public:
 
     /// The first `n` dimensions, or all but the last `-n` when n is negative.
     Shape prefix(int n) const;
-    /// A copy with dimension i replaced.
+    /// A copy with dimension i replaced (checked as the constructor).
     Shape with_dim(int i, std::int64_t value) const;
-    /// A copy with `value` appended as a new last dimension.
+    /// A copy with `value` appended as a new last dimension (checked as the constructor).
     Shape appended(std::int64_t value) const;
 
     std::span<const std::int64_t> dims() const { return {dims_.data(), std::size_t(rank_)}; }
@@ -60,6 +65,7 @@ public:
 
 private:
     int normalize(int i) const;
+    void check_size() const;
 
     std::array<std::int64_t, max_rank> dims_{};
     int rank_ = 0;

@@ -165,7 +165,9 @@ private:
     static Buffer allocate(std::int64_t n) {
         if (n == 0)
             return Buffer(nullptr);
-        // Round up to whole cache lines so vector loops may touch the tail line safely.
+        // Round up to whole cache lines so vector loops may touch the tail line safely. A Shape
+        // holds at most max_numel = 2^48 elements, so this byte count cannot overflow.
+        static_assert(max_numel <= std::int64_t(1) << 56 && sizeof(T) <= 16);
         const std::size_t bytes = (std::size_t(n) * sizeof(T) + detail::tensor_alignment - 1) /
                                   detail::tensor_alignment * detail::tensor_alignment;
         return Buffer(

@@ -43,7 +43,7 @@ std::string to_hex(const Sha256::Digest& digest);
 std::string sha256_hex(std::string_view bytes);
 
 /// SHA-256 of the whole file, as 64 lowercase hexadecimal digits. Throws IoError naming the path
-/// when the file cannot be read.
+/// when the file cannot be read or is not a regular file.
 std::string sha256_file(const std::filesystem::path& path);
 
 } // namespace ouro::data

@@ -24,7 +24,9 @@ namespace ouro::data {
 /// Splits text in the TinyStories text format into stories.
 std::vector<std::string> split_stories(std::string_view text);
 
-/// Reads a TinyStories text file. Throws IoError naming the path when it cannot be read.
+/// Reads a TinyStories text file. Throws IoError naming the path when it cannot be read or is not
+/// a regular file (a directory, FIFO or device: "read_stories_txt: <path> is not a regular file (it
+/// is a directory)").
 std::vector<std::string> read_stories_txt(const std::filesystem::path& path);
 
 /// Parses a TinyStories JSON shard held in memory; `name` is used in messages. Throws FormatError
@@ -42,7 +44,7 @@ std::vector<std::string> read_stories(const std::filesystem::path& path);
 /// (the full TinyStories-train.txt is 1.9 GB).
 class StoryReader {
 public:
-    /// Throws IoError naming the path when the file cannot be opened.
+    /// Throws IoError naming the path when the file cannot be opened or is not a regular file.
     explicit StoryReader(const std::filesystem::path& path);
     /// The next story into `story`; false at the end of the file. Throws IoError on a read error.
     bool next(std::string& story);

@@ -47,8 +47,9 @@ void write_shard(const std::filesystem::path& path, std::span<const std::int32_t
 /// A shard memory-mapped read-only. Move-only; the tokens stay valid while it lives.
 class TokenShard {
 public:
-    /// Maps and checks the file. Throws IoError ("TokenShard: cannot open <path>: ...") and
-    /// FormatError naming the path when the header is wrong: "TokenShard: <path>: bad magic 7
+    /// Maps and checks the file. Throws IoError ("TokenShard: cannot open <path>: ...", or
+    /// "TokenShard: <path> is not a regular file (it is a FIFO)" for a directory, FIFO or device)
+    /// and FormatError naming the path when the header is wrong: "TokenShard: <path>: bad magic 7
     /// (expected 20240520): not a token shard", "... unsupported version 2 (expected 1)",
     /// "... the header says 1000 tokens (2000 bytes) but 500 bytes follow it", "... file of 12
     /// bytes is shorter than the 1024-byte header".

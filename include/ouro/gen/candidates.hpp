@@ -58,7 +58,9 @@ public:
     std::int64_t find(std::int32_t id);
 
     /// Computes w and S if a logit or the list changed since the last call. Throws ConfigError
-    /// ("sampler: no token left to choose: every logit is -inf") when no candidate is finite.
+    /// ("sampler: no token left to choose: every logit is -inf") when no candidate is finite,
+    /// and "sampler: a logit is inf or nan (logits must stay finite or -inf)" when a logit
+    /// written through mutable_logits() is +inf or NaN (no stage of the library writes one).
     void ensure_weights();
     /// w_i (n entries) and S; valid after ensure_weights().
     std::span<const float> weights() const { return {w_.data(), std::size_t(n_)}; }
@@ -73,7 +75,7 @@ public:
     /// The largest logit among the candidates (-inf when all are banned or n = 0).
     float max_logit() const;
     /// Position of the candidate with the largest logit, the lowest id among ties. Throws
-    /// ConfigError as ensure_weights when every candidate is banned.
+    /// ConfigError as ensure_weights when every candidate is banned or a logit is +inf or NaN.
     std::int64_t argmax() const;
 
     /// Keeps candidate i when keep(i) is true, in order (a stable compaction; a sorted list stays
@@ -95,7 +97,8 @@ public:
     void keep_nearest(double centre, double mass);
 
     /// Position of the candidate where the running sum of w first exceeds u * S, walking the list
-    /// in order (u in [0, 1)); never a candidate with w = 0. Calls ensure_weights.
+    /// in order (u in [0, 1)); never a candidate with w = 0, never -1. Calls ensure_weights (and
+    /// throws as it does).
     std::int64_t draw(double u);
 
     /// Number of candidates above which keep_top and keep_nearest find their cut with a

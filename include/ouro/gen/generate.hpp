@@ -47,6 +47,7 @@
 #include "ouro/gen/session.hpp"
 #include "ouro/gen/trace.hpp"
 
+#include <algorithm>
 #include <concepts>
 #include <cstdint>
 #include <functional>
@@ -150,6 +151,13 @@ concept TokenChooser = requires(C& chooser, std::span<const float> logits,
 
 namespace detail {
 
+// Room reserved up front for the generated tokens: max_new_tokens, but at most 2^20, so that a
+// limit such as INT64_MAX on a generation that stops early (a full context, an end token) is not
+// an allocation of that size; past it the vectors grow by doubling.
+inline std::size_t reserve_for(std::int64_t max_new_tokens) {
+    return std::size_t(std::min<std::int64_t>(max_new_tokens, std::int64_t(1) << 20));
+}
+
 // Bookkeeping of one sequence in the loop.
 struct SequenceState {
     std::vector<std::int32_t> history; // prompt + generated, reserved up front
@@ -194,13 +202,13 @@ std::vector<GeneratedSequence> generate(InferenceSession& session, std::span<Cho
     for (std::int64_t i = 0; i < n; ++i) {
         detail::SequenceState& s = seq[std::size_t(i)];
         const std::vector<std::int32_t>& prompt = prompts[std::size_t(i)];
-        s.history.reserve(prompt.size() + std::size_t(options.max_new_tokens));
+        s.history.reserve(prompt.size() + detail::reserve_for(options.max_new_tokens));
         s.history.assign(prompt.begin(), prompt.end());
         s.prompt_length = std::int64_t(prompt.size());
         s.rng = Rng(Rng::stream_value(options.seed, std::uint64_t(i)));
-        s.out.tokens.reserve(std::size_t(options.max_new_tokens));
+        s.out.tokens.reserve(detail::reserve_for(options.max_new_tokens));
         if (options.trace)
-            s.out.trace.reserve(std::size_t(options.max_new_tokens));
+            s.out.trace.reserve(detail::reserve_for(options.max_new_tokens));
         if constexpr (requires(Chooser & c) { c.reset(); })
             choosers[std::size_t(i)].reset();
         feeder.start(i, prompt, i);

@@ -5,6 +5,13 @@
 // window of the counting penalties and of DRY (all the history, or its last n tokens) is the
 // caller's choice: they take the window, not the history.
 //
+// Range. A stage that would raise a finite logit past the float range (a logit near FLT_MAX with
+// a repetition penalty below 1, a negative frequency or presence penalty, a huge logit bias)
+// throws ConfigError naming the stage and the token: "sampler: repetition_penalty turned the logit
+// 3e+38 of token 0 into inf (beyond the float range)"; +inf would make every probability NaN. One
+// that would push a logit below -FLT_MAX bans the token (-inf), whose probability is 0 to float
+// precision anyway. When a stage throws, the candidates before the bad one have been edited.
+//
 // Worked example, logits z = (2, -2, 1, 0.5), window (0, 1, 1):
 //   repetition_penalty(2): z0 = 2 / 2 = 1, z1 = -2 * 2 = -4 (CTRL's rule: a negative logit is
 //   multiplied, so the penalty always lowers it), z2 and z3 unchanged;

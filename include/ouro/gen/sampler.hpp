@@ -43,7 +43,8 @@
 // "penalties,temperature,top_k,top_p".
 //
 // Selection, which ends every chain: mirostat_v2 when SamplerSettings::mirostat (it sees the
-// distribution the stages leave), greedy argmax when greedy or temperature == 0, else a
+// distribution the stages leave; its update of mu is llama.cpp's unless mirostat_surprise says
+// raw, see truncation.hpp), greedy argmax when greedy or temperature == 0, else a
 // multinomial draw ("sample"). Every draw uses the Rng passed to sample(): one uniform for the
 // draw, one more per call for an XTC stage, none for greedy. The same seed gives the same tokens;
 // nothing here is parallel, so the thread count cannot matter.
@@ -78,6 +79,9 @@ struct SamplerSettings {
     double top_n_sigma = 0.0; ///< 0 = off
     bool mirostat = false;    ///< v2
     double mirostat_tau = 5.0, mirostat_eta = 0.1;
+    /// mirostat's update of mu: llama.cpp's (surprise under the truncated, renormalised
+    /// distribution) by default, or the paper's (under the distribution before truncation).
+    MirostatSurprise mirostat_surprise = MirostatSurprise::truncated;
     double repetition_penalty = 1.0; ///< CTRL rule; 1 = off; must be > 0
     std::int64_t penalty_window = 0; ///< 0 = whole history, else last n tokens (for all penalties)
     double frequency_penalty = 0.0, presence_penalty = 0.0;
@@ -150,8 +154,12 @@ public:
     /// generation of T tokens) and a `decision` whose vectors and string are fresh.
     /// Throws ShapeError for empty logits, ConfigError for a NaN or +inf logit ("sampler: logit
     /// 7 is nan"), a history token outside [0, V) ("sampler: history token 9 at position 3 is
-    /// outside the vocabulary (V = 8)"), a logit_bias token outside [0, V), or when every token
-    /// is banned ("sampler: no token left to choose: every logit is -inf").
+    /// outside the vocabulary (V = 8)"), a logit_bias token outside [0, V), when every token
+    /// is banned ("sampler: no token left to choose: every logit is -inf"), or when a penalty or
+    /// logit bias would raise a finite logit past the float range ("sampler: logit_bias turned
+    /// the logit 3e+38 of token 0 into inf (beyond the float range)"; penalties.hpp). A
+    /// temperature below 1 never overflows (truncation.hpp). The token returned is always a
+    /// valid id in [0, V): no stage leaves an inf or NaN logit for the selection to read.
     ///
     /// When `decision` is given it is filled: the raw fields from softmax of the raw logits
     /// (float exp, double sums; rank_raw counts the tokens with a larger logit, and equal logits
@@ -172,7 +180,8 @@ public:
 
     /// The active stages and the selection, e.g.
     /// "repetition_penalty(1.3) -> top_p(0.95) -> sample"; a window shows as
-    /// "repetition_penalty(1.3, last 64)".
+    /// "repetition_penalty(1.3, last 64)", mirostat as "mirostat_v2(tau 5, eta 0.1)" or, with the
+    /// paper's update, "mirostat_v2(tau 5, eta 0.1, raw surprise)".
     std::string describe() const;
 
 private:

@@ -22,12 +22,19 @@
 
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 namespace ouro::gen {
 
 /// Temperature T > 0 (Ackley, Hinton and Sejnowski 1985): z <- z / T. T = 0 means greedy, which
 /// SamplerChain handles as a selection. Throws ConfigError unless T > 0 and finite.
+///
+/// Overflow. Below T = 1, z / T can pass the float range for logits near FLT_MAX (3e38 / 0.1).
+/// Then the logits are first shifted by their maximum, z <- (z - z_max) / T (computed in double),
+/// which leaves softmax(z / T) unchanged: the best logit becomes 0, never +inf, and a logit that
+/// falls below -FLT_MAX becomes -inf, i.e. probability 0, which it has to float precision anyway.
+/// So a finite logit never turns into +inf or NaN here, and the draw after it always has a token.
 void temperature(CandidateSet& c, double t);
 
 /// top-k (Fan et al. 2018): keeps the k largest logits, and every logit tied with the k-th
@@ -74,16 +81,37 @@ std::int64_t select_greedy(CandidateSet& c);
 /// probability p.
 std::int64_t select_sample(CandidateSet& c, Rng& rng);
 
+/// Which probability mirostat v2 takes the surprise of the chosen token from, for its update.
+enum class MirostatSurprise : std::uint8_t {
+    /// Under the truncated, renormalised distribution it drew from: llama.cpp's
+    /// llama_sampler_mirostat_v2 (what users of llama.cpp, ollama and the like run). The default.
+    truncated,
+    /// Under the distribution before its truncation: the paper's code (Basu et al. 2021).
+    raw
+};
+
+/// "truncated", "raw".
+const char* to_string(MirostatSurprise s);
+/// Parses the names above; throws ConfigError "sampler: unknown mirostat surprise 'x' (expected
+/// truncated or raw)".
+MirostatSurprise parse_mirostat_surprise(std::string_view name);
+
 /// Mirostat 2.0 (Basu et al. 2021, algorithm 2), a selection with state mu (the largest surprise
 /// allowed, in bits). With surprise s(x) = -log2 p(x) under the distribution it receives: drops
 /// tokens with s > mu (keeping at least the most probable), renormalises, draws x, then
-/// mu <- mu - eta * (s(x) - tau). mu starts at 2 tau. s(x) is the surprise before the truncation,
-/// as in the paper's code (the quantity whose average it steers to tau); llama.cpp uses the
-/// renormalised probability instead.
+/// mu <- mu - eta * (s'(x) - tau). mu starts at 2 tau.
+///
+/// s'(x) is, by default (MirostatSurprise::truncated), the surprise under the renormalised
+/// distribution it drew from, as llama.cpp computes it; with MirostatSurprise::raw it is s(x),
+/// the surprise before the truncation, as in the paper's code. The two differ a lot: a kept
+/// token's renormalised surprise is lower, so the truncated update raises mu where the raw one
+/// lowers it. On 4096 logits drawn from N(0, 1) with tau 5, eta 0.1, llama.cpp's update holds mu
+/// near 9-10 bits with tens of tokens kept, while the raw update drives mu far below zero within
+/// 100 steps, after which only the argmax is kept (greedy decoding).
 class MirostatV2 {
 public:
     /// Throws ConfigError unless tau > 0 and eta > 0 ("sampler: mirostat_tau must be > 0, got 0").
-    MirostatV2(double tau, double eta);
+    MirostatV2(double tau, double eta, MirostatSurprise surprise = MirostatSurprise::truncated);
     /// Truncates c, draws one token, updates mu; returns the token's position in c.
     std::int64_t select(CandidateSet& c, Rng& rng);
     /// mu <- 2 tau, for a new sequence.
@@ -91,9 +119,11 @@ public:
     double mu() const { return mu_; }
     double tau() const { return tau_; }
     double eta() const { return eta_; }
+    MirostatSurprise surprise() const { return surprise_; }
 
 private:
     double tau_, eta_, mu_;
+    MirostatSurprise surprise_;
 };
 
 /// Naive references, kept for tests (full sort, double-precision softmax): the ids that

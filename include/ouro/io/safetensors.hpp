@@ -31,6 +31,8 @@ public:
 
     const std::string& source() const { return source_; }
     bool contains(const std::string& name) const { return entries_.count(name) != 0; }
+    /// Number of tensors (metadata not counted).
+    std::size_t tensor_count() const { return entries_.size(); }
     /// Tensor names in the order of their data in the file.
     std::vector<std::string> names() const;
     /// Throws FormatError "<path>: no tensor named 'x'".
