@@ -4,6 +4,7 @@
 
 #include "ouro/core/atomic_file.hpp"
 #include "ouro/core/error.hpp"
+#include "ouro/core/file_checks.hpp"
 #include "ouro/core/half.hpp"
 
 #include <array>
@@ -87,15 +88,6 @@ std::string check_fields(const Header& h) {
         return "header field group_size = " + std::to_string(h.group_size) +
                " does not divide dim = " + std::to_string(h.dim);
     return {};
-}
-
-void require_regular_file(const std::filesystem::path& path) {
-    std::error_code ec;
-    const auto status = std::filesystem::status(path, ec);
-    if (ec || !std::filesystem::exists(status))
-        throw IoError("llama2.c model: cannot open " + path.string() + ": no such file");
-    if (!std::filesystem::is_regular_file(status))
-        throw IoError("llama2.c model: " + path.string() + " is not a regular file");
 }
 
 // The header of `path` as one of the layouts, or an explanation of why it is none. `bytes` is
@@ -267,7 +259,7 @@ bool is_llama2c_model(const std::filesystem::path& path) {
 }
 
 Llama2cModel import_llama2c(const std::filesystem::path& path) {
-    require_regular_file(path);
+    require_regular_file(path, "llama2.c model");
     const std::uint64_t bytes = std::filesystem::file_size(path);
     const Probe p = probe(path, bytes);
     if (!p.error.empty())

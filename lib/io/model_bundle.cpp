@@ -3,6 +3,7 @@
 #include "ouro/io/model_bundle.hpp"
 
 #include "ouro/core/error.hpp"
+#include "ouro/core/file_checks.hpp"
 #include "ouro/io/llama2c.hpp"
 
 #include <nlohmann/json.hpp>
@@ -16,11 +17,7 @@ const char* to_string(ModelFormat f) {
 }
 
 ModelFormat detect_model_format(const std::filesystem::path& path) {
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec))
-        throw IoError("model: cannot open " + path.string() + ": no such file");
-    if (!std::filesystem::is_regular_file(path, ec))
-        throw IoError("model: " + path.string() + " is not a regular file");
+    require_regular_file(path, "model");
     if (is_llama2c_model(path))
         return ModelFormat::llama2c;
     // safetensors: an 8-byte header length, then a JSON object.

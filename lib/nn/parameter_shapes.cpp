@@ -1,5 +1,5 @@
 // Parameter names and shapes from a GPTConfig, mirroring the module constructors of gpt.hpp,
-// block.hpp, causal_self_attention.hpp, mlp.hpp, linear.hpp and layer_norm.hpp.
+// block.hpp, causal_self_attention.hpp, mlp.hpp, linear.hpp and norm.hpp (GPT-2 and Llama blocks).
 #include "ouro/nn/parameter_shapes.hpp"
 
 #include "ouro/core/checked.hpp"
@@ -8,9 +8,11 @@ namespace ouro::nn {
 
 std::int64_t parameter_tensor_count(const GPTConfig& c) {
     c.validate();
-    const std::int64_t per_block = c.bias ? 12 : 6;
+    const bool norm_bias = c.bias && c.norm == NormKind::layernorm;
+    const std::int64_t per_block = (c.bias ? 8 : 4) + (norm_bias ? 4 : 2);
     const std::int64_t outside = (c.position == PositionEncoding::learned ? 2 : 1) + // embeddings
-                                 (c.bias ? 2 : 1);                                   // ln_f
+                                 (norm_bias ? 2 : 1) +                               // ln_f
+                                 (c.tied_head ? 0 : 1);                              // lm_head
     const std::optional<std::int64_t> blocks = mul_within(c.n_layer, per_block);
     const std::optional<std::int64_t> total = blocks ? checked_add(*blocks, outside) : std::nullopt;
     if (!total)
@@ -28,26 +30,34 @@ std::vector<std::pair<std::string, Shape>> parameter_shapes(const GPTConfig& c) 
         if (c.bias)
             out.emplace_back(name + ".bias", Shape{out_features});
     };
-    auto layer_norm = [&](const std::string& name) {
+    auto norm = [&](const std::string& name) {
         out.emplace_back(name + ".weight", Shape{C});
-        if (c.bias)
+        if (c.bias && c.norm == NormKind::layernorm)
             out.emplace_back(name + ".bias", Shape{C});
     };
     out.emplace_back("transformer.wte.weight", Shape{c.vocab_size, C});
     if (c.position == PositionEncoding::learned)
         out.emplace_back("transformer.wpe.weight", Shape{c.block_size, C});
-    // wte's shape has been checked: C <= 2^48, so 3 C and 4 C cannot overflow.
-    const std::int64_t C3 = 3 * C, C4 = 4 * C;
+    // The sizes that follow from C, the key/value width and the MLP's hidden size, checked.
+    const std::optional<std::int64_t> qkv = checked_add(C, 2 * c.kv_dim());
+    const std::int64_t H = c.hidden_size();
+    const std::optional<std::int64_t> fc =
+        c.mlp == MlpKind::swiglu ? checked_mul(H, std::int64_t(2)) : H;
+    if (!qkv || !fc || H > (std::int64_t(1) << 48))
+        throw ConfigError("GPTConfig: n_embd = " + std::to_string(C) +
+                          " and mlp_hidden = " + std::to_string(H) + " overflow the layer sizes");
     for (std::int64_t i = 0; i < c.n_layer; ++i) {
         const std::string block = "transformer.h." + std::to_string(i) + ".";
-        layer_norm(block + "ln_1");
-        linear(block + "attn.c_attn", C, C3);
+        norm(block + "ln_1");
+        linear(block + "attn.c_attn", C, *qkv);
         linear(block + "attn.c_proj", C, C);
-        layer_norm(block + "ln_2");
-        linear(block + "mlp.c_fc", C, C4);
-        linear(block + "mlp.c_proj", C4, C);
+        norm(block + "ln_2");
+        linear(block + "mlp.c_fc", C, *fc);
+        linear(block + "mlp.c_proj", H, C);
     }
-    layer_norm("transformer.ln_f");
+    norm("transformer.ln_f");
+    if (!c.tied_head)
+        out.emplace_back("lm_head.weight", Shape{c.vocab_size, C});
     return out;
 }
 

@@ -173,15 +173,16 @@ TEST_SUITE("io") {
                               "vocab_size 512, seq_len 512 needs 1056540")
                     .c_str(),
                 FormatError);
-            CHECK_THROWS_WITH_AS(
-                import_llama2c(dir / "missing.bin"),
-                ("llama2.c model: cannot open " + (dir / "missing.bin").string() + ": no such file")
-                    .c_str(),
-                IoError);
-            CHECK_THROWS_WITH_AS(
-                import_llama2c(dir.path()),
-                ("llama2.c model: " + dir.path().string() + " is not a regular file").c_str(),
-                IoError);
+            CHECK_THROWS_WITH_AS(import_llama2c(dir / "missing.bin"),
+                                 ("llama2.c model: cannot open " + (dir / "missing.bin").string() +
+                                  ": No such file or directory")
+                                     .c_str(),
+                                 IoError);
+            CHECK_THROWS_WITH_AS(import_llama2c(dir.path()),
+                                 ("llama2.c model: " + dir.path().string() +
+                                  " is not a regular file (it is a directory)")
+                                     .c_str(),
+                                 IoError);
             CHECK_THROWS_WITH_AS(detect_model_format(p),
                                  (p.string() + ": not a model file: neither an ouro checkpoint "
                                                "(safetensors) nor a llama2.c model")

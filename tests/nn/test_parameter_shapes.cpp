@@ -10,31 +10,33 @@ using namespace ouro::nn;
 
 TEST_SUITE("nn") {
     TEST_CASE("parameter_shapes") {
-        SUBCASE("equal to a built model's named_parameters for every position and bias choice") {
+        SUBCASE("equal to a built model's named_parameters for every block variant") {
             for (const PositionEncoding position :
                  {PositionEncoding::learned, PositionEncoding::rope, PositionEncoding::alibi})
-                for (const bool bias : {true, false}) {
-                    GPTConfig c;
-                    c.vocab_size = 11;
-                    c.block_size = 8;
-                    c.n_layer = 3;
-                    c.n_head = 2;
-                    c.n_embd = 8;
-                    c.position = position;
-                    c.bias = bias;
-                    CAPTURE(to_string(position));
-                    CAPTURE(bias);
-                    Rng rng(1);
-                    const GPT<float> model(c, rng);
-                    const auto named = model.named_parameters();
-                    const auto shapes = parameter_shapes(c);
-                    REQUIRE(shapes.size() == named.size());
-                    CHECK(parameter_tensor_count(c) == std::int64_t(named.size()));
-                    for (std::size_t i = 0; i < named.size(); ++i) {
-                        CHECK(shapes[i].first == named[i].first);
-                        CHECK(shapes[i].second == named[i].second.shape());
+                for (const bool bias : {true, false})
+                    for (const bool llama : {false, true}) {
+                        GPTConfig c = llama ? GPTConfig::llama(11, 8, 3, 2, 1, 8, 4) : GPTConfig{};
+                        c.vocab_size = 11;
+                        c.block_size = 8;
+                        c.n_layer = 3;
+                        c.n_head = 2;
+                        c.n_embd = 8;
+                        c.position = position;
+                        c.bias = bias;
+                        CAPTURE(to_string(position));
+                        CAPTURE(bias);
+                        CAPTURE(llama);
+                        Rng rng(1);
+                        const GPT<float> model(c, rng);
+                        const auto named = model.named_parameters();
+                        const auto shapes = parameter_shapes(c);
+                        REQUIRE(shapes.size() == named.size());
+                        CHECK(parameter_tensor_count(c) == std::int64_t(named.size()));
+                        for (std::size_t i = 0; i < named.size(); ++i) {
+                            CHECK(shapes[i].first == named[i].first);
+                            CHECK(shapes[i].second == named[i].second.shape());
+                        }
                     }
-                }
         }
         SUBCASE("counts without listing, and refuses configs whose sizes do not fit") {
             GPTConfig c;
