@@ -1,12 +1,15 @@
-// download: fetch TinyStories from Hugging Face (roneneldan/TinyStories) into a data folder.
+// download: fetch TinyStories from Hugging Face (roneneldan/TinyStories) into a data folder, or
+// one of Karpathy's llama2.c TinyStories models (karpathy/tinyllamas) with its tokenizer.
 //
 //   download                      # TinyStories-train.txt and TinyStories-valid.txt into data/
 //   download --what all --dir /big/disk/tinystories
+//   download --model stories15M   # models/stories15M/stories15M.bin + tokenizer.bin
 //
-// An interrupted download continues where it stopped (run the same command again). Each file is
-// checked against the SHA-256 that Hugging Face announces for it (or --sha256 for a single file).
-// Offline it fails within seconds and says how to use local copies instead: prepare reads any
-// TinyStories .txt or .json file given with --train / --valid.
+// An interrupted download continues where it stopped (run the same command again). Each
+// TinyStories file is checked against the SHA-256 that Hugging Face announces for it (or --sha256
+// for a single file); each model file against its published SHA-256, built in. Offline it fails
+// within seconds and says how to use local copies instead: prepare reads any TinyStories .txt or
+// .json file given with --train / --valid, and every program takes a llama2.c model file.
 #include <ouro/data/download.hpp>
 
 #include <CLI/CLI.hpp>
@@ -17,20 +20,80 @@
 #include <vector>
 
 using namespace ouro::data;
+namespace fs = std::filesystem;
+
+namespace {
+
+// The URL of `file` of a tinyllamas model: a whole URL as it is, else under `base`.
+std::string model_file_url(const ModelFile& file, const std::string& base) {
+    const std::string url(file.url);
+    return url.find("://") != std::string::npos ? url : base + url;
+}
+
+// What became of a file; `unchecked` says why when no digest was compared.
+void report(const DownloadReport& r, const char* unchecked) {
+    if (r.skipped)
+        std::printf("  already there (%llu bytes)%s\n", (unsigned long long)r.bytes,
+                    r.checked ? ", SHA-256 checked" : "");
+    else
+        std::printf("  %llu bytes%s, SHA-256 %s %s\n", (unsigned long long)r.bytes,
+                    r.resumed ? " (resumed)" : "", r.sha256.c_str(),
+                    r.checked ? "(checked)" : unchecked);
+    std::fflush(stdout);
+}
+
+// One model and its tokenizer into `dir`, as <name>.bin and tokenizer.bin.
+void download_model(const TinyllamasModel& m, const std::string& dir, const std::string& base,
+                    int timeout) {
+    const fs::path model_path = fs::path(dir) / (std::string(m.name) + ".bin");
+    const fs::path tokenizer_path = fs::path(dir) / "tokenizer.bin";
+    for (const auto& [file, dest] :
+         {std::pair(m.model, model_path), std::pair(m.tokenizer, tokenizer_path)}) {
+        const std::string url = model_file_url(file, base);
+        std::printf("%s -> %s\n", url.c_str(), dest.c_str());
+        std::fflush(stdout);
+        DownloadOptions options;
+        options.sha256 = std::string(file.sha256);
+        options.connect_timeout_seconds = timeout;
+        options.offline_advice =
+            "give the programs a llama2.c model you have (sample --checkpoint FILE --tokenizer "
+            "TOKENIZER.bin, train --init FILE)";
+        report(download_file(url, dest, options),
+               "(NOT CHECKED: no published SHA-256 is known for this file)");
+    }
+    std::printf("sample it:   sample --checkpoint %s\n"
+                "train on:    prepare --train TinyStories-train.txt --tokenizer %s --out DATA, "
+                "then train --init %s --data DATA\n",
+                model_path.c_str(), tokenizer_path.c_str(), model_path.c_str());
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"Download TinyStories (Hugging Face, roneneldan/TinyStories), resumably and "
-                 "checked by SHA-256."};
-    std::string dir = "data", what = "text", base_url(tinystories_url), sha256;
+    CLI::App app{"Download TinyStories (Hugging Face, roneneldan/TinyStories) or a llama2.c "
+                 "TinyStories model (karpathy/tinyllamas), resumably and checked by SHA-256."};
+    std::string dir, what = "text", base_url, sha256, model;
     int timeout = 10;
-    app.add_option("--dir", dir, "folder to download into (default data)");
-    app.add_option("--what", what,
-                   "text: TinyStories-train.txt + TinyStories-valid.txt (default); valid: only "
-                   "the validation text; archive: TinyStories_all_data.tar.gz (JSON shards); "
-                   "all: the three")
-        ->check(CLI::IsMember({"text", "valid", "archive", "all"}));
-    app.add_option("--base-url", base_url, "where the files are (default Hugging Face)");
-    app.add_option("--sha256", sha256, "expected SHA-256 (only with a single file)");
+    std::vector<std::string> names;
+    std::string models_help = "a llama2.c model and its tokenizer.bin instead of TinyStories:";
+    for (const TinyllamasModel& m : tinyllamas_models()) {
+        names.emplace_back(m.name);
+        models_help += " " + std::string(m.name) + " (" + std::string(m.description) + ");";
+    }
+    models_help.back() = '.';
+    app.add_option("--dir", dir,
+                   "folder to download into (default data, or models/<name> with --model)");
+    auto* o_what =
+        app.add_option("--what", what,
+                       "text: TinyStories-train.txt + TinyStories-valid.txt (default); valid: "
+                       "only the validation text; archive: TinyStories_all_data.tar.gz (JSON "
+                       "shards); all: the three")
+            ->check(CLI::IsMember({"text", "valid", "archive", "all"}));
+    app.add_option("--model", model, models_help)->check(CLI::IsMember(names))->excludes(o_what);
+    app.add_option("--base-url", base_url,
+                   "where the files are (default Hugging Face: the dataset, or with --model the "
+                   "model repository; the 32,000-token tokenizer.bin always comes from GitHub)");
+    app.add_option("--sha256", sha256, "expected SHA-256 (only with a single TinyStories file)");
     app.add_option("--connect-timeout", timeout, "seconds to wait for a connection (default 10)")
         ->check(CLI::Range(1, 600));
     try {
@@ -42,34 +105,51 @@ int main(int argc, char** argv) {
         return e.get_exit_code() != 0 ? e.get_exit_code() : 2;
     }
 
-    std::vector<std::string> names;
+    if (!model.empty()) {
+        if (!sha256.empty()) {
+            std::fprintf(stderr, "download: --sha256 is for TinyStories files (a model's digests "
+                                 "are built in)\n");
+            return 2;
+        }
+        try {
+            for (const TinyllamasModel& m : tinyllamas_models())
+                if (m.name == model)
+                    download_model(m, dir.empty() ? "models/" + model : dir,
+                                   base_url.empty() ? std::string(tinyllamas_url) : base_url,
+                                   timeout);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "%s\n", e.what());
+            return 1;
+        }
+        return 0;
+    }
+
+    if (dir.empty())
+        dir = "data";
+    if (base_url.empty())
+        base_url = tinystories_url;
+    std::vector<std::string> files;
     for (const RemoteFile& f : tinystories_files()) {
         const bool is_text = f.name.ends_with(".txt");
         if (what == "all" || (what == "text" && is_text) ||
             (what == "valid" && f.name == "TinyStories-valid.txt") ||
             (what == "archive" && !is_text))
-            names.emplace_back(f.name);
+            files.emplace_back(f.name);
     }
-    if (!sha256.empty() && names.size() != 1) {
+    if (!sha256.empty() && files.size() != 1) {
         std::fprintf(stderr, "download: --sha256 needs a single file (--what valid or archive)\n");
         return 2;
     }
     try {
-        for (const std::string& name : names) {
-            const std::filesystem::path dest = std::filesystem::path(dir) / name;
+        for (const std::string& name : files) {
+            const fs::path dest = fs::path(dir) / name;
             std::printf("%s -> %s\n", (base_url + name).c_str(), dest.c_str());
             std::fflush(stdout);
             DownloadOptions options;
             options.sha256 = sha256;
             options.connect_timeout_seconds = timeout;
-            const DownloadReport r = download_file(base_url + name, dest, options);
-            if (r.skipped)
-                std::printf("  already there (%llu bytes)%s\n", (unsigned long long)r.bytes,
-                            r.checked ? ", SHA-256 checked" : "");
-            else
-                std::printf("  %llu bytes%s, SHA-256 %s %s\n", (unsigned long long)r.bytes,
-                            r.resumed ? " (resumed)" : "", r.sha256.c_str(),
-                            r.checked ? "(checked)" : "(no digest announced to check against)");
+            report(download_file(base_url + name, dest, options),
+                   "(no digest announced to check against)");
             if (name.ends_with(".tar.gz"))
                 std::printf("  unpack the JSON shards with: mkdir -p %s/TinyStories_all_data && "
                             "tar -xzf %s -C %s/TinyStories_all_data\n",

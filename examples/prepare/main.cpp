@@ -1,14 +1,22 @@
 // prepare: TinyStories text in, a tokenizer and llm.c token shards out.
 //
-//   prepare --train TinyStories-train.txt --valid TinyStories-valid.txt --vocab-size 4096 --out
-//   data/ts4k prepare --train data00.json --train data01.json --gpt2 gpt2/ --out data/ts-gpt2
+//   prepare --train TinyStories-train.txt --valid TinyStories-valid.txt --vocab-size 4096
+//           --out data/ts4k
+//   prepare --train data00.json --train data01.json --gpt2 gpt2/ --out data/ts-gpt2
+//   prepare --train TinyStories-train.txt --tokenizer models/stories260K/tokenizer.bin
+//           --out data/ts-tok512
 //
-// The tokenizer is trained on the training stories (at most --tokenizer-mb of them) or loaded from
-// GPT-2's vocab.json + merges.txt, and saved to the output folder as vocab.json + merges.txt. Each
-// story is encoded and preceded by <|endoftext|> (llm.c's convention, so sampling can start from
-// that token); train.bin and val.bin are written atomically. Without --valid, every
-// --valid-every-th story of the training input is held out instead. Inputs are streamed, so the
-// full 1.9 GB TinyStories-train.txt needs little memory beyond the tokenizer's training text.
+// The tokenizer is trained on the training stories (at most --tokenizer-mb of them), or is an
+// existing one: --tokenizer takes a folder with vocab.json + merges.txt (byte-level BPE, as
+// GPT-2's; --gpt2 DIR is the same for such a folder) or a llama2.c tokenizer.bin, told apart by
+// what is at the path. It is saved to the output folder in its own format: vocab.json +
+// merges.txt, or tokenizer.bin (the other kind's files, left there by an earlier run, are
+// removed, so that the folder names one tokenizer). Each story is encoded and preceded by the
+// tokenizer's story separator: <|endoftext|> for a BPE (llm.c's convention), BOS for llama2.c
+// (exactly as llama2.c's own pretokenized TinyStories), so sampling can start from that token.
+// train.bin and val.bin are written atomically. Without --valid, every --valid-every-th story of
+// the training input is held out instead. Inputs are streamed, so the full 1.9 GB
+// TinyStories-train.txt needs little memory beyond the tokenizer's training text.
 #include <ouro/core/error.hpp>
 #include <ouro/core/parallel.hpp>
 #include <ouro/data/tinystories.hpp>
@@ -31,7 +39,7 @@ namespace {
 
 struct Settings {
     std::vector<std::string> train, valid;
-    std::string out, gpt2;
+    std::string out, gpt2, tokenizer;
     std::int32_t vocab_size = 4096;
     double tokenizer_mb = 256;
     std::int64_t valid_every = 100;
@@ -100,18 +108,33 @@ int run(const Settings& s) {
         tok = Tokenizer::load(s.gpt2);
         std::printf("loaded GPT-2's tokenizer from %s: %d tokens\n", s.gpt2.c_str(),
                     tok.vocab_size());
+    } else if (!s.tokenizer.empty()) {
+        tok = Tokenizer::load_any(s.tokenizer);
+        std::printf("loaded the %s tokenizer %s: %d tokens\n",
+                    tok.kind() == TokenizerKind::llama2c ? "llama2.c" : "byte-level BPE",
+                    s.tokenizer.c_str(), tok.vocab_size());
     } else {
         const std::vector<std::string> texts = tokenizer_corpus(s);
         tok = Tokenizer::train(texts, {.vocab_size = s.vocab_size, .progress = progress});
         std::printf("trained a %d-token BPE on %zu stories (%.1f s)\n", tok.vocab_size(),
                     texts.size(), seconds());
     }
-    const std::int32_t eot = tok.eot_id();
     if (tok.vocab_size() > 65536)
         throw ouro::ConfigError("a vocabulary of " + std::to_string(tok.vocab_size()) +
-                                " tokens does not fit the shards' 16-bit tokens");
+                                " tokens does not fit the shards' 16-bit tokens (at most 65536)");
+    const std::int32_t separator = tok.story_separator();
     fs::create_directories(s.out);
-    tok.save(s.out);
+    const bool llama2c = tok.kind() == TokenizerKind::llama2c;
+    // One tokenizer per folder: the files of the other kind would describe other shards.
+    const std::vector<std::string> stale =
+        llama2c ? std::vector<std::string>{"vocab.json", "merges.txt"}
+                : std::vector<std::string>{"tokenizer.bin"};
+    for (const std::string& name : stale)
+        fs::remove(fs::path(s.out) / name);
+    if (llama2c)
+        tok.save_llama2c(fs::path(s.out) / "tokenizer.bin");
+    else
+        tok.save(s.out);
 
     const fs::path train_path = fs::path(s.out) / "train.bin";
     const fs::path val_path = fs::path(s.out) / "val.bin";
@@ -129,7 +152,7 @@ int run(const Settings& s) {
             const bool v = to_valid || (s.valid.empty() && index % s.valid_every == 0);
             ++index;
             ShardWriter& w = v ? val : train;
-            w.append(std::span(&eot, 1));
+            w.append(std::span(&separator, 1));
             w.append(story);
             ++(v ? val_stories : train_stories);
         }
@@ -153,11 +176,15 @@ int run(const Settings& s) {
                                 " stories (check the inputs, or lower --valid-every)");
     train.commit();
     val.commit();
+    const fs::path dir(s.out);
+    const std::string saved =
+        llama2c ? (dir / "tokenizer.bin").string()
+                : (dir / "vocab.json").string() + ", " + (dir / "merges.txt").string();
     std::printf("%s: %lld stories, %lld tokens\n%s: %lld stories, %lld tokens\n"
-                "tokenizer: %s/vocab.json, %s/merges.txt (%.1f s in all)\n",
+                "tokenizer: %s (%.1f s in all)\n",
                 train_path.c_str(), (long long)train_stories, (long long)train.size(),
-                val_path.c_str(), (long long)val_stories, (long long)val.size(), s.out.c_str(),
-                s.out.c_str(), seconds());
+                val_path.c_str(), (long long)val_stories, (long long)val.size(), saved.c_str(),
+                seconds());
     return 0;
 }
 
@@ -178,9 +205,16 @@ int main(int argc, char** argv) {
     auto* vocab = app.add_option("--vocab-size", s.vocab_size,
                                  "train a BPE with this many tokens (default 4096)")
                       ->check(CLI::Range(257, 65536));
-    app.add_option("--gpt2", s.gpt2, "load GPT-2's vocab.json and merges.txt from this folder")
-        ->check(CLI::ExistingDirectory)
-        ->excludes(vocab);
+    auto* gpt2 =
+        app.add_option("--gpt2", s.gpt2, "load GPT-2's vocab.json and merges.txt from this folder")
+            ->check(CLI::ExistingDirectory)
+            ->excludes(vocab);
+    app.add_option("--tokenizer", s.tokenizer,
+                   "encode with this tokenizer: a folder with vocab.json + merges.txt, or a "
+                   "llama2.c tokenizer.bin (told apart by what is there)")
+        ->check(CLI::ExistingPath)
+        ->excludes(vocab)
+        ->excludes(gpt2);
     app.add_option("--tokenizer-mb", s.tokenizer_mb,
                    "train the tokenizer on at most this many MB of stories (default 256)")
         ->check(CLI::PositiveNumber);

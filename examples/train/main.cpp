@@ -3,7 +3,12 @@
 //   train --data data/ts4k --preset xs --steps 2000 --out runs/xs
 //   train --resume runs/xs/ckpt-001000.safetensors --steps 4000
 //   train --data data/ts4k --dump-debug-state step.safetensors
+//   train --data data/ts-llama --arch llama --n-kv-head 2 --steps 2000 --out runs/llama
+//   train --init models/stories260K/stories260K.bin --data data/ts-tok512 --steps 500 --lr 1e-4
 //
+// --init starts a new run from the weights and config of a trained model (an ouro checkpoint or
+// a llama2.c model, told apart by its contents); the data must be tokenized with the model's
+// tokenizer (prepare --tokenizer).
 // Prints progress (a status line on a terminal), validation losses and samples; writes a CSV or
 // JSONL log and checkpoints; a NaN or infinite loss stops it with exit code 3 and leaves the last
 // good checkpoint in place. Bad flags or files: one line on stderr and exit code 1.
@@ -22,7 +27,7 @@ using namespace ouro;
 int main(int argc, char** argv) {
     CLI::App app{"Train a GPT on TinyStories token shards (see examples/prepare)"};
     train::TrainSettings s;
-    std::string preset = "xs", position = "learned", resume, dump;
+    std::string preset = "xs", position = "learned", arch = "gpt2", resume, dump, init;
     int threads = 0;
     bool progress = false, no_progress = false;
 
@@ -31,12 +36,28 @@ int main(int argc, char** argv) {
     app.add_flag("--synthetic", s.synthetic,
                  "train on a synthetic token stream instead (quick checks)");
     app.add_option("--synthetic-vocab", s.synthetic_vocab, "vocabulary of the synthetic stream");
+    app.add_option("--init", init,
+                   "start a new run from this model's weights and config: an ouro checkpoint or "
+                   "a llama2.c model (e.g. stories260K.bin)");
     app.add_option("--preset", preset, "model size: xs (0.9M params), s (5.9M), tiny")
         ->check(CLI::IsMember({"xs", "s", "tiny"}));
+    app.add_option("--arch", arch,
+                   "block family: gpt2 (LayerNorm, GELU, learned positions; default) or llama "
+                   "(RMSNorm, SwiGLU, RoPE, no biases, untied classifier)")
+        ->check(CLI::IsMember({"gpt2", "llama"}));
     auto* o_layer =
         app.add_option("--n-layer", s.model.n_layer, "transformer blocks (overrides the preset)");
     auto* o_head = app.add_option("--n-head", s.model.n_head, "attention heads");
     auto* o_embd = app.add_option("--n-embd", s.model.n_embd, "channels");
+    std::int64_t n_kv_head = 0, mlp_hidden = 0;
+    app.add_option("--n-kv-head", n_kv_head,
+                   "key/value heads, a divisor of --n-head (grouped-query attention; default "
+                   "--n-head)")
+        ->check(CLI::PositiveNumber);
+    app.add_option("--mlp-hidden", mlp_hidden,
+                   "MLP hidden features (default 4 x channels for gpt2; llama: 2/3 of that, "
+                   "rounded up to a multiple of 32)")
+        ->check(CLI::PositiveNumber);
     auto* o_block = app.add_option("--block-size", s.model.block_size, "context length");
     auto* o_drop = app.add_option("--dropout", s.model.dropout, "dropout probability");
     app.add_option("--position", position, "positional encoding")
@@ -80,15 +101,28 @@ int main(int argc, char** argv) {
             // Only the run's length and its outputs may change on resume; the rest is the saved
             // run's.
             for (const char* flag :
-                 {"--data",           "--synthetic",      "--preset",  "--n-layer",  "--n-head",
-                  "--n-embd",         "--block-size",     "--dropout", "--position", "--no-bias",
-                  "--batch-size",     "--grad-accum",     "--lr",      "--min-lr",   "--warmup",
-                  "--lr-decay-steps", "--weight-decay",   "--beta1",   "--beta2",    "--clip",
-                  "--seed",           "--synthetic-vocab"})
+                 {"--data",           "--synthetic",       "--preset",  "--n-layer",  "--n-head",
+                  "--n-embd",         "--block-size",      "--dropout", "--position", "--no-bias",
+                  "--batch-size",     "--grad-accum",      "--lr",      "--min-lr",   "--warmup",
+                  "--lr-decay-steps", "--weight-decay",    "--beta1",   "--beta2",    "--clip",
+                  "--seed",           "--synthetic-vocab", "--init",    "--arch",     "--n-kv-head",
+                  "--mlp-hidden"})
                 if (app.count(flag))
                     throw ConfigError(std::string(flag) +
                                       " cannot change on --resume (the checkpoint holds the run's "
                                       "settings)");
+        } else if (!init.empty()) {
+            // The architecture is the model's; the context may change and dropout may be set.
+            for (const char* flag : {"--preset", "--arch", "--n-layer", "--n-head", "--n-embd",
+                                     "--n-kv-head", "--mlp-hidden", "--position", "--no-bias"})
+                if (app.count(flag))
+                    throw ConfigError(std::string(flag) + " cannot be used with --init (the " +
+                                      "model's architecture comes from " + init + ")");
+            s.init = init;
+            if (!o_block->count())
+                s.model.block_size = 0; // the model's own
+            if (!o_drop->count())
+                s.model.dropout = -1.0; // the model's own
         } else {
             nn::GPTConfig base = preset == "s" ? nn::GPTConfig::s() : nn::GPTConfig::xs();
             if (preset == "tiny") {
@@ -107,8 +141,23 @@ int main(int argc, char** argv) {
                 s.model.block_size = base.block_size;
             if (!o_drop->count())
                 s.model.dropout = base.dropout;
-            s.model.position = nn::parse_position_encoding(position);
-            s.model.bias = !no_bias;
+            if (arch == "llama") {
+                if (app.count("--position"))
+                    throw ConfigError("--position cannot be used with --arch llama (a Llama "
+                                      "block uses rotary embeddings)");
+                // llama2.c's TinyStories models round the SwiGLU width to a multiple of 32.
+                const nn::GPTConfig sizes = s.model;
+                s.model = nn::GPTConfig::llama(sizes.vocab_size, sizes.block_size, sizes.n_layer,
+                                               sizes.n_head, 0, sizes.n_embd, 32);
+                s.model.dropout = sizes.dropout;
+            } else {
+                s.model.position = nn::parse_position_encoding(position);
+                s.model.bias = !no_bias;
+            }
+            if (n_kv_head > 0)
+                s.model.n_kv_head = n_kv_head;
+            if (mlp_hidden > 0)
+                s.model.mlp_hidden = mlp_hidden;
         }
         // On resume, apply only the flags that were given.
         auto given = [&](train::TrainSettings& r) {

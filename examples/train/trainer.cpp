@@ -1,6 +1,8 @@
 // The training loop; see trainer.hpp.
 #include "trainer.hpp"
 
+#include "init_model.hpp"
+
 #include <ouro/autograd/backward.hpp>
 #include <ouro/core/parallel.hpp>
 #include <ouro/data/token_shard.hpp>
@@ -19,98 +21,6 @@
 namespace ouro::train {
 namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
-
-// ----------------------------------------------------------------------------------------------
-// Settings
-
-std::string TrainSettings::to_json() const {
-    Json j;
-    j["data_dir"] = data_dir;
-    j["synthetic"] = synthetic;
-    j["synthetic_vocab"] = synthetic_vocab;
-    j["model"] = Json::parse(io::config_to_json(model));
-    j["batch_size"] = batch_size;
-    j["grad_accum"] = grad_accum;
-    j["steps"] = steps;
-    j["lr"] = lr;
-    j["min_lr"] = min_lr;
-    j["warmup"] = warmup;
-    j["lr_decay_steps"] = lr_decay_steps;
-    j["weight_decay"] = weight_decay;
-    j["beta1"] = beta1;
-    j["beta2"] = beta2;
-    j["clip"] = clip;
-    j["seed"] = seed;
-    j["eval_every"] = eval_every;
-    j["eval_batches"] = eval_batches;
-    j["sample_every"] = sample_every;
-    j["sample_tokens"] = sample_tokens;
-    j["checkpoint_every"] = checkpoint_every;
-    j["out_dir"] = out_dir;
-    j["log_path"] = log_path;
-    return j.dump();
-}
-
-TrainSettings TrainSettings::from_json(const std::string& text) {
-    TrainSettings s;
-    Json j;
-    try {
-        j = Json::parse(text);
-        s.data_dir = j.at("data_dir").get<std::string>();
-        s.synthetic = j.at("synthetic").get<bool>();
-        s.synthetic_vocab = j.at("synthetic_vocab").get<std::int64_t>();
-        s.model = io::config_from_json(j.at("model").dump(), "training settings");
-        s.batch_size = j.at("batch_size").get<std::int64_t>();
-        s.grad_accum = j.at("grad_accum").get<std::int64_t>();
-        s.steps = j.at("steps").get<std::int64_t>();
-        s.lr = j.at("lr").get<double>();
-        s.min_lr = j.at("min_lr").get<double>();
-        s.warmup = j.at("warmup").get<std::int64_t>();
-        s.lr_decay_steps = j.at("lr_decay_steps").get<std::int64_t>();
-        s.weight_decay = j.at("weight_decay").get<double>();
-        s.beta1 = j.at("beta1").get<double>();
-        s.beta2 = j.at("beta2").get<double>();
-        s.clip = j.at("clip").get<double>();
-        s.seed = j.at("seed").get<std::uint64_t>();
-        s.eval_every = j.at("eval_every").get<std::int64_t>();
-        s.eval_batches = j.at("eval_batches").get<std::int64_t>();
-        s.sample_every = j.at("sample_every").get<std::int64_t>();
-        s.sample_tokens = j.at("sample_tokens").get<std::int64_t>();
-        s.checkpoint_every = j.at("checkpoint_every").get<std::int64_t>();
-        s.out_dir = j.at("out_dir").get<std::string>();
-        s.log_path = j.at("log_path").get<std::string>();
-    } catch (const nlohmann::json::exception& e) {
-        throw ConfigError(std::string("training settings: ") + e.what());
-    } catch (const FormatError& e) {
-        throw ConfigError(e.what());
-    }
-    return s;
-}
-
-void TrainSettings::validate() const {
-    auto at_least = [](const char* name, std::int64_t v, std::int64_t min) {
-        if (v < min)
-            throw ConfigError(std::string("--") + name + " must be at least " +
-                              std::to_string(min) + ", got " + std::to_string(v));
-    };
-    at_least("batch-size", batch_size, 1);
-    at_least("grad-accum", grad_accum, 1);
-    at_least("steps", steps, 1);
-    at_least("warmup", warmup, 0);
-    at_least("eval-every", eval_every, 0);
-    at_least("eval-batches", eval_batches, 1);
-    at_least("sample-every", sample_every, 0);
-    at_least("checkpoint-every", checkpoint_every, 0);
-    if (synthetic)
-        at_least("synthetic-vocab", synthetic_vocab, 2);
-    if (!synthetic && data_dir.empty())
-        throw ConfigError("give --data DIR (made by prepare) or --synthetic");
-    if (!(lr >= 0.0) || !(min_lr >= 0.0) || min_lr > lr)
-        throw ConfigError("need 0 <= --min-lr <= --lr, got " + std::to_string(min_lr) + " and " +
-                          std::to_string(lr));
-    if (!(clip >= 0.0))
-        throw ConfigError("--clip must be >= 0 (0 = off)");
-}
 
 // ----------------------------------------------------------------------------------------------
 // Data
@@ -202,6 +112,13 @@ Trainer Trainer::resume(const std::string& checkpoint,
 Trainer::Trainer(TrainSettings settings, const io::Checkpoint* from)
     : settings_(std::move(settings)), rng_(settings_.seed) {
     settings_.validate();
+    // A new run from a trained model takes its config (see TrainSettings::init); a resumed one
+    // has the config in its checkpoint already.
+    std::optional<InitModel> init;
+    if (!from && !settings_.init.empty()) {
+        init.emplace(read_init_model(settings_.init));
+        settings_.model = init_config(*init, settings_.model.block_size, settings_.model.dropout);
+    }
     fs::create_directories(settings_.out_dir);
 
     std::vector<fs::path> train_shards, val_shards;
@@ -212,16 +129,23 @@ Trainer::Trainer(TrainSettings settings, const io::Checkpoint* from)
         data::write_shard(val, synthetic_tokens(20000, settings_.synthetic_vocab, 2));
         train_shards = {train};
         val_shards = {val};
-        settings_.model.vocab_size = settings_.synthetic_vocab;
         tokenizer_id_ = "synthetic:" + std::to_string(settings_.synthetic_vocab);
     } else {
+        // vocab.json + merges.txt, or llama2.c's tokenizer.bin (prepare --tokenizer).
         const fs::path dir(settings_.data_dir);
-        tokenizer_.emplace(data::Tokenizer::load(dir));
-        settings_.model.vocab_size = tokenizer_->vocab_size();
+        tokenizer_.emplace(data::Tokenizer::load_any(dir));
         tokenizer_id_ = data::tokenizer_identity(*tokenizer_, dir);
         train_shards = {dir / "train.bin"};
         val_shards = {dir / "val.bin"};
     }
+    const std::int64_t vocab_size =
+        tokenizer_ ? tokenizer_->vocab_size() : settings_.synthetic_vocab;
+    if (init)
+        check_init_data(*init, vocab_size, tokenizer_id_,
+                        tokenizer_ ? "the tokenizer of " + settings_.data_dir
+                                   : std::string("the synthetic stream"),
+                        !tokenizer_);
+    settings_.model.vocab_size = vocab_size;
     if (from && from->state.tokenizer != tokenizer_id_)
         throw FormatError(from->file.source() + ": trained with tokenizer '" +
                           from->state.tokenizer + "', but the data folder has '" + tokenizer_id_ +
@@ -234,9 +158,11 @@ Trainer::Trainer(TrainSettings settings, const io::Checkpoint* from)
 
     if (from) {
         model_ = from->build_model<float>();
+    } else if (init) {
+        model_ = adapt_init_model(*init, settings_.model);
     } else {
-        Rng init(settings_.seed);
-        model_ = std::make_unique<nn::GPT<float>>(settings_.model, init);
+        Rng init_rng(settings_.seed);
+        model_ = std::make_unique<nn::GPT<float>>(settings_.model, init_rng);
     }
     optimizer_ = std::make_unique<optim::AdamW<float>>(
         model_->named_parameters(), optim::AdamWConfig{.beta1 = settings_.beta1,
@@ -324,7 +250,8 @@ std::string Trainer::sample(std::int64_t tokens) {
     model_->eval();
     // Its own Rng, so that sampling never changes the training run.
     Rng rng(settings_.seed ^ (0x5a5a5a5aULL + std::uint64_t(step_)));
-    const std::int32_t start = tokenizer_ ? tokenizer_->eot_id() : 0;
+    // The token before every story (<|endoftext|>, or llama2.c's BOS) starts one.
+    const std::int32_t start = tokenizer_ ? tokenizer_->story_separator() : 0;
     std::vector<std::int32_t> ids{start};
     const std::int64_t T = settings_.model.block_size, V = settings_.model.vocab_size;
     for (std::int64_t i = 0; i < tokens; ++i) {
@@ -344,9 +271,13 @@ std::string Trainer::sample(std::int64_t tokens) {
         ids.push_back(next);
     }
     model_->train();
-    if (tokenizer_)
-        return tokenizer_->decode(std::span(ids).subspan(1));
     std::string text;
+    if (tokenizer_) {
+        // decode_next: a llama2.c piece after BOS drops its leading space, as run.c prints it.
+        for (std::size_t i = 1; i < ids.size(); ++i)
+            text += tokenizer_->decode_next(ids[i - 1], ids[i]);
+        return text;
+    }
     for (std::size_t i = 1; i < ids.size(); ++i)
         text += std::to_string(ids[i]) + " ";
     return text;
@@ -401,6 +332,9 @@ void Trainer::run(bool progress) {
                 settings_.grad_accum > 1
                     ? (" x " + std::to_string(settings_.grad_accum) + " micro-batches").c_str()
                     : "");
+    if (first == 0 && !settings_.init.empty())
+        std::printf("starting from the weights of %s (a new run: step 0, fresh AdamW)\n",
+                    settings_.init.c_str());
     std::optional<double> last_val;
     while (step_ < total) {
         const StepResult r = step();

@@ -23,11 +23,19 @@ namespace ouro::train {
 
 /// Every setting of a run. Saved in each checkpoint (as JSON) and restored on --resume.
 struct TrainSettings {
-    // Data: a folder made by examples/prepare (train.bin, val.bin, vocab.json, merges.txt), or a
-    // synthetic stream (for tests and quick checks; written to <out>/synthetic-*.bin).
+    // Data: a folder made by examples/prepare (train.bin, val.bin, and vocab.json + merges.txt or
+    // llama2.c's tokenizer.bin), or a synthetic stream (for tests and quick checks; written to
+    // <out>/synthetic-*.bin).
     std::string data_dir;
     bool synthetic = false;
     std::int64_t synthetic_vocab = 64;
+
+    /// A model to start from (train --init): an ouro checkpoint or a llama2.c model, told apart
+    /// by its contents. The run is new (step 0, fresh AdamW); only the weights and the config
+    /// come from it. Its config replaces `model`, except model.block_size when it is positive (a
+    /// shorter context; longer only without learned positions) and model.dropout when it is not
+    /// negative. Checkpoints record the path and the config actually used.
+    std::string init;
 
     nn::GPTConfig model = nn::GPTConfig::xs(); ///< vocab_size comes from the tokenizer
     std::int64_t batch_size = 32;
@@ -80,7 +88,9 @@ public:
     StepResult step();
     /// Mean validation loss over eval_batches sequential batches of val.bin (dropout off).
     double evaluate();
-    /// `tokens` tokens sampled (temperature 1) after the end-of-text token, as text.
+    /// `tokens` tokens sampled (temperature 1) after the story separator (the tokenizer's
+    /// story_separator(): <|endoftext|>, or llama2.c's BOS), as text (decode_next, token after
+    /// token; ids separated by spaces for the synthetic stream).
     std::string sample(std::int64_t tokens);
     /// Writes <out>/ckpt-<step>.safetensors (atomically) and returns its path.
     std::string save_checkpoint();

@@ -30,6 +30,36 @@ std::span<const RemoteFile> tinystories_files() {
     return files;
 }
 
+std::span<const TinyllamasModel> tinyllamas_models() {
+    // Digests: the "oid sha256:" lines of the LFS pointers (huggingface.co/karpathy/tinyllamas,
+    // commits 32cc248, 58e1696, 5c22d0a and, for stories260K after its tokenizer was rewritten in
+    // the current tokenizer.bin schema, 0bd21da); the Llama 2 tokenizer.bin hashed from
+    // karpathy/llama2.c at master (unchanged since its commit c02865d).
+    static constexpr ModelFile llama2_tokenizer = {
+        llama2_tokenizer_url, "50a52ef822ee9e83de5ce9d0be0a025a773d019437f58b5ff9dcafb063ece361"};
+    static constexpr std::array<TinyllamasModel, 4> models = {{
+        {"stories260K",
+         "0.26M parameters, 512-token tokenizer, ~1 MB",
+         {"stories260K/stories260K.bin",
+          "b0a507e7ad0f626624f17112325e66691f9076d622e1d3274d103d00299f2696"},
+         {"stories260K/tok512.bin",
+          "037cb335abb25d1fa9e8ecae30ed2a3a8ace9302862ebcdc05d51a6bbb10c312"}},
+        {"stories15M",
+         "15M parameters, Llama 2 tokenizer (32,000 tokens), ~61 MB",
+         {"stories15M.bin", "cd590644d963867a2b6e5a1107f51fad663c41d79c149fbecbbb1f95fa81f49a"},
+         llama2_tokenizer},
+        {"stories42M",
+         "42M parameters, Llama 2 tokenizer (32,000 tokens), ~167 MB",
+         {"stories42M.bin", "9f65a1000e17d0bc167dd6332e0ce5119a0222a3d920cead5bce413bfab2ee7b"},
+         llama2_tokenizer},
+        {"stories110M",
+         "110M parameters, Llama 2 tokenizer (32,000 tokens), ~438 MB",
+         {"stories110M.bin", "515267168726a1ed1317a64a408492e6af3b67c1f71c5bd98c01d9d721803a24"},
+         llama2_tokenizer},
+    }};
+    return models;
+}
+
 namespace {
 
 struct ProcessResult {
@@ -136,11 +166,10 @@ bool unreachable(int code) {
 }
 
 [[noreturn]] void throw_offline(const std::string& url, const std::string& dest,
-                                const ProcessResult& r) {
+                                const ProcessResult& r, const DownloadOptions& options) {
     throw IoError("download: cannot reach " + host_of(url) + " (" + curl_says(r) +
                   "). This machine seems to be offline: fetch " + url +
-                  " elsewhere and copy it to " + dest +
-                  ", or point prepare at local files (prepare --train FILE --valid FILE).");
+                  " elsewhere and copy it to " + dest + ", or " + options.offline_advice + ".");
 }
 
 std::vector<std::string> curl_base(const DownloadOptions& options, bool quiet) {
@@ -214,7 +243,7 @@ RemoteInfo probe(const std::string& url, const DownloadOptions& options, const s
     args.insert(args.end(), {"--head", "--max-time", "60", url});
     const ProcessResult r = run(args, true);
     if (unreachable(r.exit_code))
-        throw_offline(url, dest, r);
+        throw_offline(url, dest, r, options);
     if (r.exit_code != 0) {
         if (strict)
             throw IoError("download: " + url + ": " + curl_says(r));
@@ -273,7 +302,7 @@ DownloadReport download_file(const std::string& url, const std::filesystem::path
         if (r.exit_code == 0)
             break;
         if (unreachable(r.exit_code))
-            throw_offline(url, dest.string(), r);
+            throw_offline(url, dest.string(), r, options);
         // A complete .part makes the server answer 416 (curl's 22) to the range request.
         if (r.exit_code == 22 && remote.size && file_size_or_zero(part) == *remote.size)
             break;

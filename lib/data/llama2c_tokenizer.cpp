@@ -295,19 +295,27 @@ Tokenizer Tokenizer::load_any(const std::filesystem::path& path) {
         throw IoError(what + ": " + path.string() +
                       " does not exist (expected a folder holding vocab.json and merges.txt, or "
                       "a llama2.c tokenizer.bin file)");
+    std::filesystem::path file = path;
     if (std::filesystem::is_directory(status)) {
         const auto vocab = path / "vocab.json", merges = path / "merges.txt";
-        for (const auto& file : {vocab, merges})
-            if (!std::filesystem::exists(file, ec))
-                throw IoError(what + ": " + path.string() + " has no " + file.filename().string() +
-                              " (looked for " + vocab.string() + " and " + merges.string() + ")");
-        return load(path);
+        const auto bin = path / "tokenizer.bin";
+        // vocab.json first: a folder holding both kinds stays the byte-level BPE it was before
+        // folders could hold a tokenizer.bin.
+        if (std::filesystem::exists(vocab, ec) || !std::filesystem::exists(bin, ec)) {
+            for (const auto& f : {vocab, merges})
+                if (!std::filesystem::exists(f, ec))
+                    throw IoError(what + ": " + path.string() + " has no " + f.filename().string() +
+                                  " (looked for " + vocab.string() + " and " + merges.string() +
+                                  (f == vocab ? ", or " + bin.string() : std::string()) + ")");
+            return load(path);
+        }
+        file = bin;
     }
-    const std::string bytes = read_tokenizer_bin(path, what);
+    const std::string bytes = read_tokenizer_bin(file, what);
     std::string error;
     auto model = detail::parse_llama2c(bytes, error);
     if (!model)
-        throw FormatError(what + ": " + path.string() + ": not a llama2.c tokenizer.bin: " + error +
+        throw FormatError(what + ": " + file.string() + ": not a llama2.c tokenizer.bin: " + error +
                           "; a byte-level BPE tokenizer is a folder holding vocab.json and "
                           "merges.txt");
     return Tokenizer(std::shared_ptr<const detail::Llama2cModel>(std::move(model)));

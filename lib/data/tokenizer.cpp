@@ -731,8 +731,12 @@ void Tokenizer::save(const std::filesystem::path& dir) const {
 }
 
 std::string tokenizer_identity(const Tokenizer& tokenizer, const std::filesystem::path& path) {
-    if (tokenizer.kind() == TokenizerKind::llama2c)
-        return "llama2c:" + std::to_string(tokenizer.vocab_size()) + ":" + sha256_file(path);
+    if (tokenizer.kind() == TokenizerKind::llama2c) {
+        std::error_code ec;
+        const bool folder = std::filesystem::is_directory(path, ec);
+        return "llama2c:" + std::to_string(tokenizer.vocab_size()) + ":" +
+               sha256_file(folder ? path / "tokenizer.bin" : path);
+    }
     return "bpe:" + std::to_string(tokenizer.vocab_size()) + ":" +
            sha256_hex(sha256_file(path / "vocab.json") + sha256_file(path / "merges.txt"));
 }

@@ -31,6 +31,17 @@ ModelFormat detect_model_format(const std::filesystem::path& path) {
                       "llama2.c model");
 }
 
+namespace {
+
+// Whether `dir` holds a tokenizer that data::Tokenizer::load_any reads as a folder.
+bool holds_tokenizer(const std::filesystem::path& dir) {
+    std::error_code ec;
+    return std::filesystem::exists(dir / "vocab.json", ec) ||
+           std::filesystem::exists(dir / "tokenizer.bin", ec);
+}
+
+} // namespace
+
 std::filesystem::path find_tokenizer(const std::filesystem::path& checkpoint) {
     namespace fs = std::filesystem;
     fs::path dir = checkpoint.parent_path();
@@ -46,19 +57,21 @@ std::filesystem::path find_tokenizer(const std::filesystem::path& checkpoint) {
                           (dir / "tokenizer.bin").string() +
                           "; pass --tokenizer (the llama2.c tokenizer.bin of the model)");
     }
+    if (holds_tokenizer(dir))
+        return dir;
     const Checkpoint ckpt = Checkpoint::read(checkpoint.string());
     const auto settings =
         nlohmann::json::parse(ckpt.state.train_config, nullptr, /*allow_exceptions=*/false);
     std::string recorded = "none recorded";
     if (settings.is_object() && settings.contains("data_dir") && settings["data_dir"].is_string()) {
         const fs::path data_dir = settings["data_dir"].get<std::string>();
-        if (!data_dir.empty() && fs::exists(data_dir / "vocab.json", ec))
+        if (!data_dir.empty() && holds_tokenizer(data_dir))
             return data_dir;
-        recorded = (data_dir / "vocab.json").string();
+        recorded = (data_dir / "vocab.json").string() + " or tokenizer.bin";
     }
     throw ConfigError("no tokenizer for " + checkpoint.string() + ": looked for " +
-                      (dir / "vocab.json").string() + " and the data folder it records (" +
-                      recorded + "); pass --tokenizer");
+                      (dir / "vocab.json").string() + " or tokenizer.bin and the data folder it " +
+                      "records (" + recorded + "); pass --tokenizer");
 }
 
 ModelBundle load_model_bundle(const std::filesystem::path& checkpoint,

@@ -176,4 +176,50 @@ TEST_SUITE("data") {
                                  IoError);
         }
     }
+
+    TEST_CASE("download: tinyllamas models") {
+        const auto models = tinyllamas_models();
+        REQUIRE(models.size() == 4);
+        CHECK(models[0].name == "stories260K");
+        CHECK(models[1].name == "stories15M");
+        CHECK(models[2].name == "stories42M");
+        CHECK(models[3].name == "stories110M");
+        const auto is_digest = [](std::string_view d) {
+            return d.size() == 64 && d.find_first_not_of("0123456789abcdef") == d.npos;
+        };
+        for (const TinyllamasModel& m : models) {
+            CAPTURE(std::string(m.name));
+            CHECK(is_digest(m.model.sha256));
+            CHECK(is_digest(m.tokenizer.sha256));
+            // The model file is named after the model, under the repository (or in a folder).
+            CHECK(m.model.url.ends_with(std::string(m.name) + ".bin"));
+            CHECK(m.model.url.find("://") == std::string_view::npos);
+        }
+        // The three large models share Llama 2's tokenizer, fetched from GitHub.
+        for (std::size_t i = 1; i < models.size(); ++i)
+            CHECK(models[i].tokenizer.url == llama2_tokenizer_url);
+        // The published digests of stories260K are those of the real files.
+        const auto model = ouro::testing::shared_data("tinyllamas/stories260K.bin");
+        const auto tok = ouro::testing::shared_data("tinyllamas/tok512.bin");
+        if (std::filesystem::exists(model) && std::filesystem::exists(tok)) {
+            CHECK(sha256_file(model) == models[0].model.sha256);
+            CHECK(sha256_file(tok) == models[0].tokenizer.sha256);
+        } else {
+            MESSAGE("skipped the file digests: the shared tinyllamas data is not there");
+        }
+        if (have_curl()) {
+            // Offline, the advice is the caller's.
+            TempDir dir;
+            DownloadOptions options = quiet();
+            options.offline_advice = "use a model you have";
+            CHECK_THROWS_WITH_AS(
+                download_file("https://huggingface.invalid/m.bin", dir / "m.bin", options),
+                ("download: cannot reach huggingface.invalid (curl: (6) Could not resolve host: "
+                 "huggingface.invalid). This machine seems to be offline: fetch "
+                 "https://huggingface.invalid/m.bin elsewhere and copy it to " +
+                 (dir / "m.bin").string() + ", or use a model you have.")
+                    .c_str(),
+                IoError);
+        }
+    }
 }

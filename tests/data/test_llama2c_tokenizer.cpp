@@ -312,8 +312,39 @@ TEST_SUITE("data") {
         std::filesystem::remove(vocab);
         CHECK_THROWS_WITH_AS(Tokenizer::load_any(dir / "bpe"),
                              ("Tokenizer::load_any: " + d + " has no vocab.json (looked for " + d +
-                              "/vocab.json and " + d + "/merges.txt)")
+                              "/vocab.json and " + d + "/merges.txt, or " + d + "/tokenizer.bin)")
                                  .c_str(),
                              IoError);
+    }
+
+    TEST_CASE("Tokenizer::load_any: a folder holding tokenizer.bin") {
+        TempDir dir;
+        const auto folder = dir / "data";
+        std::filesystem::create_directories(folder);
+        write_bytes(folder / "tokenizer.bin", tokenizer_bin(16, hand_made));
+        SUBCASE("loads the file, with the file's identity") {
+            const Tokenizer tok = Tokenizer::load_any(folder);
+            CHECK(tok.kind() == TokenizerKind::llama2c);
+            CHECK(tok.encode("abcd") == Ids{sp, abc, d});
+            CHECK(tokenizer_identity(tok, folder) ==
+                  tokenizer_identity(tok, folder / "tokenizer.bin"));
+            CHECK(tokenizer_identity(tok, folder) == "llama2c:" + std::to_string(tok.vocab_size()) +
+                                                         ":" +
+                                                         sha256_file(folder / "tokenizer.bin"));
+        }
+        SUBCASE("vocab.json comes first") {
+            Tokenizer().save(folder);
+            CHECK(Tokenizer::load_any(folder).kind() == TokenizerKind::byte_bpe);
+        }
+        SUBCASE("a bad file is named") {
+            write_bytes(folder / "tokenizer.bin", "hello world");
+            CHECK_THROWS_WITH_AS(
+                Tokenizer::load_any(folder),
+                ("Tokenizer::load_any: " + (folder / "tokenizer.bin").string() +
+                 ": not a llama2.c tokenizer.bin: max_token_length is 1819043176 (expected 1 to "
+                 "65536); a byte-level BPE tokenizer is a folder holding vocab.json and merges.txt")
+                    .c_str(),
+                FormatError);
+        }
     }
 }

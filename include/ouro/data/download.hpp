@@ -1,7 +1,8 @@
-// Downloading TinyStories (or any file) for users with internet: resumable (HTTP Range requests
-// continue a "<file>.part" after an interruption), checked (SHA-256, against a given digest or the
-// one Hugging Face announces for its LFS files in the X-Linked-Etag header), and moved into place
-// only when complete. The transfer is done by the `curl` program (Debian package curl), which
+// Downloading TinyStories, Karpathy's llama2.c TinyStories models (or any file) for users with
+// internet: resumable (HTTP Range requests continue a "<file>.part" after an interruption),
+// checked (SHA-256, against a given digest, such as the published ones of tinyllamas_models(), or
+// the one Hugging Face announces for its LFS files in the X-Linked-Etag header), and moved into
+// place only when complete. The transfer is done by the `curl` program (Debian package curl), which
 // speaks https, follows redirects and resumes; it is run directly (no shell).
 //
 // Offline, the first request fails within the connect timeout (name resolution usually fails at
@@ -30,6 +31,34 @@ struct RemoteFile {
 };
 std::span<const RemoteFile> tinystories_files();
 
+/// Where Karpathy's llama2.c TinyStories models live: Hugging Face, model repository
+/// karpathy/tinyllamas (MIT).
+inline constexpr std::string_view tinyllamas_url =
+    "https://huggingface.co/karpathy/tinyllamas/resolve/main/";
+/// llama2.c's tokenizer.bin of Llama 2's 32,000-token SentencePiece vocabulary (GitHub,
+/// karpathy/llama2.c), which stories15M, stories42M and stories110M use.
+inline constexpr std::string_view llama2_tokenizer_url =
+    "https://github.com/karpathy/llama2.c/raw/master/tokenizer.bin";
+
+/// A file of a known model.
+struct ModelFile {
+    /// Relative to tinyllamas_url (or a mirror of it), or a whole URL ("https://...").
+    std::string_view url;
+    /// Its SHA-256 (64 hex digits), published beside it; empty when not known.
+    std::string_view sha256;
+};
+
+/// One of Karpathy's llama2.c TinyStories models: the model file and its tokenizer.bin.
+struct TinyllamasModel {
+    std::string_view name;        ///< "stories15M"; also the model file's name without ".bin"
+    std::string_view description; ///< for --help and messages
+    ModelFile model, tokenizer;
+};
+/// stories260K, stories15M, stories42M and stories110M, smallest first. The SHA-256 digests are the
+/// ones in the Git LFS pointers of karpathy/tinyllamas and, for the 32,000-token tokenizer, the
+/// digest of tokenizer.bin in karpathy/llama2.c.
+std::span<const TinyllamasModel> tinyllamas_models();
+
 struct DownloadOptions {
     /// The expected SHA-256 (64 hex digits). Empty: the digest the server announces, if any.
     std::string sha256;
@@ -39,6 +68,8 @@ struct DownloadOptions {
     Progress progress = Progress::automatic;
     /// The curl program (found through PATH unless it contains a '/').
     std::string curl = "curl";
+    /// The end of the offline message, after "fetch <url> elsewhere and copy it to <dest>, or ".
+    std::string offline_advice = "point prepare at local files (prepare --train FILE --valid FILE)";
 };
 
 /// What a server says about a file before sending it.

@@ -164,12 +164,15 @@ public:
     /// checked before it is allocated; a file over 256 MiB is refused unread.
     static Tokenizer load_llama2c(const std::filesystem::path& tokenizer_bin);
     /// Either kind, told from what is at `path`: a folder holding vocab.json and merges.txt is a
-    /// byte-level BPE (load(dir)); a file is read as llama2.c's tokenizer.bin, whatever its name.
+    /// byte-level BPE (load(dir)); a folder holding tokenizer.bin and no vocab.json (a data
+    /// folder that prepare made with a llama2.c tokenizer) is that file; a file is read as
+    /// llama2.c's tokenizer.bin, whatever its name.
     /// Throws IoError when nothing is at `path` or the folder lacks a file ("Tokenizer::load_any:
-    /// <dir> has no vocab.json (looked for <dir>/vocab.json and <dir>/merges.txt)"), and
-    /// FormatError when the file is not a tokenizer.bin ("Tokenizer::load_any: <path>: not a
-    /// llama2.c tokenizer.bin: <what, as load_llama2c says it>; a byte-level BPE tokenizer is a
-    /// folder holding vocab.json and merges.txt").
+    /// <dir> has no vocab.json (looked for <dir>/vocab.json and <dir>/merges.txt, or
+    /// <dir>/tokenizer.bin)", "... has no merges.txt (looked for <dir>/vocab.json and
+    /// <dir>/merges.txt)"), and FormatError when the file is not a tokenizer.bin
+    /// ("Tokenizer::load_any: <file>: not a llama2.c tokenizer.bin: <what, as load_llama2c says
+    /// it>; a byte-level BPE tokenizer is a folder holding vocab.json and merges.txt").
     static Tokenizer load_any(const std::filesystem::path& path);
 
     /// Writes both files, each atomically (temp file, fsync, rename). Saving a tokenizer and
@@ -272,7 +275,8 @@ private:
 
 /// The identity a checkpoint records for a tokenizer saved at `path`. BPE, `path` the folder
 /// (vocab.json + merges.txt): "bpe:<vocab size>:<SHA-256 of the two files' SHA-256 digests>".
-/// llama2.c, `path` the tokenizer.bin file: "llama2c:<vocab size>:<SHA-256 of the file>". Equal
+/// llama2.c, `path` the tokenizer.bin file or a folder holding it (as load_any takes them):
+/// "llama2c:<vocab size>:<SHA-256 of the file>", the same for both. Equal
 /// files give equal identities, so a sampling program can tell a model's own tokenizer from
 /// another one. Throws IoError when a file cannot be read.
 std::string tokenizer_identity(const Tokenizer& tokenizer, const std::filesystem::path& path);

@@ -40,10 +40,12 @@ ModelFormat detect_model_format(const std::filesystem::path& path);
 
 /// Where the tokenizer of the model at `checkpoint` is when none is given, the rule every program
 /// follows: vocab.json + merges.txt beside it (its folder), or llama2.c's tokenizer.bin beside a
-/// llama2.c model, else the data folder that a checkpoint of examples/train records in its
-/// settings ("data_dir"). Throws ConfigError saying where it looked:
-///   "no tokenizer for runs/x/ckpt.safetensors: looked for runs/x/vocab.json and the data folder
-///    it records (data/ts4k/vocab.json); pass --tokenizer"
+/// llama2.c model (that file), else, for an ouro checkpoint, a tokenizer.bin beside it (its
+/// folder) or the data folder that a checkpoint of examples/train records in its settings
+/// ("data_dir") when that folder holds vocab.json or tokenizer.bin. A returned folder is what
+/// data::Tokenizer::load_any reads. Throws ConfigError saying where it looked:
+///   "no tokenizer for runs/x/ckpt.safetensors: looked for runs/x/vocab.json or tokenizer.bin and
+///    the data folder it records (data/ts4k/vocab.json or tokenizer.bin); pass --tokenizer"
 /// A missing checkpoint gives its folder (the loader then reports the checkpoint).
 std::filesystem::path find_tokenizer(const std::filesystem::path& checkpoint);
 

@@ -1,0 +1,77 @@
+// Reading and adapting the model of train --init; see init_model.hpp.
+#include "init_model.hpp"
+
+#include <ouro/core/error.hpp>
+#include <ouro/io/checkpoint.hpp>
+#include <ouro/io/llama2c.hpp>
+
+#include <algorithm>
+
+namespace ouro::train {
+
+InitModel read_init_model(const std::string& path) {
+    InitModel init;
+    init.path = path;
+    init.format = io::detect_model_format(path);
+    if (init.format == io::ModelFormat::llama2c) {
+        init.model = io::import_llama2c(path).model;
+    } else {
+        const io::Checkpoint ck = io::Checkpoint::read(path);
+        init.model = ck.build_model<float>();
+        init.tokenizer = ck.state.tokenizer;
+    }
+    return init;
+}
+
+nn::GPTConfig init_config(const InitModel& init, std::int64_t block_size, double dropout) {
+    nn::GPTConfig config = init.model->config;
+    if (block_size > 0) {
+        if (config.position == nn::PositionEncoding::learned && block_size > config.block_size)
+            throw ConfigError("--block-size " + std::to_string(block_size) +
+                              " is longer than the " + std::to_string(config.block_size) +
+                              " positions that " + init.path +
+                              " learned (a learned position embedding has no row past them; "
+                              "RoPE and ALiBi models may lengthen)");
+        config.block_size = block_size;
+    }
+    if (dropout >= 0.0)
+        config.dropout = dropout;
+    return config;
+}
+
+std::unique_ptr<nn::GPT<float>> adapt_init_model(const InitModel& init,
+                                                 const nn::GPTConfig& config) {
+    Rng unused(0); // every value is overwritten below
+    auto model = std::make_unique<nn::GPT<float>>(config, unused);
+    // Same architecture, so the same parameter names in the same order; only the learned
+    // position embedding can be shorter: its first rows are positions 0..block_size-1.
+    const auto from = init.model->named_parameters();
+    const auto to = model->named_parameters();
+    for (std::size_t i = 0; i < to.size(); ++i) {
+        const auto& [name, dst] = to[i];
+        const Var<float>& src = from[i].second;
+        const bool fits = name == "transformer.wpe.weight" ? src.numel() >= dst.numel()
+                                                           : src.shape() == dst.shape();
+        if (from[i].first != name || !fits)
+            throw FormatError(init.path + ": parameter '" + name + "' does not fit the config");
+        Var<float> out = dst;
+        std::copy_n(src.value().data(), dst.numel(), out.value().data());
+    }
+    return model;
+}
+
+void check_init_data(const InitModel& init, std::int64_t vocab_size,
+                     const std::string& tokenizer_id, const std::string& data, bool synthetic) {
+    const std::int64_t V = init.model->config.vocab_size;
+    if (V != vocab_size)
+        throw ConfigError("--init " + init.path + " has a vocabulary of " + std::to_string(V) +
+                          " tokens, but " + data + " has " + std::to_string(vocab_size) +
+                          (synthetic ? " (set --synthetic-vocab " + std::to_string(V) + ")"
+                                     : std::string(" (prepare the data with the model's "
+                                                   "tokenizer: prepare --tokenizer)")));
+    if (!init.tokenizer.empty() && init.tokenizer != tokenizer_id)
+        throw ConfigError("--init " + init.path + " was trained with tokenizer '" + init.tokenizer +
+                          "', but " + data + " is '" + tokenizer_id + "'");
+}
+
+} // namespace ouro::train

@@ -1,0 +1,52 @@
+// Starting a new run from a trained model (train --init): an ouro checkpoint or a llama2.c model
+// (Karpathy's tinyllamas), told apart by the file's contents. Only the weights and the config are
+// taken; the run itself is new (step 0, fresh AdamW moments, its own schedule and data order).
+// The context may be shortened, and lengthened where no position embedding was learned (RoPE and
+// ALiBi compute positions; a learned embedding has no row past its block_size).
+#pragma once
+
+#include <ouro/io/model_bundle.hpp>
+#include <ouro/nn/gpt.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace ouro::train {
+
+/// A model read for --init, as stored.
+struct InitModel {
+    std::string path;
+    std::unique_ptr<nn::GPT<float>> model;
+    io::ModelFormat format = io::ModelFormat::ouro_checkpoint;
+    std::string tokenizer; ///< the identity an ouro checkpoint records ("" for a llama2.c model)
+};
+
+/// Reads the model at `path` (io::detect_model_format, then io::Checkpoint::read or
+/// io::import_llama2c; their IoError / FormatError pass through).
+InitModel read_init_model(const std::string& path);
+
+/// The config a run from `init` trains: the model's own, with `block_size` when it is positive and
+/// `dropout` when it is not negative. Throws ConfigError for a context longer than a learned
+/// position embedding: "--block-size 64 is longer than the 32 positions that <path> learned (a
+/// learned position embedding has no row past them; RoPE and ALiBi models may lengthen)".
+nn::GPTConfig init_config(const InitModel& init, std::int64_t block_size, double dropout);
+
+/// A model of `config` (from init_config) holding init's weights; a learned position embedding
+/// keeps its first config.block_size rows.
+std::unique_ptr<nn::GPT<float>> adapt_init_model(const InitModel& init,
+                                                 const nn::GPTConfig& config);
+
+/// Checks that the data fits the model: the same vocabulary size, and the same tokenizer identity
+/// when an ouro checkpoint records one. `data` names the data in messages ("the tokenizer of
+/// data/ts", or "the synthetic stream" when `synthetic`). Throws ConfigError:
+///   "--init models/stories260K.bin has a vocabulary of 512 tokens, but the tokenizer of
+///    data/ts105 has 105 (prepare the data with the model's tokenizer: prepare --tokenizer)"
+///   "--init runs/syn/ckpt-000100.safetensors has a vocabulary of 64 tokens, but the synthetic
+///    stream has 100 (set --synthetic-vocab 64)"
+///   "--init runs/x/ckpt-000100.safetensors was trained with tokenizer 'bpe:512:...', but the
+///    tokenizer of data/y is 'bpe:512:...'"
+void check_init_data(const InitModel& init, std::int64_t vocab_size,
+                     const std::string& tokenizer_id, const std::string& data, bool synthetic);
+
+} // namespace ouro::train

@@ -1,0 +1,100 @@
+// Finding and opening a model with its tokenizer (model_bundle.hpp) when the tokenizer is a
+// llama2.c tokenizer.bin in a folder: beside an ouro checkpoint, or in the data folder a training
+// run records; the identity a checkpoint records matches whether the folder or the file is given.
+#include "data/llama2c_test_util.hpp"
+#include "test_util.hpp"
+
+#include <ouro/core/error.hpp>
+#include <ouro/io/checkpoint.hpp>
+#include <ouro/io/llama2c.hpp>
+#include <ouro/io/model_bundle.hpp>
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+using namespace ouro;
+using namespace ouro::io;
+using ouro::testing::TempDir;
+using ouro::testing::tokenizer_bin;
+using ouro::testing::vocabulary;
+using ouro::testing::write_bytes;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// A llama2.c tokenizer of 6 tokens (<unk>, BOS, EOS, "a", "b", "ab") and a Llama of that
+// vocabulary.
+void write_tokenizer(const fs::path& p) {
+    write_bytes(p, tokenizer_bin(8, vocabulary({{"a", -1}, {"b", -2}, {"ab", -3}}, false)));
+}
+
+std::unique_ptr<nn::GPT<float>> tiny_llama() {
+    Rng rng(5);
+    return std::make_unique<nn::GPT<float>>(nn::GPTConfig::llama(6, 8, 1, 2, 1, 8, 8), rng);
+}
+
+// An ouro checkpoint of tiny_llama() that records `tokenizer` and the data folder `data_dir`.
+void write_checkpoint(const fs::path& p, const std::string& tokenizer, const fs::path& data_dir) {
+    TrainingState state;
+    state.tokenizer = tokenizer;
+    state.train_config = R"({"data_dir": ")" + data_dir.string() + R"("})";
+    save_checkpoint(p.string(), *tiny_llama(), nullptr, state);
+}
+
+} // namespace
+
+TEST_SUITE("io") {
+    TEST_CASE("find_tokenizer and load_model_bundle: tokenizer.bin in a folder") {
+        TempDir dir;
+        const fs::path data = dir / "data", run = dir / "run";
+        fs::create_directories(data);
+        fs::create_directories(run);
+        write_tokenizer(data / "tokenizer.bin");
+        const data::Tokenizer tok = data::Tokenizer::load_any(data);
+        const std::string identity = data::tokenizer_identity(tok, data);
+        const fs::path ckpt = run / "ckpt.safetensors";
+
+        SUBCASE("the data folder a run records") {
+            write_checkpoint(ckpt, identity, data);
+            CHECK(find_tokenizer(ckpt) == data);
+            const ModelBundle b = load_model_bundle(ckpt, find_tokenizer(ckpt));
+            CHECK(b.tokenizer.kind() == data::TokenizerKind::llama2c);
+            CHECK(b.config.vocab_size == 6);
+            // The file itself is the same tokenizer.
+            CHECK_NOTHROW(load_model_bundle(ckpt, data / "tokenizer.bin"));
+        }
+        SUBCASE("a tokenizer.bin beside the checkpoint") {
+            write_checkpoint(ckpt, identity, dir / "gone");
+            write_tokenizer(run / "tokenizer.bin");
+            CHECK(find_tokenizer(ckpt) == run);
+            CHECK_NOTHROW(load_model_bundle(ckpt, run));
+        }
+        SUBCASE("another tokenizer of the same size is refused") {
+            write_checkpoint(ckpt, identity, data);
+            const fs::path other = dir / "other";
+            fs::create_directories(other);
+            write_bytes(other / "tokenizer.bin",
+                        tokenizer_bin(8, vocabulary({{"a", -1}, {"c", -2}, {"ac", -3}}, false)));
+            CHECK_THROWS_AS(load_model_bundle(ckpt, other), FormatError);
+        }
+        SUBCASE("none: the message says where it looked") {
+            write_checkpoint(ckpt, identity, dir / "gone");
+            CHECK_THROWS_WITH_AS(find_tokenizer(ckpt),
+                                 ("no tokenizer for " + ckpt.string() + ": looked for " +
+                                  (run / "vocab.json").string() +
+                                  " or tokenizer.bin and the data folder it records (" +
+                                  (dir / "gone" / "vocab.json").string() +
+                                  " or tokenizer.bin); pass --tokenizer")
+                                     .c_str(),
+                                 ConfigError);
+        }
+        SUBCASE("a llama2.c model: the tokenizer.bin file beside it") {
+            export_llama2c(*tiny_llama(), run / "model.bin");
+            write_tokenizer(run / "tokenizer.bin");
+            CHECK(find_tokenizer(run / "model.bin") == run / "tokenizer.bin");
+            CHECK_NOTHROW(load_model_bundle(run / "model.bin", run / "tokenizer.bin"));
+        }
+    }
+}
