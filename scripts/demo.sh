@@ -6,7 +6,11 @@
 # fully trained model is at hand (llama2.c's stories260K in ../shared/data/tinyllamas), the same
 # measurements run on it too and the demo says which mechanisms the two models share.
 #
-#   scripts/demo.sh [--retrain] [--text DIR] [flags of `lab demo`, e.g. --out DIR --past-end 1000]
+#   scripts/demo.sh [--retrain] [--text DIR] [--model NAME] [flags of `lab demo`, e.g. --out DIR]
+#
+#   --model NAME  the fully trained model to compare with: stories260K (the shared data's copy,
+#                 the default when present), stories15M, stories42M or stories110M (downloaded
+#                 into models/NAME, with checksums; needs internet).
 #
 #   --text DIR  a folder with TinyStories text: train.txt and valid.txt (or TinyStories-train.txt
 #               and TinyStories-valid.txt, as examples/download names them). Default: the first of
@@ -21,10 +25,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 retrain=0
 text_dir=""
+compare_model=""
 lab_args=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --retrain) retrain=1; shift ;;
+        --model)
+            [[ $# -ge 2 ]] || { echo "demo: --model needs a name (stories260K, stories15M, ...)" >&2; exit 1; }
+            compare_model=$2; shift 2 ;;
         --text)
             [[ $# -ge 2 ]] || { echo "demo: --text needs a folder" >&2; exit 1; }
             text_dir=$2; shift 2 ;;
@@ -78,8 +86,14 @@ args=(--checkpoint "$model/model.safetensors")
 [[ -n $valid ]] && args+=(--valid "$valid")
 # A fully trained model beside the bundled one (still learning): the same measurements on both,
 # and which mechanisms they share. llama2.c's stories260K from the shared data when it is there.
+# --model NAME downloads one of llama2.c's tinyllamas (needs internet) into models/NAME.
 shared_260k=../shared/data/tinyllamas
-if [[ -f $shared_260k/stories260K.bin && -f $shared_260k/tok512.bin ]]; then
+if [[ -n $compare_model && ! ($compare_model == stories260K && -f $shared_260k/stories260K.bin) ]]; then
+    [[ -f models/$compare_model/$compare_model.bin ]] ||
+        ./build/examples/download/download --model "$compare_model" --dir "models/$compare_model"
+    lab_args+=(--compare "models/$compare_model/$compare_model.bin"
+               --compare-tokenizer "models/$compare_model/tokenizer.bin")
+elif [[ -f $shared_260k/stories260K.bin && -f $shared_260k/tok512.bin ]]; then
     lab_args+=(--compare "$shared_260k/stories260K.bin" --compare-tokenizer "$shared_260k/tok512.bin")
 fi
 ./build/examples/lab/lab "${args[@]}" demo "${lab_args[@]+"${lab_args[@]}"}"
