@@ -16,6 +16,9 @@ debian_packages=(
     libcli11-dev       # command-line flags of the example programs
     curl               # the downloader runs the curl program (resumable https downloads)
     chromium           # the report test renders the collapse report in headless Chromium
+    clang              # scripts/fuzz.sh: the fuzz targets are built with clang's libFuzzer
+    libclang-rt-14-dev # libFuzzer and the sanitizer runtimes of clang 14
+    libomp-14-dev      # OpenMP for clang
 )
 
 if [[ "$(uname -s)" == "Darwin" ]]; then

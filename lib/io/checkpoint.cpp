@@ -38,20 +38,12 @@ std::int64_t parse_int(const Safetensors& f, const std::string& key) {
     throw FormatError(f.source() + ": metadata '" + key + "' is not an integer: '" + s + "'");
 }
 
-// Every tensor the config implies (weights, and the AdamW moments when the file says it has
-// them) must be in the file with its shape and a float dtype. Checked on reading, before any
-// model is built: a small file with a huge config is refused at once, not after allocating it.
+// Every weight the config implies must be in the file with its shape and a float dtype. Checked
+// on reading, before any model is built: a small file with a huge config is refused at once, not
+// after allocating it. (The AdamW moments go into an optimizer that exists already, which may
+// hold a subset of the parameters; load_optimizer checks them against it.)
 void validate_tensors(const Checkpoint& c) {
-    const auto weights = detail::expected_parameters(c.file, c.config, c.has_optimizer ? 3 : 1);
-    detail::check_float_tensors(c.file, weights);
-    if (!c.has_optimizer)
-        return;
-    std::vector<std::pair<std::string, Shape>> moments;
-    for (const auto& [name, shape] : weights) {
-        moments.emplace_back(exp_avg_name(name), shape);
-        moments.emplace_back(exp_avg_sq_name(name), shape);
-    }
-    detail::check_float_tensors(c.file, moments);
+    detail::check_float_tensors(c.file, detail::expected_parameters(c.file, c.config));
 }
 
 } // namespace

@@ -1,23 +1,19 @@
 // A file's tensors against a config's parameters, checked before any model is built.
 #include "tensor_checks.hpp"
 
-#include "ouro/core/checked.hpp"
 #include "ouro/nn/parameter_shapes.hpp"
 
 namespace ouro::io::detail {
 
-std::vector<std::pair<std::string, Shape>>
-expected_parameters(const Safetensors& f, const nn::GPTConfig& config, std::int64_t copies) {
+std::vector<std::pair<std::string, Shape>> expected_parameters(const Safetensors& f,
+                                                               const nn::GPTConfig& config) {
     const std::string& path = f.source();
     try {
-        const std::int64_t per_copy = nn::parameter_tensor_count(config);
-        const std::optional<std::int64_t> needed = mul_within(per_copy, copies);
+        const std::int64_t needed = nn::parameter_tensor_count(config);
         const auto held = std::int64_t(f.tensor_count());
-        if (!needed || *needed > held)
-            throw FormatError(path + ": the config needs " +
-                              (needed ? std::to_string(*needed) : "more than 2^63") + " " +
-                              (copies == 1 ? "weight tensors" : "tensors (weights and moments)") +
-                              " (n_layer = " + std::to_string(config.n_layer) +
+        if (needed > held)
+            throw FormatError(path + ": the config needs " + std::to_string(needed) +
+                              " weight tensors (n_layer = " + std::to_string(config.n_layer) +
                               "), but the file holds " + std::to_string(held));
         // parameter_tensor_count <= tensors in the file: listing them is cheap now.
         return nn::parameter_shapes(config);

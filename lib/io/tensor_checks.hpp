@@ -16,12 +16,11 @@
 namespace ouro::io::detail {
 
 /// The config's parameter names and shapes (nn::parameter_shapes), after checking in O(1) that
-/// `f` holds at least `copies` tensors per parameter (weights, plus moments for a checkpoint with
-/// optimizer state). Throws FormatError "<file>: the config needs 1200000003 weight tensors
-/// (n_layer = 100000000), but the file holds 0", or "<file>: the config cannot be built: <why>"
-/// when a parameter would have more than 2^48 elements.
-std::vector<std::pair<std::string, Shape>>
-expected_parameters(const Safetensors& f, const nn::GPTConfig& config, std::int64_t copies = 1);
+/// `f` holds at least as many tensors. Throws FormatError "<file>: the config needs 1200000004
+/// weight tensors (n_layer = 100000000), but the file holds 0", or "<file>: the config cannot be
+/// built: <why>" when a parameter would have more than 2^48 elements.
+std::vector<std::pair<std::string, Shape>> expected_parameters(const Safetensors& f,
+                                                               const nn::GPTConfig& config);
 
 /// Each (name, shape) must be a tensor of `f` with exactly that shape and a floating-point dtype.
 /// Throws FormatError "<file>: no tensor 'transformer.wpe.weight', which the config needs as

@@ -47,9 +47,9 @@ struct Checkpoint {
     bool has_optimizer = false;
 
     /// Reads `path`; throws IoError / FormatError naming the file (not a checkpoint, bad
-    /// config, missing fields). Every tensor the config implies (and the optimizer moments when
-    /// the file has optimizer state) is checked to be present with its shape and a float dtype
-    /// before this returns, so build_model never allocates for a file that cannot fill it:
+    /// config, missing fields). Every weight the config implies is checked to be present with its
+    /// shape and a float dtype before this returns, so build_model never allocates for a file
+    /// that cannot fill it:
     ///   "<path>: the config needs 1200000003 weight tensors (n_layer = 100000000), but the file
     ///    holds 0", "<path>: tensor 'transformer.wpe.weight' is (4, 16), but the config needs
     ///    (8, 16)", "<path>: no tensor 'transformer.ln_f.bias', which the config needs as (16)".

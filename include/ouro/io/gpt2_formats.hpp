@@ -28,7 +28,8 @@ void export_hf_gpt2(const std::string& directory, const nn::GPT<float>& model);
 
 /// Reads a Hugging Face GPT-2 model.safetensors. Vocabulary, context, width and depth come from
 /// the tensor shapes; the head count cannot, so it is given (12 for GPT-2 124M). Throws
-/// FormatError naming the file for a missing or mis-shaped tensor.
+/// FormatError naming the file for a missing or mis-shaped tensor, checked for every tensor
+/// before the model is allocated.
 std::unique_ptr<nn::GPT<float>> import_hf_gpt2(const std::string& path, std::int64_t n_head);
 
 /// Writes `model` in llm.c's version-3 (float32) checkpoint format, vocabulary padded to a
@@ -36,7 +37,10 @@ std::unique_ptr<nn::GPT<float>> import_hf_gpt2(const std::string& path, std::int
 void export_llmc(const std::string& path, const nn::GPT<float>& model);
 
 /// Reads an llm.c checkpoint (version 3, float32, or 5, bfloat16). Throws FormatError naming the
-/// file for a bad magic number, an unknown version, impossible sizes or a truncated file.
+/// file for a bad magic number, an unknown version, impossible sizes or a truncated file; the
+/// sizes the header implies are multiplied with overflow checks and compared with the file's
+/// size before anything is allocated ("<path>: file is 1028 bytes, but its header describes more
+/// than 2^63 bytes (maxT 1, padded V 1, L 1, C 1073741824)").
 std::unique_ptr<nn::GPT<float>> import_llmc(const std::string& path);
 
 } // namespace ouro::io

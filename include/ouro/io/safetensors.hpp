@@ -23,8 +23,17 @@ struct SafetensorsEntry {
 /// A safetensors file read into memory.
 class Safetensors {
 public:
-    /// Reads and validates `path`. Throws IoError when it cannot be read and FormatError (message
-    /// "<path>: <what is wrong>") when it is not a well-formed safetensors file.
+    /// Reads and validates `path`. Throws IoError when it cannot be read or is not a regular file
+    /// (core/file_checks.hpp) and FormatError (message "<path>: <what is wrong>") when it is not a
+    /// well-formed safetensors file. Everything is checked while parsing, before any tensor is
+    /// converted: the header length against the file size, the header as JSON (any JSON error,
+    /// 1e400 included, is a FormatError), each shape (at most 2^48 elements: "<path>: tensor 'w'
+    /// has shape [4611686018427387908,4] with more than 2^48 elements"), each byte range (in
+    /// order: "... data_offsets [16,8] end before they begin", inside the data section, exactly
+    /// shape x dtype size), and, as the format requires, that the ranges cover the data section
+    /// with no gap or overlap ("... leave bytes 0..8 of the data unused", "... overlap those of
+    /// tensor 'a', which end at byte 8", "<path>: the tensors hold 8 bytes of data, but 12 follow
+    /// the header").
     static Safetensors read(const std::string& path);
     /// Validates bytes already in memory; `source` names them in errors.
     static Safetensors parse(std::string bytes, const std::string& source);
