@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Fuzzes every parser of outside input with libFuzzer (README: "Fuzzing"). Builds the fuzz targets
-# of the fuzz preset (clang, ASan + UBSan, every report fatal), writes the seed corpora with the
-# library's own writers, then runs each target for FUZZ_SECONDS seconds (20 by default; CI, in
-# scripts/sanitize.sh, runs 10). The corpus each run grows is kept in build-fuzz/corpus/<target>,
-# so longer runs build on earlier ones; an input that crashes is saved in
-# build-fuzz/findings/<target>/ and the script fails.
+# Fuzzes every parser of outside input with libFuzzer (README: "Sanitizers and fuzzing"). Builds
+# the fuzz targets of the fuzz preset (clang, ASan + UBSan, every report fatal), writes the seed
+# corpora with the library's own writers, then runs each target for FUZZ_SECONDS seconds (20 by
+# default; CI, in scripts/sanitize.sh, runs 10). The corpus each run grows is kept in
+# build-fuzz/corpus/<target>, so longer runs build on earlier ones; an input that crashes is saved
+# in build-fuzz/findings/<target>/ and the script fails.
 #   scripts/fuzz.sh                                    # every target, 20 s each
 #   FUZZ_SECONDS=3600 scripts/fuzz.sh sampler bundle   # the named targets, an hour each
 #   FUZZ_JOBS=2 scripts/fuzz.sh                        # two targets at a time
