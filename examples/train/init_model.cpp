@@ -41,8 +41,8 @@ nn::GPTConfig init_config(const InitModel& init, std::int64_t block_size, double
 
 std::unique_ptr<nn::GPT<float>> adapt_init_model(const InitModel& init,
                                                  const nn::GPTConfig& config) {
-    Rng unused(0); // every value is overwritten below
-    auto model = std::make_unique<nn::GPT<float>>(config, unused);
+    // Zeros: every value is overwritten below.
+    auto model = std::make_unique<nn::GPT<float>>(config, nn::Init::zeros());
     // Same architecture, so the same parameter names in the same order; only the learned
     // position embedding can be shorter: its first rows are positions 0..block_size-1.
     const auto from = init.model->named_parameters();

@@ -139,8 +139,8 @@ std::unique_ptr<nn::GPT<float>> import_hf_gpt2(const std::string& path, std::int
         name = prefix + strip_transformer(name);
     }
     detail::check_float_tensors(f, needed);
-    Rng unused(0);
-    auto model = std::make_unique<nn::GPT<float>>(c, unused);
+    auto model =
+        std::make_unique<nn::GPT<float>>(c, nn::Init::zeros()); // every weight is set below
     for (auto& [name, p] : model->named_parameters()) {
         const std::string key = prefix + strip_transformer(name);
         Var<float> q = p;
@@ -244,8 +244,8 @@ std::unique_ptr<nn::GPT<float>> import_llmc(const std::string& path) {
         fail("file is " + std::to_string(bytes.size()) + " bytes, but its header describes " +
              std::to_string(*total) + " (" + std::to_string(*n_params) + " parameters)");
 
-    Rng unused(0);
-    auto model = std::make_unique<nn::GPT<float>>(c, unused);
+    auto model =
+        std::make_unique<nn::GPT<float>>(c, nn::Init::zeros()); // every weight is set below
     std::size_t offset = 1024;
     auto read_into = [&](float* dst, std::int64_t n) {
         for (std::int64_t i = 0; i < n; ++i, offset += elem) {
