@@ -197,6 +197,7 @@ Trainer::Trainer(TrainSettings settings, const io::Checkpoint* from)
 StepResult Trainer::step() {
     using clock = std::chrono::steady_clock;
     const auto start = clock::now();
+    const ChosenThreads threads(step_threads_, 1);
     const double lr = schedule_.at(step_);
     model_->zero_grad();
     double loss_sum = 0.0;
@@ -239,6 +240,7 @@ double Trainer::evaluate() {
     TensorI x, y;
     for (std::int64_t i = 0; i < n; ++i) {
         val_->next(x, y);
+        const ChosenThreads threads(eval_threads_, 1);
         sum += double(model_->loss(x, y).item());
     }
     model_->train();

@@ -5,6 +5,7 @@
 // continues bit-exactly as if it had never stopped.
 #pragma once
 
+#include <ouro/core/thread_chooser.hpp>
 #include <ouro/data/batch_loader.hpp>
 #include <ouro/data/tokenizer.hpp>
 #include <ouro/io/checkpoint.hpp>
@@ -85,6 +86,8 @@ public:
                           const std::function<void(TrainSettings&)>& adjust = {});
 
     /// One optimizer step (grad_accum micro-batches). Throws DivergedError on a NaN/Inf loss.
+    /// Unless --threads was given, a step runs with every thread or with one, whichever was
+    /// measured faster (core/thread_chooser.hpp): the result is the same either way.
     StepResult step();
     /// Mean validation loss over eval_batches sequential batches of val.bin (dropout off).
     double evaluate();
@@ -120,6 +123,7 @@ private:
     std::ofstream log_;
     bool log_jsonl_ = false;
     TensorI inputs_, targets_;
+    ThreadChooser step_threads_, eval_threads_; ///< per step, per validation batch
 };
 
 } // namespace ouro::train

@@ -511,7 +511,8 @@ void InferenceSession::attention_group(const float* a, std::int64_t R, std::int6
 void InferenceSession::run_pass(std::int64_t R) {
     const std::int64_t C = C_;
     const std::int64_t nlast = std::int64_t(last_rows_.size());
-    const int threads = omp_get_max_threads();
+    const ChosenThreads chosen(chooser_, R);
+    const int threads = chosen.threads();
     // Allocates only when the thread count has grown since the last pass.
     if (std::int64_t(norm_.size()) < threads * max_rows_ * C) {
         norm_.assign(std::size_t(threads * max_rows_ * C), 0.0f);
