@@ -105,6 +105,7 @@ int main(int argc, char** argv) {
                    "make the loss NaN at this step (tests the NaN guard)");
     CLI11_PARSE(app, argc, argv);
 
+    bool drawing = false; // the status line
     try {
         if (threads > 0)
             set_num_threads(threads);
@@ -201,15 +202,15 @@ int main(int argc, char** argv) {
             std::printf("wrote %s (loss %.6f)\n", dump.c_str(), loss);
             return 0;
         }
-        const bool draw =
-            progress || (!no_progress && data::shows_progress(data::Progress::automatic));
-        trainer.run(draw);
+        drawing = progress || (!no_progress && data::shows_progress(data::Progress::automatic));
+        trainer.run(drawing);
         return 0;
     } catch (const train::DivergedError& e) {
         std::fprintf(stderr, "\ntrain: %s\n", e.what());
         return 3;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "train: %s\n", e.what());
+        // A write error in the middle of the run: on a line of its own, after the status line.
+        std::fprintf(stderr, "%strain: %s\n", drawing ? "\n" : "", e.what());
         return 1;
     }
 }

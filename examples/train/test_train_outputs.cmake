@@ -9,6 +9,8 @@
 #     header; a JSONL row), a checkpoint whose name a folder has taken, and a read-only folder.
 #     As root, chmod does not stop writes: train then runs as the user nobody (setpriv), and the
 #     read-only checks are skipped, with a message, when that is not possible.
+#  4. The next start removes the temporary files a killed run left (those of checkpoints and
+#     synthetic shards), and nothing else: not other names, not folders.
 cmake_minimum_required(VERSION 3.20)
 foreach(dir ro ro-new) # read-only folders of an earlier, failed run
     if(EXISTS ${WORK}/${dir})
@@ -158,4 +160,22 @@ if(read_only)
     foreach(dir ro ro-new)
         file(CHMOD ${WORK}/${dir} PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE)
     endforeach()
+endif()
+
+# 4. Leftovers of a killed run.
+set(a ${WORK}/a)
+foreach(name ckpt-000006.safetensors.tmp-Ab12Cd synthetic-train.bin.tmp-xyZ789
+             notes.txt.tmp-Ab12Cd ckpt-000006.safetensors.tmp-Ab1 ckpt-000006.safetensors.part)
+    file(WRITE ${a}/${name} "")
+endforeach()
+file(MAKE_DIRECTORY ${a}/ckpt-000007.safetensors.tmp-Folder)
+run(0 ${TRAIN} --resume ${a}/ckpt-000005.safetensors --steps 6 ${resume_flags})
+string(FIND "${last_out}" "removed 2 temporary files left by a stopped run in ${a}\n" at)
+if(NOT at EQUAL 0)
+    message(FATAL_ERROR "unexpected output:\n${last_out}")
+endif()
+file(GLOB left RELATIVE ${a} ${a}/*.tmp-* ${a}/*.part)
+list(SORT left)
+if(NOT left STREQUAL "ckpt-000006.safetensors.part;ckpt-000006.safetensors.tmp-Ab1;ckpt-000007.safetensors.tmp-Folder;notes.txt.tmp-Ab12Cd")
+    message(FATAL_ERROR "after the leftovers' removal: ${left}")
 endif()
