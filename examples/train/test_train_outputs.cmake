@@ -11,6 +11,7 @@
 #     read-only checks are skipped, with a message, when that is not possible.
 #  4. The next start removes the temporary files a killed run left (those of checkpoints and
 #     synthetic shards), and nothing else: not other names, not folders.
+#  5. A resume cuts a JSONL log back to the checkpoint's step, an unfinished last line included.
 cmake_minimum_required(VERSION 3.20)
 foreach(dir ro ro-new) # read-only folders of an earlier, failed run
     if(EXISTS ${WORK}/${dir})
@@ -178,4 +179,18 @@ file(GLOB left RELATIVE ${a} ${a}/*.tmp-* ${a}/*.part)
 list(SORT left)
 if(NOT left STREQUAL "ckpt-000006.safetensors.part;ckpt-000006.safetensors.tmp-Ab1;ckpt-000007.safetensors.tmp-Folder;notes.txt.tmp-Ab12Cd")
     message(FATAL_ERROR "after the leftovers' removal: ${left}")
+endif()
+
+# 5. A JSONL log.
+run(0 ${TRAIN} ${tiny} --steps 4 --checkpoint-every 2 --out ${WORK}/j --log ${WORK}/j/log.jsonl)
+file(APPEND ${WORK}/j/log.jsonl "{\"step\":5,\"lo")
+run(0 ${TRAIN} --resume ${WORK}/j/ckpt-000002.safetensors --steps 3 ${resume_flags})
+file(STRINGS ${WORK}/j/log.jsonl lines)
+set(steps "")
+foreach(line IN LISTS lines)
+    string(REGEX MATCH "^{\"step\":([0-9]+)," row "${line}")
+    string(APPEND steps "${CMAKE_MATCH_1} ")
+endforeach()
+if(NOT steps STREQUAL "1 2 3 ")
+    message(FATAL_ERROR "the resumed JSONL log has steps ${steps}, not 1 2 3")
 endif()
