@@ -110,10 +110,14 @@ kills_done=$(seconds)
 
 # Finish from the newest checkpoint up to $steps (the killed runs may have gone past it), with
 # fewer checkpoints: this run is not killed.
-ckpt=$(ls run | grep -E '^ckpt-[0-9]+\.safetensors$' |
-    awk -v n="$steps" '{ if (substr($0, 6, 6) + 0 <= n) last = $0 } END { print last }')
+ckpt=
+for c in run/ckpt-[0-9]*.safetensors; do
+    if [[ -f $c ]] && ((10#${c:9:6} <= steps)); then
+        ckpt=$c
+    fi
+done
 [[ -n $ckpt ]] || fail "no checkpoint after 20 attempts"
-"$train" --resume "run/$ckpt" --steps "$steps" --checkpoint-every 10 --threads 1 --no-progress \
+"$train" --resume "$ckpt" --steps "$steps" --checkpoint-every 10 --threads 1 --no-progress \
     >>run.out 2>>run.err ||
     fail "the finishing run failed: $(tail -n 1 run.err)"
 final=run/$(printf 'ckpt-%06d.safetensors' "$steps")
