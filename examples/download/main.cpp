@@ -5,11 +5,13 @@
 //   download --what all --dir /big/disk/tinystories
 //   download --model stories15M   # models/stories15M/stories15M.bin + tokenizer.bin
 //
-// An interrupted download continues where it stopped (run the same command again). Each
-// TinyStories file is checked against the SHA-256 that Hugging Face announces for it (or --sha256
-// for a single file); each model file against its published SHA-256, built in. Offline it fails
-// within seconds and says how to use local copies instead: prepare reads any TinyStories .txt or
-// .json file given with --train / --valid, and every program takes a llama2.c model file.
+// An interrupted download continues where it stopped (run the same command again), when a
+// SHA-256 is known to check the result; otherwise the partial file cannot be trusted and the
+// download starts afresh. Each TinyStories file is checked against the SHA-256 that Hugging Face
+// announces for it (or --sha256 for a single file); each model file against its published
+// SHA-256, built in. A folder at a file's path is an error, not a finished download. Offline it
+// fails within seconds and says how to use local copies instead: prepare reads any TinyStories
+// .txt or .json file given with --train / --valid, and every program takes a llama2.c model file.
 #include <ouro/data/download.hpp>
 
 #include <CLI/CLI.hpp>
@@ -37,8 +39,10 @@ void report(const DownloadReport& r, const char* unchecked) {
                     r.checked ? ", SHA-256 checked" : "");
     else
         std::printf("  %llu bytes%s, SHA-256 %s %s\n", (unsigned long long)r.bytes,
-                    r.resumed ? " (resumed)" : "", r.sha256.c_str(),
-                    r.checked ? "(checked)" : unchecked);
+                    r.resumed     ? " (resumed)"
+                    : r.restarted ? " (from scratch: no SHA-256 to check the partial file)"
+                                  : "",
+                    r.sha256.c_str(), r.checked ? "(checked)" : unchecked);
     std::fflush(stdout);
 }
 

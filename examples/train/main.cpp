@@ -2,6 +2,7 @@
 //
 //   train --data data/ts4k --preset xs --steps 2000 --out runs/xs
 //   train --resume runs/xs/ckpt-001000.safetensors --steps 4000
+//   train --data data/ts4k --preset xs --steps 2000 --out runs/xs --overwrite   # start over
 //   train --data data/ts4k --dump-debug-state step.safetensors
 //   train --data data/ts-llama --arch llama --n-kv-head 2 --steps 2000 --out runs/llama
 //   train --init models/stories260K/stories260K.bin --data data/ts-tok512 --steps 500 --lr 1e-4
@@ -12,6 +13,13 @@
 // Prints progress (a status line on a terminal), validation losses and samples; writes a CSV or
 // JSONL log and checkpoints; a NaN or infinite loss stops it with exit code 3 and leaves the last
 // good checkpoint in place. Bad flags or files: one line on stderr and exit code 1.
+//
+// A run's folder is its own: a new run refuses a folder (or --log) that holds another run's
+// checkpoints or log unless --overwrite; a killed run is continued with --resume and its newest
+// checkpoint (the log loses the rows after it, which are replayed, and the temporary files of a
+// checkpoint that was being written are removed). A log or checkpoint that cannot be written (a
+// full disk, a read-only folder) stops training with one line naming the file and exit code 1;
+// the checkpoints written before it stay as they were.
 #include "trainer.hpp"
 
 #include <ouro/core/parallel.hpp>
@@ -85,6 +93,9 @@ int main(int argc, char** argv) {
     app.add_option("--out", s.out_dir, "folder for checkpoints and the log");
     app.add_option("--log", s.log_path, "log file, .csv or .jsonl (default: <out>/log.csv)");
     app.add_option("--resume", resume, "continue the run saved in this checkpoint");
+    app.add_flag("--overwrite", s.overwrite,
+                 "replace the checkpoints and log of another run in --out (otherwise train "
+                 "refuses to start there)");
     app.add_option("--threads", threads, "OpenMP threads (default: all)");
     app.add_flag("--progress", progress, "always draw the status line");
     app.add_flag("--no-progress", no_progress, "never draw the status line");
@@ -94,6 +105,7 @@ int main(int argc, char** argv) {
                    "make the loss NaN at this step (tests the NaN guard)");
     CLI11_PARSE(app, argc, argv);
 
+    bool drawing = false; // the status line
     try {
         if (threads > 0)
             set_num_threads(threads);
@@ -179,6 +191,7 @@ int main(int argc, char** argv) {
                 r.checkpoint_every = s.checkpoint_every;
             if (app.count("--debug-nan-step"))
                 r.debug_nan_step = s.debug_nan_step;
+            r.overwrite = s.overwrite;
         };
         train::Trainer trainer =
             resume.empty() ? train::Trainer(s) : train::Trainer::resume(resume, given);
@@ -189,15 +202,15 @@ int main(int argc, char** argv) {
             std::printf("wrote %s (loss %.6f)\n", dump.c_str(), loss);
             return 0;
         }
-        const bool draw =
-            progress || (!no_progress && data::shows_progress(data::Progress::automatic));
-        trainer.run(draw);
+        drawing = progress || (!no_progress && data::shows_progress(data::Progress::automatic));
+        trainer.run(drawing);
         return 0;
     } catch (const train::DivergedError& e) {
         std::fprintf(stderr, "\ntrain: %s\n", e.what());
         return 3;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "train: %s\n", e.what());
+        // A write error in the middle of the run: on a line of its own, after the status line.
+        std::fprintf(stderr, "%strain: %s\n", drawing ? "\n" : "", e.what());
         return 1;
     }
 }
