@@ -28,12 +28,14 @@ int ThreadChooser::next() const {
         return num_threads();
     if (team_ <= 1)
         return team_;
+    const std::lock_guard lock(*mutex_);
     return team_chosen_ != probing() ? team_ : 1;
 }
 
 void ThreadChooser::record(double seconds, std::int64_t units) {
     if (team_ <= 1 || detail::thread_count_explicit() || units < 1)
         return;
+    const std::lock_guard lock(*mutex_);
     const double t = seconds / double(units);
     if (!probing()) {
         last_time_ = t;

@@ -12,12 +12,18 @@
 // at most about 3% of the time spent (a probe 10x slower waits ~300 runs for the next), and the
 // gap doubles while the choice holds. Only runs of the same size (units) are compared.
 //
+// One chooser may serve many objects doing the same kind of work (every InferenceSession of a
+// process shares one, so a short session starts from what earlier ones measured); next() and
+// record() may be called from several threads.
+//
 // A thread count set explicitly (set_num_threads, ThreadCountGuard, OMP_NUM_THREADS) is obeyed:
 // the chooser then always answers that count.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 
 namespace ouro {
 
@@ -39,6 +45,7 @@ public:
 private:
     bool probing() const { return run_ == next_probe_; }
 
+    std::unique_ptr<std::mutex> mutex_ = std::make_unique<std::mutex>();
     int team_;
     bool team_chosen_ = false; // the current choice (one thread at first)
     std::int64_t run_ = 0;     // runs recorded so far

@@ -32,9 +32,9 @@
 // other Linear layer (the weights, which bound batch-1 decoding, are read once per pass); every
 // thread computes the norms of all rows itself rather than wait for them. The work items never
 // depend on the thread count. Unless a thread count was set explicitly, each pass runs with the
-// whole team or with one thread, whichever a ThreadChooser (core/thread_chooser.hpp) measured
-// faster per row: on a machine where another program keeps a core busy, the barriers would
-// otherwise make the team slower than one thread.
+// whole team or with one thread, whichever a ThreadChooser (core/thread_chooser.hpp) shared by
+// every session of the process measured faster per row: on a machine where another program
+// keeps a core busy, the barriers would otherwise make the team slower than one thread.
 //
 // The cache and positions. A token at position p (its index in the sequence) is embedded with
 // wpe[p] (learned positions), or its query and key are rotated by p (RoPE), or its scores carry
@@ -228,7 +228,6 @@ private:
     // stats (2 rows), and swiglu's gate and up halves of one feature block (rows, 2 x block).
     std::vector<float> x_, qkv_, q_sink_, y_, f_, angles_, probs_, hid_, head_out_, norm_, stats_,
         gate_up_;
-    ThreadChooser chooser_; ///< the team or one thread per pass (seconds per row)
 };
 
 } // namespace ouro::gen
