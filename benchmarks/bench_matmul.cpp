@@ -13,7 +13,8 @@
 // once before timing, and reports GFLOP/s and MFU against the FMA peak measured in this run.
 //
 // Eigen is single-threaded here as in the library: EIGEN_DONT_PARALLELIZE comes with the ouro
-// target (a PUBLIC definition), so this file instantiates Eigen's GEMM templates as the library does.
+// target (a PUBLIC definition), so this file instantiates Eigen's GEMM templates as the library
+// does.
 
 #include "bench_util.hpp"
 #include "fma_peak.hpp"
