@@ -229,9 +229,10 @@ CLI::Option* output_file(CLI::Option* option) {
         "FILE"));
 }
 
-CLI::Option* add_threads(CLI::App& app, int& threads) {
-    return whole(app.add_option("-t,--threads", threads, "OpenMP threads")->default_str("all"), 1,
-                 max_threads);
+CLI::Option* add_threads(CLI::App& app, int& threads, bool chosen) {
+    return whole(app.add_option("-t,--threads", threads, "OpenMP threads")
+                     ->default_str(chosen ? "all or 1, whichever is measured faster" : "all"),
+                 1, max_threads);
 }
 
 void apply_threads(int threads) {

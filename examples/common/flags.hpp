@@ -98,8 +98,10 @@ CLI::Option* output_folder(CLI::Option* option);
 ///   "--trace no/such/x.csv: the folder no/such does not exist", "--log /tmp: is a folder".
 CLI::Option* output_file(CLI::Option* option);
 
-/// "-t,--threads N": OpenMP threads, 1 to max_threads; `threads` stays 0 (all) when not given.
-CLI::Option* add_threads(CLI::App& app, int& threads);
+/// "-t,--threads N": OpenMP threads, 1 to max_threads; `threads` stays 0 when not given. `chosen`:
+/// the program decodes or trains through the library's ThreadChooser, which then runs with all the
+/// cores or one, whichever it measures faster (--help says so); otherwise all the cores.
+CLI::Option* add_threads(CLI::App& app, int& threads, bool chosen);
 /// Applies add_threads' value: set_num_threads when it was given.
 void apply_threads(int threads);
 

@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
                  1, flags::max_tokens);
     flags::seed(
         app.add_option("-s,--seed", s.seed, "seed of every random draw")->capture_default_str());
-    flags::add_threads(app, threads);
+    flags::add_threads(app, threads, true);
     app.add_flag("--quick", s.quick, "smaller runs (as the demo)");
     app.add_flag("--progress", progress, "always draw progress bars");
     app.add_flag("--no-progress", no_progress, "never draw progress bars");

@@ -265,7 +265,7 @@ int main(int argc, char** argv) {
         app.add_option("--valid-every", s.valid_every, "without --valid, hold out every N-th story")
             ->capture_default_str(),
         2, std::int64_t(1) << 40);
-    flags::add_threads(app, s.threads);
+    flags::add_threads(app, s.threads, false);
     app.add_flag("--progress", s.progress, "show progress even when stderr is not a terminal");
     app.add_flag("--overwrite", s.overwrite,
                  "replace the shards and tokenizer already in --out (otherwise prepare refuses)");

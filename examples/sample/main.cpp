@@ -493,7 +493,7 @@ int main(int argc, char** argv) {
                                "seed: sample k draws from stream k of it (printed on stderr when "
                                "drawn at random)")
                     ->default_str("random"));
-    flags::add_threads(app, o.threads);
+    flags::add_threads(app, o.threads, true);
     app.add_flag("--half", o.half, "decode from half-precision copies of the weights");
 
     // The sampler chain (sampler.hpp; COLLAPSE.md's table).

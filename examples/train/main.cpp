@@ -158,7 +158,7 @@ int main(int argc, char** argv) {
     app.add_flag("--overwrite", s.overwrite,
                  "replace the checkpoints and log of another run in --out (otherwise train "
                  "refuses to start there)");
-    flags::add_threads(app, threads);
+    flags::add_threads(app, threads, true);
     auto* o_progress = app.add_flag("--progress", progress, "always draw the status line");
     app.add_flag("--no-progress", no_progress, "never draw the status line")->excludes(o_progress);
     flags::output_file(app.add_option("--dump-debug-state", dump,
