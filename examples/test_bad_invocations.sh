@@ -322,7 +322,8 @@ bad train "--lr cannot change on --resume" --resume "$learned" --lr 1
 bad train "--n-layer cannot be used with --init" --init "$learned" --data data --n-layer 2
 bad train "--init missing.bin: no such file" --init missing.bin --data data
 bad train "--out prompt.txt: is a file, not a folder" --synthetic --out prompt.txt
-bad train "--log no/such/log.csv: the folder no/such does not exist" --synthetic --log no/such/log.csv
+bad train "--log no/such/log.csv: the folder no/such does not exist (and is not --out" --synthetic --log no/such/log.csv
+bad train "--log folder: is a folder, not a file" --synthetic --log folder
 bad train "excludes" --synthetic --progress --no-progress
 bad train "fewer than the B*T+1" --synthetic --batch-size 1024 --out o3
 

@@ -213,16 +213,17 @@ CLI::Option* output_folder(CLI::Option* option) {
         "DIR"));
 }
 
-CLI::Option* output_file(CLI::Option* option) {
+CLI::Option* output_file(CLI::Option* option, bool folder_must_exist) {
     return option->check(CLI::Validator(
-        [option](std::string& path) {
+        [option, folder_must_exist](std::string& path) {
             if (path.empty())
                 refuse(option, path, "is empty (name a file)");
             const fs::file_type type = type_of(path);
             if (type == fs::file_type::directory)
                 refuse(option, path, "is a folder, not a file");
             const fs::path folder = fs::path(path).parent_path();
-            if (!folder.empty() && type_of(folder.string()) != fs::file_type::directory)
+            if (folder_must_exist && !folder.empty() &&
+                type_of(folder.string()) != fs::file_type::directory)
                 refuse(option, path, "the folder " + folder.string() + " does not exist");
             return std::string();
         },

@@ -94,9 +94,10 @@ CLI::Option* existing_folder(CLI::Option* option);
 /// A folder to write into: absent (it will be made) or a folder; "--out x.bin: is a file, not a
 /// folder".
 CLI::Option* output_folder(CLI::Option* option);
-/// A file to write: its folder must exist, and the path must not be a folder:
-///   "--trace no/such/x.csv: the folder no/such does not exist", "--log /tmp: is a folder".
-CLI::Option* output_file(CLI::Option* option);
+/// A file to write: the path must not be a folder, and (`folder_must_exist`) its folder must exist:
+///   "--trace no/such/x.csv: the folder no/such does not exist", "--log /tmp: is a folder, not a
+///   file". Without `folder_must_exist` the program checks the folder itself (train makes --out).
+CLI::Option* output_file(CLI::Option* option, bool folder_must_exist = true);
 
 /// "-t,--threads N": OpenMP threads, 1 to max_threads; `threads` stays 0 when not given. `chosen`:
 /// the program decodes or trains through the library's ThreadChooser, which then runs with all the

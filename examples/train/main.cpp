@@ -33,7 +33,9 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <filesystem>
 
+namespace fs = std::filesystem;
 using namespace ouro;
 
 int main(int argc, char** argv) {
@@ -151,7 +153,8 @@ int main(int argc, char** argv) {
     flags::output_folder(app.add_option("--out", s.out_dir, "folder for checkpoints and the log")
                              ->capture_default_str());
     flags::output_file(app.add_option("--log", s.log_path, "log file, .csv or .jsonl")
-                           ->default_str("<out>/log.csv"));
+                           ->default_str("<out>/log.csv"),
+                       false);
     flags::existing_file(
         app.add_option("--resume", resume, "continue the run saved in this checkpoint")
             ->default_str("none"));
@@ -174,6 +177,13 @@ int main(int argc, char** argv) {
 
     bool drawing = false; // the status line
     try {
+        // The log's folder must exist, or be --out (made when the run starts).
+        if (const fs::path folder = fs::path(s.log_path).parent_path();
+            !folder.empty() && !fs::is_directory(folder) &&
+            (fs::absolute(folder) / "").lexically_normal() !=
+                (fs::absolute(s.out_dir) / "").lexically_normal())
+            throw flags::UsageError("--log " + s.log_path + ": the folder " + folder.string() +
+                                    " does not exist (and is not --out, which train makes)");
         if (threads > 0)
             set_num_threads(threads);
         if (!resume.empty()) {
