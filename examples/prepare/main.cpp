@@ -18,7 +18,10 @@
 // the folder as it was), and a folder that holds prepared data is refused unless --overwrite.
 // train.bin and val.bin are written atomically. Without --valid, every --valid-every-th story of
 // the training input is held out instead. Inputs are streamed, so the full 1.9 GB
-// TinyStories-train.txt needs little memory beyond the tokenizer's training text.
+// TinyStories-train.txt needs little memory beyond the tokenizer's training text. Bad flags or
+// files: one line "prepare: <message>" on stderr and exit code 1 (common/flags.hpp).
+#include "common/flags.hpp"
+
 #include <ouro/core/error.hpp>
 #include <ouro/core/parallel.hpp>
 #include <ouro/data/tinystories.hpp>
@@ -233,50 +236,44 @@ int main(int argc, char** argv) {
     CLI::App app{"Tokenize TinyStories into llm.c token shards (train.bin, val.bin) and save the "
                  "tokenizer beside them."};
     Settings s;
-    app.add_option("--train", s.train, "training text: TinyStories .txt or .json shards")
-        ->required()
-        ->check(CLI::ExistingFile);
-    app.add_option("--valid", s.valid,
-                   "validation text (default: hold out every --valid-every-th "
-                   "training story)")
-        ->check(CLI::ExistingFile);
-    app.add_option("--out", s.out, "output folder")->required();
-    auto* vocab = app.add_option("--vocab-size", s.vocab_size,
-                                 "train a BPE with this many tokens (default 4096)")
-                      ->check(CLI::Range(257, 65536));
-    auto* gpt2 =
+    flags::existing_file(
+        app.add_option("--train", s.train, "training text: TinyStories .txt or .json shards")
+            ->required());
+    flags::existing_file(app.add_option("--valid", s.valid, "validation text")
+                             ->default_str("hold out every --valid-every-th training story"));
+    flags::output_folder(app.add_option("--out", s.out, "output folder")->required());
+    auto* vocab = flags::whole(
+        app.add_option("--vocab-size", s.vocab_size, "train a BPE with this many tokens")
+            ->capture_default_str(),
+        257, 65536);
+    auto* gpt2 = flags::existing_folder(
         app.add_option("--gpt2", s.gpt2, "load GPT-2's vocab.json and merges.txt from this folder")
-            ->check(CLI::ExistingDirectory)
-            ->excludes(vocab);
-    app.add_option("--tokenizer", s.tokenizer,
-                   "encode with this tokenizer: a folder with vocab.json + merges.txt, or a "
-                   "llama2.c tokenizer.bin (told apart by what is there)")
-        ->check(CLI::ExistingPath)
-        ->excludes(vocab)
-        ->excludes(gpt2);
-    app.add_option("--tokenizer-mb", s.tokenizer_mb,
-                   "train the tokenizer on at most this many MB of stories (default 256)")
-        ->check(CLI::PositiveNumber);
-    app.add_option("--valid-every", s.valid_every,
-                   "without --valid, hold out every N-th story (default 100)")
-        ->check(CLI::Range(std::int64_t(2), std::int64_t(1) << 40));
-    app.add_option("--threads", s.threads, "OpenMP threads (default: all)")
-        ->check(CLI::PositiveNumber);
+            ->default_str("none")
+            ->excludes(vocab));
+    flags::existing_path(app.add_option("--tokenizer", s.tokenizer,
+                                        "encode with this tokenizer: a folder with vocab.json + "
+                                        "merges.txt, or a llama2.c tokenizer.bin (told apart by "
+                                        "what is there)")
+                             ->default_str("none: train one")
+                             ->excludes(vocab)
+                             ->excludes(gpt2));
+    flags::real(app.add_option("--tokenizer-mb", s.tokenizer_mb,
+                               "train the tokenizer on at most this many MB of stories")
+                    ->capture_default_str(),
+                flags::Interval{0, 1e6, true, false});
+    flags::whole(
+        app.add_option("--valid-every", s.valid_every, "without --valid, hold out every N-th story")
+            ->capture_default_str(),
+        2, std::int64_t(1) << 40);
+    flags::add_threads(app, s.threads, false);
     app.add_flag("--progress", s.progress, "show progress even when stderr is not a terminal");
     app.add_flag("--overwrite", s.overwrite,
                  "replace the shards and tokenizer already in --out (otherwise prepare refuses)");
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        std::fprintf(stderr, "prepare: %s (see --help)\n", e.what());
-        return e.get_exit_code() != 0 ? e.get_exit_code() : 2;
-    }
+    if (const std::optional<int> rc = flags::parse(app, "prepare", argc, argv))
+        return *rc;
     try {
         return run(s);
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "prepare: %s\n", e.what());
-        return 1;
+        return flags::fail("prepare", e);
     }
 }
