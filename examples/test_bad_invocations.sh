@@ -144,6 +144,8 @@ bad sample "--top-n-sigma -2: must be >= 0" "${m[@]}" --top-n-sigma -2
 bad sample "--mirostat-tau 0: must be > 0" "${m[@]}" --mirostat --mirostat-tau 0
 bad sample "--mirostat-tau requires --mirostat" "${m[@]}" --mirostat-tau 3
 bad sample "--mirostat-eta -1: must be > 0" "${m[@]}" --mirostat --mirostat-eta -1
+bad sample "--mirostat-surprise: half not in {truncated,raw}" "${m[@]}" --mirostat --mirostat-surprise half
+bad sample "--mirostat-surprise requires --mirostat" "${m[@]}" --mirostat-surprise raw
 bad sample "mirostat cannot be combined with greedy" "${m[@]}" --mirostat --greedy
 bad sample "--repetition-penalty 0: must be > 0" "${m[@]}" --repetition-penalty 0
 bad sample "--penalty-window -3: must be between 0 and 1048576" "${m[@]}" --penalty-window -3

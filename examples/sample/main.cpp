@@ -75,8 +75,9 @@ struct Options {
 // clang-format off
 constexpr const char* sampling_flags[] = {
     "--greedy", "--temperature", "--top-k", "--top-p", "--min-p", "--typical", "--epsilon", "--eta",
-    "--top-n-sigma", "--mirostat", "--mirostat-tau", "--mirostat-eta", "--repetition-penalty",
-    "--penalty-window", "--frequency-penalty", "--presence-penalty", "--no-repeat-ngram",
+    "--top-n-sigma", "--mirostat", "--mirostat-tau", "--mirostat-eta", "--mirostat-surprise",
+    "--repetition-penalty", "--penalty-window", "--frequency-penalty", "--presence-penalty",
+    "--no-repeat-ngram",
     "--dry-multiplier", "--dry-base", "--dry-allowed-length", "--xtc-probability",
     "--xtc-threshold", "--logit-bias", "--samplers", "--seed"};
 // clang-format on
@@ -531,6 +532,16 @@ int main(int argc, char** argv) {
              ->capture_default_str()
              ->needs(o_miro),
          flags::above(0));
+    app.add_option_function<std::string>(
+           "--mirostat-surprise",
+           [&s](const std::string& name) {
+               s.mirostat_surprise = gen::parse_mirostat_surprise(name);
+           },
+           "the surprise mirostat's update uses: truncated (under the distribution it drew from, "
+           "as llama.cpp) or raw (before truncation, as the paper's code)")
+        ->default_str("truncated")
+        ->check(CLI::IsMember({"truncated", "raw"}))
+        ->needs(o_miro);
     real(
         app.add_option("--repetition-penalty", s.repetition_penalty, "CTRL penalty theta (1 = off)")
             ->capture_default_str(),

@@ -55,6 +55,15 @@ run(0 ${SAMPLE} ${model} -p "Once upon a time" -n 8 --temp 0.9 -s ${seed})
 if(NOT first STREQUAL last_out OR last_err MATCHES "drawn at random")
     message(FATAL_ERROR "--seed ${seed} did not repeat the run:\n${first}\n---\n${last_out}")
 endif()
+# Mirostat's update: llama.cpp's surprise by default, the paper's with --mirostat-surprise raw.
+run(0 ${SAMPLE} ${model} -p "Once upon a time" -n 8 --mirostat -s 3)
+if(NOT last_err MATCHES "mirostat_v2\\(tau 5, eta 0.1\\)")
+    message(FATAL_ERROR "mirostat: not the default update:\n${last_err}")
+endif()
+run(0 ${SAMPLE} ${model} -p "Once upon a time" -n 8 --mirostat --mirostat-surprise raw -s 3)
+if(NOT last_err MATCHES "mirostat_v2\\(tau 5, eta 0.1, raw surprise\\)")
+    message(FATAL_ERROR "mirostat: --mirostat-surprise raw not in the chain:\n${last_err}")
+endif()
 
 # 2. Traces: the header, and one row per generated token (3 samples of 12 tokens, the end token
 # ignored so that every sample has its 12).
