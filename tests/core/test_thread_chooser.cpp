@@ -33,7 +33,7 @@ TEST_SUITE("core") {
     TEST_CASE("ThreadChooser keeps the faster of the team and one thread") {
         const DefaultCount count(2);
         SUBCASE("a team twice as fast is chosen, and probes cost little") {
-            ThreadChooser chooser;
+            ThreadChooser chooser(0, 0.0);
             CHECK(chooser.team() == 2);
             CHECK(chooser.next() == 1); // one thread first
             const double total = simulate(chooser, 2000, 0.5, 1.0);
@@ -42,14 +42,14 @@ TEST_SUITE("core") {
             CHECK(chooser.probes() < 20);
         }
         SUBCASE("a team ten times slower (a busy core) is left after one probe") {
-            ThreadChooser chooser;
+            ThreadChooser chooser(0, 0.0);
             const double total = simulate(chooser, 2000, 10.0, 1.0);
             CHECK(chooser.next() == 1);
             CHECK(total < 1.04 * 2000 * 1.0 + 10.0);
             CHECK(chooser.probes() <= 8);
         }
         SUBCASE("the choice follows a change of load") {
-            ThreadChooser chooser;
+            ThreadChooser chooser(0, 0.0);
             simulate(chooser, 500, 0.5, 1.0);
             CHECK(chooser.next() == 2);
             simulate(chooser, 5000, 10.0, 1.0); // another program takes a core
@@ -57,8 +57,16 @@ TEST_SUITE("core") {
             simulate(chooser, 20000, 0.5, 1.0); // and leaves
             CHECK(chooser.next() == 2);
         }
+        SUBCASE("on busy cores the first probe waits until it costs under 3%") {
+            ThreadChooser chooser(0, 0.1);
+            simulate(chooser, 3000, 0.5, 0.001); // 3 s of work
+            CHECK(chooser.probes() == 0);
+            simulate(chooser, 1000, 0.5, 0.001);
+            CHECK(chooser.probes() == 1);
+            CHECK(chooser.next() == 1);
+        }
         SUBCASE("runs of different sizes are not compared") {
-            ThreadChooser chooser;
+            ThreadChooser chooser(0, 0.0);
             chooser.record(1.0, 1);     // one thread, one unit
             chooser.record(1.0, 1);     // one thread
             CHECK(chooser.next() == 2); // the probe
@@ -85,7 +93,7 @@ TEST_SUITE("core") {
 
     TEST_CASE("ChosenThreads sets the count for its scope and times it") {
         const DefaultCount count(2);
-        ThreadChooser chooser;
+        ThreadChooser chooser(0, 0.0);
         {
             const ChosenThreads chosen(chooser, 1);
             CHECK(chosen.threads() == 1);

@@ -7,10 +7,14 @@
 // Since every ouro kernel gives bit-identical results for any thread count, the choice changes
 // how fast a run is, never what it computes.
 //
-// How: runs start with one thread; every so often one run tries the other count (a probe), and the
-// faster per unit of work (a token, a step) is kept. Probes are spaced so that a losing probe costs
-// at most about 3% of the time spent (a probe 10x slower waits ~300 runs for the next), and the
-// gap doubles while the choice holds. Only runs of the same size (units) are compared.
+// How: runs start with one thread; now and then one run tries the other count (a probe), and the
+// faster per unit of work (a token, a step) is kept. A probe that loses costs time, so probes are
+// spaced to spend at most about 3% on them: after a probe that cost d seconds more than the
+// current choice would have, the next waits until the current choice has run for d / 0.03
+// seconds (and at least twice as many runs as the last gap). The first probe of the team is free
+// on a quiet machine; when the load average says the cores are busy, it waits for 3 s of work,
+// since one probe of a team that waits at every barrier for a descheduled thread can cost 0.1 s.
+// Only runs of the same size (units) are compared.
 //
 // One chooser may serve many objects doing the same kind of work (every InferenceSession of a
 // process shares one, so a short session starts from what earlier ones measured); next() and
@@ -29,8 +33,10 @@ namespace ouro {
 
 class ThreadChooser {
 public:
-    /// Chooses between `team` threads (default: num_threads() now) and one.
-    explicit ThreadChooser(int team = 0);
+    /// Chooses between `team` threads (default: num_threads() now) and one. `first_probe_cost`:
+    /// what the first probe of the team is expected to cost, in seconds (negative: 0.1 when the
+    /// load average says the cores are busy, else 0).
+    explicit ThreadChooser(int team = 0, double first_probe_cost = -1.0);
 
     /// The thread count for the coming run.
     int next() const;
@@ -43,16 +49,14 @@ public:
     std::int64_t probes() const { return probes_; }
 
 private:
-    bool probing() const { return run_ == next_probe_; }
-
     std::unique_ptr<std::mutex> mutex_ = std::make_unique<std::mutex>();
     int team_;
     bool team_chosen_ = false; // the current choice (one thread at first)
-    std::int64_t run_ = 0;     // runs recorded so far
-    std::int64_t next_probe_ = 2;
-    std::int64_t gap_ = 2;
-    std::int64_t probes_ = 0;
-    double last_time_ = 0.0; // per unit, of the last run of the current choice
+    bool probe_next_ = false;  // the coming run is a probe of the other count
+    std::int64_t runs_since_probe_ = 0, gap_ = 1, probes_ = 0;
+    double spent_ = 0.0;      // seconds run by the current choice since the last probe
+    double probe_cost_ = 0.0; // what the next probe is expected to cost more, in seconds
+    double last_time_ = 0.0;  // per unit, of the last run of the current choice
     std::int64_t last_units_ = 0;
 };
 
