@@ -2,6 +2,10 @@
 // converters write (GPT-2's byte-level BPE; LlamaConverter's SentencePiece BPE with byte fallback),
 // tokenizer_config.json, special_tokens_map.json and generation_config.json.
 //
+// Unknown characters: each is one <unk> (fuse_unk false, as ouro's and run.c's encoders do; HF's
+// LlamaConverter fuses runs of them as SentencePiece does), or its UTF-8 bytes' pieces when the
+// tokenizer has them (byte_fallback).
+//
 // A llama2.c tokenizer becomes a BPE whose merges are every split (left, right) of a piece into
 // two pieces, ranked by the merged piece's score, highest first (ties: the longer left part, then
 // the longer right part, then the order of the pieces' ids), as transformers' SentencePiece
@@ -16,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
 #include <unordered_map>
 
@@ -45,6 +50,20 @@ std::vector<std::string> llama2c_names(const data::Tokenizer& tok) {
         names.push_back(std::move(name));
     }
     return names;
+}
+
+// Whether ids 3..258 are the byte pieces <0x00>..<0xFF>, which characters outside the vocabulary
+// fall back to (otherwise each such character is one <unk>).
+bool has_byte_pieces(const data::Tokenizer& tok) {
+    if (tok.vocab_size() < 259)
+        return false;
+    for (int b = 0; b < 256; ++b) {
+        char name[8];
+        std::snprintf(name, sizeof(name), "<0x%02X>", b);
+        if (tok.piece(3 + b) != name)
+            return false;
+    }
+    return true;
 }
 
 // Byte offsets of the code point boundaries inside `s` (not 0, not s.size()).
@@ -134,12 +153,14 @@ Json replace(const std::string& from, const std::string& to) {
 // The "model" object, written by hand: vocabularies of 50,000 entries are too many for an ordered
 // JSON object, whose inserts are linear searches.
 std::string bpe_model(const std::vector<std::string>& names, const std::vector<std::string>& merges,
-                      bool llama) {
+                      bool llama, bool byte_fallback) {
     std::string s = "{\"type\": \"BPE\", \"dropout\": null, ";
     s += llama ? "\"unk_token\": \"<unk>\", \"continuing_subword_prefix\": null, "
-                 "\"end_of_word_suffix\": null, \"fuse_unk\": true, \"byte_fallback\": true, "
+                 "\"end_of_word_suffix\": null, "
                : "\"unk_token\": null, \"continuing_subword_prefix\": \"\", "
-                 "\"end_of_word_suffix\": \"\", \"fuse_unk\": false, \"byte_fallback\": false, ";
+                 "\"end_of_word_suffix\": \"\", ";
+    s += "\"fuse_unk\": false, \"byte_fallback\": ";
+    s += byte_fallback ? "true, " : "false, ";
     s += "\"vocab\": {";
     for (std::size_t id = 0; id < names.size(); ++id)
         s += (id ? ", " : "") + quoted(names[id], "a token") + ": " + std::to_string(id);
@@ -210,7 +231,9 @@ std::string hf_tokenizer_json(const data::Tokenizer& tok) {
         throw FormatError("tokenizer.json: a special token is not valid UTF-8");
     }
     text.pop_back(); // the closing brace: the model follows
-    return text + ",\n  \"model\": " + bpe_model(names, merges, llama) + "\n}\n";
+    return text +
+           ",\n  \"model\": " + bpe_model(names, merges, llama, llama && has_byte_pieces(tok)) +
+           "\n}\n";
 }
 
 namespace detail {

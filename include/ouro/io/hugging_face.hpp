@@ -18,7 +18,8 @@
 // Tokenizer files: a byte-level BPE is written as vocab.json + merges.txt (GPT2Tokenizer) and
 // tokenizer.json (GPT2TokenizerFast: ByteLevel pre-tokenizer and decoder, BPE model); a llama2.c
 // tokenizer as tokenizer.json in the form HF's LlamaConverter writes (BPE with byte fallback,
-// merges ranked by the merged piece's score, the "▁" metaspace normalizer) plus llama2.c's own
+// merges ranked by the merged piece's score, the "▁" metaspace normalizer; unlike HF's, runs of
+// unknown characters are not fused into one <unk>, as ouro and run.c do not) plus llama2.c's own
 // tokenizer.bin, which ouro's programs read. tokenizer_config.json and special_tokens_map.json
 // name the special tokens. config.json and generation_config.json carry bos_token_id and
 // eos_token_id: "<|endoftext|>" for both with a BPE; 1 and 2 with a llama2.c tokenizer, and
