@@ -191,6 +191,22 @@ private:
     std::string source_;
 };
 
+// rope_theta from a rope_scaling or rope_parameters object, which must ask for the plain RoPE.
+double default_rope(const nlohmann::json& j, const char* key, double theta, const ConfigReader& r) {
+    const nlohmann::json& rope = j[key];
+    if (!rope.is_object())
+        r.fail(std::string(key) + " is not an object");
+    const ConfigReader inner(rope, "");
+    const std::string type = inner.present("rope_type") ? rope["rope_type"].dump()
+                             : inner.present("type")    ? rope["type"].dump()
+                                                        : "\"default\"";
+    if (type != "\"default\"")
+        r.fail(std::string(key) + " of type " + type + " is not supported (only the default RoPE)");
+    if (inner.present("rope_theta") && rope["rope_theta"].is_number())
+        return rope["rope_theta"].get<double>();
+    return theta;
+}
+
 struct ParsedConfig {
     nn::GPTConfig config;
     HfArchitecture arch = HfArchitecture::gpt2;
@@ -252,8 +268,10 @@ ParsedConfig parse_config(const fs::path& file) {
         const std::string act = r.string("hidden_act", "silu");
         if (act != "silu")
             r.fail("hidden_act '" + act + "' is not supported (silu)");
-        if (r.present("rope_scaling"))
-            r.fail("rope_scaling is not supported");
+        // transformers 5 keeps RoPE's settings in rope_parameters (rope_scaling is its old name).
+        for (const char* key : {"rope_scaling", "rope_parameters"})
+            if (r.present(key))
+                c.rope_base = default_rope(j, key, c.rope_base, r);
         if (r.present("head_dim") && c.n_head > 0 &&
             r.integer("head_dim", 0) * c.n_head != c.n_embd)
             r.fail("head_dim " + std::to_string(r.integer("head_dim", 0)) +
@@ -304,7 +322,8 @@ nlohmann::ordered_json config_json(const nn::GPTConfig& c, HfArchitecture arch,
         j["max_position_embeddings"] = c.block_size;
         j["rms_norm_eps"] = c.norm_eps;
         j["rope_theta"] = c.rope_base;
-        j["rope_scaling"] = nullptr;
+        // transformers 5 reads rope_parameters; 4 reads rope_theta.
+        j["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", c.rope_base}};
         j["attention_bias"] = c.bias;
         j["mlp_bias"] = c.bias;
         j["attention_dropout"] = 0.0;

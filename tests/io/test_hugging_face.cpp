@@ -212,6 +212,36 @@ TEST_SUITE("io") {
                 CHECK_FALSE(c.contains("bos_token_id")); // no tokenizer given
             }
         }
+        SUBCASE("GPT-2 as the Hub has it: keys without transformer., attn.bias buffers") {
+            const auto m = model_of(gpt2_config(true, 0), 5);
+            export_hf(dir / "g", *m, nullptr);
+            const Safetensors ours = Safetensors::read((dir / "g" / "model.safetensors").string());
+            SafetensorsWriter w;
+            w.set_metadata("format", "pt");
+            for (const std::string& name : ours.names())
+                w.add(name.substr(12), ours.get_float(name)); // without "transformer."
+            for (const char* layer : {"h.0.", "h.1."})
+                w.add(std::string(layer) + "attn.bias", TensorF({1, 1, 12, 12}, 1.0f));
+            fs::create_directories(dir / "hub");
+            w.write((dir / "hub" / "model.safetensors").string());
+            // GPT-2 124M's config.json, at this size: no tie_word_embeddings, dropouts of 0.1,
+            // the fields of its summary head and task_specific_params.
+            testing::write_bytes(
+                dir / "hub" / "config.json",
+                R"({"activation_function": "gelu_new", "architectures": ["GPT2LMHeadModel"],
+                    "attn_pdrop": 0.1, "bos_token_id": 39, "embd_pdrop": 0.1, "eos_token_id": 39,
+                    "initializer_range": 0.02, "layer_norm_epsilon": 1e-06,
+                    "model_type": "gpt2", "n_ctx": 12, "n_embd": 16, "n_head": 2, "n_layer": 2,
+                    "n_positions": 12, "resid_pdrop": 0.1, "summary_activation": null,
+                    "summary_first_dropout": 0.1, "summary_proj_to_labels": true,
+                    "summary_type": "cls_index", "summary_use_proj": true,
+                    "task_specific_params": {"text-generation": {"do_sample": true,
+                                                                 "max_length": 50}},
+                    "vocab_size": 40})");
+            const HfModel back = import_hf(dir / "hub");
+            CHECK(back.model->config.dropout == 0.1);
+            check_same_weights(*back.model, *m);
+        }
         SUBCASE("Llama: q and k rows permuted into HF's halves, weights back bit for bit") {
             for (const bool bias : {false, true}) {
                 const auto m = model_of(llama_config(ops::RopeLayout::interleaved, bias), 11);
@@ -233,6 +263,7 @@ TEST_SUITE("io") {
                 CHECK(c["num_key_value_heads"] == 2);
                 CHECK(c["intermediate_size"] == m->config.hidden_size());
                 CHECK(c["rope_theta"] == 500.0);
+                CHECK(c["rope_parameters"]["rope_theta"] == 500.0);
                 CHECK(c["rms_norm_eps"] == 1e-6);
                 CHECK(c["head_dim"] == 4);
                 CHECK(c["attention_bias"] == bias);
@@ -296,7 +327,12 @@ TEST_SUITE("io") {
         refused(c, where + "model_type 'mistral' is not supported (gpt2, llama)");
         c = good;
         c["rope_scaling"] = {{"type", "linear"}, {"factor", 2.0}};
-        refused(c, where + "rope_scaling is not supported");
+        refused(c, where + "rope_scaling of type \"linear\" is not supported (only the default "
+                           "RoPE)");
+        c = good;
+        c["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", 123.0}};
+        testing::write_bytes(config, c.dump());
+        CHECK(import_hf(dir / "m").model->config.rope_base == 123.0);
         c = good;
         c["hidden_act"] = "gelu";
         refused(c, where + "hidden_act 'gelu' is not supported (silu)");
@@ -375,7 +411,9 @@ TEST_SUITE("io") {
             const Json j = Json::parse(hf_tokenizer_json(tok));
             CHECK(j["model"]["byte_fallback"] == false);
             CHECK(j["model"]["fuse_unk"] == false);
-            for (const std::string text : {"a a", "axy a", "\xC3\xA9\xC3\xA9" "a"}) {
+            for (const std::string text : {"a a", "axy a",
+                                           "\xC3\xA9\xC3\xA9"
+                                           "a"}) {
                 CAPTURE(text);
                 CHECK(hf_bpe_encode(j, text) == tok.encode(text));
             }

@@ -67,7 +67,8 @@ void export_hf(const std::filesystem::path& dir, const nn::GPT<float>& model,
 /// are read as float). Every field the computation depends on is checked, and every tensor's
 /// presence and shape, before the model is allocated. Throws IoError when a file cannot be read
 /// and FormatError naming the file, e.g. "<dir>/config.json: model_type 'mistral' is not
-/// supported (gpt2, llama)", "<dir>/config.json: rope_scaling is not supported",
+/// supported (gpt2, llama)", "<dir>/config.json: rope_scaling of type \"linear\" is not supported
+/// (only the default RoPE)",
 /// "<dir>/config.json: activation_function 'relu' is not supported (gelu_new)", "<dir>: no
 /// model.safetensors (a sharded checkpoint, model.safetensors.index.json, is not supported)",
 /// "<dir>/model.safetensors: no tensor named 'model.norm.weight'".
