@@ -135,8 +135,9 @@ int run(const Options& o) {
 
     std::vector<std::string> files;
     if (o.to == "hf") {
-        convert::prepare_folder(out, o.to, o.overwrite);
+        convert::CreatedFolders created = convert::prepare_folder(out, o.to, o.overwrite);
         io::export_hf(out, *model, &m.tokenizer);
+        created.keep();
         files = {"model.safetensors", "config.json",           "generation_config.json",
                  "tokenizer.json",    "tokenizer_config.json", "special_tokens_map.json"};
         if (m.tokenizer.kind() == ouro::data::TokenizerKind::llama2c)
@@ -144,16 +145,17 @@ int run(const Options& o) {
         else
             files.insert(files.end(), {"vocab.json", "merges.txt"});
     } else if (o.to == "bundle") {
-        convert::prepare_folder(out, o.to, o.overwrite);
+        convert::CreatedFolders created = convert::prepare_folder(out, o.to, o.overwrite);
         files = convert::TokenizerFiles(m.tokenizer, out, true).commit();
         const io::TrainingState state = output_state(m, m.tokenizer, out);
         io::save_checkpoint((out / "model.safetensors").string(), *model, nullptr, state,
                             io::DType::F16);
         write_provenance(out, m, model->num_parameters(), o, state);
+        created.keep();
         files.insert(files.begin(), "model.safetensors");
         files.push_back("provenance.json");
     } else {
-        convert::prepare_file(out, o.to, o.overwrite);
+        convert::CreatedFolders created = convert::prepare_file(out, o.to, o.overwrite);
         const fs::path dir = out.parent_path().empty() ? fs::path(".") : out.parent_path();
         // Staged and compared first: a refused tokenizer or model writes nothing.
         convert::TokenizerFiles tokenizer_files(m.tokenizer, dir, o.overwrite);
@@ -171,6 +173,7 @@ int run(const Options& o) {
         files.push_back(out.filename().string());
         for (const std::string& f : tokenizer_files.commit())
             files.push_back("beside it " + f);
+        created.keep();
     }
     std::printf("wrote %s (--to %s): %s\n", o.output.c_str(), o.to.c_str(), join(files).c_str());
     if (o.to == "llama2c" && m.tokenizer.kind() != ouro::data::TokenizerKind::llama2c)

@@ -30,7 +30,26 @@ void create_folder(const fs::path& dir) {
 
 } // namespace
 
-void prepare_folder(const fs::path& dir, const std::string& to, bool overwrite) {
+CreatedFolders::CreatedFolders(const fs::path& dir) {
+    std::error_code ec;
+    fs::path top;
+    for (fs::path p = fs::absolute(dir, ec); !p.empty() && !fs::exists(p, ec);
+         p = p.parent_path()) {
+        top = p;
+        if (p == p.parent_path())
+            break;
+    }
+    create_folder(dir);
+    top_ = top;
+}
+
+CreatedFolders::~CreatedFolders() {
+    std::error_code ec;
+    if (!top_.empty())
+        fs::remove_all(top_, ec);
+}
+
+CreatedFolders prepare_folder(const fs::path& dir, const std::string& to, bool overwrite) {
     std::error_code ec;
     if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
         throw ConfigError(dir.string() + " is a file; --to " + to + " writes a folder");
@@ -41,10 +60,10 @@ void prepare_folder(const fs::path& dir, const std::string& to, bool overwrite) 
         for (const char* name : tokenizer_files)
             fs::remove(dir / name, ec);
     }
-    create_folder(dir);
+    return CreatedFolders(dir);
 }
 
-void prepare_file(const fs::path& file, const std::string& to, bool overwrite) {
+CreatedFolders prepare_file(const fs::path& file, const std::string& to, bool overwrite) {
     std::error_code ec;
     if (fs::is_directory(file, ec))
         throw ConfigError(file.string() + " is a folder; --to " + to +
@@ -52,8 +71,7 @@ void prepare_file(const fs::path& file, const std::string& to, bool overwrite) {
     if (fs::exists(file, ec) && !overwrite)
         throw ConfigError(file.string() + " exists (pass --overwrite to replace it)");
     const fs::path dir = file.parent_path();
-    if (!dir.empty())
-        create_folder(dir);
+    return dir.empty() ? CreatedFolders() : CreatedFolders(dir);
 }
 
 TokenizerFiles::TokenizerFiles(const ouro::data::Tokenizer& tokenizer, const fs::path& dir,

@@ -11,22 +11,39 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace convert {
 
 namespace fs = std::filesystem;
 
+/// The folders an output needed that did not exist: removed with everything in them unless the
+/// conversion succeeds (keep), so that a refused or failed conversion leaves nothing behind.
+class CreatedFolders {
+public:
+    CreatedFolders() = default;
+    /// Creates `dir` and its missing parents. Throws IoError when it cannot.
+    explicit CreatedFolders(const fs::path& dir);
+    ~CreatedFolders();
+    CreatedFolders(CreatedFolders&& other) noexcept : top_(std::exchange(other.top_, {})) {}
+    CreatedFolders& operator=(CreatedFolders&&) = delete;
+    void keep() { top_.clear(); }
+
+private:
+    fs::path top_; ///< the outermost folder created here, empty when none was
+};
+
 /// Throws ouro::ConfigError unless `dir` may be written as a folder output:
 ///   "out/hf exists and is not empty (pass --overwrite to write into it)"
 ///   "out/x.bin is a file; --to hf writes a folder"
 /// With `overwrite`, removes the tokenizer files of a previous conversion there (vocab.json,
-/// merges.txt, tokenizer.bin), so that the folder holds one tokenizer.
-void prepare_folder(const fs::path& dir, const std::string& to, bool overwrite);
+/// merges.txt, tokenizer.bin), so that the folder holds one tokenizer. Creates the folder.
+CreatedFolders prepare_folder(const fs::path& dir, const std::string& to, bool overwrite);
 
 /// Throws ouro::ConfigError unless `file` may be written: "out/x.bin exists (pass --overwrite to
 /// replace it)", "out/x is a folder; --to llmc writes a file (give its name)". Creates its folder.
-void prepare_file(const fs::path& file, const std::string& to, bool overwrite);
+CreatedFolders prepare_file(const fs::path& file, const std::string& to, bool overwrite);
 
 /// The tokenizer's own files (vocab.json + merges.txt, or tokenizer.bin) for `dir`, written
 /// first into a staging folder inside it and compared with the files already there, so that a
