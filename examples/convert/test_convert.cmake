@@ -1,4 +1,4 @@
-# Checks of the convert program (run by CTest with -DCONVERT, -DSAMPLE, -DPREPARE, -DTRAIN =
+# Checks of the convert program (run by CTest with -DCONVERT, -DSAMPLE, -DLAB, -DPREPARE, -DTRAIN =
 # <programs>, -DWORK=<dir>, and optionally -DSHARED=<../shared/data> and -DPYTHON=<a python3 with
 # torch>), on a GPT-2 and a Llama trained for 40 steps on tiny stories, and on llama2.c's
 # stories260K when the shared data is there:
@@ -7,7 +7,8 @@
 #     written in each format X; converting X to Y must give the bytes of the direct Y, for every
 #     X != Y. `sample --greedy` prints the same text from every format.
 #  2. stories260K (llama2.c's tokenizer): the same, and the Hugging Face folder samples exactly
-#     what llama2.c's run.c prints.
+#     what llama2.c's run.c prints; lab reads the folder too. A GPT-2 vocabulary's folder without
+#     tokenizer files samples with GPT-2's own files (../shared/data/gpt2), as GPT-2 124M does.
 #  3. With PYTHON: tests/reference/hf_reference.py recomputes each Hugging Face export in PyTorch
 #     from config.json and model.safetensors alone and compares it with `sample`'s trace of the
 #     original model.
@@ -122,9 +123,36 @@ if(SHARED AND EXISTS ${SHARED}/tinyllamas/stories260K.bin)
     if(NOT got STREQUAL expected)
         message(FATAL_ERROR "stories260K as a Hugging Face folder samples:\n${got}\n---\nrun.c:\n${expected}")
     endif()
+    run(0 ${LAB} --checkpoint ${WORK}/s260_hf --quick --samples 1 --max-new-tokens 30
+        --prompt "Once upon a time" --threads 1 --no-progress --out ${WORK}/lab e3)
+    if(NOT last_out MATCHES "== e3: Does repetition reinforce itself")
+        message(FATAL_ERROR "lab on a Hugging Face folder:\n${last_out}")
+    endif()
     file(READ ${WORK}/s260_hf/generation_config.json gen)
     if(NOT gen MATCHES "\"eos_token_id\": \\[\n *2,\n *1\n *\\]")
         message(FATAL_ERROR "generation_config.json of stories260K:\n${gen}")
+    endif()
+endif()
+
+# A GPT-2 vocabulary: a folder shaped as the Hub's GPT-2 (no tokenizer files of its own) samples
+# with GPT-2's tokenizer from the shared data, as GPT-2 124M does.
+if(SHARED AND EXISTS ${SHARED}/gpt2/vocab.json)
+    run(0 ${PREPARE} --train ${WORK}/stories.txt --gpt2 ${SHARED}/gpt2 --valid-every 10
+        --out ${WORK}/data_gpt2)
+    run(0 ${TRAIN} --data ${WORK}/data_gpt2 --preset tiny --steps 2 --batch-size 4
+        --eval-batches 1 --threads 1 --no-progress --out ${WORK}/gpt2vocab)
+    run(0 ${CONVERT} ${WORK}/gpt2vocab/ckpt-000002.safetensors ${WORK}/gpt2_hf --to hf)
+    foreach(f vocab.json merges.txt tokenizer.json)
+        file(REMOVE ${WORK}/gpt2_hf/${f})
+    endforeach()
+    run(0 ${SAMPLE} --checkpoint ${WORK}/gpt2_hf --tokenizer ${SHARED}/gpt2 --greedy
+        --prompt "Once upon a time" --max-new-tokens 8 --threads 1)
+    if(NOT last_err MATCHES "Hugging Face folder" OR NOT last_err MATCHES "50257 tokens")
+        message(FATAL_ERROR "sample from a GPT-2 Hugging Face folder:\n${last_err}")
+    endif()
+    file(READ ${WORK}/gpt2_hf/config.json config)
+    if(NOT config MATCHES "\"eos_token_id\": 50256")
+        message(FATAL_ERROR "config.json of a GPT-2 vocabulary:\n${config}")
     endif()
 endif()
 
