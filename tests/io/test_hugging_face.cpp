@@ -311,6 +311,36 @@ TEST_SUITE("io") {
         }
     }
 
+    TEST_CASE("import_hf matches transformers' computation (make_hf_reference.py)") {
+        // Folders written and logits computed in PyTorch from transformers' modeling code,
+        // independently of ouro; exported again, every tensor comes back as it was.
+        TempDir dir;
+        for (const char* name : {"hf_gpt2_tiny", "hf_llama_tiny"}) {
+            CAPTURE(name);
+            const fs::path folder = fs::path(OURO_TEST_REFERENCE_DIR) / name;
+            const Safetensors expected =
+                Safetensors::read((folder / "expected.safetensors").string());
+            const TensorI tokens = expected.get_int("tokens");
+            const HfModel m = import_hf(folder);
+            m.model->eval(); // GPT-2's config has dropout 0.1 (transformers' default)
+            NoGradGuard guard;
+            const TensorF got = m.model->forward(tokens.reshaped({1, tokens.numel()}))
+                                    .value()
+                                    .reshaped(expected.entry("logits").shape);
+            testing::check_close(got, expected.get_float("logits"), 2e-5, 2e-5);
+
+            export_hf(dir / name, *m.model, nullptr);
+            const Safetensors theirs = Safetensors::read((folder / "model.safetensors").string());
+            const Safetensors ours = Safetensors::read((dir / name / "model.safetensors").string());
+            CHECK(ours.tensor_count() == theirs.tensor_count());
+            for (const std::string& key : theirs.names()) {
+                const std::string our_key = ours.contains(key) ? key : "transformer." + key;
+                CAPTURE(key);
+                CHECK(testing::bitwise_equal(ours.get_float(our_key), theirs.get_float(key)));
+            }
+        }
+    }
+
     TEST_CASE("import_hf rejects bad folders") {
         TempDir dir;
         export_hf(dir / "m", *model_of(llama_config(ops::RopeLayout::interleaved, false), 1),
