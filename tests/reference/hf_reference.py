@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-DTYPES = {"F32": np.float32, "F16": np.float16, "F64": np.float64}
+DTYPES = {"F32": np.float32, "F16": np.float16, "F64": np.float64, "I32": np.int32}
 
 
 def read_safetensors(path):
