@@ -2,24 +2,18 @@
 #include "init_model.hpp"
 
 #include <ouro/core/error.hpp>
-#include <ouro/io/checkpoint.hpp>
-#include <ouro/io/llama2c.hpp>
 
 #include <algorithm>
 
 namespace ouro::train {
 
 InitModel read_init_model(const std::string& path) {
+    io::LoadedModel loaded = io::load_model(path);
     InitModel init;
     init.path = path;
-    init.format = io::detect_model_format(path);
-    if (init.format == io::ModelFormat::llama2c) {
-        init.model = io::import_llama2c(path).model;
-    } else {
-        const io::Checkpoint ck = io::Checkpoint::read(path);
-        init.model = ck.build_model<float>();
-        init.tokenizer = ck.state.tokenizer;
-    }
+    init.format = loaded.format;
+    init.model = std::move(loaded.model);
+    init.tokenizer = loaded.state.tokenizer;
     return init;
 }
 

@@ -118,6 +118,6 @@ if(NOT last_err STREQUAL "train: --position cannot be used with --arch llama (a 
     message(FATAL_ERROR "unexpected message: ${last_err}")
 endif()
 run(1 ${TRAIN} --init ${SHARED}/tinystories/valid.txt --data ${WORK}/tok512)
-if(NOT last_err STREQUAL "train: ${SHARED}/tinystories/valid.txt: not a model file: neither an ouro checkpoint (safetensors) nor a llama2.c model\n")
+if(NOT last_err STREQUAL "train: ${SHARED}/tinystories/valid.txt: not a model file: neither an ouro checkpoint (safetensors), a llama2.c model nor an llm.c model\n")
     message(FATAL_ERROR "unexpected message: ${last_err}")
 endif()
