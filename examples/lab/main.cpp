@@ -67,7 +67,8 @@ int main(int argc, char** argv) {
     int threads = 0;
     bool progress = false, no_progress = false;
     flags::existing_path(app.add_option("--checkpoint", checkpoint,
-                                        "model: an ouro checkpoint or a llama2.c model (.bin)")
+                                        "model: an ouro checkpoint or bundle, a llama2.c or "
+                                        "llm.c model (.bin) or a Hugging Face folder")
                              ->default_str("the bundled model"));
     flags::existing_path(app.add_option("--tokenizer", tokenizer,
                                         "tokenizer: a folder with vocab.json and merges.txt, or a "
@@ -109,7 +110,7 @@ int main(int argc, char** argv) {
                  200, flags::max_tokens);
     flags::existing_path(c_demo
                              ->add_option("--compare", demo.compare,
-                                          "a second model (ouro checkpoint or llama2.c .bin, e.g. "
+                                          "a second model (any format --checkpoint takes, e.g. "
                                           "a fully trained stories260K) measured the same way and "
                                           "compared with the first")
                              ->default_str("none"));

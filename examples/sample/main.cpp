@@ -462,7 +462,8 @@ int main(int argc, char** argv) {
 
     flags::existing_path(app.add_option("--checkpoint", o.checkpoint,
                                         "model to sample from: a checkpoint of examples/train "
-                                        "(.safetensors) or a llama2.c model (.bin), told apart "
+                                        "(.safetensors), a 16-bit bundle folder, a llama2.c or "
+                                        "llm.c model (.bin) or a Hugging Face folder, told apart "
                                         "by their contents")
                              ->required());
     flags::existing_path(

@@ -58,10 +58,11 @@ int main(int argc, char** argv) {
         app.add_option("--synthetic-vocab", s.synthetic_vocab, "vocabulary of the synthetic stream")
             ->capture_default_str(),
         2, 65536);
-    flags::existing_file(
+    flags::existing_path(
         app.add_option("--init", init,
-                       "start a new run from this model's weights and config: an "
-                       "ouro checkpoint or a llama2.c model (e.g. stories260K.bin)")
+                       "start a new run from this model's weights and config: an ouro "
+                       "checkpoint or bundle, a llama2.c or llm.c model (e.g. stories260K.bin) or "
+                       "a Hugging Face folder")
             ->default_str("none"));
     app.add_option("--preset", preset, "model size: xs (0.9M params), s (5.9M), tiny")
         ->capture_default_str()
