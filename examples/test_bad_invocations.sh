@@ -219,7 +219,7 @@ bad sample "--checkpoint missing.safetensors: no such file or folder" --checkpoi
 bad sample "--checkpoint /dev/zero: is a character device, not a file or folder" --checkpoint /dev/zero
 bad sample "--checkpoint fifo: is a FIFO, not a file or folder" --checkpoint fifo
 bad sample "not-a-model.safetensors" --checkpoint not-a-model.safetensors
-bad sample "is not a regular file (it is a directory)" --checkpoint folder
+bad sample "folder: a folder that holds neither config.json" --checkpoint folder
 bad sample "--checkpoint is required" --greedy
 bad sample "The following argument was not expected: --bogus" "${m[@]}" --bogus
 bad sample "The following argument was not expected: stray" "${m[@]}" stray
