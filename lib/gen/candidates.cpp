@@ -115,7 +115,7 @@ void CandidateSet::assign(std::span<const float> logits) {
                 throw ConfigError("sampler: logit " + std::to_string(i) + " is " +
                                   (std::isnan(src[i]) ? "nan" : "inf"));
     n_ = vocab_ = V;
-    max_ = m;
+    max_ = detail::simd_max_result(m, z, V); // -inf, not lowest(), for a row of -inf under clang
     dense_ = max_valid_ = true;
     sorted_ = positions_valid_ = weights_valid_ = sum_valid_ = ids_written_ = false;
 }

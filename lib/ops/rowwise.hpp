@@ -19,6 +19,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <type_traits>
 
 namespace ouro::detail {
@@ -63,14 +64,28 @@ template <typename T> inline T exp_kernel(T x) {
 
 inline constexpr int row_lanes = 16;
 
+/// `m`, the result of an OpenMP simd max reduction over x[0..n), made right for a row whose
+/// largest element is -inf. OpenMP starts each lane at max's identity, which clang takes as the
+/// lowest finite value (GCC as -inf), so under clang such a row comes back as lowest(): then the
+/// row is searched for lowest() itself (a rare second pass).
+template <typename T> inline T simd_max_result(T m, const T* x, std::int64_t n) {
+    if (m != std::numeric_limits<T>::lowest()) [[likely]]
+        return m;
+    for (std::int64_t j = 0; j < n; ++j)
+        if (x[j] == m)
+            return m;
+    return -std::numeric_limits<T>::infinity();
+}
+
 /// The largest of x[0..n) (n >= 1). A max is exact, so the order the simd reduction picks cannot
-/// change it (a NaN may or may not win here; it reaches the row's sum either way).
+/// change it (a NaN may or may not win here; it reaches the row's sum either way). A row of -inf
+/// gives -inf with every compiler.
 template <typename T> inline T row_max(const T* x, std::int64_t n) {
     T m = x[0];
 #pragma omp simd reduction(max : m)
     for (std::int64_t j = 0; j < n; ++j)
         m = x[j] > m ? x[j] : m;
-    return m;
+    return simd_max_result(m, x, n);
 }
 
 /// Sum of x[0..n) in a fixed order (lane j % 16, then pairwise).

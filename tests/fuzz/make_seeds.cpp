@@ -1,17 +1,26 @@
 // Writes the seed corpora of the fuzz targets into <dir>/<target>/, every file made by the
 // library's own writers (checkpoints, exports, tokenizer files, shards) or spelled out here (text,
 // JSON, sampler inputs), so that fuzzing starts from inputs that load and mutates from there.
+// llama2.c's version 2 (int8) layout has no writer in the library: its seed is a version 1 export
+// quantised here. When the shared data folder is beside the repository, llama2.c's own tok512.bin
+// is loaded and saved back as one more tokenizer seed.
 //   ouro_fuzz_seeds <dir>
+#include "llama2c_test_util.hpp"
+
 #include <ouro/core/atomic_file.hpp>
 #include <ouro/data/token_shard.hpp>
 #include <ouro/data/tokenizer.hpp>
 #include <ouro/io/checkpoint.hpp>
 #include <ouro/io/gpt2_formats.hpp>
+#include <ouro/io/llama2c.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <tuple>
 #include <vector>
 
 using namespace ouro;
@@ -47,6 +56,38 @@ std::string u32(std::size_t v) {
     const auto x = std::uint32_t(v);
     std::memcpy(s.data(), &x, 4);
     return s;
+}
+
+std::int32_t i32_at(const std::string& b, std::size_t at) {
+    std::int32_t v;
+    std::memcpy(&v, b.data() + at, 4);
+    return v;
+}
+
+// A llama2.c version 1 file in version 2's layout: the same header with version 2 and
+// `group` after the classifier flag, the norms as they are, then every matrix value as int8
+// (symmetric, one float32 scale per group, as export.py's Q8_0), all the values first.
+std::string version2_of(const std::string& v1, std::int32_t group) {
+    const std::size_t dim = std::size_t(i32_at(v1, 8)), layers = std::size_t(i32_at(v1, 16));
+    const std::size_t norms_end = 256 + 4 * (2 * layers + 1) * dim;
+    std::string out = v1.substr(0, 256);
+    const std::int32_t version = 2;
+    std::memcpy(out.data() + 4, &version, 4);
+    std::memcpy(out.data() + 37, &group, 4);
+    out += v1.substr(256, norms_end - 256);
+    std::vector<float> values((v1.size() - norms_end) / 4);
+    std::memcpy(values.data(), v1.data() + norms_end, values.size() * 4);
+    std::string scales;
+    for (std::size_t g = 0; g < values.size(); g += std::size_t(group)) {
+        float top = 0.0f;
+        for (std::size_t i = g; i < g + std::size_t(group); ++i)
+            top = std::max(top, std::abs(values[i]));
+        const float scale = top > 0.0f ? top / 127.0f : 1.0f;
+        for (std::size_t i = g; i < g + std::size_t(group); ++i)
+            out += char(std::int8_t(std::lround(values[i] / scale)));
+        scales.append(reinterpret_cast<const char*>(&scale), 4);
+    }
+    return out + scales;
 }
 
 } // namespace
@@ -95,6 +136,62 @@ int main(int argc, char** argv) {
     put("hf_import", "model", file_bytes(tmp / "hf" / "model.safetensors"));
     io::export_llmc((tmp / "model.bin").string(), gpt2);
     put("llmc_import", "model", file_bytes(tmp / "model.bin"));
+
+    // llama2.c models: legacy and version 1 exports, tied and not, multi-, grouped- and
+    // multi-query attention; version 2 quantised from a version 1 export.
+    n = 0;
+    for (const auto& [heads, kv_heads, tied] :
+         {std::tuple{2, 2, true}, std::tuple{2, 1, false}, std::tuple{4, 1, true}}) {
+        nn::GPTConfig c = nn::GPTConfig::llama(5, 4, 1, heads, kv_heads, 8, 4);
+        c.tied_head = tied;
+        const nn::GPT<float> llama(c, rng);
+        for (const auto format : {io::Llama2cFormat::legacy, io::Llama2cFormat::version1}) {
+            const fs::path p = tmp / "llama.bin";
+            io::export_llama2c(llama, p, format);
+            const std::string name = std::string(to_string(format)) + std::to_string(n);
+            put("llama2c_import", name, file_bytes(p));
+            if (format == io::Llama2cFormat::version1)
+                put("llama2c_import", "version2_" + std::to_string(n),
+                    version2_of(file_bytes(p), n == 2 ? 8 : 4));
+        }
+        ++n;
+    }
+
+    // llama2.c tokenizers, each followed by a text to encode: byte pieces and merges that spell
+    // a story, the same without byte pieces (unknown characters become <unk>), and tok512.bin;
+    // those with byte pieces also in the target's short form, the standard pieces implied.
+    const std::vector<testing::Piece> merges_of_story = {
+        {" ", -1},       {"O", -2},    {"n", -3},     {"c", -4},       {"e", -5},
+        {"u", -6},       {"p", -7},    {"o", -8},     {"a", -9},       {"t", -10},
+        {"i", -11},      {"m", -12},   {"On", 5},     {"ce", 4},       {" On", 3},
+        {" Once", 2},    {"up", 4.5f}, {" up", 3.5f}, {"on", 4.2f},    {" upon", 2.5f},
+        {" a", 1},       {" t", 0.5f}, {"im", 0.4f},  {" tim", 0.3f},  {" time", 0.2f},
+        {"\xc3\xa9", 6}, {"ca", -20},  {"caf", -21},  {"f\xc3\xa9", 1}};
+    // The target's layout: uint32 length (top bit: <unk>, BOS, EOS and the byte pieces are
+    // implied, and left out of the part), the tokenizer part, the text.
+    const std::size_t standard = testing::tokenizer_bin(0, testing::vocabulary({})).size() - 4;
+    const auto llama2c_seed = [&](const std::string& name, const std::string& bin,
+                                  const std::string& text, bool implied) {
+        const fs::path p = tmp / "tokenizer.bin";
+        write_file_atomic(p, bin);
+        data::Tokenizer::load_llama2c(p).save_llama2c(p);
+        std::string part = file_bytes(p);
+        if (implied)
+            part.erase(4, standard);
+        put("llama2c_tokenizer", name,
+            u32(part.size() | (implied ? 0x80000000u : 0u)) + part + text);
+    };
+    const std::string story = "Once upon a time, caf\xc3\xa9 \xe2\x80\x94 \xff end";
+    const std::string with_bytes = testing::tokenizer_bin(8, testing::vocabulary(merges_of_story));
+    llama2c_seed("bytes", with_bytes, story, false);
+    llama2c_seed("bytes_implied", with_bytes, story, true);
+    llama2c_seed("no_bytes", testing::tokenizer_bin(8, testing::vocabulary(merges_of_story, false)),
+                 story + " <0x41> \n<s>\n", false);
+    const fs::path tok512 = fs::path(OURO_SHARED_DATA) / "tinyllamas" / "tok512.bin";
+    if (fs::is_regular_file(tok512)) {
+        llama2c_seed("tok512", file_bytes(tok512), story, false);
+        llama2c_seed("tok512_implied", file_bytes(tok512), story, true);
+    }
 
     // Tokenizer files: vocab.json, a NUL, merges.txt.
     const std::vector<std::string> corpus = {"Once upon a time there was a cat. The cat sat.",

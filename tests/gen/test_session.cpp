@@ -48,7 +48,10 @@ TEST_SUITE("gen") {
             nn::GPTConfig gqa = small_config(PositionEncoding::rope, 320);
             gqa.n_kv_head = 2;
             configs.emplace_back("gpt2 rope kv 2", gqa);
-            for (const auto& [label, config] : configs) {
+            for (const auto& entry : configs) {
+                // Named references, not a structured binding: clang 14 cannot capture one.
+                const std::string& label = entry.first;
+                const nn::GPTConfig& config = entry.second;
                 CAPTURE(label);
                 const auto model = make_model(config, 11);
                 Rng rng(5);

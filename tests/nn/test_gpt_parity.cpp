@@ -53,7 +53,10 @@ template <typename T> void check_fixture(const std::string& file, const Toleranc
     const Var<T> loss = ops::cross_entropy(logits, targets);
     CHECK(relative_error(loss.value(), f.get<T>("expected.loss")) <= tol.logits);
     backward(loss);
-    for (auto& [name, p] : model.named_parameters()) {
+    // Named references, not structured bindings: INFO captures `name`, which clang 14 refuses.
+    for (auto& named : model.named_parameters()) {
+        const std::string& name = named.first;
+        auto& p = named.second;
         INFO("gradient of " << name);
         CHECK(relative_error(p.grad(), f.get<T>("expected.grad." + name)) <= tol.grads);
     }
@@ -74,7 +77,9 @@ template <typename T> void check_fixture(const std::string& file, const Toleranc
         optim::clip_grad_norm(model.parameters(), double(o["clip"]));
         opt.step(double(o["lr"]));
     }
-    for (auto& [name, p] : model.named_parameters()) {
+    for (auto& named : model.named_parameters()) {
+        const std::string& name = named.first;
+        auto& p = named.second;
         INFO("weights after 10 steps: " << name);
         Tensor<T> ours = p.value(), theirs = f.get<T>("expected.final." + name);
         if (name.ends_with("attn.c_attn.bias") && config.position != nn::PositionEncoding::rope) {

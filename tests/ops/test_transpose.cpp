@@ -103,8 +103,10 @@ TEST_SUITE("ops") {
         }
         SUBCASE("gradient matches finite differences") {
             const TensorD x = random_tensor<double>({2, 3, 4, 2}, rng);
-            for (auto [d0, d1] : {std::pair{0, 1}, std::pair{1, 2}, std::pair{2, 3},
+            for (const auto& d : {std::pair{0, 1}, std::pair{1, 2}, std::pair{2, 3},
                                   std::pair{0, 3}, std::pair{-1, 1}, std::pair{2, 2}}) {
+                // Not a structured binding: the lambda and INFO capture them (clang 14 refuses).
+                const int d0 = d.first, d1 = d.second;
                 INFO("swapping " << d0 << " and " << d1);
                 const auto r = gradcheck(
                     [d0, d1](const std::vector<VarD>& v) { return transpose(v[0], d0, d1); }, {x},
