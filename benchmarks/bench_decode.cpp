@@ -5,11 +5,13 @@
 // with the weights stored in half precision (SessionOptions::half_weights). The thread count is
 // the benchmark argument.
 //
+// Also llama2.c's stories15M shape (Llama blocks, 58 MB of float weights), float and half.
+//
 // For scale, two baselines run in the same process: the FMA peak of one core (independent
-// vector fused multiply-adds in registers) and the rate at which one thread streams S's weights
-// (23.4 MB, read once per decoded token at batch 1; PERF.md's "bound by reading the weights").
-// FLOPs per token: 2 per weight of every Linear layer and of the LM head, plus 4 C per cached key
-// and layer for attention (scores and weighted values).
+// vector fused multiply-adds in registers) and the rate at which one thread streams a model's
+// weights (S: 23.4 MB, read once per decoded token at batch 1; PERF.md's "bound by reading the
+// weights"). FLOPs per token: 2 per weight of every Linear layer and of the LM head, plus 4 C per
+// cached key and layer for attention (scores and weighted values).
 #include "bench_util.hpp"
 
 #include <ouro/autograd/var.hpp>
@@ -35,12 +37,26 @@ std::unique_ptr<ouro::nn::GPT<float>> make_model(const ouro::nn::GPTConfig& conf
     return model;
 }
 
-// Flops of decoding `tokens` tokens from an empty cache, one sequence.
-double decode_flops(const ouro::nn::GPTConfig& c, std::int64_t tokens) {
-    const double C = double(c.n_embd), L = double(c.n_layer), V = double(c.vocab_size);
-    const double matmul = 2.0 * (L * 12.0 * C * C + V * C);
+// The weights a batch-1 step reads: every matrix (the classifier once, tied or not) but the
+// position table, of which it reads one row.
+std::vector<const ouro::TensorF*> step_matrices(const ouro::nn::GPT<float>& model) {
+    std::vector<const ouro::TensorF*> out;
+    for (auto& [name, p] : model.named_parameters())
+        if (p.value().rank() == 2 && name != "transformer.wpe.weight" &&
+            (name != "transformer.wte.weight" || model.config.tied_head))
+            out.push_back(&p.value());
+    return out;
+}
+
+// Flops of decoding `tokens` tokens from an empty cache, one sequence: 2 per matrix weight, and
+// 4 C per cached key and layer (scores and weighted values).
+double decode_flops(const ouro::nn::GPT<float>& model, std::int64_t tokens) {
+    double weights = 0;
+    for (const ouro::TensorF* t : step_matrices(model))
+        weights += double(t->numel());
+    const ouro::nn::GPTConfig& c = model.config;
     const double keys = double(tokens) * double(tokens + 1) / 2.0; // 1 + 2 + ... + tokens
-    return matmul * double(tokens) + 4.0 * C * L * keys;
+    return 2.0 * weights * double(tokens) + 4.0 * double(c.n_embd * c.n_layer) * keys;
 }
 
 // The session's logits after a short prompt against GPT::forward: a benchmark of a wrong kernel
@@ -84,7 +100,7 @@ void decode(benchmark::State& state, const ouro::nn::GPTConfig& config, std::int
         }
         benchmark::DoNotOptimize(next.data());
     }
-    ouro::bench::report(state, double(batch) * decode_flops(config, decode_tokens));
+    ouro::bench::report(state, double(batch) * decode_flops(*model, decode_tokens));
     state.counters["tokens/s"] = benchmark::Counter(double(batch * decode_tokens),
                                                     benchmark::Counter::kIsIterationInvariantRate);
 }
@@ -104,6 +120,16 @@ void BM_Decode_S_batch16(benchmark::State& state) {
 void BM_Decode_XS_batch16(benchmark::State& state) {
     decode(state, ouro::nn::GPTConfig::xs(), 16);
 }
+// llama2.c's stories15M shape (benchmarks/compare_llama2c.sh decodes the same shape with run.c).
+ouro::nn::GPTConfig stories15m() {
+    return ouro::nn::GPTConfig::llama(32000, 256, 6, 6, 6, 288);
+}
+void BM_Decode_Stories15M_batch1(benchmark::State& state) {
+    decode(state, stories15m(), 1);
+}
+void BM_Decode_Stories15M_batch1_half(benchmark::State& state) {
+    decode(state, stories15m(), 1, true);
+}
 
 // Twelve independent chains of 8-lane fused multiply-adds: the FMA peak of one core.
 void BM_FmaPeak(benchmark::State& state) {
@@ -122,15 +148,13 @@ void BM_FmaPeak(benchmark::State& state) {
     ouro::bench::report(state, 2.0 * 8 * chains * reps);
 }
 
-// One thread summing S's weights (every matrix once, as a batch-1 decoding step reads them).
-void BM_WeightRead_S(benchmark::State& state) {
-    const auto model = make_model(ouro::nn::GPTConfig::s());
-    std::vector<const ouro::TensorF*> tensors;
+// One thread summing a model's weights (every matrix once, as a batch-1 decoding step reads them).
+void weight_read(benchmark::State& state, const ouro::nn::GPTConfig& config) {
+    const auto model = make_model(config);
+    const std::vector<const ouro::TensorF*> tensors = step_matrices(*model);
     double bytes = 0;
-    for (auto& [name, p] : model->named_parameters()) {
-        tensors.push_back(&p.value());
-        bytes += double(p.numel()) * sizeof(float);
-    }
+    for (const ouro::TensorF* t : tensors)
+        bytes += double(t->numel()) * sizeof(float);
     for (auto _ : state) {
         // Four sums, so that the additions' latency does not bound the reads.
         __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
@@ -147,7 +171,14 @@ void BM_WeightRead_S(benchmark::State& state) {
     }
     state.counters["GB/s"] =
         benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["MB"] = bytes * 1e-6;
     state.SetLabel(ouro::bench::isa_name());
+}
+void BM_WeightRead_S(benchmark::State& state) {
+    weight_read(state, ouro::nn::GPTConfig::s());
+}
+void BM_WeightRead_Stories15M(benchmark::State& state) {
+    weight_read(state, stories15m());
 }
 
 } // namespace
@@ -159,5 +190,16 @@ BENCHMARK(BM_Decode_S_batch1_half)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond
 BENCHMARK(BM_Decode_XS_batch1)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Decode_S_batch16)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Decode_XS_batch16)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_WeightRead_Stories15M)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Decode_Stories15M_batch1)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_Decode_Stories15M_batch1_half)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 BENCHMARK_MAIN();

@@ -9,8 +9,9 @@
 # Usage: benchmarks/compare_llama2c.sh LLAMA2C_DIR [BUILD_DIR] [REPS]
 #   LLAMA2C_DIR: a checkout of github.com/karpathy/llama2.c, outside this repository; the script
 #   builds `run` with its Makefile's `run` target (-O3, one thread) into run_plain and its
-#   `runomp` target (-Ofast -fopenmp -march=native) into run_omp, and compares 1 thread with
-#   run_plain and 2 threads with run_omp (OMP_NUM_THREADS=2).
+#   `runomp` target (-Ofast -fopenmp -march=native) into run_omp. One thread is compared with both
+#   (run_plain is what `make run` gives, run_omp with OMP_NUM_THREADS=1 is the fastest run.c on
+#   one core); two threads with run_omp.
 set -euo pipefail
 peer=${1:?usage: compare_llama2c.sh LLAMA2C_DIR [BUILD_DIR] [REPS]}
 build=${2:-build}
@@ -35,11 +36,10 @@ ouro_rate() { # $1 threads, $2 extra flag
         sed -n 's/.* \([0-9.]*\) tokens\/s.*/\1/p' | tail -1
 }
 
-printf "%-8s %14s %14s %14s %10s %10s\n" threads "run.c tok/s" "ouro f32" "ouro f16" "f32 ratio" \
-    "f16 ratio"
-for threads in 1 2; do
-    binary=run_plain
-    [[ $threads -gt 1 ]] && binary=run_omp
+printf "%-8s %-10s %12s %12s %12s %10s %10s\n" threads run.c "run.c tok/s" "ouro f32" "ouro f16" \
+    "f32 ratio" "f16 ratio"
+for row in "1 run_plain" "1 run_omp" "2 run_omp"; do
+    read -r threads binary <<<"$row"
     p=() f=() h=()
     for ((i = 0; i < reps; i++)); do
         p+=("$(peer_rate $binary "$threads")")
@@ -49,6 +49,6 @@ for threads in 1 2; do
     pm=$(printf "%s\n" "${p[@]}" | median)
     fm=$(printf "%s\n" "${f[@]}" | median)
     hm=$(printf "%s\n" "${h[@]}" | median)
-    printf "%-8s %14.1f %14.1f %14.1f %9.2fx %9.2fx\n" "$threads" "$pm" "$fm" "$hm" \
+    printf "%-8s %-10s %12.1f %12.1f %12.1f %9.2fx %9.2fx\n" "$threads" "$binary" "$pm" "$fm" "$hm" \
         "$(echo "$fm / $pm" | bc -l)" "$(echo "$hm / $pm" | bc -l)"
 done

@@ -9,3 +9,20 @@ function(run expect_rc)
     set(last_out "${out}" PARENT_SCOPE)
     set(last_err "${err}" PARENT_SCOPE)
 endfunction()
+
+# write_tiny_stories(<file> <count>) writes <count> short stories in TinyStories' text format (a
+# "<|endoftext|>" line after each), the same every time: input for prepare in the tests.
+function(write_tiny_stories file count)
+    set(names Lily Tom Sue Max Ben Mia)
+    set(things ball kite dog cat tree boat cake hat)
+    set(text "")
+    foreach(i RANGE 1 ${count})
+        math(EXPR n "${i} % 6")
+        math(EXPR t "${i} * 7 / 3 % 8")
+        list(GET names ${n} name)
+        list(GET things ${t} thing)
+        string(APPEND text "Once upon a time, ${name} had a ${thing}. One day the ${thing} went "
+                           "away, and ${name} looked for it.\n<|endoftext|>\n")
+    endforeach()
+    file(WRITE "${file}" "${text}")
+endfunction()

@@ -6,7 +6,8 @@
 #   scripts/train-bundled-model.sh TRAIN.txt VALID.txt OUT_DIR [BUILD_DIR]
 #
 # OUT_DIR receives data/ (tokenizer and token shards), run/ (checkpoints every 200 steps and
-# log.csv, which `lab e6 --checkpoints OUT_DIR/run` reads) and model/ (the bundle).
+# log.csv, which `lab e6 --checkpoints OUT_DIR/run` reads) and model/ (the bundle); a rerun
+# replaces them (prepare and train --overwrite).
 set -euo pipefail
 if [[ $# -lt 3 ]]; then
     echo "usage: $0 TRAIN.txt VALID.txt OUT_DIR [BUILD_DIR]" >&2
@@ -21,12 +22,12 @@ for p in prepare train lab; do
 done
 mkdir -p "$out"
 "$build/examples/prepare/prepare" --train "$train_text" --valid "$valid_text" --vocab-size 4096 \
-    --out "$out/data"
+    --out "$out/data" --overwrite
 train_args=(--data "$out/data" --preset s --n-layer 4 --n-head 6 --n-embd 192 --block-size 256
     --position rope --dropout 0.1 --batch-size 16 --steps 1200 --lr 1.5e-3 --min-lr 1.5e-4
     --warmup 100 --weight-decay 0.1 --clip 1.0 --seed 1337 --eval-every 100 --eval-batches 20
     --sample-every 0 --checkpoint-every 200 --out "$out/run")
-"$build/examples/train/train" "${train_args[@]}"
+"$build/examples/train/train" "${train_args[@]}" --overwrite
 commit=$(git -C "$(dirname "$0")/.." rev-parse HEAD 2>/dev/null || echo unknown)
 "$build/examples/lab/lab" bundle --from "$out/run/ckpt-001200.safetensors" --data "$out/data" \
     --train-text "$train_text" --valid-text "$valid_text" --commit "$commit" \

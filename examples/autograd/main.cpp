@@ -4,6 +4,8 @@
 // cannot solve). The model is linear -> GELU -> linear, trained with cross-entropy by plain
 // gradient descent written out below, so every step of the loop is visible:
 //   forward (builds the graph) -> backward (fills .grad()) -> update (under NoGradGuard) -> zero.
+#include "common/flags.hpp"
+
 #include <ouro/ouro.hpp>
 
 #include <CLI/CLI.hpp>
@@ -44,15 +46,20 @@ VarF parameter(const Shape& shape, double std, Rng& rng) {
 
 int main(int argc, char** argv) {
     CLI::App app{"Fit a two-layer network to three spirals and print the loss falling"};
-    int steps = 300, hidden = 64, seed = 1;
+    int steps = 300, hidden = 64;
+    std::uint64_t seed = 1;
     float lr = 1.0f;
-    app.add_option("--steps", steps, "gradient descent steps")->check(CLI::PositiveNumber);
-    app.add_option("--hidden", hidden, "hidden units")->check(CLI::PositiveNumber);
-    app.add_option("--lr", lr, "learning rate")->check(CLI::PositiveNumber);
-    app.add_option("--seed", seed, "random seed");
-    CLI11_PARSE(app, argc, argv);
+    flags::whole(app.add_option("--steps", steps, "gradient descent steps")->capture_default_str(),
+                 1, 1'000'000);
+    flags::whole(app.add_option("--hidden", hidden, "hidden units")->capture_default_str(), 1,
+                 65536);
+    flags::real(app.add_option("--lr", lr, "learning rate")->capture_default_str(),
+                flags::Interval{0, 1000, true, false});
+    flags::seed(app.add_option("-s,--seed", seed, "random seed")->capture_default_str());
+    if (const std::optional<int> rc = flags::parse(app, "autograd", argc, argv))
+        return *rc;
 
-    Rng rng{std::uint64_t(seed)};
+    Rng rng{seed};
     TensorF x_data;
     TensorI labels;
     make_spirals(100, 3, rng, x_data, labels);

@@ -5,11 +5,16 @@
 //   download --what all --dir /big/disk/tinystories
 //   download --model stories15M   # models/stories15M/stories15M.bin + tokenizer.bin
 //
-// An interrupted download continues where it stopped (run the same command again). Each
-// TinyStories file is checked against the SHA-256 that Hugging Face announces for it (or --sha256
-// for a single file); each model file against its published SHA-256, built in. Offline it fails
-// within seconds and says how to use local copies instead: prepare reads any TinyStories .txt or
-// .json file given with --train / --valid, and every program takes a llama2.c model file.
+// An interrupted download continues where it stopped (run the same command again), when a
+// SHA-256 is known to check the result; otherwise the partial file cannot be trusted and the
+// download starts afresh. Each TinyStories file is checked against the SHA-256 that Hugging Face
+// announces for it (or --sha256 for a single file); each model file against its published
+// SHA-256, built in. A folder at a file's path is an error, not a finished download. Offline it
+// fails within seconds and says how to use local copies instead: prepare reads any TinyStories
+// .txt or .json file given with --train / --valid, and every program takes a llama2.c model file.
+// Bad flags: one line "download: <message>" on stderr and exit code 1 (common/flags.hpp).
+#include "common/flags.hpp"
+
 #include <ouro/data/download.hpp>
 
 #include <CLI/CLI.hpp>
@@ -37,8 +42,10 @@ void report(const DownloadReport& r, const char* unchecked) {
                     r.checked ? ", SHA-256 checked" : "");
     else
         std::printf("  %llu bytes%s, SHA-256 %s %s\n", (unsigned long long)r.bytes,
-                    r.resumed ? " (resumed)" : "", r.sha256.c_str(),
-                    r.checked ? "(checked)" : unchecked);
+                    r.resumed     ? " (resumed)"
+                    : r.restarted ? " (from scratch: no SHA-256 to check the partial file)"
+                                  : "",
+                    r.sha256.c_str(), r.checked ? "(checked)" : unchecked);
     std::fflush(stdout);
 }
 
@@ -81,36 +88,55 @@ int main(int argc, char** argv) {
         models_help += " " + std::string(m.name) + " (" + std::string(m.description) + ");";
     }
     models_help.back() = '.';
-    app.add_option("--dir", dir,
-                   "folder to download into (default data, or models/<name> with --model)");
+    flags::output_folder(app.add_option("--dir", dir, "folder to download into")
+                             ->default_str("data, or models/<name> with --model"));
     auto* o_what =
         app.add_option("--what", what,
-                       "text: TinyStories-train.txt + TinyStories-valid.txt (default); valid: "
-                       "only the validation text; archive: TinyStories_all_data.tar.gz (JSON "
-                       "shards); all: the three")
+                       "text: TinyStories-train.txt + TinyStories-valid.txt; valid: only the "
+                       "validation text; archive: TinyStories_all_data.tar.gz (JSON shards); all: "
+                       "the three")
+            ->capture_default_str()
             ->check(CLI::IsMember({"text", "valid", "archive", "all"}));
-    app.add_option("--model", model, models_help)->check(CLI::IsMember(names))->excludes(o_what);
+    app.add_option("--model", model, models_help)
+        ->default_str("none")
+        ->check(CLI::IsMember(names))
+        ->excludes(o_what);
     app.add_option("--base-url", base_url,
-                   "where the files are (default Hugging Face: the dataset, or with --model the "
-                   "model repository; the 32,000-token tokenizer.bin always comes from GitHub)");
-    app.add_option("--sha256", sha256, "expected SHA-256 (only with a single TinyStories file)");
-    app.add_option("--connect-timeout", timeout, "seconds to wait for a connection (default 10)")
-        ->check(CLI::Range(1, 600));
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        std::fprintf(stderr, "download: %s (see --help)\n", e.what());
-        return e.get_exit_code() != 0 ? e.get_exit_code() : 2;
-    }
+                   "where the files are (the 32,000-token tokenizer.bin always comes from GitHub)")
+        ->default_str("Hugging Face: the dataset, or with --model the model repository")
+        ->check(CLI::Validator(
+            [](std::string& url) {
+                if (!url.starts_with("https://") && !url.starts_with("http://") &&
+                    !url.starts_with("file://"))
+                    throw flags::UsageError("--base-url " + url +
+                                            ": must start with https://, http:// or file://");
+                if (!url.ends_with("/"))
+                    throw flags::UsageError("--base-url " + url +
+                                            ": must end with / (the file names are appended)");
+                return std::string();
+            },
+            "URL/"));
+    app.add_option("--sha256", sha256, "expected SHA-256 (only with a single TinyStories file)")
+        ->default_str("the one Hugging Face announces")
+        ->check(CLI::Validator(
+            [](std::string& digest) {
+                if (digest.size() != 64 ||
+                    digest.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+                    throw flags::UsageError("--sha256 " + digest +
+                                            ": must be 64 hexadecimal digits");
+                return std::string();
+            },
+            "HEX64"));
+    flags::whole(app.add_option("--connect-timeout", timeout, "seconds to wait for a connection")
+                     ->capture_default_str(),
+                 1, 600);
+    if (const std::optional<int> rc = flags::parse(app, "download", argc, argv))
+        return *rc;
 
     if (!model.empty()) {
-        if (!sha256.empty()) {
-            std::fprintf(stderr, "download: --sha256 is for TinyStories files (a model's digests "
-                                 "are built in)\n");
-            return 2;
-        }
+        if (!sha256.empty())
+            return flags::fail("download", flags::UsageError("--sha256 is for TinyStories files "
+                                                             "(a model's digests are built in)"));
         try {
             for (const TinyllamasModel& m : tinyllamas_models())
                 if (m.name == model)
@@ -136,10 +162,10 @@ int main(int argc, char** argv) {
             (what == "archive" && !is_text))
             files.emplace_back(f.name);
     }
-    if (!sha256.empty() && files.size() != 1) {
-        std::fprintf(stderr, "download: --sha256 needs a single file (--what valid or archive)\n");
-        return 2;
-    }
+    if (!sha256.empty() && files.size() != 1)
+        return flags::fail("download",
+                           flags::UsageError("--sha256 needs a single file (--what valid or "
+                                             "archive)"));
     try {
         for (const std::string& name : files) {
             const fs::path dest = fs::path(dir) / name;

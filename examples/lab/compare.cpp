@@ -69,8 +69,8 @@ Quality held_out_quality(Lab& lab) {
 
 std::string model_description(const Lab& lab) {
     const ouro::io::ModelBundle& b = lab.bundle();
-    if (b.format == ouro::io::ModelFormat::llama2c)
-        return "llama2.c model";
+    if (b.format != ouro::io::ModelFormat::ouro_checkpoint)
+        return ouro::io::to_string(b.format);
     return "ouro checkpoint, step " + std::to_string(b.state.step);
 }
 

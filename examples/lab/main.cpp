@@ -7,7 +7,10 @@
 //   lab all                  every experiment that has its inputs, and the report
 //   lab bundle               turn a training checkpoint into a 16-bit sampling model + provenance
 //
-// Without --checkpoint the bundled model (models/tinystories-2.6m) is used.
+// Without --checkpoint the bundled model (models/tinystories-2.6m) is used. The seed has a fixed
+// default (1234, shown by --help): an experiment run twice prints the same table. Bad flags or
+// files: one line "lab: <message>" on stderr and exit code 1 (common/flags.hpp).
+#include "common/flags.hpp"
 #include "demo.hpp"
 #include "lab.hpp"
 #include "report.hpp"
@@ -53,49 +56,79 @@ std::vector<fs::path> expand_checkpoints(const std::vector<std::string>& given) 
 
 int main(int argc, char** argv) {
     CLI::App app{"ouro collapse lab: reproduce, measure and explain decoding collapse"};
-    app.require_subcommand(1);
+    // At most one; none is refused after parsing, so that a misspelt sub-command is named as an
+    // unexpected argument rather than reported as a missing sub-command.
+    app.require_subcommand(0, 1);
     app.fallthrough(); // the common flags may also follow the sub-command: lab demo --out x
     LabSettings s;
     s.checkpoint = fs::path(OURO_BUNDLED_MODEL_DIR) / "model.safetensors";
     std::string checkpoint, tokenizer, out = "lab-out", valid, train;
+    std::vector<std::string> prompt_files;
     int threads = 0;
     bool progress = false, no_progress = false;
-    app.add_option("--checkpoint", checkpoint,
-                   "model: an ouro checkpoint or a llama2.c model (.bin) (default: the bundled "
-                   "model)");
-    app.add_option("--tokenizer", tokenizer,
-                   "tokenizer: a folder with vocab.json and merges.txt, or a llama2.c "
-                   "tokenizer.bin (default: the checkpoint's folder)");
-    app.add_option("--out", out, "folder for CSV, SVG and report.html (default lab-out)");
-    app.add_option("--valid", valid, "held-out TinyStories .txt: human text for E2, E4, E5");
-    app.add_option("--train", train, "the training stories (.txt) for E9");
-    app.add_option("--prompt", s.prompts, "a story beginning (repeatable; default: 8 built in)");
-    app.add_option("--samples", s.samples_per_prompt, "samples per prompt for sampling decoders");
-    app.add_option("--max-new-tokens", s.max_new_tokens, "tokens generated per sample");
-    app.add_option("--seed", s.seed, "seed of every random draw");
-    app.add_option("--threads", threads, "OpenMP threads (default: all)");
+    flags::existing_path(app.add_option("--checkpoint", checkpoint,
+                                        "model: an ouro checkpoint or bundle, a llama2.c or "
+                                        "llm.c model (.bin) or a Hugging Face folder")
+                             ->default_str("the bundled model"));
+    flags::existing_path(app.add_option("--tokenizer", tokenizer,
+                                        "tokenizer: a folder with vocab.json and merges.txt, or a "
+                                        "llama2.c tokenizer.bin")
+                             ->default_str("the checkpoint's folder"));
+    flags::output_folder(
+        app.add_option("--out", out, "folder for CSV, SVG and report.html")->capture_default_str());
+    flags::existing_file(
+        app.add_option("--valid", valid, "held-out TinyStories .txt: human text for E2, E4, E5")
+            ->default_str("none"));
+    flags::existing_file(app.add_option("--train", train, "the training stories (.txt) for E9")
+                             ->default_str("none"));
+    app.add_option("-p,--prompt", s.prompts, "a story beginning (repeatable)")
+        ->default_str("8 built in");
+    flags::existing_file(app.add_option("-f,--file", prompt_files,
+                                        "a story beginning: the whole of this file (repeatable)")
+                             ->default_str("none"));
+    flags::whole(app.add_option("--samples", s.samples_per_prompt,
+                                "samples per prompt for sampling decoders")
+                     ->capture_default_str(),
+                 1, 65536);
+    flags::whole(app.add_option("-n,--max-new-tokens", s.max_new_tokens,
+                                "tokens generated per sample (quick runs: at most 512)")
+                     ->capture_default_str(),
+                 1, flags::max_tokens);
+    flags::seed(
+        app.add_option("-s,--seed", s.seed, "seed of every random draw")->capture_default_str());
+    flags::add_threads(app, threads, true);
     app.add_flag("--quick", s.quick, "smaller runs (as the demo)");
     app.add_flag("--progress", progress, "always draw progress bars");
     app.add_flag("--no-progress", no_progress, "never draw progress bars");
 
     DemoSettings demo;
     auto* c_demo = app.add_subcommand("demo", "the seed's snippets, E1 E2 E3 E5 and the report");
-    c_demo->add_option("--past-end", demo.past_end,
-                       "greedy tokens generated past the story's natural end (default 1000)");
-    c_demo->add_option("--compare", demo.compare,
-                       "a second model (ouro checkpoint or llama2.c .bin, e.g. a fully trained "
-                       "stories260K) measured the same way and compared with the first");
-    c_demo->add_option("--compare-tokenizer", demo.compare_tokenizer,
-                       "the second model's tokenizer (default: found beside it)");
+    flags::whole(c_demo
+                     ->add_option("--past-end", demo.past_end,
+                                  "greedy tokens generated past the story's natural end")
+                     ->capture_default_str(),
+                 200, flags::max_tokens);
+    flags::existing_path(c_demo
+                             ->add_option("--compare", demo.compare,
+                                          "a second model (any format --checkpoint takes, e.g. "
+                                          "a fully trained stories260K) measured the same way and "
+                                          "compared with the first")
+                             ->default_str("none"));
+    flags::existing_path(c_demo
+                             ->add_option("--compare-tokenizer", demo.compare_tokenizer,
+                                          "the second model's tokenizer")
+                             ->default_str("found beside it"));
     std::vector<std::string> extra, ckpts;
     auto* c_e4 = app.add_subcommand("e4", "E4: past the trained context");
-    c_e4->add_option("--extra-checkpoint", extra,
-                     "also test these models (e.g. learned/RoPE/ALiBi runs), each with its "
-                     "tokenizer in its folder");
+    flags::existing_path(c_e4->add_option("--extra-checkpoint", extra,
+                                          "also test these models (e.g. learned/RoPE/ALiBi runs), "
+                                          "each with its tokenizer in its folder")
+                             ->default_str("none"));
     auto* c_e6 = app.add_subcommand("e6", "E6: collapse along training");
-    c_e6->add_option("--checkpoints", ckpts,
-                     "checkpoints of one run, in order, or a folder of ckpt-*.safetensors")
-        ->required();
+    flags::existing_path(
+        c_e6->add_option("--checkpoints", ckpts,
+                         "checkpoints of one run, in order, or a folder of ckpt-*.safetensors")
+            ->required());
     std::map<std::string, std::function<ExperimentResult(Lab&)>> simple{
         {"e1", run_e1_decoders},     {"e2", run_e2_uncertainty}, {"e3", run_e3_self_reinforcement},
         {"e5", run_e5_end_of_story}, {"e7", run_e7_sweep},       {"e8", run_e8_remedies},
@@ -112,34 +145,47 @@ int main(int argc, char** argv) {
     for (const auto& [name, text] : help)
         c_simple[name] = app.add_subcommand(name, text);
     auto* c_all = app.add_subcommand("all", "every experiment that has its inputs, and the report");
-    c_all->add_option("--extra-checkpoint", extra, "models for E4 (see e4)");
-    c_all->add_option("--checkpoints", ckpts, "checkpoints for E6 (see e6)");
+    flags::existing_path(c_all->add_option("--extra-checkpoint", extra, "models for E4 (see e4)")
+                             ->default_str("none"));
+    flags::existing_path(c_all->add_option("--checkpoints", ckpts, "checkpoints for E6 (see e6)")
+                             ->default_str("none (E6 is left out)"));
     BundleSettings bundle;
     auto* c_bundle = app.add_subcommand(
         "bundle", "write a 16-bit sampling model with its tokenizer and a provenance file");
-    c_bundle->add_option("--from", bundle.checkpoint, "training checkpoint")->required();
-    c_bundle->add_option("--data", bundle.data_dir, "the prepared data folder (tokenizer)")
-        ->required();
-    c_bundle->add_option("--train-text", bundle.train_text, "the training text (for its checksum)")
-        ->required();
-    c_bundle->add_option("--valid-text", bundle.valid_text, "the held-out text (for its checksum)");
+    flags::existing_file(
+        c_bundle->add_option("--from", bundle.checkpoint, "training checkpoint")->required());
+    flags::existing_folder(
+        c_bundle->add_option("--data", bundle.data_dir, "the prepared data folder (tokenizer)")
+            ->required());
+    flags::existing_file(
+        c_bundle
+            ->add_option("--train-text", bundle.train_text, "the training text (for its checksum)")
+            ->required());
+    flags::existing_file(
+        c_bundle
+            ->add_option("--valid-text", bundle.valid_text, "the held-out text (for its checksum)")
+            ->default_str("none"));
     c_bundle->add_option("--command", bundle.command, "the command that trained the model")
         ->required();
-    c_bundle->add_option("--commit", bundle.commit, "the project commit that trained it");
-    c_bundle->add_option("--log", bundle.log, "the run's log.csv (default: next to --from)");
-    c_bundle->add_option("--to", bundle.out_dir, "output folder")->required();
+    c_bundle->add_option("--commit", bundle.commit, "the project commit that trained it")
+        ->default_str("none");
+    flags::existing_file(c_bundle->add_option("--log", bundle.log, "the run's log.csv")
+                             ->default_str("next to --from"));
+    flags::output_folder(c_bundle->add_option("--to", bundle.out_dir, "output folder")->required());
 
+    if (const std::optional<int> rc = flags::parse(app, "lab", argc, argv))
+        return *rc;
+    if (app.get_subcommands().empty())
+        return flags::fail("lab", flags::UsageError("give a sub-command: demo, e1 ... e9, all or "
+                                                    "bundle"));
     try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        if (e.get_exit_code() == 0)
-            return app.exit(e);
-        std::fprintf(stderr, "lab: %s\n", e.what());
-        return 1;
-    }
-    try {
-        if (threads > 0)
-            ouro::set_num_threads(threads);
+        flags::apply_threads(threads);
+        for (const std::string& file : prompt_files) {
+            std::string text = flags::read_text_file("--file", file);
+            while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+                text.pop_back(); // the line break an editor leaves at the end
+            s.prompts.push_back(std::move(text));
+        }
         if (!checkpoint.empty())
             s.checkpoint = checkpoint;
         s.tokenizer = tokenizer;
@@ -195,7 +241,6 @@ int main(int argc, char** argv) {
         emit(result, s.out_dir);
         return 0;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "lab: %s\n", e.what());
-        return 1;
+        return flags::fail("lab", e);
     }
 }

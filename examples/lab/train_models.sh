@@ -13,7 +13,8 @@
 #   DATA    prepared data (train.bin, val.bin, vocab.json, merges.txt); made by prepare from
 #           TRAIN_TEXT and VALID_TEXT when it has no train.bin (runs/lab-data)
 #   TRAIN_TEXT, VALID_TEXT   TinyStories .txt files for prepare
-#   OUT     folder of the runs: OUT/learned, OUT/rope, OUT/alibi (runs/lab)
+#   OUT     folder of the runs: OUT/learned, OUT/rope, OUT/alibi (runs/lab; a rerun replaces
+#           them: train --overwrite)
 #   STEPS   optimizer steps per run (1200, as the bundled model)
 #   THREADS OpenMP threads per run (2)
 #   EVAL_BATCHES  validation batches (20)
@@ -72,7 +73,7 @@ for position in learned rope alibi; do
         --position "$position" --dropout 0.1 --batch-size 16 --steps "$STEPS" --lr 1.5e-3 \
         --min-lr 1.5e-4 --warmup "$WARMUP" --weight-decay 0.1 --clip 1.0 --seed 1337 \
         --eval-every "$EVAL" --eval-batches "$EVAL_BATCHES" --sample-every 0 --checkpoint-every "$every" \
-        --out "$run" --threads "$THREADS" --no-progress
+        --out "$run" --overwrite --threads "$THREADS" --no-progress
     end=$(date +%s.%N)
     cp "$DATA/vocab.json" "$DATA/merges.txt" "$run/"
     awk -v s="$start" -v e="$end" -v n="$STEPS" 'BEGIN {

@@ -10,13 +10,18 @@
 // existing one: --tokenizer takes a folder with vocab.json + merges.txt (byte-level BPE, as
 // GPT-2's; --gpt2 DIR is the same for such a folder) or a llama2.c tokenizer.bin, told apart by
 // what is at the path. It is saved to the output folder in its own format: vocab.json +
-// merges.txt, or tokenizer.bin (the other kind's files, left there by an earlier run, are
-// removed, so that the folder names one tokenizer). Each story is encoded and preceded by the
-// tokenizer's story separator: <|endoftext|> for a BPE (llm.c's convention), BOS for llama2.c
-// (exactly as llama2.c's own pretokenized TinyStories), so sampling can start from that token.
+// merges.txt, or tokenizer.bin (with --overwrite, the other kind's files, left there by an
+// earlier run, are removed, so that the folder names one tokenizer). Each story is encoded and
+// preceded by the tokenizer's story separator: <|endoftext|> for a BPE (llm.c's convention), BOS
+// for llama2.c (exactly as llama2.c's own pretokenized TinyStories), so sampling can start from
+// that token. Nothing is written before the whole input has been read and checked (a failure leaves
+// the folder as it was), and a folder that holds prepared data is refused unless --overwrite.
 // train.bin and val.bin are written atomically. Without --valid, every --valid-every-th story of
 // the training input is held out instead. Inputs are streamed, so the full 1.9 GB
-// TinyStories-train.txt needs little memory beyond the tokenizer's training text.
+// TinyStories-train.txt needs little memory beyond the tokenizer's training text. Bad flags or
+// files: one line "prepare: <message>" on stderr and exit code 1 (common/flags.hpp).
+#include "common/flags.hpp"
+
 #include <ouro/core/error.hpp>
 #include <ouro/core/parallel.hpp>
 #include <ouro/data/tinystories.hpp>
@@ -45,6 +50,7 @@ struct Settings {
     std::int64_t valid_every = 100;
     int threads = 0;
     bool progress = false;
+    bool overwrite = false;
 };
 
 // Calls `batch` with the stories of `path` (a .json shard, or text), a batch at a time, until it
@@ -94,7 +100,39 @@ std::vector<std::string> tokenizer_corpus(const Settings& s) {
     return texts;
 }
 
+// What prepare writes into its folder; another data set's are replaced only with --overwrite.
+constexpr const char* outputs[] = {"train.bin", "val.bin", "vocab.json", "merges.txt",
+                                   "tokenizer.bin"};
+
+// Throws ConfigError when the folder holds a data set and --overwrite was not given.
+void refuse_existing(const Settings& s) {
+    std::string found;
+    for (const char* name : outputs) {
+        std::error_code ec;
+        if (fs::exists(fs::symlink_status(fs::path(s.out) / name, ec)))
+            found += (found.empty() ? "" : ", ") + std::string(name);
+    }
+    if (!found.empty() && !s.overwrite)
+        throw ouro::ConfigError(s.out + " already holds prepared data (" + found +
+                                "); give --overwrite to replace it, or another --out");
+}
+
+// The output folder when this run makes it: removed again (if still empty) when prepare fails.
+struct NewFolder {
+    fs::path path;
+    bool made = false, keep = false;
+    explicit NewFolder(const std::string& dir) : path(dir), made(fs::create_directories(dir)) {}
+    NewFolder(const NewFolder&) = delete;
+    NewFolder& operator=(const NewFolder&) = delete;
+    ~NewFolder() {
+        std::error_code ec;
+        if (made && !keep)
+            fs::remove(path, ec);
+    }
+};
+
 int run(const Settings& s) {
+    refuse_existing(s);
     if (s.threads > 0)
         ouro::set_num_threads(s.threads);
     const Progress progress = s.progress ? Progress::always : Progress::automatic;
@@ -123,18 +161,9 @@ int run(const Settings& s) {
         throw ouro::ConfigError("a vocabulary of " + std::to_string(tok.vocab_size()) +
                                 " tokens does not fit the shards' 16-bit tokens (at most 65536)");
     const std::int32_t separator = tok.story_separator();
-    fs::create_directories(s.out);
     const bool llama2c = tok.kind() == TokenizerKind::llama2c;
-    // One tokenizer per folder: the files of the other kind would describe other shards.
-    const std::vector<std::string> stale =
-        llama2c ? std::vector<std::string>{"vocab.json", "merges.txt"}
-                : std::vector<std::string>{"tokenizer.bin"};
-    for (const std::string& name : stale)
-        fs::remove(fs::path(s.out) / name);
-    if (llama2c)
-        tok.save_llama2c(fs::path(s.out) / "tokenizer.bin");
-    else
-        tok.save(s.out);
+    // Declared before the shard writers: on failure their temporary files go first.
+    NewFolder folder(s.out);
 
     const fs::path train_path = fs::path(s.out) / "train.bin";
     const fs::path val_path = fs::path(s.out) / "val.bin";
@@ -174,8 +203,21 @@ int run(const Settings& s) {
     if (val_stories == 0 || train_stories == 0)
         throw ouro::ConfigError("no " + std::string(val_stories == 0 ? "validation" : "training") +
                                 " stories (check the inputs, or lower --valid-every)");
+    // The input is read and checked: only now does the folder change. The shards first: most of
+    // their bytes are written already, so a full disk shows before the old tokenizer goes.
     train.commit();
     val.commit();
+    folder.keep = true;
+    // One tokenizer per folder: the files of the other kind would describe other shards.
+    const std::vector<std::string> stale =
+        llama2c ? std::vector<std::string>{"vocab.json", "merges.txt"}
+                : std::vector<std::string>{"tokenizer.bin"};
+    for (const std::string& name : stale)
+        fs::remove(fs::path(s.out) / name);
+    if (llama2c)
+        tok.save_llama2c(fs::path(s.out) / "tokenizer.bin");
+    else
+        tok.save(s.out);
     const fs::path dir(s.out);
     const std::string saved =
         llama2c ? (dir / "tokenizer.bin").string()
@@ -194,48 +236,44 @@ int main(int argc, char** argv) {
     CLI::App app{"Tokenize TinyStories into llm.c token shards (train.bin, val.bin) and save the "
                  "tokenizer beside them."};
     Settings s;
-    app.add_option("--train", s.train, "training text: TinyStories .txt or .json shards")
-        ->required()
-        ->check(CLI::ExistingFile);
-    app.add_option("--valid", s.valid,
-                   "validation text (default: hold out every --valid-every-th "
-                   "training story)")
-        ->check(CLI::ExistingFile);
-    app.add_option("--out", s.out, "output folder")->required();
-    auto* vocab = app.add_option("--vocab-size", s.vocab_size,
-                                 "train a BPE with this many tokens (default 4096)")
-                      ->check(CLI::Range(257, 65536));
-    auto* gpt2 =
+    flags::existing_file(
+        app.add_option("--train", s.train, "training text: TinyStories .txt or .json shards")
+            ->required());
+    flags::existing_file(app.add_option("--valid", s.valid, "validation text")
+                             ->default_str("hold out every --valid-every-th training story"));
+    flags::output_folder(app.add_option("--out", s.out, "output folder")->required());
+    auto* vocab = flags::whole(
+        app.add_option("--vocab-size", s.vocab_size, "train a BPE with this many tokens")
+            ->capture_default_str(),
+        257, 65536);
+    auto* gpt2 = flags::existing_folder(
         app.add_option("--gpt2", s.gpt2, "load GPT-2's vocab.json and merges.txt from this folder")
-            ->check(CLI::ExistingDirectory)
-            ->excludes(vocab);
-    app.add_option("--tokenizer", s.tokenizer,
-                   "encode with this tokenizer: a folder with vocab.json + merges.txt, or a "
-                   "llama2.c tokenizer.bin (told apart by what is there)")
-        ->check(CLI::ExistingPath)
-        ->excludes(vocab)
-        ->excludes(gpt2);
-    app.add_option("--tokenizer-mb", s.tokenizer_mb,
-                   "train the tokenizer on at most this many MB of stories (default 256)")
-        ->check(CLI::PositiveNumber);
-    app.add_option("--valid-every", s.valid_every,
-                   "without --valid, hold out every N-th story (default 100)")
-        ->check(CLI::Range(std::int64_t(2), std::int64_t(1) << 40));
-    app.add_option("--threads", s.threads, "OpenMP threads (default: all)")
-        ->check(CLI::PositiveNumber);
+            ->default_str("none")
+            ->excludes(vocab));
+    flags::existing_path(app.add_option("--tokenizer", s.tokenizer,
+                                        "encode with this tokenizer: a folder with vocab.json + "
+                                        "merges.txt, or a llama2.c tokenizer.bin (told apart by "
+                                        "what is there)")
+                             ->default_str("none: train one")
+                             ->excludes(vocab)
+                             ->excludes(gpt2));
+    flags::real(app.add_option("--tokenizer-mb", s.tokenizer_mb,
+                               "train the tokenizer on at most this many MB of stories")
+                    ->capture_default_str(),
+                flags::Interval{0, 1e6, true, false});
+    flags::whole(
+        app.add_option("--valid-every", s.valid_every, "without --valid, hold out every N-th story")
+            ->capture_default_str(),
+        2, std::int64_t(1) << 40);
+    flags::add_threads(app, s.threads, false);
     app.add_flag("--progress", s.progress, "show progress even when stderr is not a terminal");
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        std::fprintf(stderr, "prepare: %s (see --help)\n", e.what());
-        return e.get_exit_code() != 0 ? e.get_exit_code() : 2;
-    }
+    app.add_flag("--overwrite", s.overwrite,
+                 "replace the shards and tokenizer already in --out (otherwise prepare refuses)");
+    if (const std::optional<int> rc = flags::parse(app, "prepare", argc, argv))
+        return *rc;
     try {
         return run(s);
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "prepare: %s\n", e.what());
-        return 1;
+        return flags::fail("prepare", e);
     }
 }

@@ -1,11 +1,11 @@
 # Checks of prepare --tokenizer (run by CTest with -DPREPARE=<program> -DSHARED=<../shared/data>
 # -DWORK=<dir>), on the 600 validation stories:
 #  1. llama2.c's tok512.bin: the folder gets tokenizer.bin, byte-identical to the input, and no
-#     vocab.json / merges.txt (stale ones from an earlier run are removed); both shards start with
-#     BOS (id 1), as llama2.c's own pretokenized TinyStories.
+#     vocab.json / merges.txt (stale ones from an earlier run are removed with --overwrite); both
+#     shards start with BOS (id 1), as llama2.c's own pretokenized TinyStories.
 #  2. GPT-2's folder: --tokenizer DIR writes exactly what --gpt2 DIR writes, vocab.json and
 #     merges.txt included, and each shard starts with <|endoftext|> (50256); a stale tokenizer.bin
-#     is removed.
+#     is removed (with --overwrite).
 cmake_minimum_required(VERSION 3.20)
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
@@ -22,7 +22,8 @@ endfunction()
 file(MAKE_DIRECTORY ${WORK}/tok512)
 file(WRITE ${WORK}/tok512/vocab.json "{}")
 file(WRITE ${WORK}/tok512/merges.txt "")
-run(0 ${PREPARE} ${stories} --tokenizer ${SHARED}/tinyllamas/tok512.bin --out ${WORK}/tok512)
+run(0 ${PREPARE} ${stories} --tokenizer ${SHARED}/tinyllamas/tok512.bin --out ${WORK}/tok512
+    --overwrite)
 if(NOT last_out MATCHES "loaded the llama2.c tokenizer .*: 512 tokens" OR
    NOT last_out MATCHES "train.bin: 540 stories" OR NOT last_out MATCHES "val.bin: 60 stories")
     message(FATAL_ERROR "unexpected output:\n${last_out}")
@@ -46,7 +47,7 @@ endforeach()
 run(0 ${PREPARE} ${stories} --gpt2 ${SHARED}/gpt2 --out ${WORK}/gpt2)
 file(MAKE_DIRECTORY ${WORK}/any)
 file(WRITE ${WORK}/any/tokenizer.bin "stale")
-run(0 ${PREPARE} ${stories} --tokenizer ${SHARED}/gpt2 --out ${WORK}/any)
+run(0 ${PREPARE} ${stories} --tokenizer ${SHARED}/gpt2 --out ${WORK}/any --overwrite)
 if(EXISTS ${WORK}/any/tokenizer.bin)
     message(FATAL_ERROR "the stale tokenizer.bin was left beside vocab.json")
 endif()

@@ -6,14 +6,19 @@
 //   sample --checkpoint ... --greedy --trace greedy.csv          # the loop, token by token
 //   sample --checkpoint ... --beam 4                             # beam search
 //   sample --checkpoint ... --contrastive --contrastive-k 4 --alpha 0.6
+//   sample --checkpoint ... -f story.txt -n 100 --temp 0.8 -s 42   # the short flags
 //
 // Every prompt is preceded by <|endoftext|>, as every story is in the token shards of
 // examples/prepare, so an empty prompt starts a story from scratch. Sample k (prompts in order,
 // --num-samples per prompt) draws from stream k of --seed, so a sample does not depend on the
-// others, and (the library guarantees it) not on --threads. The text goes to stdout, one sample
-// after another with a separator line; the decoder and a one-line summary per sample go to
-// stderr. Bad flags, files or settings: one line "sample: <message>" on stderr and exit code 1.
+// others, and (the library guarantees it) not on --threads. Without --seed the seed is drawn at
+// random and printed on stderr, so that the run can be repeated. The text goes to stdout, one
+// sample after another with a separator line; the decoder and a one-line summary per sample go
+// to stderr. Bad flags, files or settings: one line "sample: <message>" on stderr and exit code 1
+// (common/flags.hpp).
 #include "token_printer.hpp"
+
+#include "common/flags.hpp"
 
 #include <ouro/core/error.hpp>
 #include <ouro/core/parallel.hpp>
@@ -34,11 +39,15 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 using namespace ouro;
@@ -46,10 +55,10 @@ using namespace ouro;
 namespace {
 
 struct Options {
-    std::string checkpoint, tokenizer, prompt_file, samplers, trace, color = "auto";
+    std::string checkpoint, tokenizer, prompt_file, prompt_whole, samplers, trace, color = "auto";
     std::vector<std::string> prompts, logit_bias;
     std::int64_t num_samples = 1, max_new_tokens = 256;
-    std::uint64_t seed = 1234;
+    std::uint64_t seed = 0; // drawn at random when --seed is not given
     int threads = 0;
     bool half = false;
     gen::SamplerSettings sampler;
@@ -66,86 +75,91 @@ struct Options {
 // clang-format off
 constexpr const char* sampling_flags[] = {
     "--greedy", "--temperature", "--top-k", "--top-p", "--min-p", "--typical", "--epsilon", "--eta",
-    "--top-n-sigma", "--mirostat", "--mirostat-tau", "--mirostat-eta", "--repetition-penalty",
-    "--penalty-window", "--frequency-penalty", "--presence-penalty", "--no-repeat-ngram",
+    "--top-n-sigma", "--mirostat", "--mirostat-tau", "--mirostat-eta", "--mirostat-surprise",
+    "--repetition-penalty", "--penalty-window", "--frequency-penalty", "--presence-penalty",
+    "--no-repeat-ngram",
     "--dry-multiplier", "--dry-base", "--dry-allowed-length", "--xtc-probability",
     "--xtc-threshold", "--logit-bias", "--samplers", "--seed"};
 // clang-format on
 
-// A double as printf's %g writes it ("0.6", "1e-05").
-std::string number(double v) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%g", v);
-    return text;
-}
+using flags::number;
+using flags::UsageError;
 
-void at_least(const char* flag, std::int64_t value, std::int64_t min) {
-    if (value < min)
-        throw ConfigError(std::string(flag) + " must be at least " + std::to_string(min) +
-                          ", got " + std::to_string(value));
-}
-
-// Flags that make no sense together, and values out of range that the library does not see.
+// Flags that make no sense together (each value's range is checked as it is parsed, main()).
 void check_flags(const CLI::App& app, const Options& o) {
-    at_least("--num-samples", o.num_samples, 1);
-    at_least("--max-new-tokens", o.max_new_tokens, 0);
-    if (app.count("--threads"))
-        at_least("--threads", o.threads, 1);
-    at_least("--context", o.context, 0);
-    at_least("--sink-tokens", o.sink_tokens, 0);
     if (app.count("--sink-tokens") && o.context_policy != "sinks")
-        throw ConfigError("--sink-tokens applies only to --context-policy sinks, not '" +
-                          o.context_policy + "'");
-    if (app.count("--beam"))
-        at_least("--beam", o.beam, 1);
-    if (app.count("--contrastive-k"))
-        at_least("--contrastive-k", o.contrastive_k, 1);
-    if (!(o.alpha >= 0.0 && o.alpha <= 1.0))
-        throw ConfigError("--alpha must be in [0, 1], got " + number(o.alpha));
-    if (app.count("--beam"))
-        at_least("--max-new-tokens (with --beam)", o.max_new_tokens, 1);
+        throw UsageError("--sink-tokens applies only to --context-policy sinks, not '" +
+                         o.context_policy + "'");
     const bool search = app.count("--beam") || o.contrastive;
     if (search) {
         const char* decoder = app.count("--beam") ? "--beam" : "--contrastive";
         for (const char* flag : sampling_flags)
             if (app.count(flag))
-                throw ConfigError(std::string(flag) + " has no effect with " + decoder +
-                                  " (a search decoder is deterministic and reads the raw "
-                                  "logits; sampler flags do not apply)");
+                throw UsageError(std::string(flag) + " has no effect with " + decoder +
+                                 " (a search decoder is deterministic and reads the raw "
+                                 "logits; sampler flags do not apply)");
         if (o.end_of_text != "stop")
-            throw ConfigError(std::string("--end-of-text ") + o.end_of_text +
-                              " is not available with " + decoder +
-                              " (the end token ends a search)");
+            throw UsageError(std::string("--end-of-text ") + o.end_of_text +
+                             " is not available with " + decoder +
+                             " (the end token ends a search)");
     }
     if (app.count("--beam") && !o.trace.empty())
-        throw ConfigError("--trace is not available with --beam (beam search keeps no per-token "
-                          "trace; use --greedy or --contrastive)");
+        throw UsageError("--trace is not available with --beam (beam search keeps no per-token "
+                         "trace; use --greedy or --contrastive)");
     if (app.count("--beam") && o.num_samples > o.beam)
-        throw ConfigError("--num-samples " + std::to_string(o.num_samples) +
-                          " is more than --beam " + std::to_string(o.beam) +
-                          " (it prints the best hypotheses of the beam)");
+        throw UsageError("--num-samples " + std::to_string(o.num_samples) +
+                         " is more than --beam " + std::to_string(o.beam) +
+                         " (it prints the best hypotheses of the beam)");
     if (o.contrastive && o.num_samples != 1)
-        throw ConfigError("--num-samples " + std::to_string(o.num_samples) +
-                          " with --contrastive: contrastive search is deterministic, use 1");
+        throw UsageError("--num-samples " + std::to_string(o.num_samples) +
+                         " with --contrastive: contrastive search is deterministic, use 1");
     if (!o.trace.empty()) {
         const std::string ext = fs::path(o.trace).extension().string();
         if (ext != ".csv" && ext != ".jsonl")
-            throw ConfigError("--trace " + o.trace +
-                              ": the file name must end in .csv or .jsonl (it chooses the format)");
-        const fs::path folder = fs::path(o.trace).parent_path();
-        if (!folder.empty() && !fs::is_directory(folder))
-            throw ConfigError("--trace " + o.trace + ": the folder " + folder.string() +
-                              " does not exist");
+            throw UsageError("--trace " + o.trace +
+                             ": the file name must end in .csv or .jsonl (it chooses the format)");
     }
 }
 
-// The prompts' texts: --prompt (repeatable), the lines of --prompt-file, or one empty prompt.
+std::string gigabytes(double bytes) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f", bytes / 1e9);
+    return text;
+}
+
+// Checks against the model: the context it can hold, and the memory its key/value cache needs
+// for `slots` sequences (a cache larger than half of the machine's memory is refused rather
+// than left to the allocator or the out-of-memory killer).
+void check_model_fits(const Options& o, const nn::GPTConfig& cfg, std::int64_t slots) {
+    if (o.context > cfg.block_size && cfg.position == nn::PositionEncoding::learned)
+        throw UsageError("--context " + std::to_string(o.context) +
+                         ": more than the model's block size of " + std::to_string(cfg.block_size) +
+                         ", and its learned positions have no embedding past it (use --context " +
+                         std::to_string(cfg.block_size) + " or less)");
+    const double context = double(o.context > 0 ? o.context : cfg.block_size);
+    const double cache = double(slots) * double(cfg.n_layer) * context * double(cfg.kv_dim()) *
+                         2.0 * double(sizeof(float));
+    const double memory = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
+    if (memory > 0 && cache > memory / 2)
+        throw UsageError("--context " + std::to_string(std::int64_t(context)) + " for " +
+                         std::to_string(slots) + " sequence(s) needs a key/value cache of " +
+                         gigabytes(cache) + " GB, more than half of this machine's " +
+                         gigabytes(memory) + " GB (use a smaller --context" +
+                         (slots > 1 ? ", --beam or --contrastive-k" : "") + ")");
+}
+
+// The prompts' texts: --prompt (repeatable), the whole of --file, the lines of --prompt-file,
+// or one empty prompt.
 std::vector<std::string> prompt_texts(const Options& o) {
+    if (!o.prompt_whole.empty()) {
+        std::string text = flags::read_text_file("--file", o.prompt_whole);
+        while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+            text.pop_back(); // the line break an editor leaves at the end
+        return {text};
+    }
     if (o.prompt_file.empty())
         return o.prompts.empty() ? std::vector<std::string>{""} : o.prompts;
-    std::ifstream in(o.prompt_file);
-    if (!in)
-        throw IoError("--prompt-file " + o.prompt_file + ": cannot open it");
+    std::istringstream in(flags::read_text_file("--prompt-file", o.prompt_file));
     std::vector<std::string> texts;
     for (std::string line; std::getline(in, line);) {
         if (!line.empty() && line.back() == '\r')
@@ -154,7 +168,7 @@ std::vector<std::string> prompt_texts(const Options& o) {
             texts.push_back(line);
     }
     if (texts.empty())
-        throw ConfigError("--prompt-file " + o.prompt_file + ": no prompt in it (one per line)");
+        throw UsageError("--prompt-file " + o.prompt_file + ": no prompt in it (one per line)");
     return texts;
 }
 
@@ -165,18 +179,18 @@ std::pair<std::int32_t, float> parse_logit_bias(const std::string& arg,
     const std::string what = "--logit-bias '" + arg + "'";
     const std::size_t eq = arg.rfind('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == arg.size())
-        throw ConfigError(what + ": expected TOKEN=BIAS, e.g. 42=-inf or ' the=-2.5'");
+        throw UsageError(what + ": expected TOKEN=BIAS, e.g. 42=-inf or ' the=-2.5'");
     const std::string token = arg.substr(0, eq), bias_text = arg.substr(eq + 1);
     char* end = nullptr;
     const double bias = std::strtod(bias_text.c_str(), &end);
     if (end != bias_text.c_str() + bias_text.size() || std::isnan(bias) || bias == HUGE_VAL)
-        throw ConfigError(what + ": the bias '" + bias_text + "' is not a finite number or -inf");
+        throw UsageError(what + ": the bias '" + bias_text + "' is not a finite number or -inf");
     std::int32_t id = -1;
     if (token.find_first_not_of("0123456789") == std::string::npos) {
         const long long v = std::atoll(token.c_str());
         if (token.size() > 9 || v >= tokenizer.vocab_size())
-            throw ConfigError(what + ": token id " + token + " is outside the vocabulary [0, " +
-                              std::to_string(tokenizer.vocab_size()) + ")");
+            throw UsageError(what + ": token id " + token + " is outside the vocabulary [0, " +
+                             std::to_string(tokenizer.vocab_size()) + ")");
         id = std::int32_t(v);
     } else if (const auto found = tokenizer.find(token)) {
         id = *found;
@@ -187,8 +201,8 @@ std::pair<std::int32_t, float> parse_logit_bias(const std::string& arg,
         } catch (const FormatError&) {
         }
         if (!byte_level)
-            throw ConfigError(what + ": '" + token + "' is not a token of the tokenizer (it is " +
-                              std::to_string(tokenizer.encode(token).size()) + " tokens)");
+            throw UsageError(what + ": '" + token + "' is not a token of the tokenizer (it is " +
+                             std::to_string(tokenizer.encode(token).size()) + " tokens)");
         id = *byte_level;
     }
     const float b = bias == -HUGE_VAL ? -std::numeric_limits<float>::infinity() : float(bias);
@@ -362,8 +376,10 @@ void run_beam(Job& job, gen::InferenceSession& session) {
 
 int run(const CLI::App& app, Options o) {
     check_flags(app, o);
-    if (app.count("--threads"))
-        set_num_threads(o.threads);
+    flags::apply_threads(o.threads);
+    const bool random_seed = app.count("--seed") == 0;
+    if (random_seed)
+        o.seed = flags::random_seed();
     io::ModelBundle bundle =
         io::load_model_bundle(o.checkpoint, o.tokenizer.empty() ? io::find_tokenizer(o.checkpoint)
                                                                 : fs::path(o.tokenizer));
@@ -398,9 +414,9 @@ int run(const CLI::App& app, Options o) {
         chain = gen::SamplerChain::from_settings(o.sampler, o.samplers);
         decoder = "sampler chain: " + chain->describe();
     }
-    gen::InferenceSession session = job.session(beam            ? o.beam
-                                                : o.contrastive ? o.contrastive_k
-                                                                : 1);
+    const std::int64_t slots = beam ? o.beam : o.contrastive ? o.contrastive_k : 1;
+    check_model_fits(o, bundle.config, slots);
+    gen::InferenceSession session = job.session(slots);
 
     const nn::GPTConfig& cfg = bundle.config;
     std::fprintf(stderr,
@@ -411,6 +427,9 @@ int run(const CLI::App& app, Options o) {
                  nn::to_string(cfg.position), (long long)cfg.block_size,
                  bundle.tokenizer_dir.c_str(), tok.vocab_size(), num_threads());
     std::fprintf(stderr, "%s\n", decoder.c_str());
+    if (chain && !o.sampler.greedy && random_seed)
+        std::fprintf(stderr, "seed %llu (drawn at random; repeat the run with --seed %llu)\n",
+                     (unsigned long long)o.seed, (unsigned long long)o.seed);
     if (printer.color() && !beam) // beam search has no per-token probabilities to show
         std::fprintf(stderr, "%s\n", printer.legend().c_str());
 
@@ -431,102 +450,171 @@ int run(const CLI::App& app, Options o) {
     return 0;
 }
 
-// One line for stderr: a message with its line breaks flattened.
-std::string one_line(std::string text) {
-    std::replace(text.begin(), text.end(), '\n', ' ');
-    return text;
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
+    using flags::real;
+    using flags::whole;
+    constexpr std::int64_t tokens = flags::max_tokens, most_slots = 256;
     CLI::App app{"Generate text from a checkpoint of examples/train with any decoder of ouro::gen"};
     Options o;
     gen::SamplerSettings& s = o.sampler;
 
-    app.add_option("--checkpoint", o.checkpoint,
-                   "model to sample from: a checkpoint of examples/train (.safetensors) or a "
-                   "llama2.c model (.bin), told apart by their contents")
-        ->required();
-    app.add_option("--tokenizer", o.tokenizer,
-                   "folder with vocab.json + merges.txt, or a llama2.c tokenizer.bin (default: "
-                   "the checkpoint's folder, else the data folder the checkpoint records)");
+    flags::existing_path(app.add_option("--checkpoint", o.checkpoint,
+                                        "model to sample from: a checkpoint of examples/train "
+                                        "(.safetensors), a 16-bit bundle folder, a llama2.c or "
+                                        "llm.c model (.bin) or a Hugging Face folder, told apart "
+                                        "by their contents")
+                             ->required());
+    flags::existing_path(
+        app.add_option("--tokenizer", o.tokenizer,
+                       "folder with vocab.json + merges.txt, or a llama2.c tokenizer.bin")
+            ->default_str("the checkpoint's folder, else the data folder it records"));
     auto* o_prompt = app.add_option(
-        "--prompt", o.prompts,
+        "-p,--prompt", o.prompts,
         "prompt text; repeat for several prompts. Each is preceded by <|endoftext|>, as every "
-        "story in training; an empty prompt (the default) starts a story from <|endoftext|> alone");
-    app.add_option("--prompt-file", o.prompt_file,
-                   "file with one prompt per line (blank lines are skipped)")
-        ->excludes(o_prompt);
-    app.add_option("--num-samples", o.num_samples, "samples per prompt (with --beam: hypotheses)")
-        ->capture_default_str();
-    app.add_option("--max-new-tokens", o.max_new_tokens, "tokens to generate per sample")
-        ->capture_default_str();
-    app.add_option("--seed", o.seed, "seed: sample k draws from stream k of it")
-        ->capture_default_str();
-    app.add_option("--threads", o.threads, "OpenMP threads (default: all)");
+        "story in training; an empty prompt starts a story from <|endoftext|> alone");
+    o_prompt->default_str("\"\"");
+    auto* o_file = flags::existing_file(
+        app.add_option("-f,--file", o.prompt_whole, "the prompt is the whole of this file")
+            ->default_str("none")
+            ->excludes(o_prompt));
+    flags::existing_file(app.add_option("--prompt-file", o.prompt_file,
+                                        "file with one prompt per line (blank lines are skipped)")
+                             ->default_str("none")
+                             ->excludes(o_prompt)
+                             ->excludes(o_file));
+    whole(app.add_option("--num-samples", o.num_samples,
+                         "samples per prompt (with --beam: hypotheses)")
+              ->capture_default_str(),
+          1, 65536);
+    whole(app.add_option("-n,--max-new-tokens", o.max_new_tokens, "tokens to generate per sample")
+              ->capture_default_str(),
+          1, tokens);
+    flags::seed(app.add_option("-s,--seed", o.seed,
+                               "seed: sample k draws from stream k of it (printed on stderr when "
+                               "drawn at random)")
+                    ->default_str("random"));
+    flags::add_threads(app, o.threads, true);
     app.add_flag("--half", o.half, "decode from half-precision copies of the weights");
 
     // The sampler chain (sampler.hpp; COLLAPSE.md's table).
     app.add_flag("--greedy", s.greedy, "argmax instead of a draw");
-    app.add_option("--temperature", s.temperature, "z /= T; 0 is greedy")->capture_default_str();
-    app.add_option("--top-k", s.top_k, "keep the k largest logits (0 = off)");
-    app.add_option("--top-p", s.top_p, "nucleus: keep the smallest set of mass >= p (1 = off)");
-    app.add_option("--min-p", s.min_p, "drop tokens with p < min_p * p_max (0 = off)");
-    app.add_option("--typical", s.typical, "locally typical sampling, mass tau (1 = off)");
-    app.add_option("--epsilon", s.epsilon, "drop tokens with p < eps (0 = off)");
-    app.add_option("--eta", s.eta, "drop tokens with p < min(eta, sqrt(eta) e^-H) (0 = off)");
-    app.add_option("--top-n-sigma", s.top_n_sigma, "keep logits >= max - n std (0 = off)");
+    real(app.add_option("--temperature,--temp", s.temperature, "z /= T; 0 is greedy")
+             ->capture_default_str(),
+         flags::at_least(0));
+    whole(app.add_option("--top-k", s.top_k, "keep the k largest logits (0 = off)")
+              ->capture_default_str(),
+          0, tokens);
+    real(app.add_option("--top-p", s.top_p, "nucleus: keep the smallest set of mass >= p (1 = off)")
+             ->capture_default_str(),
+         flags::open_closed(0, 1));
+    real(app.add_option("--min-p", s.min_p, "drop tokens with p < min_p * p_max (0 = off)")
+             ->capture_default_str(),
+         flags::closed(0, 1));
+    real(app.add_option("--typical", s.typical, "locally typical sampling, mass tau (1 = off)")
+             ->capture_default_str(),
+         flags::open_closed(0, 1));
+    real(app.add_option("--epsilon", s.epsilon, "drop tokens with p < eps (0 = off)")
+             ->capture_default_str(),
+         flags::closed_open(0, 1));
+    real(app.add_option("--eta", s.eta, "drop tokens with p < min(eta, sqrt(eta) e^-H) (0 = off)")
+             ->capture_default_str(),
+         flags::closed_open(0, 1));
+    real(app.add_option("--top-n-sigma", s.top_n_sigma, "keep logits >= max - n std (0 = off)")
+             ->capture_default_str(),
+         flags::at_least(0));
     auto* o_miro = app.add_flag("--mirostat", s.mirostat, "mirostat v2 selection");
-    app.add_option("--mirostat-tau", s.mirostat_tau, "mirostat target surprise (bits)")
-        ->capture_default_str()
+    real(app.add_option("--mirostat-tau", s.mirostat_tau, "mirostat target surprise (bits)")
+             ->capture_default_str()
+             ->needs(o_miro),
+         flags::above(0));
+    real(app.add_option("--mirostat-eta", s.mirostat_eta, "mirostat learning rate")
+             ->capture_default_str()
+             ->needs(o_miro),
+         flags::above(0));
+    app.add_option_function<std::string>(
+           "--mirostat-surprise",
+           [&s](const std::string& name) {
+               s.mirostat_surprise = gen::parse_mirostat_surprise(name);
+           },
+           "the surprise mirostat's update uses: truncated (under the distribution it drew from, "
+           "as llama.cpp) or raw (before truncation, as the paper's code)")
+        ->default_str("truncated")
+        ->check(CLI::IsMember({"truncated", "raw"}))
         ->needs(o_miro);
-    app.add_option("--mirostat-eta", s.mirostat_eta, "mirostat learning rate")
-        ->capture_default_str()
-        ->needs(o_miro);
-    app.add_option("--repetition-penalty", s.repetition_penalty, "CTRL penalty theta (1 = off)");
-    app.add_option("--penalty-window", s.penalty_window,
-                   "penalties and DRY look at the last n tokens (0 = all)");
-    app.add_option("--frequency-penalty", s.frequency_penalty, "z -= count * a");
-    app.add_option("--presence-penalty", s.presence_penalty, "z -= a if the token was seen");
-    app.add_option("--no-repeat-ngram", s.no_repeat_ngram, "ban repeating any n-gram (0 = off)");
-    auto* o_dry = app.add_option("--dry-multiplier", s.dry_multiplier, "DRY multiplier (0 = off)");
-    app.add_option("--dry-base", s.dry_base, "DRY base")->capture_default_str()->needs(o_dry);
-    app.add_option("--dry-allowed-length", s.dry_allowed_length, "DRY allowed length")
-        ->capture_default_str()
-        ->needs(o_dry);
+    real(
+        app.add_option("--repetition-penalty", s.repetition_penalty, "CTRL penalty theta (1 = off)")
+            ->capture_default_str(),
+        flags::above(0));
+    whole(app.add_option("--penalty-window", s.penalty_window,
+                         "penalties and DRY look at the last n tokens (0 = all)")
+              ->capture_default_str(),
+          0, tokens);
+    real(app.add_option("--frequency-penalty", s.frequency_penalty, "z -= count * a")
+             ->capture_default_str(),
+         flags::any_finite());
+    real(app.add_option("--presence-penalty", s.presence_penalty, "z -= a if the token was seen")
+             ->capture_default_str(),
+         flags::any_finite());
+    whole(
+        app.add_option("--no-repeat-ngram", s.no_repeat_ngram, "ban repeating any n-gram (0 = off)")
+            ->capture_default_str(),
+        0, tokens);
+    auto* o_dry =
+        real(app.add_option("--dry-multiplier", s.dry_multiplier, "DRY multiplier (0 = off)")
+                 ->capture_default_str(),
+             flags::at_least(0));
+    real(app.add_option("--dry-base", s.dry_base, "DRY base")->capture_default_str()->needs(o_dry),
+         flags::at_least(1));
+    whole(app.add_option("--dry-allowed-length", s.dry_allowed_length, "DRY allowed length")
+              ->capture_default_str()
+              ->needs(o_dry),
+          1, tokens);
     auto* o_xtc =
-        app.add_option("--xtc-probability", s.xtc_probability, "XTC probability (0 = off)");
-    app.add_option("--xtc-threshold", s.xtc_threshold, "XTC threshold")
-        ->capture_default_str()
-        ->needs(o_xtc);
+        real(app.add_option("--xtc-probability", s.xtc_probability, "XTC probability (0 = off)")
+                 ->capture_default_str(),
+             flags::closed(0, 1));
+    real(app.add_option("--xtc-threshold", s.xtc_threshold, "XTC threshold")
+             ->capture_default_str()
+             ->needs(o_xtc),
+         flags::open_closed(0, 1));
     app.add_option("--logit-bias", o.logit_bias,
                    "TOKEN=BIAS, repeatable; TOKEN an id or one token's text (' the' or 'Ġthe'); "
-                   "BIAS -inf bans it");
-    app.add_option("--samplers", o.samplers,
-                   std::string("order of the chain (default: ") + gen::default_sampler_order + ")");
+                   "BIAS -inf bans it")
+        ->default_str("none");
+    app.add_option("--samplers", o.samplers, "order of the chain")
+        ->default_str(gen::default_sampler_order);
 
     // Search decoders.
-    auto* o_beam = app.add_option("--beam", o.beam, "beam search with N beams");
-    app.add_option("--length-penalty", o.length_penalty, "beam score = log p / length^this")
-        ->capture_default_str()
-        ->needs(o_beam);
+    auto* o_beam =
+        whole(app.add_option("--beam", o.beam, "beam search with N beams")->default_str("off"), 1,
+              most_slots);
+    real(app.add_option("--length-penalty", o.length_penalty, "beam score = log p / length^this")
+             ->capture_default_str()
+             ->needs(o_beam),
+         flags::any_finite());
     auto* o_con =
         app.add_flag("--contrastive", o.contrastive, "contrastive search")->excludes(o_beam);
-    app.add_option("--contrastive-k", o.contrastive_k, "contrastive search candidates")
-        ->capture_default_str()
-        ->needs(o_con);
-    app.add_option("--alpha", o.alpha, "contrastive degeneration penalty")
-        ->capture_default_str()
-        ->needs(o_con);
+    whole(app.add_option("--contrastive-k", o.contrastive_k, "contrastive search candidates")
+              ->capture_default_str()
+              ->needs(o_con),
+          1, most_slots);
+    real(app.add_option("--alpha", o.alpha, "contrastive degeneration penalty")
+             ->capture_default_str()
+             ->needs(o_con),
+         flags::closed(0, 1));
 
     // Context and end of text (generate.hpp).
     app.add_option("--context-policy", o.context_policy, "past the context")
         ->capture_default_str()
         ->check(CLI::IsMember({"stop", "crop", "slide", "sinks"}));
-    app.add_option("--context", o.context, "tokens the model attends to (0 = block size)");
-    app.add_option("--sink-tokens", o.sink_tokens, "tokens the sinks policy keeps")
-        ->capture_default_str();
+    whole(app.add_option("--context", o.context, "tokens the model attends to (0 = block size)")
+              ->capture_default_str(),
+          0, tokens);
+    whole(app.add_option("--sink-tokens", o.sink_tokens, "tokens the sinks policy keeps")
+              ->capture_default_str(),
+          0, tokens);
     app.add_option("--end-of-text", o.end_of_text, "when <|endoftext|> is generated")
         ->capture_default_str()
         ->check(CLI::IsMember({"stop", "ignore", "new_story"}));
@@ -538,22 +626,16 @@ int main(int argc, char** argv) {
         ->expected(0, 1)
         ->default_str("always") // the value of a bare --color
         ->check(CLI::IsMember({"auto", "always", "never"}))
-        ->option_text("[=auto|always|never] (default: auto)");
-    app.add_option("--trace", o.trace, "write the per-token trace to FILE.csv or FILE.jsonl");
+        ->option_text("[=auto|always|never] [auto]");
+    flags::output_file(
+        app.add_option("--trace", o.trace, "write the per-token trace to FILE.csv or FILE.jsonl")
+            ->default_str("none"));
 
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        std::fprintf(stderr, "sample: %s\n", one_line(e.what()).c_str());
-        return 1;
-    }
+    if (const std::optional<int> rc = flags::parse(app, "sample", argc, argv))
+        return *rc;
     try {
         return run(app, std::move(o));
     } catch (const std::exception& e) {
-        std::fflush(stdout);
-        std::fprintf(stderr, "sample: %s\n", one_line(e.what()).c_str());
-        return 1;
+        return flags::fail("sample", e);
     }
 }

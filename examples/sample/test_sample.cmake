@@ -43,11 +43,31 @@ foreach(mode greedy top_p)
     endif()
 endforeach()
 # The tokenizer from the data folder the checkpoint records; an empty prompt.
-run(0 ${SAMPLE} --checkpoint ${ckpt} --prompt "" --max-new-tokens 5 --temperature 0.8)
+run(0 ${SAMPLE} --checkpoint ${ckpt} --prompt "" --max-new-tokens 5 --temperature 0.8 --seed 3)
+# Without --seed the seed is drawn at random and printed, so that the run can be repeated.
+run(0 ${SAMPLE} ${model} -p "Once upon a time" -n 8 --temp 0.9)
+if(NOT last_err MATCHES "seed ([0-9]+) \\(drawn at random; repeat the run with --seed ([0-9]+)\\)")
+    message(FATAL_ERROR "no random seed on stderr:\n${last_err}")
+endif()
+set(seed ${CMAKE_MATCH_1})
+set(first "${last_out}")
+run(0 ${SAMPLE} ${model} -p "Once upon a time" -n 8 --temp 0.9 -s ${seed})
+if(NOT first STREQUAL last_out OR last_err MATCHES "drawn at random")
+    message(FATAL_ERROR "--seed ${seed} did not repeat the run:\n${first}\n---\n${last_out}")
+endif()
+# Mirostat's update: llama.cpp's surprise by default, the paper's with --mirostat-surprise raw.
+run(0 ${SAMPLE} ${model} -p "Once upon a time" -n 8 --mirostat -s 3)
+if(NOT last_err MATCHES "mirostat_v2\\(tau 5, eta 0.1\\)")
+    message(FATAL_ERROR "mirostat: not the default update:\n${last_err}")
+endif()
+run(0 ${SAMPLE} ${model} -p "Once upon a time" -n 8 --mirostat --mirostat-surprise raw -s 3)
+if(NOT last_err MATCHES "mirostat_v2\\(tau 5, eta 0.1, raw surprise\\)")
+    message(FATAL_ERROR "mirostat: --mirostat-surprise raw not in the chain:\n${last_err}")
+endif()
 
 # 2. Traces: the header, and one row per generated token (3 samples of 12 tokens, the end token
 # ignored so that every sample has its 12).
-run(0 ${SAMPLE} ${model} --max-new-tokens 12 --num-samples 3 --end-of-text ignore
+run(0 ${SAMPLE} ${model} --max-new-tokens 12 --num-samples 3 --end-of-text ignore --seed 1
     --trace ${WORK}/x.csv)
 # Rows are counted by their first cells (a quoted token text may hold a line break or ';').
 file(READ ${WORK}/x.csv csv)
@@ -60,7 +80,7 @@ top2_prob,top3_token,top3_prob,top4_token,top4_prob,top5_token,top5_prob,changed
 repeat_2,repeat_3,repeat_4,p_end")
     message(FATAL_ERROR "x.csv: ${rows} rows, header '${header}'")
 endif()
-run(0 ${SAMPLE} ${model} --max-new-tokens 12 --num-samples 3 --end-of-text ignore
+run(0 ${SAMPLE} ${model} --max-new-tokens 12 --num-samples 3 --end-of-text ignore --seed 1
     --trace ${WORK}/x.jsonl)
 file(READ ${WORK}/x.jsonl jsonl)
 string(REGEX MATCHALL "(^|\n){\"sequence\":[0-2],\"step\":[0-9]+," rows "${jsonl}")
@@ -89,8 +109,8 @@ function(fails pattern)
         message(FATAL_ERROR "expected one line 'sample: ...${pattern}...', got:\n${last_err}")
     endif()
 endfunction()
-fails("top_p must be in \\(0, 1\\], got 1.5" ${model} --top-p 1.5)
-fails("temperature must be >= 0, got -1" ${model} --temperature -1)
+fails("--top-p 1.5: must be in \\(0, 1\\]" ${model} --top-p 1.5)
+fails("--temperature -1: must be >= 0" ${model} --temperature -1)
 fails("unknown stage 'top_q'" ${model} --samplers top_q)
 fails("prompt 1 has [0-9]+ tokens .*context of 8 under --context-policy stop" ${model}
       --context 8 --prompt "Once upon a time there was a little girl who liked to play")

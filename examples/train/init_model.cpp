@@ -2,24 +2,18 @@
 #include "init_model.hpp"
 
 #include <ouro/core/error.hpp>
-#include <ouro/io/checkpoint.hpp>
-#include <ouro/io/llama2c.hpp>
 
 #include <algorithm>
 
 namespace ouro::train {
 
 InitModel read_init_model(const std::string& path) {
+    io::LoadedModel loaded = io::load_model(path);
     InitModel init;
     init.path = path;
-    init.format = io::detect_model_format(path);
-    if (init.format == io::ModelFormat::llama2c) {
-        init.model = io::import_llama2c(path).model;
-    } else {
-        const io::Checkpoint ck = io::Checkpoint::read(path);
-        init.model = ck.build_model<float>();
-        init.tokenizer = ck.state.tokenizer;
-    }
+    init.format = loaded.format;
+    init.model = std::move(loaded.model);
+    init.tokenizer = loaded.state.tokenizer;
     return init;
 }
 
@@ -41,8 +35,8 @@ nn::GPTConfig init_config(const InitModel& init, std::int64_t block_size, double
 
 std::unique_ptr<nn::GPT<float>> adapt_init_model(const InitModel& init,
                                                  const nn::GPTConfig& config) {
-    Rng unused(0); // every value is overwritten below
-    auto model = std::make_unique<nn::GPT<float>>(config, unused);
+    // Zeros: every value is overwritten below.
+    auto model = std::make_unique<nn::GPT<float>>(config, nn::Init::zeros());
     // Same architecture, so the same parameter names in the same order; only the learned
     // position embedding can be shorter: its first rows are positions 0..block_size-1.
     const auto from = init.model->named_parameters();

@@ -1,5 +1,6 @@
-// Starting a new run from a trained model (train --init): an ouro checkpoint or a llama2.c model
-// (Karpathy's tinyllamas), told apart by the file's contents. Only the weights and the config are
+// Starting a new run from a trained model (train --init): an ouro checkpoint, a llama2.c model
+// (Karpathy's tinyllamas), an llm.c model or a Hugging Face folder (GPT-2, Llama), told apart by
+// their contents. Only the weights and the config are
 // taken; the run itself is new (step 0, fresh AdamW moments, its own schedule and data order).
 // The context may be shortened, and lengthened where no position embedding was learned (RoPE and
 // ALiBi compute positions; a learned embedding has no row past its block_size).
@@ -19,11 +20,10 @@ struct InitModel {
     std::string path;
     std::unique_ptr<nn::GPT<float>> model;
     io::ModelFormat format = io::ModelFormat::ouro_checkpoint;
-    std::string tokenizer; ///< the identity an ouro checkpoint records ("" for a llama2.c model)
+    std::string tokenizer; ///< the identity an ouro checkpoint records ("" for other formats)
 };
 
-/// Reads the model at `path` (io::detect_model_format, then io::Checkpoint::read or
-/// io::import_llama2c; their IoError / FormatError pass through).
+/// Reads the model at `path` (io::load_model; its IoError / FormatError pass through).
 InitModel read_init_model(const std::string& path);
 
 /// The config a run from `init` trains: the model's own, with `block_size` when it is positive and

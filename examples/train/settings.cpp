@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
+
 namespace ouro::train {
 using Json = nlohmann::ordered_json;
 
@@ -74,6 +76,17 @@ TrainSettings TrainSettings::from_json(const std::string& text) {
     return s;
 }
 
+namespace {
+
+// A learning rate as the user wrote it ("0.001", "1e+300"), not std::to_string's 300 digits.
+std::string number(double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", v);
+    return text;
+}
+
+} // namespace
+
 void TrainSettings::validate() const {
     auto at_least = [](const char* name, std::int64_t v, std::int64_t min) {
         if (v < min)
@@ -93,8 +106,8 @@ void TrainSettings::validate() const {
     if (!synthetic && data_dir.empty())
         throw ConfigError("give --data DIR (made by prepare) or --synthetic");
     if (!(lr >= 0.0) || !(min_lr >= 0.0) || min_lr > lr)
-        throw ConfigError("need 0 <= --min-lr <= --lr, got " + std::to_string(min_lr) + " and " +
-                          std::to_string(lr));
+        throw ConfigError("need 0 <= --min-lr <= --lr, got " + number(min_lr) + " and " +
+                          number(lr));
     if (!(clip >= 0.0))
         throw ConfigError("--clip must be >= 0 (0 = off)");
 }

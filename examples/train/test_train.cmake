@@ -53,7 +53,7 @@ endif()
 run(0 ${TRAIN} --resume ${WORK}/nan/ckpt-000100.safetensors --steps 110 --out ${WORK}/after_nan --no-progress)
 
 run(1 ${TRAIN} --synthetic --steps 0)
-if(NOT last_err STREQUAL "train: --steps must be at least 1, got 0\n")
+if(NOT last_err STREQUAL "train: --steps 0: must be between 1 and 1000000000 (see --help)\n")
     message(FATAL_ERROR "unexpected message: ${last_err}")
 endif()
 file(WRITE ${WORK}/broken.safetensors "not a checkpoint")

@@ -119,7 +119,7 @@ Trainer::Trainer(TrainSettings settings, const io::Checkpoint* from)
         init.emplace(read_init_model(settings_.init));
         settings_.model = init_config(*init, settings_.model.block_size, settings_.model.dropout);
     }
-    fs::create_directories(settings_.out_dir);
+    claim_out_dir(from);
 
     std::vector<fs::path> train_shards, val_shards;
     if (settings_.synthetic) {
@@ -181,22 +181,50 @@ Trainer::Trainer(TrainSettings settings, const io::Checkpoint* from)
         train_->set_position(position_from_json(from->state.data_position, from->file.source()));
         last_checkpoint_ = from->file.source();
     }
+}
 
-    const std::string log = settings_.log_path.empty()
-                                ? (fs::path(settings_.out_dir) / "log.csv").string()
-                                : settings_.log_path;
-    log_jsonl_ = log.size() >= 6 && log.compare(log.size() - 6, 6, ".jsonl") == 0;
-    const bool fresh = !fs::exists(log) || fs::file_size(log) == 0;
-    log_.open(log, std::ios::app);
-    if (!log_)
-        throw IoError(log + ": cannot open the training log");
-    if (fresh && !log_jsonl_)
-        log_ << "step,loss,val_loss,lr,grad_norm,tokens_per_s\n";
+// Before anything is written there: one train per folder, no leftovers of a killed run, and no
+// other run's files to mix with unless --overwrite.
+void Trainer::claim_out_dir(const io::Checkpoint* from) {
+    const fs::path out(settings_.out_dir);
+    out_lock_ = lock_run_folder(out);
+    leftovers_ = remove_leftovers(out);
+    log_path_ = settings_.log_path.empty() ? (out / "log.csv").string() : settings_.log_path;
+    if (from) {
+        fs::path dir = fs::path(from->file.source()).parent_path();
+        std::error_code ec;
+        continues_here_ = fs::equivalent(dir.empty() ? fs::path(".") : dir, out, ec);
+    }
+    if (continues_here_ || settings_.overwrite)
+        return;
+    const std::vector<fs::path> runs = find_checkpoints(out);
+    if (!runs.empty())
+        throw ConfigError(settings_.out_dir + " already holds a run (checkpoints up to " +
+                          runs.back().filename().string() + "); continue it with --resume " +
+                          runs.back().string() + ", or replace it with --overwrite");
+    if (TrainingLog::has_rows(log_path_))
+        throw ConfigError(log_path_ + " already holds another run's log; replace it with " +
+                          "--overwrite, or give another --out");
+}
+
+// The other run's checkpoints go only now, when this one is ready to start.
+void Trainer::open_outputs() {
+    if (log_)
+        return;
+    if (!continues_here_ && settings_.overwrite)
+        for (const fs::path& old : find_checkpoints(settings_.out_dir)) {
+            std::error_code ec;
+            fs::remove(old, ec);
+            if (ec)
+                throw IoError("cannot remove " + old.string() + " (--overwrite): " + ec.message());
+        }
+    log_.emplace(log_path_, continues_here_ ? step_ : -1);
 }
 
 StepResult Trainer::step() {
     using clock = std::chrono::steady_clock;
     const auto start = clock::now();
+    const ChosenThreads threads(step_threads_, 1);
     const double lr = schedule_.at(step_);
     model_->zero_grad();
     double loss_sum = 0.0;
@@ -239,6 +267,7 @@ double Trainer::evaluate() {
     TensorI x, y;
     for (std::int64_t i = 0; i < n; ++i) {
         val_->next(x, y);
+        const ChosenThreads threads(eval_threads_, 1);
         sum += double(model_->loss(x, y).item());
     }
     model_->train();
@@ -284,9 +313,10 @@ std::string Trainer::sample(std::int64_t tokens) {
 }
 
 std::string Trainer::save_checkpoint() {
-    char name[64];
-    std::snprintf(name, sizeof name, "ckpt-%06lld.safetensors", (long long)step_);
-    const std::string path = (fs::path(settings_.out_dir) / name).string();
+    const std::string path = (fs::path(settings_.out_dir) / checkpoint_name(step_)).string();
+    // The log rows up to this step reach the disk first: a resume from this checkpoint finds them.
+    if (log_)
+        log_->sync();
     io::TrainingState state;
     state.step = step_;
     state.rng_state = rng_.state();
@@ -300,7 +330,7 @@ std::string Trainer::save_checkpoint() {
 
 void Trainer::log_row(const StepResult& r, std::optional<double> val_loss) {
     char buf[256];
-    if (log_jsonl_) {
+    if (log_->jsonl()) {
         Json j;
         j["step"] = r.step;
         j["loss"] = r.loss;
@@ -309,21 +339,24 @@ void Trainer::log_row(const StepResult& r, std::optional<double> val_loss) {
         j["lr"] = r.lr;
         j["grad_norm"] = r.grad_norm;
         j["tokens_per_s"] = r.tokens_per_second;
-        log_ << j.dump() << "\n";
+        log_->append(j.dump() + "\n");
     } else {
         // %.9g round-trips a float exactly: logs of two runs can be compared bit for bit.
         std::string val = val_loss ? (std::snprintf(buf, sizeof buf, "%.9g", *val_loss), buf) : "";
         std::snprintf(buf, sizeof buf, "%lld,%.9g,%s,%.9g,%.9g,%.1f\n", (long long)r.step, r.loss,
                       val.c_str(), r.lr, r.grad_norm, r.tokens_per_second);
-        log_ << buf;
+        log_->append(buf);
     }
-    log_.flush();
 }
 
 void Trainer::run(bool progress) {
     using clock = std::chrono::steady_clock;
     const auto start = clock::now();
     const std::int64_t first = step_, total = settings_.steps;
+    open_outputs();
+    if (!leftovers_.empty())
+        std::printf("removed %zu temporary file%s left by a stopped run in %s\n", leftovers_.size(),
+                    leftovers_.size() == 1 ? "" : "s", settings_.out_dir.c_str());
     std::printf("training %lld parameters, %lld threads: steps %lld..%lld of batch %lld x %lld "
                 "tokens%s\n",
                 (long long)model_->num_parameters(), (long long)num_threads(), (long long)first + 1,

@@ -5,6 +5,9 @@
 // continues bit-exactly as if it had never stopped.
 #pragma once
 
+#include "run_folder.hpp"
+
+#include <ouro/core/thread_chooser.hpp>
 #include <ouro/data/batch_loader.hpp>
 #include <ouro/data/tokenizer.hpp>
 #include <ouro/io/checkpoint.hpp>
@@ -13,7 +16,6 @@
 #include <ouro/optim/lr_schedule.hpp>
 
 #include <cstdint>
-#include <fstream>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -53,6 +55,9 @@ struct TrainSettings {
     std::string out_dir = "out";
     std::string log_path;             ///< .csv or .jsonl; empty: <out>/log.csv
     std::int64_t debug_nan_step = -1; ///< makes the loss NaN at this step (tests the NaN guard)
+    /// A new run (or one resumed into another folder) may replace the checkpoints and log rows
+    /// of another run in out_dir / log_path; without it, it refuses to start. Not saved.
+    bool overwrite = false;
 
     std::string to_json() const;
     /// Throws ConfigError naming the bad field.
@@ -76,15 +81,25 @@ public:
 
 class Trainer {
 public:
-    /// A new run. Throws ConfigError / IoError / FormatError for bad settings or data.
+    /// A new run. Throws ConfigError / IoError / FormatError for bad settings or data, and
+    /// ConfigError when out_dir or the log holds another run and settings.overwrite is false:
+    /// "<out> already holds a run (checkpoints up to ckpt-000300.safetensors); continue it with
+    /// --resume <out>/ckpt-000300.safetensors, or replace it with --overwrite", or "<log> already
+    /// holds another run's log; replace it with --overwrite, or give another --out". Locks
+    /// out_dir (see lock_run_folder) and removes the leftovers of a killed run
+    /// (remove_leftovers).
     explicit Trainer(TrainSettings settings);
     /// Continues the run saved in `checkpoint`. `adjust` may change the saved settings' length
     /// (steps) and outputs (out_dir, log_path, eval / sample / checkpoint intervals); changes to
     /// anything else are refused with ConfigError, since they would break the continuation.
+    /// Resumed in the checkpoint's own folder, the log loses its rows after the checkpoint's step
+    /// (they are replayed); in another folder, that folder is checked as for a new run.
     static Trainer resume(const std::string& checkpoint,
                           const std::function<void(TrainSettings&)>& adjust = {});
 
     /// One optimizer step (grad_accum micro-batches). Throws DivergedError on a NaN/Inf loss.
+    /// Unless --threads was given, a step runs with every thread or with one, whichever was
+    /// measured faster (core/thread_chooser.hpp): the result is the same either way.
     StepResult step();
     /// Mean validation loss over eval_batches sequential batches of val.bin (dropout off).
     double evaluate();
@@ -92,10 +107,13 @@ public:
     /// story_separator(): <|endoftext|>, or llama2.c's BOS), as text (decode_next, token after
     /// token; ids separated by spaces for the synthetic stream).
     std::string sample(std::int64_t tokens);
-    /// Writes <out>/ckpt-<step>.safetensors (atomically) and returns its path.
+    /// Writes <out>/ckpt-<step>.safetensors (atomically, after syncing the log) and returns its
+    /// path. Throws IoError naming the file; the checkpoints before it stay as they were.
     std::string save_checkpoint();
     /// The whole run: steps until settings.steps, with logging, eval, samples and checkpoints.
-    /// `progress` draws a status line on stderr.
+    /// `progress` draws a status line on stderr. First replaces another run's files (overwrite)
+    /// and opens the log (see TrainingLog). Throws IoError when the log or a checkpoint cannot
+    /// be written.
     void run(bool progress);
 
     std::int64_t steps_done() const { return step_; }
@@ -105,6 +123,8 @@ public:
 
 private:
     Trainer(TrainSettings settings, const io::Checkpoint* from);
+    void claim_out_dir(const io::Checkpoint* from);
+    void open_outputs();
     void log_row(const StepResult& r, std::optional<double> val_loss);
 
     TrainSettings settings_;
@@ -117,9 +137,13 @@ private:
     Rng rng_;
     std::int64_t step_ = 0;
     std::string last_checkpoint_;
-    std::ofstream log_;
-    bool log_jsonl_ = false;
+    FileHandle out_lock_;
+    std::string log_path_;
+    bool continues_here_ = false; ///< resumed in the checkpoint's folder: its log goes on
+    std::vector<std::string> leftovers_;
+    std::optional<TrainingLog> log_;
     TensorI inputs_, targets_;
+    ThreadChooser step_threads_, eval_threads_; ///< per step, per validation batch
 };
 
 } // namespace ouro::train

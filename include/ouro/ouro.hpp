@@ -65,6 +65,8 @@
 #include "ouro/io/debug_state.hpp"
 #include "ouro/io/dtype.hpp"
 #include "ouro/io/gpt2_formats.hpp"
+#include "ouro/io/hugging_face.hpp"
+#include "ouro/io/llama2c.hpp"
 #include "ouro/io/model_bundle.hpp"
 #include "ouro/io/safetensors.hpp"
 

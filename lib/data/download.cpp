@@ -3,6 +3,7 @@
 
 #include "ouro/core/atomic_file.hpp"
 #include "ouro/core/error.hpp"
+#include "ouro/core/file_checks.hpp"
 #include "ouro/data/sha256.hpp"
 
 #include <fcntl.h>
@@ -266,6 +267,8 @@ DownloadReport download_file(const std::string& url, const std::filesystem::path
     DownloadReport report;
     const std::string want_given = lower(options.sha256);
     if (std::filesystem::exists(dest)) {
+        // A folder (or a FIFO, a device) at the destination is no download.
+        require_regular_file(dest, "download");
         report.skipped = true;
         report.bytes = file_size_or_zero(dest);
         if (!want_given.empty()) {
@@ -290,6 +293,16 @@ DownloadReport download_file(const std::string& url, const std::filesystem::path
     if (ec)
         throw IoError("download: cannot create " + dest.parent_path().string() + ": " +
                       ec.message());
+    // Without a digest a .part cannot be trusted: its bytes may come from another version of the
+    // file (changed on the server since) or from anything else written under that name, and a
+    // size that matches in the end would not show it. So it is resumed only when a SHA-256 will
+    // check the whole; otherwise the download starts from scratch.
+    if (want.empty() && file_size_or_zero(part) > 0) {
+        std::filesystem::remove(part, ec);
+        if (ec)
+            throw IoError("download: cannot remove " + part.string() + ": " + ec.message());
+        report.restarted = true;
+    }
     report.resumed = file_size_or_zero(part) > 0;
     const bool quiet = !shows_progress(options.progress);
     for (int attempt = 0;; ++attempt) {

@@ -206,6 +206,28 @@ const std::string& Tokenizer::token(std::int32_t id) const {
     return llama2c_ ? llama2c_->texts[std::size_t(id)] : model_->tokens[std::size_t(id)];
 }
 
+namespace {
+
+void require_llama2c(bool is_llama2c, const char* what) {
+    if (!is_llama2c)
+        throw ConfigError(std::string("Tokenizer::") + what +
+                          ": a byte-level BPE tokenizer has no llama2.c pieces (use token)");
+}
+
+} // namespace
+
+const std::string& Tokenizer::piece(std::int32_t id) const {
+    require_llama2c(llama2c_ != nullptr, "piece");
+    token(id); // the range check
+    return llama2c_->pieces[std::size_t(id)];
+}
+
+float Tokenizer::score(std::int32_t id) const {
+    require_llama2c(llama2c_ != nullptr, "score");
+    token(id);
+    return llama2c_->scores[std::size_t(id)];
+}
+
 std::optional<std::int32_t> Tokenizer::find(std::string_view token_bytes) const {
     if (llama2c_) {
         const auto it = llama2c_->text_ids.find(token_bytes);

@@ -2,8 +2,11 @@
 // ContextFeeder, request validation and the parts of a trace record the chooser does not fill.
 #include "ouro/gen/generate.hpp"
 
+#include "ouro/core/thread_chooser.hpp"
+
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <string>
 
 namespace ouro::gen {
@@ -195,6 +198,30 @@ void fill_record(TraceRecord& record, std::span<const float> raw_logits,
                  std::span<const std::int32_t> history, const GenerateOptions& options) {
     if (options.decode)
         record.text = options.decode(record.token);
+    fill_statistics(record, raw_logits, history, options);
+}
+
+void choose_in_parallel(std::int64_t count, const std::function<void(std::int64_t)>& choose) {
+    // One chooser for every generate() of the process (a loop runs its choices once per token).
+    static ThreadChooser chooser;
+    const ChosenThreads threads(chooser, std::max<std::int64_t>(count, 1));
+    // The error of the first sequence that failed, whichever thread ran it.
+    std::vector<std::exception_ptr> errors(static_cast<std::size_t>(count));
+#pragma omp parallel for schedule(dynamic) num_threads(threads.threads()) if (count > 1)
+    for (std::int64_t a = 0; a < count; ++a) {
+        try {
+            choose(a);
+        } catch (...) {
+            errors[std::size_t(a)] = std::current_exception();
+        }
+    }
+    for (const std::exception_ptr& e : errors)
+        if (e)
+            std::rethrow_exception(e);
+}
+
+void fill_statistics(TraceRecord& record, std::span<const float> raw_logits,
+                     std::span<const std::int32_t> history, const GenerateOptions& options) {
     // The n-gram ending at the new token (index t) against every earlier n-gram.
     const std::int64_t t = std::int64_t(history.size()) - 1;
     for (std::int64_t n = 1; n <= 4; ++n) {

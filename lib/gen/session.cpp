@@ -47,6 +47,13 @@ void rows(const float* in, std::int64_t R, std::int64_t IN, const float* w32, co
         ops::linear_rows(in, R, IN, w32, bias, out, stride, o0, o1, into);
 }
 
+// Every session's passes are timed by one chooser, so a short session starts from what earlier
+// ones measured.
+ThreadChooser& pass_threads() {
+    static ThreadChooser chooser;
+    return chooser;
+}
+
 } // namespace
 
 // Rows [0, R) of in (R, IN) through a Linear layer into out (R, OUT), the output features in
@@ -511,7 +518,8 @@ void InferenceSession::attention_group(const float* a, std::int64_t R, std::int6
 void InferenceSession::run_pass(std::int64_t R) {
     const std::int64_t C = C_;
     const std::int64_t nlast = std::int64_t(last_rows_.size());
-    const int threads = omp_get_max_threads();
+    const ChosenThreads chosen(pass_threads(), R);
+    const int threads = chosen.threads();
     // Allocates only when the thread count has grown since the last pass.
     if (std::int64_t(norm_.size()) < threads * max_rows_ * C) {
         norm_.assign(std::size_t(threads * max_rows_ * C), 0.0f);

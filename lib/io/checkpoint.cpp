@@ -207,8 +207,8 @@ template <typename T> void Checkpoint::load_weights(nn::GPT<T>& model) const {
 }
 
 template <typename T> std::unique_ptr<nn::GPT<T>> Checkpoint::build_model() const {
-    Rng unused(0); // initial values are overwritten by the checkpoint's
-    auto model = std::make_unique<nn::GPT<T>>(config, unused);
+    // Zeros: every value is overwritten by the checkpoint's.
+    auto model = std::make_unique<nn::GPT<T>>(config, nn::Init::zeros());
     load_weights(*model);
     return model;
 }

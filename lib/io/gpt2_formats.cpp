@@ -3,11 +3,10 @@
 
 #include "ouro/core/atomic_file.hpp"
 #include "ouro/core/checked.hpp"
+#include "ouro/io/hugging_face.hpp"
 #include "ouro/io/safetensors.hpp"
 
 #include "tensor_checks.hpp"
-
-#include <nlohmann/json.hpp>
 
 #include <array>
 #include <cstring>
@@ -37,12 +36,19 @@ TensorF transposed(const TensorF& t) {
 
 void require_gpt2_shape(const nn::GPT<float>& model, const char* what) {
     const nn::GPTConfig& c = model.config;
-    if (c.position != nn::PositionEncoding::learned || !c.bias)
+    if (c.position != nn::PositionEncoding::learned || !c.bias ||
+        c.norm != nn::NormKind::layernorm || c.mlp != nn::MlpKind::gelu ||
+        c.kv_heads() != c.n_head || c.hidden_size() != 4 * c.n_embd || !c.tied_head)
         throw ConfigError(std::string(what) +
-                          ": only GPT-2 shaped models (learned positions, "
-                          "biases) can be written in this format; this one "
-                          "has position '" +
-                          nn::to_string(c.position) + "' and bias " + (c.bias ? "on" : "off"));
+                          ": only GPT-2 shaped models (learned positions, biases, LayerNorm, "
+                          "GELU over 4 C, n_kv_head = n_head, tied head) can be written in this "
+                          "format; this one has position '" +
+                          nn::to_string(c.position) + "', bias " + (c.bias ? "on" : "off") +
+                          ", norm '" + nn::to_string(c.norm) + "', mlp '" + nn::to_string(c.mlp) +
+                          "' over " + std::to_string(c.hidden_size()) + ", " +
+                          std::to_string(c.kv_heads()) + " key/value heads of " +
+                          std::to_string(c.n_head) + ", head " +
+                          (c.tied_head ? "tied" : "separate"));
 }
 
 std::string strip_transformer(const std::string& name) {
@@ -76,36 +82,7 @@ constexpr std::int32_t llmc_magic = 20240326;
 
 void export_hf_gpt2(const std::string& directory, const nn::GPT<float>& model) {
     require_gpt2_shape(model, "export_hf_gpt2");
-    std::error_code ec;
-    std::filesystem::create_directories(directory, ec);
-    if (ec)
-        throw IoError(directory + ": cannot create directory: " + ec.message());
-    SafetensorsWriter w;
-    w.set_metadata("format", "pt"); // transformers refuses safetensors without it
-    for (auto& [name, p] : model.named_parameters()) {
-        const std::string hf = strip_transformer(name);
-        w.add(hf, is_conv1d_weight(name) ? transposed(p.value()) : p.value());
-    }
-    w.write((std::filesystem::path(directory) / "model.safetensors").string());
-
-    const nn::GPTConfig& c = model.config;
-    nlohmann::ordered_json j;
-    j["architectures"] = {"GPT2LMHeadModel"};
-    j["model_type"] = "gpt2";
-    j["vocab_size"] = c.vocab_size;
-    j["n_positions"] = c.block_size;
-    j["n_ctx"] = c.block_size;
-    j["n_embd"] = c.n_embd;
-    j["n_layer"] = c.n_layer;
-    j["n_head"] = c.n_head;
-    j["activation_function"] = "gelu_new";
-    j["layer_norm_epsilon"] = 1e-5;
-    j["resid_pdrop"] = c.dropout;
-    j["embd_pdrop"] = c.dropout;
-    j["attn_pdrop"] = 0.0;
-    j["tie_word_embeddings"] = true;
-    const std::string text = j.dump(2) + "\n";
-    write_file_atomic(std::filesystem::path(directory) / "config.json", text);
+    export_hf(directory, model, nullptr);
 }
 
 std::unique_ptr<nn::GPT<float>> import_hf_gpt2(const std::string& path, std::int64_t n_head) {
@@ -139,8 +116,8 @@ std::unique_ptr<nn::GPT<float>> import_hf_gpt2(const std::string& path, std::int
         name = prefix + strip_transformer(name);
     }
     detail::check_float_tensors(f, needed);
-    Rng unused(0);
-    auto model = std::make_unique<nn::GPT<float>>(c, unused);
+    auto model =
+        std::make_unique<nn::GPT<float>>(c, nn::Init::zeros()); // every weight is set below
     for (auto& [name, p] : model->named_parameters()) {
         const std::string key = prefix + strip_transformer(name);
         Var<float> q = p;
@@ -157,6 +134,9 @@ std::unique_ptr<nn::GPT<float>> import_hf_gpt2(const std::string& path, std::int
 void export_llmc(const std::string& path, const nn::GPT<float>& model) {
     require_gpt2_shape(model, "export_llmc");
     const nn::GPTConfig& c = model.config;
+    if (c.norm_eps != 1e-5)
+        throw ConfigError("export_llmc: llm.c's layer norm epsilon is 1e-5, this model's is " +
+                          std::to_string(c.norm_eps));
     const std::int64_t Vp = (c.vocab_size + 127) / 128 * 128;
     std::array<std::int32_t, 256> header{};
     header[0] = llmc_magic;
@@ -244,8 +224,8 @@ std::unique_ptr<nn::GPT<float>> import_llmc(const std::string& path) {
         fail("file is " + std::to_string(bytes.size()) + " bytes, but its header describes " +
              std::to_string(*total) + " (" + std::to_string(*n_params) + " parameters)");
 
-    Rng unused(0);
-    auto model = std::make_unique<nn::GPT<float>>(c, unused);
+    auto model =
+        std::make_unique<nn::GPT<float>>(c, nn::Init::zeros()); // every weight is set below
     std::size_t offset = 1024;
     auto read_into = [&](float* dst, std::int64_t n) {
         for (std::int64_t i = 0; i < n; ++i, offset += elem) {

@@ -265,8 +265,8 @@ Llama2cModel import_llama2c(const std::filesystem::path& path) {
     if (!p.error.empty())
         throw FormatError(path.string() + ": not a llama2.c model: " + p.error);
     const Header& h = p.header;
-    Rng rng(0); // every weight is overwritten below
-    Llama2cModel out{std::make_unique<nn::GPT<float>>(config_of(h), rng), h.format};
+    // Zeros: every weight is overwritten below.
+    Llama2cModel out{std::make_unique<nn::GPT<float>>(config_of(h), nn::Init::zeros()), h.format};
     const nn::GPT<float>& m = *out.model;
     const std::vector<Piece> matrices = matrix_pieces(m, h), norms = norm_pieces(m, h);
 

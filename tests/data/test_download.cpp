@@ -112,19 +112,32 @@ TEST_SUITE("data") {
             CHECK(again.skipped);
             CHECK(again.checked);
         }
-        SUBCASE("a .part file is continued, not restarted") {
+        SUBCASE("a .part file is continued when a digest checks it, else restarted") {
+            // (That only the rest is fetched shows in the next subcase: the digest of a wrong
+            // .part plus the rest of the source.)
             std::filesystem::create_directories(dest.parent_path());
             write_bytes(part, content.substr(0, 100'000));
             const DownloadReport r = download_file(file_url(src), dest, quiet(digest));
             CHECK(r.resumed);
+            CHECK_FALSE(r.restarted);
             CHECK(read_bytes(dest) == content);
-            // Proof that only the rest was fetched: a .part with wrong bytes is kept as it is
-            // (no digest given), and the result is that prefix plus the rest of the source.
+            // No digest: a .part with wrong bytes would pass the size check; it is discarded.
             std::filesystem::remove(dest);
-            const std::string wrong(100'000, 'x');
-            write_bytes(part, wrong);
-            download_file(file_url(src), dest, quiet());
-            CHECK(read_bytes(dest) == wrong + content.substr(100'000));
+            write_bytes(part, std::string(100'000, 'x'));
+            const DownloadReport unchecked = download_file(file_url(src), dest, quiet());
+            CHECK(unchecked.restarted);
+            CHECK_FALSE(unchecked.resumed);
+            CHECK_FALSE(unchecked.checked);
+            CHECK(read_bytes(dest) == content);
+            CHECK_FALSE(std::filesystem::exists(part));
+        }
+        SUBCASE("a folder at the destination is an error, not a finished download") {
+            std::filesystem::create_directories(dest);
+            CHECK_THROWS_WITH_AS(
+                download_file(file_url(src), dest, quiet(digest)),
+                ("download: " + dest.string() + " is not a regular file (it is a directory)")
+                    .c_str(),
+                IoError);
         }
         SUBCASE("a wrong digest is refused and the .part removed") {
             std::filesystem::create_directories(dest.parent_path());

@@ -156,8 +156,10 @@ TEST_SUITE("io") {
             export_hf_gpt2(at("hf"), model);
             const Safetensors f = Safetensors::read(at("hf/model.safetensors"));
             CHECK(f.metadata("format") == "pt");
-            CHECK(f.entry("h.0.attn.c_attn.weight").shape == Shape{8, 24}); // Conv1D: (in, out)
-            CHECK(f.contains("wte.weight"));
+            // save_pretrained's keys for GPT2LMHeadModel; Conv1D weights are (in, out).
+            CHECK(f.entry("transformer.h.0.attn.c_attn.weight").shape == Shape{8, 24});
+            CHECK(f.contains("transformer.wte.weight"));
+            CHECK_FALSE(f.contains("lm_head.weight")); // tied
             CHECK(fs::exists(dir.path() / "hf/config.json"));
             const auto back = import_hf_gpt2(at("hf/model.safetensors"), 2);
             CHECK(bitwise_equal(back->forward(idx).value(), logits));
@@ -220,9 +222,10 @@ TEST_SUITE("io") {
             nn::GPT<float> rope(c, rng);
             CHECK_THROWS_WITH_AS(
                 export_llmc(at("x.bin"), rope),
-                "export_llmc: only GPT-2 shaped models (learned positions, biases) "
-                "can be written in this format; this one has position 'rope' and "
-                "bias on",
+                "export_llmc: only GPT-2 shaped models (learned positions, biases, LayerNorm, "
+                "GELU over 4 C, n_kv_head = n_head, tied head) can be written in this format; "
+                "this one has position 'rope', bias on, norm 'layernorm', mlp 'gelu' over 32, 2 "
+                "key/value heads of 2, head tied",
                 ConfigError);
         }
     }

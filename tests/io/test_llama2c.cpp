@@ -185,7 +185,8 @@ TEST_SUITE("io") {
                                  IoError);
             CHECK_THROWS_WITH_AS(detect_model_format(p),
                                  (p.string() + ": not a model file: neither an ouro checkpoint "
-                                               "(safetensors) nor a llama2.c model")
+                                               "(safetensors), a llama2.c model nor an llm.c "
+                                               "model")
                                      .c_str(),
                                  FormatError);
         }

@@ -1,11 +1,14 @@
 // Finding and opening a model with its tokenizer (model_bundle.hpp) when the tokenizer is a
 // llama2.c tokenizer.bin in a folder: beside an ouro checkpoint, or in the data folder a training
 // run records; the identity a checkpoint records matches whether the folder or the file is given.
+// Then the other formats: Hugging Face folders, llm.c files and sampling bundles' folders.
 #include "data/llama2c_test_util.hpp"
 #include "test_util.hpp"
 
 #include <ouro/core/error.hpp>
 #include <ouro/io/checkpoint.hpp>
+#include <ouro/io/gpt2_formats.hpp>
+#include <ouro/io/hugging_face.hpp>
 #include <ouro/io/llama2c.hpp>
 #include <ouro/io/model_bundle.hpp>
 
@@ -95,6 +98,75 @@ TEST_SUITE("io") {
             write_tokenizer(run / "tokenizer.bin");
             CHECK(find_tokenizer(run / "model.bin") == run / "tokenizer.bin");
             CHECK_NOTHROW(load_model_bundle(run / "model.bin", run / "tokenizer.bin"));
+        }
+    }
+
+    TEST_CASE("detect_model_format, find_tokenizer and load_model_bundle: every format") {
+        TempDir dir;
+        std::vector<std::string> texts(10, "a cat and a rat ran at a mat");
+        data::TrainOptions options;
+        options.vocab_size = 270;
+        const data::Tokenizer bpe = data::Tokenizer::train(texts, options);
+        nn::GPTConfig c;
+        c.vocab_size = bpe.vocab_size();
+        c.block_size = 8;
+        c.n_layer = 1;
+        c.n_head = 2;
+        c.n_embd = 8;
+        Rng rng(3);
+        const nn::GPT<float> gpt(c, rng);
+        auto same = [&](const nn::GPT<float>& m) {
+            for (std::size_t i = 0; i < gpt.named_parameters().size(); ++i)
+                CHECK(ouro::testing::bitwise_equal(m.named_parameters()[i].second.value(),
+                                                   gpt.named_parameters()[i].second.value()));
+        };
+
+        SUBCASE("a Hugging Face folder holds its tokenizer") {
+            export_hf(dir / "hf", gpt, &bpe);
+            CHECK(detect_model_format(dir / "hf") == ModelFormat::hugging_face);
+            CHECK(find_tokenizer(dir / "hf") == dir / "hf");
+            const ModelBundle b = load_model_bundle(dir / "hf", dir / "hf");
+            CHECK(b.format == ModelFormat::hugging_face);
+            same(*b.model);
+            fs::remove(dir / "hf" / "vocab.json");
+            CHECK_THROWS_WITH_AS(find_tokenizer(dir / "hf"),
+                                 ("no tokenizer for " + (dir / "hf").string() + ": looked for " +
+                                  (dir / "hf" / "vocab.json").string() +
+                                  " or tokenizer.bin (a tokenizer.json alone is not read); pass "
+                                  "--tokenizer")
+                                     .c_str(),
+                                 ConfigError);
+        }
+        SUBCASE("an llm.c file with vocab.json beside it") {
+            fs::create_directories(dir / "llmc");
+            export_llmc((dir / "llmc" / "model.bin").string(), gpt);
+            CHECK(detect_model_format(dir / "llmc" / "model.bin") == ModelFormat::llmc);
+            CHECK_THROWS_WITH_AS(find_tokenizer(dir / "llmc" / "model.bin"),
+                                 ("no tokenizer for " + (dir / "llmc" / "model.bin").string() +
+                                  ": looked for " + (dir / "llmc" / "vocab.json").string() +
+                                  "; pass --tokenizer (a folder with GPT-2's vocab.json and "
+                                  "merges.txt)")
+                                     .c_str(),
+                                 ConfigError);
+            bpe.save(dir / "llmc");
+            CHECK(find_tokenizer(dir / "llmc" / "model.bin") == dir / "llmc");
+            same(*load_model_bundle(dir / "llmc" / "model.bin", dir / "llmc").model);
+        }
+        SUBCASE("a bundle's folder is the checkpoint inside it") {
+            fs::create_directories(dir / "bundle");
+            bpe.save(dir / "bundle");
+            TrainingState state;
+            state.tokenizer = data::tokenizer_identity(bpe, dir / "bundle");
+            save_checkpoint((dir / "bundle" / "model.safetensors").string(), gpt, nullptr, state);
+            CHECK(detect_model_format(dir / "bundle") == ModelFormat::ouro_checkpoint);
+            CHECK(find_tokenizer(dir / "bundle") == dir / "bundle");
+            same(*load_model(dir / "bundle").model);
+            CHECK_THROWS_WITH_AS(detect_model_format(dir.path()),
+                                 (dir.path().string() +
+                                  ": a folder that holds neither config.json (a Hugging Face "
+                                  "folder) nor model.safetensors (a sampling bundle)")
+                                     .c_str(),
+                                 FormatError);
         }
     }
 }

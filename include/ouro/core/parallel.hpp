@@ -12,18 +12,31 @@ namespace ouro {
 /// Threads that the next parallel region will use.
 int num_threads();
 /// Sets the number of threads for later parallel regions (n >= 1; throws ConfigError otherwise).
+/// A count set here (or by OMP_NUM_THREADS) is explicit: ThreadChooser (thread_chooser.hpp) then
+/// always uses it instead of measuring whether one thread would be faster.
 void set_num_threads(int n);
 
-/// Sets the thread count for its lifetime and restores the previous one after.
+namespace detail {
+/// Whether the thread count was set explicitly (set_num_threads or OMP_NUM_THREADS).
+bool thread_count_explicit();
+/// Sets the count and whether it counts as explicit (for ThreadCountGuard's restore).
+void restore_num_threads(int n, bool is_explicit);
+} // namespace detail
+
+/// Sets the thread count (explicitly) for its lifetime and restores the previous one after.
 class ThreadCountGuard {
 public:
-    explicit ThreadCountGuard(int n) : previous_(num_threads()) { set_num_threads(n); }
-    ~ThreadCountGuard() { set_num_threads(previous_); }
+    explicit ThreadCountGuard(int n)
+        : previous_(num_threads()), was_explicit_(detail::thread_count_explicit()) {
+        set_num_threads(n);
+    }
+    ~ThreadCountGuard() { detail::restore_num_threads(previous_, was_explicit_); }
     ThreadCountGuard(const ThreadCountGuard&) = delete;
     ThreadCountGuard& operator=(const ThreadCountGuard&) = delete;
 
 private:
     int previous_;
+    bool was_explicit_;
 };
 
 /// Carries the first exception thrown inside an OpenMP parallel region out of it (an exception

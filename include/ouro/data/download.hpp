@@ -1,5 +1,6 @@
 // Downloading TinyStories, Karpathy's llama2.c TinyStories models (or any file) for users with
-// internet: resumable (HTTP Range requests continue a "<file>.part" after an interruption),
+// internet: resumable (HTTP Range requests continue a "<file>.part" after an interruption, when
+// a SHA-256 is known to check the result; without one a .part is discarded),
 // checked (SHA-256, against a given digest, such as the published ones of tinyllamas_models(), or
 // the one Hugging Face announces for its LFS files in the X-Linked-Etag header), and moved into
 // place only when complete. The transfer is done by the `curl` program (Debian package curl), which
@@ -89,16 +90,20 @@ RemoteInfo probe_url(const std::string& url, const DownloadOptions& options = {}
 struct DownloadReport {
     bool skipped = false;    ///< the file was already there
     bool resumed = false;    ///< a .part file was continued
+    bool restarted = false;  ///< a .part file was discarded: with no digest it could not be checked
     std::uint64_t bytes = 0; ///< size of the file
     std::string sha256;      ///< its digest
     bool checked = false;    ///< the digest was compared with an expected one
 };
 
-/// Fetches `url` into `dest`: continues `dest`.part when there is one, checks the SHA-256 when an
-/// expected one is known, then renames the .part to `dest`. When `dest` exists it is not fetched
-/// again (it is checked when options.sha256 is given).
-/// Throws ConfigError on a malformed options.sha256; IoError when curl cannot be run, the server
-/// cannot be reached (the message explains the offline case) or answers with an error;
+/// Fetches `url` into `dest`: continues `dest`.part when there is one and an expected SHA-256 is
+/// known (given, or announced by the server), else starts afresh (a .part is unverifiable
+/// without it); checks the SHA-256 and the announced size, then renames the .part to `dest`. When
+/// `dest` exists it is not fetched again (it is checked when options.sha256 is given).
+/// Throws ConfigError on a malformed options.sha256; IoError when `dest` exists but is not a
+/// regular file ("download: <dest> is not a regular file (it is a directory)"), curl cannot be
+/// run, the server cannot be reached (the message explains the offline case) or answers with an
+/// error;
 /// FormatError when the size or the digest differs from the announced or given one (the .part is
 /// removed, so that a rerun starts afresh).
 DownloadReport download_file(const std::string& url, const std::filesystem::path& dest,

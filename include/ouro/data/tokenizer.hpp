@@ -239,6 +239,12 @@ public:
     /// The bytes of token `id`; throws ConfigError when id is out of range. llama2.c: the piece
     /// as stored, with <0xHH> as its one byte (so token(1) is llama2.c's "\n<s>\n").
     const std::string& token(std::int32_t id) const;
+    /// llama2.c: the piece of token `id` exactly as tokenizer.bin stores it (" the", "<0x0A>",
+    /// "\n<s>\n") and the score that ranks its merge; what a converter to another tokenizer
+    /// format needs. Throw ConfigError for an id out of range and for a byte-level BPE:
+    /// "Tokenizer::piece: a byte-level BPE tokenizer has no llama2.c pieces (use token)".
+    const std::string& piece(std::int32_t id) const;
+    float score(std::int32_t id) const;
     /// The id of the token with exactly these bytes (ordinary or special), if there is one.
     /// llama2.c: when a byte is both a piece and a byte piece, the piece (the one encode uses).
     std::optional<std::int32_t> find(std::string_view token_bytes) const;

@@ -13,7 +13,8 @@
 // and, when it has one, reset() is called before each sequence. Sequence i draws from its own
 // Rng, seeded Rng::stream_value(options.seed, i), so a sequence gets the same tokens alone or in a
 // batch, and (the session's results not depending on the thread count) with any number of
-// threads.
+// threads. The choosers of different sequences run in parallel (each on its own object, Rng and
+// history); the callback and the trace see the tokens in sequence order.
 //
 // Past the context (COLLAPSE.md, mechanism 4), ContextOptions::policy decides:
 //   stop   the sequence ends (FinishReason::context_full) when its next token would be fed at
@@ -176,6 +177,12 @@ void check_request(const InferenceSession& session, std::int64_t choosers,
 // which already ends with the token), p_end from the raw logits, the text.
 void fill_record(TraceRecord& record, std::span<const float> raw_logits,
                  std::span<const std::int32_t> history, const GenerateOptions& options);
+// fill_record without the text (options.decode may not be safe to call from several threads).
+void fill_statistics(TraceRecord& record, std::span<const float> raw_logits,
+                     std::span<const std::int32_t> history, const GenerateOptions& options);
+// Runs choose(0) .. choose(count - 1), spread over the threads when a ThreadChooser finds that
+// faster (core/thread_chooser.hpp); the first exception thrown is rethrown after all have run.
+void choose_in_parallel(std::int64_t count, const std::function<void(std::int64_t)>& choose);
 // The logits the chooser sees: the raw ones, or (EndOfText::ignore) a copy in `scratch` with the
 // end token's logit at -infinity.
 std::span<const float> chooser_logits(std::span<const float> raw, std::vector<float>& scratch,
@@ -214,30 +221,46 @@ std::vector<GeneratedSequence> generate(InferenceSession& session, std::span<Cho
         feeder.start(i, prompt, i);
         s.done = options.max_new_tokens == 0;
     }
-    std::vector<float> scratch;
+    // Per sequence: the chooser's logits (EndOfText::ignore) and the record of its new token.
+    std::vector<std::vector<float>> scratch(static_cast<std::size_t>(n));
+    std::vector<TraceRecord> records(static_cast<std::size_t>(n));
+    std::vector<std::int64_t> active;
     for (std::int64_t step = 0; step < options.max_new_tokens; ++step) {
-        bool any = false;
-        for (std::int64_t i = 0; i < n; ++i) {
+        active.clear();
+        for (std::int64_t i = 0; i < n; ++i)
+            if (!seq[std::size_t(i)].done)
+                active.push_back(i);
+        // The choices, sequences in parallel: each has its own chooser, Rng and history.
+        detail::choose_in_parallel(std::int64_t(active.size()), [&](std::int64_t a) {
+            const std::int64_t i = active[std::size_t(a)];
             detail::SequenceState& s = seq[std::size_t(i)];
-            if (s.done)
-                continue;
-            const std::span<const float> raw = session.logits(i);
-            TraceRecord record;
+            TraceRecord& record = records[std::size_t(i)];
+            record = TraceRecord{};
             record.sequence = i;
             record.step = step;
             record.position = std::int64_t(s.history.size());
             record.context = session.cached(i);
             record.story = s.story;
-            const std::int32_t token = static_cast<std::int32_t>(choosers[std::size_t(i)].sample(
-                detail::chooser_logits(raw, scratch, options), s.history, s.rng, &record.decision));
-            if (token < 0 || token >= session.config().vocab_size)
-                throw ConfigError("generate: the chooser returned token " + std::to_string(token) +
-                                  ", outside the vocabulary [0, " +
+            const std::span<const float> raw = session.logits(i);
+            record.token = static_cast<std::int32_t>(choosers[std::size_t(i)].sample(
+                detail::chooser_logits(raw, scratch[std::size_t(i)], options), s.history, s.rng,
+                &record.decision));
+            if (record.token < 0 || record.token >= session.config().vocab_size)
+                throw ConfigError("generate: the chooser returned token " +
+                                  std::to_string(record.token) + ", outside the vocabulary [0, " +
                                   std::to_string(session.config().vocab_size) + ")");
-            s.history.push_back(token);
+            s.history.push_back(record.token);
+            detail::fill_statistics(record, raw, s.history, options);
+        });
+        // In sequence order: the text, the callback, the trace, what comes next.
+        bool any = false;
+        for (const std::int64_t i : active) {
+            detail::SequenceState& s = seq[std::size_t(i)];
+            TraceRecord& record = records[std::size_t(i)];
+            const std::int32_t token = record.token;
             s.out.tokens.push_back(token);
-            record.token = token;
-            detail::fill_record(record, raw, s.history, options);
+            if (options.decode)
+                record.text = options.decode(token);
             if (options.on_token)
                 options.on_token(record);
             if (options.trace)

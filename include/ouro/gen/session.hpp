@@ -31,7 +31,10 @@
 // cache entries and attention for every row), then fixed blocks of the output features of each
 // other Linear layer (the weights, which bound batch-1 decoding, are read once per pass); every
 // thread computes the norms of all rows itself rather than wait for them. The work items never
-// depend on the thread count.
+// depend on the thread count. Unless a thread count was set explicitly, each pass runs with the
+// whole team or with one thread, whichever a ThreadChooser (core/thread_chooser.hpp) shared by
+// every session of the process measured faster per row: on a machine where another program
+// keeps a core busy, the barriers would otherwise make the team slower than one thread.
 //
 // The cache and positions. A token at position p (its index in the sequence) is embedded with
 // wpe[p] (learned positions), or its query and key are rotated by p (RoPE), or its scores carry
@@ -49,6 +52,7 @@
 #pragma once
 
 #include "ouro/core/half.hpp"
+#include "ouro/core/thread_chooser.hpp"
 #include "ouro/nn/gpt.hpp"
 #include "ouro/ops/attention.hpp"
 #include "ouro/ops/matmul.hpp"

@@ -22,8 +22,9 @@ namespace ouro::io {
 
 /// Writes `model` as a Hugging Face GPT-2 checkpoint into `directory` (created if needed):
 /// model.safetensors with Conv1D layouts and config.json, as GPT2LMHeadModel.from_pretrained
-/// reads them. Throws ConfigError when the model is not GPT-2 shaped (RoPE, ALiBi, no bias),
-/// IoError when writing fails.
+/// reads them (io::export_hf without a tokenizer; see hugging_face.hpp for the whole folder).
+/// Throws ConfigError when the model is not GPT-2 shaped (learned positions, biases, LayerNorm,
+/// GELU over 4 C, n_kv_head = n_head, tied head), IoError when writing fails.
 void export_hf_gpt2(const std::string& directory, const nn::GPT<float>& model);
 
 /// Reads a Hugging Face GPT-2 model.safetensors. Vocabulary, context, width and depth come from
@@ -33,7 +34,8 @@ void export_hf_gpt2(const std::string& directory, const nn::GPT<float>& model);
 std::unique_ptr<nn::GPT<float>> import_hf_gpt2(const std::string& path, std::int64_t n_head);
 
 /// Writes `model` in llm.c's version-3 (float32) checkpoint format, vocabulary padded to a
-/// multiple of 128 as llm.c does. Throws ConfigError for non-GPT-2 models, IoError on failure.
+/// multiple of 128 as llm.c does. Throws ConfigError for models that are not GPT-2 shaped (as
+/// export_hf_gpt2; llm.c's layer norm epsilon is fixed at 1e-5), IoError on failure.
 void export_llmc(const std::string& path, const nn::GPT<float>& model);
 
 /// Reads an llm.c checkpoint (version 3, float32, or 5, bfloat16). Throws FormatError naming the

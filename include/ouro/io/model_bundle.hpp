@@ -3,9 +3,10 @@
 // through this, so a checkpoint paired with the wrong tokenizer is an error with both names in it
 // rather than fluent nonsense.
 //
-// The model file's format is read from its contents, never from its name: an ouro checkpoint
-// (safetensors with ouro's metadata) or a llama2.c model (io/llama2c.hpp). The tokenizer is a
-// folder with vocab.json + merges.txt (GPT-2's byte-level BPE) or a llama2.c tokenizer.bin.
+// The model's format is read from its contents, never from its name: an ouro checkpoint
+// (safetensors with ouro's metadata), a llama2.c model (io/llama2c.hpp), an llm.c model
+// (io/gpt2_formats.hpp) or a Hugging Face folder (io/hugging_face.hpp). The tokenizer is a folder
+// with vocab.json + merges.txt (GPT-2's byte-level BPE) or a llama2.c tokenizer.bin.
 #pragma once
 
 #include "ouro/data/tokenizer.hpp"
@@ -18,7 +19,7 @@
 namespace ouro::io {
 
 /// Where a model came from.
-enum class ModelFormat { ouro_checkpoint, llama2c };
+enum class ModelFormat { ouro_checkpoint, llama2c, llmc, hugging_face };
 
 struct ModelBundle {
     std::unique_ptr<nn::GPT<float>> model; ///< float weights (16-bit or int8 files are widened)
@@ -30,13 +31,29 @@ struct ModelBundle {
     ModelFormat format = ModelFormat::ouro_checkpoint;
 };
 
-/// "ouro checkpoint", "llama2.c model".
+/// "ouro checkpoint", "llama2.c model", "llm.c model", "Hugging Face folder".
 const char* to_string(ModelFormat f);
 
-/// The format of the model file at `path`, from its contents. Throws IoError when it cannot be
-/// read and FormatError when it is none of the formats:
-///   "<path>: not a model file: neither an ouro checkpoint (safetensors) nor a llama2.c model"
+/// The format of the model at `path`, from its contents: a folder holding config.json is a
+/// Hugging Face folder, a folder holding an ouro checkpoint as model.safetensors (a sampling
+/// bundle, as `lab bundle` and `convert --to bundle` write) is that checkpoint; a file is told by
+/// its header. Throws IoError when it cannot be read and FormatError when it is none of these:
+///   "<path>: not a model file: neither an ouro checkpoint (safetensors), a llama2.c model nor an
+///    llm.c model"
+///   "<path>: a folder that holds neither config.json (a Hugging Face folder) nor
+///    model.safetensors (a sampling bundle)"
 ModelFormat detect_model_format(const std::filesystem::path& path);
+
+/// A model read from any of the formats, as float weights.
+struct LoadedModel {
+    std::unique_ptr<nn::GPT<float>> model;
+    ModelFormat format = ModelFormat::ouro_checkpoint;
+    TrainingState state; ///< what an ouro checkpoint records (empty for the other formats)
+};
+
+/// Reads the model at `path` (detect_model_format, then the format's reader; their IoError and
+/// FormatError pass through).
+LoadedModel load_model(const std::filesystem::path& path);
 
 /// Where the tokenizer of the model at `checkpoint` is when none is given, the rule every program
 /// follows: vocab.json + merges.txt beside it (its folder), or llama2.c's tokenizer.bin beside a
@@ -46,6 +63,9 @@ ModelFormat detect_model_format(const std::filesystem::path& path);
 /// data::Tokenizer::load_any reads. Throws ConfigError saying where it looked:
 ///   "no tokenizer for runs/x/ckpt.safetensors: looked for runs/x/vocab.json or tokenizer.bin and
 ///    the data folder it records (data/ts4k/vocab.json or tokenizer.bin); pass --tokenizer"
+/// A Hugging Face folder or a bundle's folder gives itself when it holds vocab.json or
+/// tokenizer.bin (ouro does not read a tokenizer.json alone), and an llm.c model its folder when
+/// it holds vocab.json.
 /// A missing checkpoint gives its folder (the loader then reports the checkpoint).
 std::filesystem::path find_tokenizer(const std::filesystem::path& checkpoint);
 

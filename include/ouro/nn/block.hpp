@@ -11,16 +11,16 @@ namespace ouro::nn {
 
 template <typename T> class Block : public Module<T> {
 public:
-    Block(const GPTConfig& config, Rng& rng) : Module<T>("Block") {
+    Block(const GPTConfig& config, Init init) : Module<T>("Block") {
         ln_1 =
             &this->register_module("ln_1", std::make_unique<Norm<T>>(config.n_embd, config.norm,
                                                                      config.bias, config.norm_eps));
         attn =
-            &this->register_module("attn", std::make_unique<CausalSelfAttention<T>>(config, rng));
+            &this->register_module("attn", std::make_unique<CausalSelfAttention<T>>(config, init));
         ln_2 =
             &this->register_module("ln_2", std::make_unique<Norm<T>>(config.n_embd, config.norm,
                                                                      config.bias, config.norm_eps));
-        mlp = &this->register_module("mlp", std::make_unique<MLP<T>>(config, rng));
+        mlp = &this->register_module("mlp", std::make_unique<MLP<T>>(config, init));
     }
 
     /// x (B, T, C) -> (B, T, C).

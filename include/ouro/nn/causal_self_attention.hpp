@@ -20,15 +20,15 @@ namespace ouro::nn {
 
 template <typename T> class CausalSelfAttention : public Module<T> {
 public:
-    CausalSelfAttention(const GPTConfig& cfg, Rng& rng)
+    CausalSelfAttention(const GPTConfig& cfg, Init init)
         : Module<T>("CausalSelfAttention"), config(cfg) {
         const std::int64_t C = config.n_embd;
         c_attn =
             &this->register_module("c_attn", std::make_unique<Linear<T>>(C, C + 2 * config.kv_dim(),
-                                                                         config.bias, 0.02, rng));
+                                                                         config.bias, 0.02, init));
         c_proj = &this->register_module(
             "c_proj", std::make_unique<Linear<T>>(
-                          C, C, config.bias, 0.02 / std::sqrt(2.0 * double(config.n_layer)), rng));
+                          C, C, config.bias, 0.02 / std::sqrt(2.0 * double(config.n_layer)), init));
     }
 
     /// x (B, T, C) -> (B, T, C). `position_offset` is the position of the first row (RoPE only).

@@ -9,10 +9,10 @@ namespace ouro::nn {
 
 template <typename T> class Embedding : public Module<T> {
 public:
-    Embedding(std::int64_t num_embeddings, std::int64_t dim, double init_std, Rng& rng)
+    Embedding(std::int64_t num_embeddings, std::int64_t dim, double init_std, Init init)
         : Module<T>("Embedding") {
         weight =
-            this->register_parameter("weight", normal<T>({num_embeddings, dim}, init_std, rng));
+            this->register_parameter("weight", init.normal<T>({num_embeddings, dim}, init_std));
     }
     /// ids (...) -> (..., C). Throws ConfigError for an id outside [0, V).
     Var<T> forward(const TensorI& ids) const { return ops::embedding(ids, weight); }

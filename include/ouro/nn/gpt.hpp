@@ -30,25 +30,26 @@ namespace ouro::nn {
 
 template <typename T> class GPT : public Module<T> {
 public:
-    /// Builds and initialises the model from `rng`. Throws ConfigError for an invalid config.
-    GPT(const GPTConfig& cfg, Rng& rng) : Module<T>("GPT"), config(cfg) {
+    /// Builds the model, its weights drawn from `init` (an Rng) or zero (`Init::zeros()`, for a
+    /// loader that sets every weight). Throws ConfigError for an invalid config.
+    GPT(const GPTConfig& cfg, Init init) : Module<T>("GPT"), config(cfg) {
         config.validate();
         transformer =
             &this->register_module("transformer", std::make_unique<ModuleGroup<T>>("transformer"));
         wte = &transformer->add(
-            "wte", std::make_unique<Embedding<T>>(config.vocab_size, config.n_embd, 0.02, rng));
+            "wte", std::make_unique<Embedding<T>>(config.vocab_size, config.n_embd, 0.02, init));
         if (config.position == PositionEncoding::learned)
-            wpe = &transformer->add(
-                "wpe", std::make_unique<Embedding<T>>(config.block_size, config.n_embd, 0.02, rng));
+            wpe = &transformer->add("wpe", std::make_unique<Embedding<T>>(
+                                               config.block_size, config.n_embd, 0.02, init));
         auto& blocks = transformer->add("h", std::make_unique<ModuleGroup<T>>("h"));
         for (std::int64_t i = 0; i < config.n_layer; ++i)
-            h.push_back(&blocks.add(std::to_string(i), std::make_unique<Block<T>>(config, rng)));
+            h.push_back(&blocks.add(std::to_string(i), std::make_unique<Block<T>>(config, init)));
         ln_f = &transformer->add("ln_f", std::make_unique<Norm<T>>(config.n_embd, config.norm,
                                                                    config.bias, config.norm_eps));
         if (!config.tied_head)
             lm_head = &this->register_module(
                 "lm_head",
-                std::make_unique<Linear<T>>(config.n_embd, config.vocab_size, false, 0.02, rng));
+                std::make_unique<Linear<T>>(config.n_embd, config.vocab_size, false, 0.02, init));
     }
 
     /// The classifier's weight (V, C): wte's when tied, lm_head's otherwise.

@@ -10,12 +10,13 @@ namespace ouro::nn {
 
 template <typename T> class Linear : public Module<T> {
 public:
-    /// weight ~ N(0, init_std^2), bias zero (registered only when `has_bias`).
+    /// weight ~ N(0, init_std^2) (zero with Init::zeros()), bias zero (registered only when
+    /// `has_bias`).
     Linear(std::int64_t in_features, std::int64_t out_features, bool has_bias, double init_std,
-           Rng& rng)
+           Init init)
         : Module<T>("Linear") {
         weight = this->register_parameter("weight",
-                                          normal<T>({out_features, in_features}, init_std, rng));
+                                          init.normal<T>({out_features, in_features}, init_std));
         if (has_bias)
             bias = this->register_parameter("bias", Tensor<T>({out_features}));
     }

@@ -18,15 +18,15 @@ template <typename T> class MLP : public Module<T> {
 public:
     /// c_proj starts smaller (std / sqrt(2 n_layer), GPT-2) because it adds into the residual
     /// stream.
-    MLP(const GPTConfig& config, Rng& rng)
+    MLP(const GPTConfig& config, Init init)
         : Module<T>("MLP"), kind(config.mlp), dropout(config.dropout) {
         const std::int64_t C = config.n_embd, H = config.hidden_size();
         const std::int64_t fc_out = kind == MlpKind::swiglu ? 2 * H : H;
         c_fc = &this->register_module(
-            "c_fc", std::make_unique<Linear<T>>(C, fc_out, config.bias, 0.02, rng));
+            "c_fc", std::make_unique<Linear<T>>(C, fc_out, config.bias, 0.02, init));
         c_proj = &this->register_module(
             "c_proj", std::make_unique<Linear<T>>(
-                          H, C, config.bias, 0.02 / std::sqrt(2.0 * double(config.n_layer)), rng));
+                          H, C, config.bias, 0.02 / std::sqrt(2.0 * double(config.n_layer)), init));
     }
 
     /// x (B, T, C) -> (B, T, C).
