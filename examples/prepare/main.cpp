@@ -16,11 +16,13 @@
 // for llama2.c (exactly as llama2.c's own pretokenized TinyStories), so sampling can start from
 // that token. Nothing is written before the whole input has been read and checked (a failure leaves
 // the folder as it was), and a folder that holds prepared data is refused unless --overwrite.
-// train.bin and val.bin are written atomically. Without --valid, every --valid-every-th story of
-// the training input is held out instead. Inputs are streamed, so the full 1.9 GB
-// TinyStories-train.txt needs little memory beyond the tokenizer's training text. Bad flags or
-// files: one line "prepare: <message>" on stderr and exit code 1 (common/flags.hpp).
+// train.bin and val.bin are written atomically; one prepare at a time holds the folder (a lock),
+// and the temporary files of a killed prepare are removed at the next start. Without --valid, every
+// --valid-every-th story of the training input is held out instead. Inputs are streamed, so the
+// full 1.9 GB TinyStories-train.txt needs little memory beyond the tokenizer's training text. Bad
+// flags or files: one line "prepare: <message>" on stderr and exit code 1 (common/flags.hpp).
 #include "common/flags.hpp"
+#include "common/output_folder.hpp"
 
 #include <ouro/core/error.hpp>
 #include <ouro/core/parallel.hpp>
@@ -30,11 +32,13 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -131,7 +135,22 @@ struct NewFolder {
     }
 };
 
+bool is_own_output(std::string_view name) {
+    return std::find(std::begin(outputs), std::end(outputs), name) != std::end(outputs);
+}
+
 int run(const Settings& s) {
+    // One prepare per folder, and no temporary files of a killed one: taken before the folder is
+    // read, when it exists (a new folder is made and locked only once the input is checked).
+    ouro::examples::FileHandle lock;
+    std::error_code ec;
+    if (fs::is_directory(s.out, ec)) {
+        lock = ouro::examples::lock_output_folder(s.out, "prepare");
+        const auto removed = ouro::examples::remove_leftovers(s.out, is_own_output);
+        if (!removed.empty())
+            std::printf("removed %zu temporary file%s left by a stopped run in %s\n",
+                        removed.size(), removed.size() == 1 ? "" : "s", s.out.c_str());
+    }
     refuse_existing(s);
     if (s.threads > 0)
         ouro::set_num_threads(s.threads);
@@ -164,6 +183,8 @@ int run(const Settings& s) {
     const bool llama2c = tok.kind() == TokenizerKind::llama2c;
     // Declared before the shard writers: on failure their temporary files go first.
     NewFolder folder(s.out);
+    if (folder.made)
+        lock = ouro::examples::lock_output_folder(s.out, "prepare");
 
     const fs::path train_path = fs::path(s.out) / "train.bin";
     const fs::path val_path = fs::path(s.out) / "val.bin";

@@ -6,6 +6,8 @@
 #     with --overwrite the old data set stays byte for byte and no temporary file is left; into a
 #     new folder, not even the folder is made.
 #  3. --overwrite with good input replaces the data set.
+#  4. The temporary files a killed prepare left are removed at the next start (only prepare's
+#     own), and a folder that another prepare holds is refused.
 cmake_minimum_required(VERSION 3.20)
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
@@ -74,4 +76,24 @@ execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${WORK}/d/vocab.json
                         ${WORK}/d-copy/vocab.json RESULT_VARIABLE differs)
 if(NOT differs OR NOT last_out MATCHES "trained a 280-token BPE")
     message(FATAL_ERROR "--overwrite did not replace the data set:\n${last_out}")
+endif()
+
+# 4.
+foreach(name train.bin.tmp-Ab3dE9 vocab.json.tmp-000000 notes.txt.tmp-abcdef train.bin.tmp-x)
+    file(WRITE ${WORK}/d/${name} "left by a stopped run")
+endforeach()
+run(0 ${PREPARE} --train ${WORK}/stories.txt --vocab-size 280 --valid-every 10 --overwrite
+    --out ${WORK}/d)
+file(GLOB left RELATIVE ${WORK}/d ${WORK}/d/*.tmp-*)
+if(NOT left STREQUAL "notes.txt.tmp-abcdef;train.bin.tmp-x" OR
+   NOT last_out MATCHES "removed 2 temporary files left by a stopped run in ${WORK}/d\n")
+    message(FATAL_ERROR "leftovers: ${left}\n${last_out}")
+endif()
+find_program(FLOCK flock)
+if(FLOCK)
+    run(1 ${FLOCK} ${WORK}/d ${PREPARE} --train ${WORK}/stories.txt --vocab-size 280 --overwrite
+        --out ${WORK}/d)
+    expect_error("${WORK}/d is in use by another prepare process")
+else()
+    message(STATUS "no flock program: the folder-in-use check is skipped")
 endif()

@@ -5,7 +5,6 @@
 #include <ouro/core/error.hpp>
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -72,22 +71,6 @@ std::size_t kept_length(std::string_view text, std::int64_t keep_through, bool j
 
 } // namespace
 
-FileHandle::FileHandle(FileHandle&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-
-FileHandle& FileHandle::operator=(FileHandle&& other) noexcept {
-    if (this != &other) {
-        if (fd_ >= 0)
-            ::close(fd_);
-        fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-}
-
-FileHandle::~FileHandle() {
-    if (fd_ >= 0)
-        ::close(fd_);
-}
-
 std::string checkpoint_name(std::int64_t step) {
     char name[64];
     std::snprintf(name, sizeof name, "ckpt-%06lld.safetensors", (long long)step);
@@ -110,18 +93,7 @@ std::vector<fs::path> find_checkpoints(const fs::path& dir) {
 }
 
 FileHandle lock_run_folder(const fs::path& dir) {
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec)
-        throw IoError("cannot create " + dir.string() + ": " + ec.message());
-    FileHandle fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (fd.get() < 0)
-        throw IoError("cannot open " + dir.string() + ": " + errno_text());
-    // Released by the kernel when the process ends, however it ends. A file system without
-    // locks (some network ones) answers with another error: the run goes on unlocked.
-    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK)
-        throw IoError(dir.string() + " is in use by another train process");
-    return fd;
+    return examples::lock_output_folder(dir, "train");
 }
 
 bool is_own_output(std::string_view name) {
@@ -129,29 +101,7 @@ bool is_own_output(std::string_view name) {
 }
 
 std::vector<std::string> remove_leftovers(const fs::path& dir) {
-    std::vector<std::string> removed;
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(dir, ec)) {
-        const std::string name = entry.path().filename().string();
-        const std::size_t tmp = name.rfind(".tmp-");
-        if (tmp == std::string::npos || name.size() != tmp + 11 ||
-            !std::all_of(name.begin() + std::ptrdiff_t(tmp + 5), name.end(),
-                         [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }) ||
-            !is_own_output(std::string_view(name).substr(0, tmp)))
-            continue;
-        // Never a link or a folder, whatever its name.
-        std::error_code type_ec;
-        if (!fs::is_regular_file(entry.symlink_status(type_ec)))
-            continue;
-        std::error_code rm_ec;
-        fs::remove(entry.path(), rm_ec);
-        if (rm_ec)
-            throw IoError("cannot remove " + entry.path().string() +
-                          " (left by a stopped run): " + rm_ec.message());
-        removed.push_back(name);
-    }
-    std::sort(removed.begin(), removed.end());
-    return removed;
+    return examples::remove_leftovers(dir, is_own_output);
 }
 
 TrainingLog::TrainingLog(fs::path path, std::int64_t keep_through) : path_(std::move(path)) {

@@ -7,6 +7,8 @@
 //    the run that was stopped after it, and replayed now) are cut off, and every write is checked.
 #pragma once
 
+#include "common/output_folder.hpp"
+
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -15,21 +17,7 @@
 
 namespace ouro::train {
 
-/// A POSIX file descriptor, closed when the handle goes (move-only).
-class FileHandle {
-public:
-    FileHandle() = default;
-    explicit FileHandle(int fd) : fd_(fd) {}
-    FileHandle(FileHandle&& other) noexcept;
-    FileHandle& operator=(FileHandle&& other) noexcept;
-    FileHandle(const FileHandle&) = delete;
-    FileHandle& operator=(const FileHandle&) = delete;
-    ~FileHandle();
-    int get() const { return fd_; }
-
-private:
-    int fd_ = -1;
-};
+using examples::FileHandle;
 
 /// "ckpt-000100.safetensors" for step 100.
 std::string checkpoint_name(std::int64_t step);
@@ -37,17 +25,16 @@ std::string checkpoint_name(std::int64_t step);
 /// The checkpoints in `dir` (ckpt-<digits>.safetensors), oldest first; none when `dir` is missing.
 std::vector<std::filesystem::path> find_checkpoints(const std::filesystem::path& dir);
 
-/// Creates `dir` when needed and locks it while the handle lives. Throws IoError "<dir> is in use
-/// by another train process" when another one holds it.
+/// Creates `dir` when needed and locks it while the handle lives (common/output_folder.hpp).
+/// Throws IoError "<dir> is in use by another train process" when another one holds it.
 FileHandle lock_run_folder(const std::filesystem::path& dir);
 
 /// The files train writes atomically into its folder: ckpt-<digits>.safetensors,
 /// synthetic-train.bin and synthetic-val.bin.
 bool is_own_output(std::string_view name);
 
-/// Removes the regular files "<name>.tmp-XXXXXX" in `dir` (six letters or digits: the temporary
-/// files of the atomic writer, left by a killed run) whose <name> is_own_output. Returns the
-/// names removed. Throws IoError "cannot remove <file> (left by a stopped run): <reason>".
+/// Removes the temporary files of a killed run whose <name> is_own_output, as
+/// examples::remove_leftovers. Returns the names removed.
 std::vector<std::string> remove_leftovers(const std::filesystem::path& dir);
 
 /// The CSV or JSONL log (JSONL when the name ends in .jsonl): one line per step, the step first.
