@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 seconds="${FUZZ_SECONDS:-20}"
-all=(safetensors checkpoint hf_import llmc_import llama2c_import bundle tokenizer_files
+all=(safetensors checkpoint hf_import hf_folder llmc_import llama2c_import bundle tokenizer_files
      tokenizer_encode llama2c_tokenizer token_shard tinystories sampler)
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then

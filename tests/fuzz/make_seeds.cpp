@@ -12,6 +12,7 @@
 #include <ouro/data/tokenizer.hpp>
 #include <ouro/io/checkpoint.hpp>
 #include <ouro/io/gpt2_formats.hpp>
+#include <ouro/io/hugging_face.hpp>
 #include <ouro/io/llama2c.hpp>
 
 #include <algorithm>
@@ -134,6 +135,19 @@ int main(int argc, char** argv) {
     nn::GPT<float> gpt2(tiny(nn::PositionEncoding::learned, true), rng);
     io::export_hf_gpt2((tmp / "hf").string(), gpt2);
     put("hf_import", "model", file_bytes(tmp / "hf" / "model.safetensors"));
+    // Hugging Face folders of both architectures in hf_folder's layout: uint32 length,
+    // config.json, model.safetensors.
+    const auto hf_seed = [&](const std::string& name, const nn::GPT<float>& model) {
+        const fs::path dir = tmp / ("hf_" + name);
+        io::export_hf(dir, model, nullptr);
+        const std::string config = file_bytes(dir / "config.json");
+        put("hf_folder", name, u32(config.size()) + config + file_bytes(dir / "model.safetensors"));
+    };
+    hf_seed("gpt2", gpt2);
+    nn::GPTConfig untied = tiny(nn::PositionEncoding::learned, true);
+    untied.tied_head = false;
+    hf_seed("gpt2_untied", nn::GPT<float>(untied, rng));
+    hf_seed("llama", nn::GPT<float>(nn::GPTConfig::llama(5, 4, 1, 2, 1, 8, 4), rng));
     io::export_llmc((tmp / "model.bin").string(), gpt2);
     put("llmc_import", "model", file_bytes(tmp / "model.bin"));
 
