@@ -6,7 +6,8 @@
 #  2. A second train in a folder that is in use is refused (flock(1) holds it).
 #  3. A log or checkpoint that cannot be written stops training with one line naming the file and
 #     exit code 1, and the checkpoints before it stay byte for byte: a log on /dev/full (the CSV
-#     header; a JSONL row), a checkpoint whose name a folder has taken, and a read-only folder.
+#     header; a JSONL row), a checkpoint write that fails partway (a file size limit, as a full
+#     disk), a checkpoint whose name a folder has taken, and a read-only folder.
 #     As root, chmod does not stop writes: train then runs as the user nobody (setpriv), and the
 #     read-only checks are skipped, with a message, when that is not possible.
 #  4. The next start removes the temporary files a killed run left (those of checkpoints and
@@ -102,6 +103,25 @@ if(EXISTS /dev/full)
     endif()
 else()
     message(STATUS "no /dev/full: the full-disk log checks are skipped")
+endif()
+# A checkpoint whose write fails partway, as on a full disk: a file size limit of half a
+# checkpoint (bash's ulimit -f, in KiB; SIGXFSZ ignored, so that write(2) fails with EFBIG).
+find_program(BASH bash)
+if(BASH)
+    file(SIZE ${WORK}/a/ckpt-000003.safetensors bytes)
+    math(EXPR limit "${bytes} / 2048")
+    # (No ";" in the script: run() passes its arguments on as a CMake list.)
+    run(1 ${BASH} -c "trap '' XFSZ && ulimit -f ${limit} && exec \"$@\"" bash ${TRAIN}
+        --resume ${WORK}/a/ckpt-000003.safetensors --steps 5 --checkpoint-every 1
+        ${resume_flags})
+    expect_error("cannot write ${WORK}/a/ckpt-000004.safetensors: File too large")
+    expect_same_file(${WORK}/a/ckpt-000003.safetensors ${WORK}/ckpt-000003.copy)
+    file(GLOB temps ${WORK}/a/*.tmp-* ${WORK}/a/ckpt-000004.safetensors)
+    if(temps)
+        message(FATAL_ERROR "a checkpoint write that failed left ${temps}")
+    endif()
+else()
+    message(STATUS "no bash: the file size limit check is skipped")
 endif()
 # A checkpoint that cannot be put in place: the step's row is logged, no temporary file stays,
 # and a resume from the last checkpoint replays that step with one row per step.
