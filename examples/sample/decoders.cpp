@@ -37,8 +37,6 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-const char* separator = "----------------------------------------\n";
-
 } // namespace
 
 gen::InferenceSession Job::session(std::int64_t slots) const {
@@ -74,7 +72,13 @@ void run_sampling(Job& job, gen::InferenceSession& session, gen::SamplerChain& c
     g.end_token = job.bundle.tokenizer.story_separator();
     g.end_of_text = gen::parse_end_of_text(o.end_of_text);
     g.trace = !o.trace.empty();
-    g.decode = [&job](std::int32_t id) { return job.token_text(-1, id); };
+    g.stop_strings = o.stop;
+    // The text of each token after the one before: generate() calls decode once per token, in
+    // order, and one sequence runs at a time, so `prev` follows the sequence.
+    std::int32_t prev = -1;
+    g.decode = [&job, &prev](std::int32_t id) {
+        return job.token_text(std::exchange(prev, id), id);
+    };
     const std::int64_t total = std::int64_t(job.prompts.size()) * o.num_samples;
     for (std::size_t p = 0; p < job.prompts.size(); ++p) {
         const std::vector<std::vector<std::int32_t>> one{job.prompts[p]};
@@ -82,20 +86,17 @@ void run_sampling(Job& job, gen::InferenceSession& session, gen::SamplerChain& c
             const std::int64_t k = std::int64_t(p) * o.num_samples + i;
             g.seed = Rng::stream_value(o.seed, std::uint64_t(k));
             Tally tally;
-            std::int32_t prev = job.prompts[p].back();
             g.on_token = [&](const gen::TraceRecord& r) {
-                job.printer.token(job.token_text(prev, r.token), r.decision.prob_raw, r.repeats[3]);
-                prev = r.token;
+                job.writer.token(r);
                 tally.add(r);
             };
-            if (k > 0)
-                job.printer.plain(separator);
-            job.printer.plain(job.texts[p]);
+            prev = job.prompts[p].back();
+            job.writer.begin(k, std::int64_t(p), job.texts[p], prev);
             const auto start = std::chrono::steady_clock::now();
             std::vector<gen::GeneratedSequence> out =
                 gen::generate(session, std::span<gen::SamplerChain>(&chain, 1), one, g);
             const double seconds = seconds_since(start);
-            job.printer.finish();
+            job.writer.end(out[0]);
             summary("sample " + std::to_string(k + 1) + "/" + std::to_string(total) + ", prompt " +
                         std::to_string(p + 1),
                     tally, gen::to_string(out[0].finish), seconds);
@@ -112,22 +113,23 @@ void run_contrastive(Job& job, gen::InferenceSession& session) {
     c.max_new_tokens = o.max_new_tokens;
     c.end_token = job.bundle.tokenizer.story_separator();
     c.context = job.context;
-    c.decode = [&job](std::int32_t id) { return job.token_text(-1, id); };
+    c.stop_strings = o.stop;
+    std::int32_t prev = -1; // as in run_sampling: decode is called once per token, in order
+    c.decode = [&job, &prev](std::int32_t id) {
+        return job.token_text(std::exchange(prev, id), id);
+    };
     for (std::size_t p = 0; p < job.prompts.size(); ++p) {
-        if (p > 0)
-            job.printer.plain(separator);
-        job.printer.plain(job.texts[p]);
+        prev = job.prompts[p].back();
+        job.writer.begin(std::int64_t(p), std::int64_t(p), job.texts[p], prev);
         const auto start = std::chrono::steady_clock::now();
         gen::GeneratedSequence out = gen::contrastive_search(session, job.prompts[p], c);
         const double seconds = seconds_since(start);
         Tally tally;
-        std::int32_t prev = job.prompts[p].back();
         for (const gen::TraceRecord& r : out.trace) {
-            job.printer.token(job.token_text(prev, r.token), r.decision.prob_raw, r.repeats[3]);
-            prev = r.token;
+            job.writer.token(r);
             tally.add(r);
         }
-        job.printer.finish();
+        job.writer.end(out);
         summary("prompt " + std::to_string(p + 1), tally, gen::to_string(out.finish), seconds);
         job.keep_trace(out.trace, std::int64_t(p));
     }

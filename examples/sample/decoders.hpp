@@ -4,6 +4,7 @@
 
 #include "options.hpp"
 #include "token_printer.hpp"
+#include "writers.hpp"
 
 #include <ouro/gen/generate.hpp>
 #include <ouro/gen/sampler.hpp>
@@ -22,7 +23,8 @@ struct Job {
     std::vector<std::string> texts;                 ///< the prompts as given
     std::vector<std::vector<std::int32_t>> prompts; ///< the story separator + their tokens
     ouro::gen::ContextOptions context;
-    TokenPrinter& printer;
+    Writer& writer;        ///< the samples of the chain and of contrastive search
+    TokenPrinter& printer; ///< the hypotheses of beam search
     std::vector<ouro::gen::TraceRecord> trace; ///< every sample's records, when --trace
 
     /// A session for `slots` sequences under the context policy (and --half), with every prompt
@@ -41,7 +43,7 @@ struct Job {
 void run_sampling(Job& job, ouro::gen::InferenceSession& session, ouro::gen::SamplerChain& chain);
 /// Contrastive search, one sample per prompt.
 void run_contrastive(Job& job, ouro::gen::InferenceSession& session);
-/// Beam search: the --num-samples best hypotheses per prompt.
+/// Beam search: the --num-samples best hypotheses per prompt, as text on the printer.
 void run_beam(Job& job, ouro::gen::InferenceSession& session);
 
 } // namespace sample

@@ -13,16 +13,18 @@
 // --num-samples per prompt) draws from stream k of --seed, so a sample does not depend on the
 // others, and (the library guarantees it) not on --threads. Without --seed the seed is drawn at
 // random and printed on stderr, so that the run can be repeated. The text goes to stdout, one
-// sample after another with a separator line; the decoder and a one-line summary per sample go
-// to stderr. Bad flags, files or settings: one line "sample: <message>" on stderr and exit code 1
-// (common/flags.hpp).
+// sample after another with a separator line, each ending before the first --stop string; with
+// --json, one JSON object per sample and line instead (writers.hpp). The decoder and a one-line
+// summary per sample go to stderr. Bad flags, files or settings: one line "sample: <message>" on
+// stderr and exit code 1 (common/flags.hpp).
 //
 // The parts: options.cpp (the flags), inputs.cpp (prompts, --logit-bias, the model's limits),
-// decoders.cpp (the three decoders), token_printer.cpp (the streamed text).
+// decoders.cpp (the three decoders), writers.cpp (text and JSON Lines), token_printer.cpp.
 #include "decoders.hpp"
 #include "inputs.hpp"
 #include "options.hpp"
 #include "token_printer.hpp"
+#include "writers.hpp"
 
 #include "common/flags.hpp"
 
@@ -63,17 +65,10 @@ int run(const CLI::App& app, Options o) {
     for (const std::string& arg : o.logit_bias)
         o.sampler.logit_bias.push_back(parse_logit_bias(arg, tok));
 
-    TokenPrinter printer(stdout, use_color(o.color, stdout));
-    Job job{o, bundle, prompt_texts(o), {}, {}, printer, {}};
-    for (const std::string& text : job.texts) {
-        std::vector<std::int32_t> ids{tok.story_separator()};
-        const std::vector<std::int32_t> body = tok.encode(text);
-        ids.insert(ids.end(), body.begin(), body.end());
-        job.prompts.push_back(std::move(ids));
-    }
-    job.context.policy = gen::parse_context_policy(o.context_policy);
-    job.context.context = o.context;
-    job.context.sink_tokens = o.sink_tokens;
+    TokenPrinter printer(stdout, !o.json && use_color(o.color, stdout));
+    TextWriter text_writer(printer, o.stop);
+    std::optional<JsonWriter> json_writer;
+    Writer* writer = &text_writer;
 
     // Everything that can be refused is checked before the first line of output: the decoder's
     // settings, the session for the context policy, the prompts' lengths.
@@ -90,6 +85,18 @@ int run(const CLI::App& app, Options o) {
         chain = gen::SamplerChain::from_settings(o.sampler, o.samplers);
         decoder = "sampler chain: " + chain->describe();
     }
+    if (o.json)
+        writer = &json_writer.emplace(stdout, tok, run_json(o, decoder, chain.has_value()), o.stop);
+    Job job{o, bundle, prompt_texts(o), {}, {}, *writer, printer, {}};
+    for (const std::string& text : job.texts) {
+        std::vector<std::int32_t> ids{tok.story_separator()};
+        const std::vector<std::int32_t> body = tok.encode(text);
+        ids.insert(ids.end(), body.begin(), body.end());
+        job.prompts.push_back(std::move(ids));
+    }
+    job.context.policy = gen::parse_context_policy(o.context_policy);
+    job.context.context = o.context;
+    job.context.sink_tokens = o.sink_tokens;
     const std::int64_t slots = beam ? o.beam : o.contrastive ? o.contrastive_k : 1;
     check_model_fits(o, bundle.config, slots);
     gen::InferenceSession session = job.session(slots);

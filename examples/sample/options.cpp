@@ -47,6 +47,17 @@ void check_flags(const CLI::App& app, const Options& o) {
                              " is not available with " + decoder +
                              " (the end token ends a search)");
     }
+    for (const std::string& stop : o.stop)
+        if (stop.empty())
+            throw UsageError("--stop '': a stop string cannot be empty");
+    if (app.count("--beam") && !o.stop.empty())
+        throw UsageError("--stop is not available with --beam (beam search ranks whole "
+                         "hypotheses; use --contrastive or a sampler)");
+    if (o.json && o.color != "never" && app.count("--color"))
+        throw UsageError("--color " + o.color + " has no effect with --json (JSON has no colours)");
+    if (app.count("--beam") && o.json)
+        throw UsageError("--json is not available with --beam (beam search keeps no per-token "
+                         "log-probabilities; use --greedy or --contrastive)");
     if (app.count("--beam") && !o.trace.empty())
         throw UsageError("--trace is not available with --beam (beam search keeps no per-token "
                          "trace; use --greedy or --contrastive)");
@@ -241,6 +252,14 @@ void add_flags(CLI::App& app, Options& o) {
     flags::output_file(
         app.add_option("--trace", o.trace, "write the per-token trace to FILE.csv or FILE.jsonl")
             ->default_str("none"));
+    app.add_option("--stop", o.stop,
+                   "end a sample when its text contains TEXT, repeatable; TEXT itself is not "
+                   "printed (the text ends before it, as OpenAI's and llama.cpp server's stop)")
+        ->default_str("none");
+    app.add_flag("--json", o.json,
+                 "write each sample as one JSON object per line on stdout (JSON Lines) instead of "
+                 "the text: prompt, text, finish reason, seed, settings, and per token its "
+                 "log-probabilities and top-5 alternatives (README, 'sample --json')");
 }
 
 } // namespace sample

@@ -27,6 +27,8 @@ struct Options {
     double alpha = 0.6;
     std::string context_policy = "stop", end_of_text = "stop";
     std::int64_t context = 0, sink_tokens = 4;
+    std::vector<std::string> stop; // --stop, repeatable
+    bool json = false;             // --json: JSON Lines on stdout instead of the text
 };
 
 /// Adds every flag of sample to `app`, writing into `o`.
