@@ -139,7 +139,8 @@ struct GenerateOptions {
     /// Keep a TraceRecord per generated token in the result.
     bool trace = true;
     /// Text of a token for the trace, GeneratedSequence::text and the stop strings (optional;
-    /// e.g. the tokenizer's decode of one id). Called once per token, in sequence order.
+    /// e.g. the tokenizer's decode of one id). Called once per generated token, on the calling
+    /// thread, step by step and within a step in sequence order.
     std::function<std::string(std::int32_t)> decode{};
     /// Called after each token is chosen, with its record (streaming).
     std::function<void(const TraceRecord&)> on_token{};

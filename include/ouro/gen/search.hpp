@@ -68,7 +68,8 @@ struct ContrastiveOptions {
     std::int64_t max_new_tokens = 64;
     std::int32_t end_token = -1; ///< -1 for none
     ContextOptions context{};
-    /// Text of a token for the trace, GeneratedSequence::text and the stop strings (optional).
+    /// Text of a token for the trace, GeneratedSequence::text and the stop strings (optional);
+    /// called once per generated token, in order.
     std::function<std::string(std::int32_t)> decode{};
     /// As GenerateOptions::stop_strings: none empty, and they need `decode`.
     std::vector<std::string> stop_strings{};
