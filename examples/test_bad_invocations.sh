@@ -213,6 +213,12 @@ bad sample "--prompt-file missing.txt: no such file" "${m[@]}" --prompt-file mis
 bad sample "--prompt-file folder: is a folder, not a file" "${m[@]}" --prompt-file folder
 bad sample "--prompt-file blank.txt: no prompt in it" "${m[@]}" --prompt-file blank.txt
 bad sample "--prompt-file empty.txt: no prompt in it" "${m[@]}" --prompt-file empty.txt
+bad sample "--stop '': a stop string cannot be empty" "${m[@]}" --stop ""
+bad sample "--stop '': a stop string cannot be empty" "${m[@]}" --stop . --stop ""
+bad sample "--stop: 1 required TEXT missing" "${m[@]}" --stop
+bad sample "--stop is not available with --beam" "${m[@]}" --beam 2 --stop .
+bad sample "--json is not available with --beam" "${m[@]}" --beam 2 --json
+bad sample "--color always has no effect with --json" --checkpoint "$bundled" --json --color
 bad sample "excludes" "${m[@]}" -f prompt.txt -p "Once"
 bad sample "excludes" "${m[@]}" -f prompt.txt --prompt-file prompt.txt
 bad sample "--checkpoint missing.safetensors: no such file or folder" --checkpoint missing.safetensors

@@ -3,6 +3,8 @@
 
 #include <array>
 #include <cstdlib>
+#include <utility>
+
 #include <unistd.h>
 
 namespace sample {
@@ -82,7 +84,18 @@ void TokenPrinter::plain(std::string_view text) {
     std::fflush(out_);
 }
 
+void TokenPrinter::start(std::vector<std::string> stops) {
+    stops_ = ouro::gen::StopStrings(std::move(stops));
+}
+
 void TokenPrinter::token(std::string_view text, double prob, bool repeats_4gram) {
+    last_prob_ = prob;
+    last_repeats_ = repeats_4gram;
+    stops_.push(text);
+    write_token(stops_.take_settled(), prob, repeats_4gram);
+}
+
+void TokenPrinter::write_token(std::string_view text, double prob, bool repeats_4gram) {
     if (!color_) {
         plain(text);
         return;
@@ -98,6 +111,8 @@ void TokenPrinter::token(std::string_view text, double prob, bool repeats_4gram)
 }
 
 void TokenPrinter::finish() {
+    write_token(stops_.take_rest(), last_prob_, last_repeats_);
+    stops_ = ouro::gen::StopStrings();
     std::fwrite(pending_.data(), 1, pending_.size(), out_);
     pending_.clear();
     std::fputc('\n', out_);

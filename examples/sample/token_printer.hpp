@@ -8,11 +8,19 @@
 // such a tail back until the token that completes it, so that no escape sequence splits a
 // character. Line breaks are written outside the colouring, so a background never runs on to the
 // end of a terminal line.
+//
+// With stop strings (start()), the printer holds back the tail of the text that may still turn
+// out to be the start of a stop string (gen::StopStrings::settled), prints it once it cannot, and
+// never prints a stop string or what follows it. Text held back and then released is coloured
+// as the token that released it.
 #pragma once
+
+#include <ouro/gen/stop_strings.hpp>
 
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sample {
 
@@ -30,6 +38,9 @@ public:
     std::string legend() const;
     /// Text outside any token (the prompt), uncoloured.
     void plain(std::string_view text);
+    /// Starts the generated text of a sample, which ends before the first of `stops` (none:
+    /// all of it is printed). Throws ouro::ConfigError for an empty stop string.
+    void start(std::vector<std::string> stops = {});
     /// One generated token: its bytes, its probability under the raw logits and whether it
     /// extends a 4-gram seen before.
     void token(std::string_view text, double prob, bool repeats_4gram);
@@ -37,11 +48,15 @@ public:
     void finish();
 
 private:
+    void write_token(std::string_view text, double prob, bool repeats_4gram);
     void write_styled(std::string_view text, const std::string& style);
 
     std::FILE* out_;
     bool color_;
-    std::string pending_; ///< the start of a UTF-8 character whose last bytes are to come
+    std::string pending_;          ///< the start of a UTF-8 character whose last bytes are to come
+    ouro::gen::StopStrings stops_; ///< the sample's text, and its stop strings
+    double last_prob_ = 1.0;       ///< the last token's, to colour a held-back tail
+    bool last_repeats_ = false;
 };
 
 } // namespace sample

@@ -73,6 +73,8 @@ const char* to_string(FinishReason reason) {
         return "end_of_text";
     case FinishReason::context_full:
         return "context_full";
+    case FinishReason::stop_string:
+        return "stop_string";
     }
     return "max_tokens";
 }
@@ -177,6 +179,9 @@ void check_request(const InferenceSession& session, std::int64_t choosers,
     if (options.end_token < -1 || options.end_token >= V)
         throw ConfigError("generate: end_token " + str(options.end_token) +
                           " is outside the vocabulary [0, " + str(V) + ") (-1 for none)");
+    (void)StopStrings(options.stop_strings); // throws for an empty one
+    if (!options.stop_strings.empty() && !options.decode)
+        throw ConfigError("generate: stop strings need a decode function (the text of a token)");
     const ContextPolicy policy = options.context.policy;
     for (std::int64_t i = 0; i < n; ++i) {
         const std::vector<std::int32_t>& p = prompts[std::size_t(i)];

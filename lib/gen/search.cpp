@@ -246,6 +246,10 @@ GeneratedSequence contrastive_search(InferenceSession& session,
         throw ConfigError("contrastive_search: max_new_tokens must be at least 0, got " +
                           str(options.max_new_tokens));
     check_common(session, prompt, options.end_token, options.context, "contrastive_search");
+    StopStrings stops(options.stop_strings);
+    if (!options.stop_strings.empty() && !options.decode)
+        throw ConfigError(
+            "contrastive_search: stop strings need a decode function (the text of a token)");
     const std::int64_t C = session.config().n_embd;
     ContextFeeder feeder(session, options.context);
 
@@ -268,6 +272,13 @@ GeneratedSequence contrastive_search(InferenceSession& session,
         session.copy_slot(0, s);
 
     GeneratedSequence out;
+    // Every return goes through here: the text and the stop string from `stops`.
+    const auto finish = [&](FinishReason reason) {
+        out.finish = reason;
+        out.text = stops.text();
+        out.stop_index = stops.matched();
+        return std::move(out);
+    };
     std::vector<std::int32_t> history(prompt.begin(), prompt.end());
     std::vector<std::vector<std::int32_t>> extended(static_cast<std::size_t>(k));
     std::vector<double> lp;
@@ -276,10 +287,8 @@ GeneratedSequence contrastive_search(InferenceSession& session,
     record_options.end_token = options.end_token;
     std::int64_t slot = 0; // a slot holding the chosen sequence
     for (std::int64_t step = 0; step < options.max_new_tokens; ++step) {
-        if (!feeder.can_feed(slot)) {
-            out.finish = FinishReason::context_full;
-            return out;
-        }
+        if (!feeder.can_feed(slot))
+            return finish(FinishReason::context_full);
         // A copy: feeding the candidates overwrites the slot's logits.
         logits.assign(session.logits(slot).begin(), session.logits(slot).end());
         log_softmax(logits, lp);
@@ -329,17 +338,19 @@ GeneratedSequence contrastive_search(InferenceSession& session,
         fill_raw_decision(logits, token, record.decision);
         if (best != 0)
             record.decision.changed_by = "contrastive";
-        if (options.decode)
+        bool stop = false;
+        if (options.decode) {
             record.text = options.decode(token);
-        detail::fill_record(record, logits, history, record_options);
-        out.trace.push_back(std::move(record));
-        if (options.end_token >= 0 && token == options.end_token) {
-            out.finish = FinishReason::end_of_text;
-            return out;
+            stop = stops.push(record.text);
         }
+        detail::fill_statistics(record, logits, history, record_options);
+        out.trace.push_back(std::move(record));
+        if (stop)
+            return finish(FinishReason::stop_string);
+        if (options.end_token >= 0 && token == options.end_token)
+            return finish(FinishReason::end_of_text);
     }
-    out.finish = FinishReason::max_tokens;
-    return out;
+    return finish(FinishReason::max_tokens);
 }
 
 GeneratedSequence contrastive_search(const nn::GPT<float>& model,

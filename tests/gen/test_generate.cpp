@@ -37,6 +37,27 @@ std::vector<std::int32_t> naive_greedy(const nn::GPT<float>& model,
     return out;
 }
 
+// Returns the tokens of a script, one per call, whatever the logits (reset() restarts it).
+struct Scripted {
+    std::vector<std::int32_t> script;
+    std::size_t next = 0;
+    void reset() { next = 0; }
+    std::int32_t sample(std::span<const float>, std::span<const std::int32_t>, Rng&,
+                        TokenDecision* d) {
+        const std::int32_t token = script[next++ % script.size()];
+        if (d)
+            d->token = token;
+        return token;
+    }
+};
+
+// Token texts for the stop-string tests; ids past the table decode to "".
+std::string story_piece(std::int32_t id) {
+    static const char* pieces[] = {"Once",    " up",  "on a", " time",        ".", "\n", "\n",
+                                   "The end", "\xC3", "\xA9", "<|endoftext|>"};
+    return id < 11 ? pieces[id] : "";
+}
+
 GenerateOptions options(std::int64_t max_new, ContextPolicy policy = ContextPolicy::stop) {
     GenerateOptions o;
     o.max_new_tokens = max_new;
@@ -236,6 +257,91 @@ TEST_SUITE("gen") {
             CHECK(r.repeats == std::array<bool, 4>{false, false, false, false});
         }
 
+        SUBCASE("stop strings: across tokens, several, the earliest wins, not in the prompt") {
+            const auto model = make_model(small_config(PositionEncoding::rope, 64), 39);
+            GenerateOptions o = options(20);
+            o.decode = story_piece;
+            std::vector<std::int32_t> streamed;
+            o.on_token = [&](const TraceRecord& r) { streamed.push_back(r.token); };
+            const std::vector<std::int32_t> prompt = {4};
+            auto run = [&](std::vector<std::int32_t> script,
+                           const std::vector<std::string>& stops) {
+                Scripted chooser{std::move(script)};
+                o.stop_strings = stops;
+                streamed.clear();
+                return generate(*model, chooser, prompt, o);
+            };
+
+            // "upon" spans " up" and "on a": the third token ends the sequence.
+            GeneratedSequence out = run({0, 1, 2, 3, 4}, {"upon"});
+            CHECK(out.finish == FinishReason::stop_string);
+            CHECK(out.tokens == std::vector<std::int32_t>{0, 1, 2});
+            CHECK(out.text == "Once ");
+            CHECK(out.stop_index == 0);
+            CHECK(streamed == out.tokens); // the callback saw the token that completed it
+            REQUIRE(out.trace.size() == 3);
+            CHECK(out.trace[2].text == "on a");
+
+            // Both complete with "on a"; "upon" starts first.
+            out = run({0, 1, 2, 3, 4}, {"n a", "upon", "time"});
+            CHECK(out.tokens.size() == 3);
+            CHECK(out.stop_index == 1);
+            CHECK(out.text == "Once ");
+            // "time" completes first, however early the others would start.
+            out = run({0, 3, 1, 2}, {"upon", "time"});
+            CHECK(out.tokens == std::vector<std::int32_t>{0, 3});
+            CHECK(out.text == "Once ");
+            CHECK(out.stop_index == 1);
+
+            // A blank line out of two "\n" tokens; a character split over two byte tokens.
+            out = run({7, 5, 6, 0}, {"\n\n"});
+            CHECK(out.text == "The end");
+            CHECK(out.tokens.size() == 3);
+            out = run({0, 8, 9, 3}, {"\xC3\xA9"});
+            CHECK(out.text == "Once");
+            CHECK(out.tokens.size() == 3);
+
+            // Only the generated text counts: "upon" in the prompt, or begun in it, does not.
+            Scripted chooser{{2, 3, 4}};
+            o.stop_strings = {"upon", "."};
+            out = generate(*model, chooser, std::vector<std::int32_t>{0, 1, 2, 1}, o);
+            CHECK(out.tokens == std::vector<std::int32_t>{2, 3, 4});
+            CHECK(out.text == "on a time");
+            CHECK(out.stop_index == 1);
+
+            // No stop string found: max_tokens, and the whole text.
+            out = run({0, 1, 3}, {"The end"});
+            CHECK(out.finish == FinishReason::max_tokens);
+            CHECK(out.tokens.size() == 20);
+            CHECK(out.stop_index == -1);
+            CHECK(out.text.substr(0, 16) == "Once up timeOnce");
+
+            // An end token that completes a stop string ends with stop_string.
+            o.end_token = 10;
+            out = run({0, 10}, {"Once<|end"});
+            CHECK(out.finish == FinishReason::stop_string);
+            CHECK(out.text == "");
+            out = run({0, 10}, {"upon"});
+            CHECK(out.finish == FinishReason::end_of_text);
+            CHECK(out.text == "Once<|endoftext|>");
+            o.end_token = -1;
+
+            // Batched: each sequence stops on its own, with its own text.
+            InferenceSession session(*model, session_options(model->config, o.context, 2));
+            std::vector<Scripted> choosers{{{0, 1, 2, 3}}, {{3, 4, 7}}};
+            o.stop_strings = {"The end", "on a"};
+            const std::vector<GeneratedSequence> both =
+                generate(session, std::span<Scripted>(choosers), {{4}, {4}}, o);
+            CHECK(both[0].tokens.size() == 3);
+            CHECK(both[0].text == "Once up");
+            CHECK(both[0].stop_index == 1);
+            CHECK(both[1].tokens.size() == 3);
+            CHECK(both[1].text == " time.");
+            CHECK(both[1].stop_index == 0);
+            const std::vector<TraceRecord> records = all_records(both);
+            CHECK(records.size() == 6);
+        }
+
         SUBCASE("rejects bad requests") {
             const auto learned = make_model(small_config(PositionEncoding::learned, 16), 38);
             Greedy greedy;
@@ -303,6 +409,18 @@ TEST_SUITE("gen") {
                                  "end of text: unknown value 'skip' (expected stop, ignore or "
                                  "new_story)",
                                  ConfigError);
+            o = options(5);
+            o.stop_strings = {"a", ""};
+            o.decode = story_piece;
+            CHECK_THROWS_WITH_AS(generate(*learned, greedy, std::vector<std::int32_t>{1}, o),
+                                 "stop strings: string 1 is empty", ConfigError);
+            o.stop_strings = {"a"};
+            o.decode = nullptr;
+            CHECK_THROWS_WITH_AS(generate(*learned, greedy, std::vector<std::int32_t>{1}, o),
+                                 "generate: stop strings need a decode function (the text of a "
+                                 "token)",
+                                 ConfigError);
+            CHECK(std::string(to_string(FinishReason::stop_string)) == "stop_string");
             CHECK(parse_context_policy("sinks") == ContextPolicy::sinks);
             CHECK(parse_end_of_text("new_story") == EndOfText::new_story);
         }

@@ -319,6 +319,48 @@ TEST_SUITE("gen") {
                       .tokens == full.tokens);
         }
 
+        SUBCASE("stop strings end the search and are cut from the text") {
+            const auto model = make_model(small_config(PositionEncoding::rope, 64), 55);
+            const std::vector<std::int32_t> prompt = {3, 4};
+            ContrastiveOptions o{.top_k = 3, .alpha = 0.5, .max_new_tokens = 12};
+            o.decode = [](std::int32_t id) {
+                std::string text(1, '<');
+                text += std::to_string(id);
+                text += '>';
+                return text;
+            };
+            const GeneratedSequence all = contrastive_search(*model, prompt, o);
+            REQUIRE(all.tokens.size() == 12);
+            CHECK(all.finish == FinishReason::max_tokens);
+            CHECK(all.stop_index == -1);
+            std::string text;
+            for (const std::int32_t t : all.tokens)
+                text += o.decode(t);
+            CHECK(all.text == text);
+            // A stop string from the end of token 3's text into token 4's: the search ends with
+            // token 4 (unless the string occurs earlier), the text before its first occurrence.
+            const std::size_t end3 = o.decode(all.tokens[0]).size() +
+                                     o.decode(all.tokens[1]).size() +
+                                     o.decode(all.tokens[2]).size();
+            const std::string stop = text.substr(end3 - 2, 4);
+            o.stop_strings = {"never", stop};
+            const GeneratedSequence cut = contrastive_search(*model, prompt, o);
+            const std::size_t at = text.find(stop);
+            CHECK(cut.finish == FinishReason::stop_string);
+            CHECK(cut.stop_index == 1);
+            CHECK(cut.text == text.substr(0, at));
+            CHECK(cut.tokens.size() <= 4);
+            CHECK(cut.tokens ==
+                  std::vector<std::int32_t>(
+                      all.tokens.begin(), all.tokens.begin() + std::ptrdiff_t(cut.tokens.size())));
+            CHECK(cut.trace.size() == cut.tokens.size());
+            o.decode = nullptr;
+            CHECK_THROWS_WITH_AS(contrastive_search(*model, prompt, o),
+                                 "contrastive_search: stop strings need a decode function (the "
+                                 "text of a token)",
+                                 ConfigError);
+        }
+
         SUBCASE("rejects bad requests") {
             const auto model = make_model(small_config(PositionEncoding::learned, 16), 54);
             const std::vector<std::int32_t> prompt = {1};

@@ -42,10 +42,18 @@
 //              stream it was trained on, and starts a new story. The cache, the history (for
 //              penalties and the n-gram flags) and the chooser's state carry over; the trace's
 //              `story` counts the end tokens so far.
+//
+// Stop strings (GenerateOptions::stop_strings, with a decode function): a sequence ends
+// (FinishReason::stop_string) with the token that completes one of them in the text of its
+// generated tokens, and GeneratedSequence::text ends just before it: the stop string is not part
+// of the text (OpenAI's and llama.cpp server's `stop`; matching rules in stop_strings.hpp). The
+// tokens and the trace keep every generated token, the one that completed the stop string
+// included. A token that completes a stop string and is also the end token ends with stop_string.
 #pragma once
 
 #include "ouro/core/rng.hpp"
 #include "ouro/gen/session.hpp"
+#include "ouro/gen/stop_strings.hpp"
 #include "ouro/gen/trace.hpp"
 
 #include <algorithm>
@@ -72,8 +80,8 @@ const char* to_string(EndOfText mode);
 /// Parses the names above; throws ConfigError naming the bad value and the valid ones.
 EndOfText parse_end_of_text(std::string_view name);
 
-enum class FinishReason { max_tokens, end_of_text, context_full };
-/// "max_tokens", "end_of_text", "context_full".
+enum class FinishReason { max_tokens, end_of_text, context_full, stop_string };
+/// "max_tokens", "end_of_text", "context_full", "stop_string".
 const char* to_string(FinishReason reason);
 
 struct ContextOptions {
@@ -130,16 +138,26 @@ struct GenerateOptions {
     std::uint64_t seed = 0; ///< sequence i draws from Rng(Rng::stream_value(seed, i))
     /// Keep a TraceRecord per generated token in the result.
     bool trace = true;
-    /// Text of a token for the trace (optional; e.g. the tokenizer's decode of one id).
+    /// Text of a token for the trace, GeneratedSequence::text and the stop strings (optional;
+    /// e.g. the tokenizer's decode of one id). Called once per generated token, on the calling
+    /// thread, step by step and within a step in sequence order.
     std::function<std::string(std::int32_t)> decode{};
     /// Called after each token is chosen, with its record (streaming).
     std::function<void(const TraceRecord&)> on_token{};
+    /// A sequence ends when the text of its generated tokens contains one of these (see above
+    /// and stop_strings.hpp); none may be empty, and they need `decode`.
+    std::vector<std::string> stop_strings{};
 };
 
 struct GeneratedSequence {
     std::vector<std::int32_t> tokens; ///< generated tokens only (the prompt is not repeated)
     FinishReason finish = FinishReason::max_tokens;
     std::vector<TraceRecord> trace; ///< one per generated token when options.trace
+    /// The decode of every generated token, concatenated, cut before the stop string that
+    /// ended the sequence (without it); "" without a decode function.
+    std::string text;
+    /// The index in the options' stop_strings of the one that ended the sequence, else -1.
+    std::int64_t stop_index = -1;
 };
 
 /// Anything with SamplerChain's sample() signature.
@@ -166,6 +184,7 @@ struct SequenceState {
     std::int64_t story = 0;
     bool done = false;
     Rng rng{0};
+    StopStrings stops; // the text so far, and the stop strings looked for in it
     GeneratedSequence out;
 };
 
@@ -196,7 +215,8 @@ std::span<const float> chooser_logits(std::span<const float> raw, std::vector<fl
 /// ConfigError before any work for: no prompts ("generate: no prompts"), an empty prompt
 /// ("generate: prompt 1 is empty"), a chooser count other than the prompt count, more prompts
 /// than slots, max_new_tokens < 0, an end token outside the vocabulary, a prompt token outside
-/// it, a prompt too long for the stop policy, or a session that does not fit the policy.
+/// it, a prompt too long for the stop policy, a session that does not fit the policy, an empty
+/// stop string ("stop strings: string 0 is empty") or stop strings without a decode function.
 template <TokenChooser Chooser>
 std::vector<GeneratedSequence> generate(InferenceSession& session, std::span<Chooser> choosers,
                                         const std::vector<std::vector<std::int32_t>>& prompts,
@@ -213,6 +233,7 @@ std::vector<GeneratedSequence> generate(InferenceSession& session, std::span<Cho
         s.history.assign(prompt.begin(), prompt.end());
         s.prompt_length = std::int64_t(prompt.size());
         s.rng = Rng(Rng::stream_value(options.seed, std::uint64_t(i)));
+        s.stops = StopStrings(options.stop_strings);
         s.out.tokens.reserve(detail::reserve_for(options.max_new_tokens));
         if (options.trace)
             s.out.trace.reserve(detail::reserve_for(options.max_new_tokens));
@@ -259,14 +280,20 @@ std::vector<GeneratedSequence> generate(InferenceSession& session, std::span<Cho
             TraceRecord& record = records[std::size_t(i)];
             const std::int32_t token = record.token;
             s.out.tokens.push_back(token);
-            if (options.decode)
+            bool stop = false;
+            if (options.decode) {
                 record.text = options.decode(token);
+                stop = s.stops.push(record.text);
+            }
             if (options.on_token)
                 options.on_token(record);
             if (options.trace)
                 s.out.trace.push_back(std::move(record));
             const bool is_end = options.end_token >= 0 && token == options.end_token;
-            if (is_end && options.end_of_text == EndOfText::stop) {
+            if (stop) {
+                s.done = true;
+                s.out.finish = FinishReason::stop_string;
+            } else if (is_end && options.end_of_text == EndOfText::stop) {
                 s.done = true;
                 s.out.finish = FinishReason::end_of_text;
             } else if (step + 1 == options.max_new_tokens) {
@@ -288,8 +315,11 @@ std::vector<GeneratedSequence> generate(InferenceSession& session, std::span<Cho
     }
     std::vector<GeneratedSequence> out;
     out.reserve(std::size_t(n));
-    for (detail::SequenceState& s : seq)
+    for (detail::SequenceState& s : seq) {
+        s.out.text = s.stops.text();
+        s.out.stop_index = s.stops.matched();
         out.push_back(std::move(s.out));
+    }
     return out;
 }
 

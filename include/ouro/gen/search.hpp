@@ -24,7 +24,8 @@
 // the next step), then the chosen candidate's newest cache entry is copied into the other slots
 // (InferenceSession::copy_slot with last = 1), so every slot holds the chosen sequence again.
 // Scoring needs the candidates fed, so under the stop policy the search ends when the context is
-// full (FinishReason::context_full); the end token ends it (FinishReason::end_of_text).
+// full (FinishReason::context_full); the end token ends it (FinishReason::end_of_text), and so
+// does a stop string, as in generate() (FinishReason::stop_string; see generate.hpp).
 #pragma once
 
 #include "ouro/gen/generate.hpp"
@@ -67,14 +68,19 @@ struct ContrastiveOptions {
     std::int64_t max_new_tokens = 64;
     std::int32_t end_token = -1; ///< -1 for none
     ContextOptions context{};
-    std::function<std::string(std::int32_t)> decode{}; ///< text for the trace (optional)
+    /// Text of a token for the trace, GeneratedSequence::text and the stop strings (optional);
+    /// called once per generated token, in order.
+    std::function<std::string(std::int32_t)> decode{};
+    /// As GenerateOptions::stop_strings: none empty, and they need `decode`.
+    std::vector<std::string> stop_strings{};
 };
 
 /// Contrastive search from `prompt` in a session of at least options.top_k slots built for
 /// options.context. The trace's decisions are filled from the raw logits (prob_final and
 /// entropy_final equal the raw ones; changed_by is "contrastive" when the token is not the
 /// argmax). Throws ConfigError for top_k < 1, alpha outside [0, 1], max_new_tokens < 0, an end
-/// token outside the vocabulary, an empty prompt or one too long for the stop policy.
+/// token outside the vocabulary, an empty prompt or one too long for the stop policy, an empty
+/// stop string or stop strings without a decode function.
 GeneratedSequence contrastive_search(InferenceSession& session,
                                      std::span<const std::int32_t> prompt,
                                      const ContrastiveOptions& options);
