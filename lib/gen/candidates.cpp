@@ -4,8 +4,7 @@
 
 #include "ouro/core/error.hpp"
 
-#include "../ops/kernels.hpp"
-#include "../ops/rowwise.hpp"
+#include "numerics/rows.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -115,7 +114,7 @@ void CandidateSet::assign(std::span<const float> logits) {
                 throw ConfigError("sampler: logit " + std::to_string(i) + " is " +
                                   (std::isnan(src[i]) ? "nan" : "inf"));
     n_ = vocab_ = V;
-    max_ = detail::simd_max_result(m, z, V); // -inf, not lowest(), for a row of -inf under clang
+    max_ = numerics::simd_max_result(m, z, V); // -inf, not lowest(), for a row of -inf under clang
     dense_ = max_valid_ = true;
     sorted_ = positions_valid_ = weights_valid_ = sum_valid_ = ids_written_ = false;
 }
@@ -154,7 +153,7 @@ std::int64_t CandidateSet::find(std::int32_t id) {
 
 float CandidateSet::max_logit() const {
     if (!max_valid_) {
-        max_ = n_ == 0 ? -inf : detail::row_max(z_.data(), n_);
+        max_ = n_ == 0 ? -inf : numerics::row_max(z_.data(), n_);
         max_valid_ = true;
     }
     return max_;
@@ -194,8 +193,8 @@ void CandidateSet::ensure_weights() {
         for (std::int64_t b = 0, i0 = 0; i0 < n_; ++b, i0 += block) {
             const std::int64_t end = std::min(n_, i0 + block);
             for (std::int64_t i = i0; i < end; ++i)
-                w[i] = detail::exp_approx(z[i] - zmax);
-            block_sum_[b] = detail::sum_double(w + i0, end - i0);
+                w[i] = numerics::exp_approx(z[i] - zmax);
+            block_sum_[b] = numerics::sum_double(w + i0, end - i0);
             s += block_sum_[b];
         }
         if (!(zmax < inf) || !(s > 0.0 && s < double(inf)))
@@ -206,7 +205,7 @@ void CandidateSet::ensure_weights() {
     if (!sum_valid_) {
         double s = 0.0;
         for (std::int64_t b = 0, i0 = 0; i0 < n_; ++b, i0 += block) {
-            block_sum_[b] = detail::sum_double(w_.data() + i0, std::min(block, n_ - i0));
+            block_sum_[b] = numerics::sum_double(w_.data() + i0, std::min(block, n_ - i0));
             s += block_sum_[b];
         }
         sum_ = s;
@@ -230,7 +229,7 @@ double CandidateSet::entropy() {
         const std::int64_t len = std::min(block, n_ - i0);
         for (std::int64_t j = 0; j < len; ++j)
             d[j] = std::max(z_[i0 + j] - z_ref_, -200.0f);
-        acc += detail::dot_double(w_.data() + i0, d, len);
+        acc += numerics::dot_double(w_.data() + i0, d, len);
     }
     return std::log(sum_) - acc / sum_;
 }
@@ -245,7 +244,7 @@ void CandidateSet::keep_logit_at_least(double threshold) {
 
 void CandidateSet::keep_weight_at_least(double threshold) {
     ensure_weights();
-    const float wmax = detail::row_max(w_.data(), n_);
+    const float wmax = numerics::row_max(w_.data(), n_);
     const double t = std::min(threshold, double(wmax));
     keep_if([&](std::int64_t i) { return (w_[i] > 0.0f) & (double(w_[i]) >= t); });
 }

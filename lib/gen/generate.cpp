@@ -4,6 +4,8 @@
 
 #include "ouro/core/thread_chooser.hpp"
 
+#include "numerics/logit_stats.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <exception>
@@ -236,15 +238,8 @@ void fill_statistics(TraceRecord& record, std::span<const float> raw_logits,
                               history.begin() + (t - n + 1));
         record.repeats[std::size_t(n - 1)] = seen;
     }
-    if (options.end_token >= 0) {
-        double m = -std::numeric_limits<double>::infinity();
-        for (const float z : raw_logits)
-            m = std::max(m, double(z));
-        double sum = 0.0;
-        for (const float z : raw_logits)
-            sum += std::exp(double(z) - m);
-        record.p_end = std::exp(double(raw_logits[std::size_t(options.end_token)]) - m) / sum;
-    }
+    if (options.end_token >= 0)
+        record.p_end = numerics::token_probability(raw_logits, options.end_token);
 }
 
 std::span<const float> chooser_logits(std::span<const float> raw, std::vector<float>& scratch,

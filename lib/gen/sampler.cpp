@@ -4,8 +4,7 @@
 
 #include "checks.hpp"
 
-#include "../ops/kernels.hpp"
-#include "../ops/rowwise.hpp"
+#include "ouro/gen/search.hpp"
 
 #include <algorithm>
 #include <array>
@@ -406,76 +405,12 @@ std::int32_t SamplerChain::sample(std::span<const float> logits,
     }
     const std::int32_t token = c_.id(pos);
     if (decision) {
-        fill_raw(logits, token, *decision);
+        fill_raw_decision(logits, token, *decision);
         decision->prob_final = c_.probability(pos);
         decision->entropy_final = c_.entropy();
         decision->changed_by.assign(token == raw_best ? "" : demoted_by ? demoted_by : selection);
     }
     return token;
-}
-
-void SamplerChain::fill_raw(std::span<const float> logits, std::int32_t token,
-                            TokenDecision& d) const {
-    // Shape: z (V). One pass, chunk by chunk so each chunk is read from L1 after the first
-    // touch: S = sum w and sum w (z - z_max) with w = exp(z - z_max), in double in a fixed
-    // order (H = log S - sum w (z - z_max) / S); the rank; the best five.
-    const float* z = logits.data();
-    const auto V = std::int64_t(logits.size());
-    const float zmax = ouro::detail::row_max(z, V);
-    const float zt = z[token];
-    constexpr std::int64_t chunk = 256, group = 16;
-    float w[chunk], dz[chunk];
-    double s = 0.0, a = 0.0;
-    std::int64_t rank = 0;
-    std::array<std::int32_t, 5> top{};
-    int m = 0;
-    float fifth = -std::numeric_limits<float>::infinity(); // the fifth best so far
-    for (std::int64_t j0 = 0; j0 < V; j0 += chunk) {
-        const std::int64_t len = std::min(chunk, V - j0);
-        const float* zc = z + j0;
-        // Clamping z - z_max at -200 changes no term (w = 0 there) but keeps 0 * -inf out.
-        for (std::int64_t j = 0; j < len; ++j) {
-            w[j] = ouro::detail::exp_approx(zc[j] - zmax);
-            dz[j] = std::max(zc[j] - zmax, -200.0f);
-        }
-        s += ouro::detail::sum_double(w, len);
-        a += ouro::detail::dot_double(w, dz, len);
-        // rank: larger logits, and equal logits with a lower id.
-        for (std::int64_t j = 0; j < len; ++j)
-            rank += zc[j] > zt;
-        for (std::int64_t j = 0; j < std::min(len, token - j0); ++j)
-            rank += zc[j] == zt;
-        // The best five finite logits: groups of 16 that cannot beat the fifth are skipped with
-        // one vector compare; ties keep the lower id first (only a larger logit moves ahead).
-        for (std::int64_t g = 0; g < len; g += group) {
-            const std::int64_t end = std::min(len, g + group);
-            int hits = 0;
-            for (std::int64_t j = g; j < end; ++j)
-                hits += zc[j] > fifth;
-            if (hits == 0)
-                continue;
-            for (std::int64_t j = g; j < end; ++j) {
-                if (!(zc[j] > fifth))
-                    continue;
-                int k = m < 5 ? m++ : 4;
-                for (; k > 0 && zc[j] > z[top[std::size_t(k - 1)]]; --k)
-                    top[std::size_t(k)] = top[std::size_t(k - 1)];
-                top[std::size_t(k)] = std::int32_t(j0 + j);
-                if (m == 5)
-                    fifth = z[top[4]];
-            }
-        }
-    }
-    d.token = token;
-    d.prob_raw = double(ouro::detail::exp_approx(zt - zmax)) / s;
-    d.entropy_raw = std::log(s) - a / s;
-    d.rank_raw = rank;
-    d.p_max_raw = 1.0 / s;
-    d.top5_raw.resize(std::size_t(m));
-    for (int k = 0; k < m; ++k)
-        d.top5_raw[std::size_t(k)] = {
-            top[std::size_t(k)],
-            double(ouro::detail::exp_approx(z[top[std::size_t(k)]] - zmax)) / s};
 }
 
 } // namespace ouro::gen

@@ -1,6 +1,8 @@
 // Beam search and contrastive search on the inference session; the rules are in search.hpp.
 #include "ouro/gen/search.hpp"
 
+#include "numerics/logit_stats.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -12,20 +14,6 @@ namespace {
 
 std::string str(std::int64_t v) {
     return std::to_string(v);
-}
-
-// log softmax(logits) in double.
-void log_softmax(std::span<const float> logits, std::vector<double>& out) {
-    double m = -std::numeric_limits<double>::infinity();
-    for (const float z : logits)
-        m = std::max(m, double(z));
-    double sum = 0.0;
-    for (const float z : logits)
-        sum += std::exp(double(z) - m);
-    const double lse = m + std::log(sum);
-    out.resize(logits.size());
-    for (std::size_t i = 0; i < logits.size(); ++i)
-        out[i] = double(logits[i]) - lse;
 }
 
 // The indices of the k largest values, best first, ties to the lower index.
@@ -76,29 +64,13 @@ double score_of(double log_prob, std::int64_t length, double length_penalty) {
 } // namespace
 
 void fill_raw_decision(std::span<const float> logits, std::int32_t token, TokenDecision& d) {
-    std::vector<double> lp;
-    log_softmax(logits, lp);
+    const numerics::LogitStats st = numerics::logit_stats(logits, token, -1);
     d.token = token;
-    d.prob_raw = std::exp(lp[std::size_t(token)]);
-    double entropy = 0.0;
-    std::int64_t rank = 0;
-    for (std::size_t i = 0; i < lp.size(); ++i) {
-        const double p = std::exp(lp[i]);
-        if (p > 0)
-            entropy -= p * lp[i];
-        if (lp[i] > lp[std::size_t(token)] ||
-            (lp[i] == lp[std::size_t(token)] && std::int32_t(i) < token))
-            ++rank;
-    }
-    d.entropy_raw = entropy;
-    d.rank_raw = rank;
-    const std::vector<std::int32_t> top = top_indices(lp, 5);
-    d.p_max_raw = std::exp(lp[std::size_t(top[0])]);
-    d.top5_raw.clear();
-    for (const std::int32_t t : top)
-        d.top5_raw.emplace_back(t, std::exp(lp[std::size_t(t)]));
-    d.prob_final = d.prob_raw;
-    d.entropy_final = d.entropy_raw;
+    d.prob_raw = d.prob_final = st.prob;
+    d.entropy_raw = d.entropy_final = st.entropy;
+    d.rank_raw = st.rank;
+    d.p_max_raw = st.p_max;
+    d.top5_raw.assign(st.top.begin(), st.top.begin() + st.top_count);
 }
 
 std::vector<BeamHypothesis> beam_search(InferenceSession& session,
@@ -135,7 +107,7 @@ std::vector<BeamHypothesis> beam_search(InferenceSession& session,
         // The 2b best extensions over all beams.
         std::vector<Candidate> cands;
         for (std::size_t i = 0; i < beams.size(); ++i) {
-            log_softmax(session.logits(beams[i].slot), lp);
+            numerics::log_probabilities(session.logits(beams[i].slot), lp);
             for (const std::int32_t t : top_indices(lp, 2 * b))
                 cands.push_back({beams[i].log_prob + lp[std::size_t(t)], std::int64_t(i), t});
         }
@@ -291,7 +263,7 @@ GeneratedSequence contrastive_search(InferenceSession& session,
             return finish(FinishReason::context_full);
         // A copy: feeding the candidates overwrites the slot's logits.
         logits.assign(session.logits(slot).begin(), session.logits(slot).end());
-        log_softmax(logits, lp);
+        numerics::log_probabilities(logits, lp);
         TraceRecord record;
         record.step = step;
         record.position = std::int64_t(history.size());

@@ -4,7 +4,7 @@
 
 #include "checks.hpp"
 
-#include "../ops/kernels.hpp"
+#include "numerics/sum.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -105,8 +105,8 @@ void top_n_sigma(CandidateSet& c, double n) {
             buf[j] = v > -inf ? v : 0.0f;
             finite += v > -inf;
         }
-        s1 += ouro::detail::sum_double(buf, len);
-        s2 += ouro::detail::dot_double(buf, buf, len);
+        s1 += numerics::sum_double(buf, len);
+        s2 += numerics::dot_double(buf, buf, len);
     }
     if (finite == 0)
         throw ConfigError("sampler: no token left to choose: every logit is -inf");

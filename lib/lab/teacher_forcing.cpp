@@ -3,6 +3,8 @@
 
 #include "ouro/core/error.hpp"
 
+#include "numerics/logit_stats.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -16,30 +18,14 @@ void score_token(std::span<const float> logits, std::int32_t token, std::int32_t
     if (token < 0 || token >= V)
         throw ConfigError("score_token: token " + std::to_string(token) +
                           " is outside the vocabulary [0, " + std::to_string(V) + ")");
-    // Softmax in double, shifted by the maximum.
-    std::int32_t best = 0;
-    for (std::int64_t v = 1; v < V; ++v)
-        if (logits[std::size_t(v)] > logits[std::size_t(best)])
-            best = std::int32_t(v);
-    const double zmax = logits[std::size_t(best)];
-    double sum = 0.0, weighted = 0.0;
-    for (std::int64_t v = 0; v < V; ++v) {
-        const double z = double(logits[std::size_t(v)]) - zmax;
-        const double e = std::exp(z);
-        sum += e;
-        weighted += e * z;
-    }
-    const double log_sum = std::log(sum);
-    // H = -sum p (z - log_sum) = log_sum - sum(e z) / sum.
-    score.entropy = log_sum - weighted / sum;
-    const double log_p = double(logits[std::size_t(token)]) - zmax - log_sum;
-    score.prob = std::exp(log_p);
-    score.nll = -log_p;
-    score.argmax = best;
-    score.p_max = 1.0 / sum;
-    score.p_end = end_token >= 0 && end_token < V
-                      ? std::exp(double(logits[std::size_t(end_token)]) - zmax - log_sum)
-                      : std::numeric_limits<double>::quiet_NaN();
+    // The numbers every decoder's trace reports for the same logits.
+    const numerics::LogitStats st = numerics::logit_stats(logits, token, end_token);
+    score.prob = st.prob;
+    score.nll = -st.log_prob;
+    score.entropy = st.entropy;
+    score.argmax = st.top_count > 0 ? st.top[0].first : 0;
+    score.p_max = st.p_max;
+    score.p_end = st.p_end;
 }
 
 std::vector<std::vector<TokenScore>> teacher_force(gen::InferenceSession& session,

@@ -9,7 +9,7 @@
 // the thread count, so results are bit-identical for any number of threads.
 #include "ouro/ops/attention.hpp"
 
-#include "rowwise.hpp"
+#include "numerics/rows.hpp"
 
 #include "ouro/core/parallel.hpp"
 
@@ -122,9 +122,9 @@ void attention_forward(const Scalar* q, const Scalar* k, const Scalar* v, Scalar
                     const std::int64_t t = r0 + i;
                     Scalar* row = P.row(i).data();
                     scores_row(row, t, scale, slopes[std::size_t(h)]);
-                    const Scalar m = detail::row_max(row, t + 1);
-                    detail::exp_row(row, t + 1, m, row);
-                    const Scalar sum = detail::row_sum(row, t + 1);
+                    const Scalar m = numerics::row_max(row, t + 1);
+                    numerics::exp_row(row, t + 1, m, row);
+                    const Scalar sum = numerics::row_sum(row, t + 1);
                     lse_bh[t] = m + std::log(sum);
                     const Scalar inv = Scalar(1) / sum;
                     for (std::int64_t s = 0; s <= t; ++s)
@@ -180,7 +180,7 @@ void attention_backward(const Scalar* q, const Scalar* k, const Scalar* v, const
                         const std::int64_t t = r0 + i;
                         Scalar* row = P.row(i).data();
                         scores_row(row, t, scale, slopes[std::size_t(h)]);
-                        detail::exp_row(row, t + 1, lse_bh[t], row);
+                        numerics::exp_row(row, t + 1, lse_bh[t], row);
                         std::fill(row + t + 1, row + nk, Scalar(0));
                     }
                     if (dv)

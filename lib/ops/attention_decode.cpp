@@ -4,7 +4,7 @@
 // on the runs of entries, so a query gets the same bits whatever else is computed with it.
 #include "ouro/ops/attention.hpp"
 
-#include "rowwise.hpp"
+#include "numerics/rows.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -147,9 +147,9 @@ std::int64_t attention_decode(const float* q, const float* q_sink, const float* 
                             -query.slope * float(std::int32_t(query_at - (g.position + j))));
         n += g.count;
     }
-    const float m = detail::row_max(weights, n);
-    detail::exp_row(weights, n, m, weights);
-    const float inv = 1.0f / detail::row_sum(weights, n);
+    const float m = numerics::row_max(weights, n);
+    numerics::exp_row(weights, n, m, weights);
+    const float inv = 1.0f / numerics::row_sum(weights, n);
     for (std::int64_t j = 0; j < n; ++j)
         weights[j] *= inv;
     weighted_values(weights, runs, nruns, values, HS, out);

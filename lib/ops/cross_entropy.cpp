@@ -1,9 +1,10 @@
 // Fused softmax + cross-entropy: forward, backward (adds into gradients), reference and autograd
 // wrappers, in that order. The maths is in cross_entropy.hpp; exp, max and sum over a row are in
-// rowwise.hpp (vectorised, and independent of the thread count because a row is one task).
+// lib/numerics/rows.hpp (vectorised, and independent of the thread count because a row is one
+// task).
 #include "ouro/ops/cross_entropy.hpp"
 
-#include "rowwise.hpp"
+#include "numerics/rows.hpp"
 
 #include "ouro/core/parallel.hpp"
 
@@ -54,8 +55,8 @@ std::int64_t cross_entropy_forward(const T* logits, const std::int32_t* targets,
         }
         // lse = m + log sum exp(x - m), with m the row maximum so no exp overflows.
         const T* x = logits + i * V;
-        const T m = detail::row_max(x, V);
-        lse[i] = m + std::log(detail::row_sum_exp(x, V, m));
+        const T m = numerics::row_max(x, V);
+        lse[i] = m + std::log(numerics::row_sum_exp<T>(x, V, m));
         losses[i] = lse[i] - x[targets[i]];
     }
     return count;
@@ -77,10 +78,10 @@ void cross_entropy_backward(const T* logits, const std::int32_t* targets, const 
         // the loops have no branch and vectorise, with explicit fmas so that every element
         // rounds alike in a vector lane or in the scalar remainder.
         for (std::int64_t j = 0; j < y; ++j)
-            dx[j] = std::fma(detail::exp_kernel(x[j] - l), scale, dx[j]);
-        dx[y] = std::fma(detail::exp_kernel(x[y] - l) - T(1), scale, dx[y]);
+            dx[j] = std::fma(numerics::exp_kernel(x[j] - l), scale, dx[j]);
+        dx[y] = std::fma(numerics::exp_kernel(x[y] - l) - T(1), scale, dx[y]);
         for (std::int64_t j = y + 1; j < V; ++j)
-            dx[j] = std::fma(detail::exp_kernel(x[j] - l), scale, dx[j]);
+            dx[j] = std::fma(numerics::exp_kernel(x[j] - l), scale, dx[j]);
     }
 }
 

@@ -1,10 +1,11 @@
 // GELU (tanh approximation, as in GPT-2): forward, backward (adds into gradients), reference and
 // autograd wrapper, in that order. See gelu.hpp for the sigmoid form the kernels evaluate. Float
-// runs eight lanes at a time on exp8 (kernels.hpp); double, and float without AVX2, run the
-// same formulas on std::exp.
+// runs eight lanes at a time on numerics::exp8 (lib/numerics/exp.hpp); double, and float without
+// AVX2, run the same formulas on std::exp.
 #include "ouro/ops/gelu.hpp"
 
 #include "kernels.hpp"
+#include "numerics/exp.hpp"
 
 #include <cmath>
 #include <type_traits>
@@ -44,7 +45,7 @@ template <typename T> inline T gelu_grad_one(T x) {
 // a = -2u and t = e^(-|a|) for eight lanes.
 inline void gelu_arg8(__m256 x, __m256 x2, __m256& a, __m256& t) {
     a = _mm256_mul_ps(x, _mm256_fmadd_ps(_mm256_set1_ps(float(k1)), x2, _mm256_set1_ps(float(k0))));
-    t = detail::exp8(_mm256_or_ps(a, _mm256_set1_ps(-0.0f))); // -|a|
+    t = numerics::exp8(_mm256_or_ps(a, _mm256_set1_ps(-0.0f))); // -|a|
 }
 
 inline __m256 gelu8(__m256 x) {
@@ -84,7 +85,7 @@ template <typename T> void gelu_forward(const T* x, T* out, std::int64_t n) {
 template <typename T> void gelu_forward_serial(const T* x, T* out, std::int64_t n) {
 #if OURO_HAVE_AVX2
     if constexpr (std::is_same_v<T, float>) {
-        detail::map8(x, out, n, [](__m256 v) { return gelu8(v); });
+        numerics::map8(x, out, n, [](__m256 v) { return gelu8(v); });
         return;
     }
 #endif
@@ -105,7 +106,7 @@ template <typename T> void gelu_backward(const T* x, const T* dout, T* dx, std::
                     dx + i, _mm256_fmadd_ps(_mm256_loadu_ps(dout + i), d, _mm256_loadu_ps(dx + i)));
             }
             if (i < i1) {
-                const __m256i mask = detail::tail_mask(i1 - i);
+                const __m256i mask = numerics::tail_mask(i1 - i);
                 const __m256 d = gelu_grad8(_mm256_maskload_ps(x + i, mask));
                 _mm256_maskstore_ps(dx + i, mask,
                                     _mm256_fmadd_ps(_mm256_maskload_ps(dout + i, mask), d,

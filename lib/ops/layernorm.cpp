@@ -4,6 +4,7 @@
 #include "ouro/ops/layernorm.hpp"
 
 #include "kernels.hpp"
+#include "numerics/sum.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -15,59 +16,30 @@ namespace ouro::ops {
 
 namespace {
 
-constexpr int lanes = detail::sum_lanes;
-
 // Most blocks of rows that layernorm_backward sums dweight and dbias over. A block holds
 // ceil(N / 64) rows: the split depends on N only, and 64 blocks keep any realistic number of
 // threads busy while bounding the scratch memory to 2 * 64 * C doubles.
 constexpr std::int64_t max_row_blocks = 64;
 
-// sum((x - mean)^2) in double, in the fixed order of detail::sum_double.
+// sum((x - mean)^2) in double, in the fixed order of numerics::ordered_sum.
 template <typename T> double squared_deviation_sum(const T* x, double mean, std::int64_t C) {
-    double acc[lanes] = {};
-    std::int64_t i = 0;
-    for (; i + lanes <= C; i += lanes)
-        for (int k = 0; k < lanes; ++k) {
-            const double d = double(x[i + k]) - mean;
-            acc[k] += d * d;
-        }
-    for (int k = 0; i + k < C; ++k) {
-        const double d = double(x[i + k]) - mean;
-        acc[k] += d * d;
-    }
-    for (int width = lanes / 2; width > 0; width /= 2)
-        for (int k = 0; k < width; ++k)
-            acc[k] += acc[k + width];
-    return acc[0];
+    return numerics::ordered_sum<double>(C, [=](std::int64_t i) {
+        const double d = double(x[i]) - mean;
+        return d * d;
+    });
 }
 
 // Row sums of backward: sum(dnorm) and sum(dnorm * norm), dnorm = weight * dout,
-// norm = (x - m) * r, in double and in a fixed order.
+// norm = (x - m) * r, in double and in the fixed order of numerics::ordered_sum.
 template <typename T>
 void dnorm_sums(const T* dout, const T* x, const T* weight, T m, T r, std::int64_t C,
                 double& sum_dnorm, double& sum_dnorm_norm) {
-    double a[lanes] = {}, b[lanes] = {};
-    std::int64_t i = 0;
-    for (; i + lanes <= C; i += lanes)
-        for (int k = 0; k < lanes; ++k) {
-            const T norm = (x[i + k] - m) * r;
-            const T dnorm = weight[i + k] * dout[i + k];
-            a[k] += double(dnorm);
-            b[k] += double(dnorm) * double(norm);
-        }
-    for (int k = 0; i + k < C; ++k) {
-        const T norm = (x[i + k] - m) * r;
-        const T dnorm = weight[i + k] * dout[i + k];
-        a[k] += double(dnorm);
-        b[k] += double(dnorm) * double(norm);
-    }
-    for (int width = lanes / 2; width > 0; width /= 2)
-        for (int k = 0; k < width; ++k) {
-            a[k] += a[k + width];
-            b[k] += b[k + width];
-        }
-    sum_dnorm = a[0];
-    sum_dnorm_norm = b[0];
+    sum_dnorm = numerics::ordered_sum<double>(
+        C, [=](std::int64_t i) { return double(weight[i] * dout[i]); });
+    sum_dnorm_norm = numerics::ordered_sum<double>(C, [=](std::int64_t i) {
+        const T norm = (x[i] - m) * r;
+        return double(weight[i] * dout[i]) * double(norm);
+    });
 }
 
 // Scratch for the per-block partial sums of dweight and dbias. Kept per calling thread and
@@ -85,7 +57,7 @@ template <typename T>
 [[gnu::noinline]] void layernorm_row(const T* xr, const T* weight, const T* bias, T* yr, T& mean,
                                      T& rstd, std::int64_t C, double eps) {
     // Two passes (mean, then squared deviations): no cancellation when |mean| >> std.
-    const double mu = detail::sum_double(xr, C) / double(C);
+    const double mu = numerics::sum_double(xr, C) / double(C);
     const double var = squared_deviation_sum(xr, mu, C) / double(C);
     const T m = T(mu), r = T(1.0 / std::sqrt(var + eps));
     mean = m;

@@ -6,6 +6,7 @@
 #include "ouro/core/parallel.hpp"
 
 #include "kernels.hpp"
+#include "numerics/sum.hpp"
 
 #include <algorithm>
 #include <string>
@@ -27,7 +28,7 @@ template <typename T> double chunked_sum(const T* x, std::int64_t n) {
     const std::int64_t chunk = detail::reduction_chunk;
     double total = 0.0;
     for (std::int64_t begin = 0; begin < n; begin += chunk)
-        total += detail::sum_double(x + begin, std::min(chunk, n - begin));
+        total += numerics::sum_double(x + begin, std::min(chunk, n - begin));
     return total;
 }
 
@@ -41,7 +42,8 @@ template <typename T> double parallel_chunked_sum(const T* x, std::int64_t n) {
     std::vector<double> partial(static_cast<std::size_t>(chunks));
 #pragma omp parallel for schedule(static)
     for (std::int64_t c = 0; c < chunks; ++c)
-        partial[std::size_t(c)] = detail::sum_double(x + c * chunk, std::min(chunk, n - c * chunk));
+        partial[std::size_t(c)] =
+            numerics::sum_double(x + c * chunk, std::min(chunk, n - c * chunk));
     double total = 0.0;
     for (double p : partial)
         total += p;

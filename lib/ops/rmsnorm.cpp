@@ -4,6 +4,7 @@
 #include "ouro/ops/rmsnorm.hpp"
 
 #include "kernels.hpp"
+#include "numerics/sum.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -15,27 +16,16 @@ namespace ouro::ops {
 
 namespace {
 
-constexpr int lanes = detail::sum_lanes;
-
 // Most blocks of rows that rmsnorm_backward sums dweight over: a block holds ceil(N / 64) rows,
 // so the split depends on N only (as in layernorm_backward).
 constexpr std::int64_t max_row_blocks = 64;
 
 // sum(dnorm * norm) of one row, dnorm = weight * dout, norm = x * r, in double and in the fixed
-// order of detail::sum_double.
+// order of numerics::ordered_sum.
 template <typename T>
 double dnorm_norm_sum(const T* dout, const T* x, const T* weight, T r, std::int64_t C) {
-    double acc[lanes] = {};
-    std::int64_t i = 0;
-    for (; i + lanes <= C; i += lanes)
-        for (int k = 0; k < lanes; ++k)
-            acc[k] += double(weight[i + k] * dout[i + k]) * double(x[i + k] * r);
-    for (int k = 0; i + k < C; ++k)
-        acc[k] += double(weight[i + k] * dout[i + k]) * double(x[i + k] * r);
-    for (int width = lanes / 2; width > 0; width /= 2)
-        for (int k = 0; k < width; ++k)
-            acc[k] += acc[k + width];
-    return acc[0];
+    return numerics::ordered_sum<double>(
+        C, [=](std::int64_t i) { return double(weight[i] * dout[i]) * double(x[i] * r); });
 }
 
 // Scratch for the per-block partial sums of dweight, kept per calling thread and reused.
@@ -50,7 +40,7 @@ std::vector<double>& partial_buffer(std::size_t n) {
 template <typename T>
 [[gnu::noinline]] void rmsnorm_row(const T* xr, const T* weight, T* yr, T& rstd, std::int64_t C,
                                    double eps) {
-    const double mean_square = detail::dot_double(xr, xr, C) / double(C);
+    const double mean_square = numerics::dot_double(xr, xr, C) / double(C);
     const T r = T(1.0 / std::sqrt(mean_square + eps));
     rstd = r;
     for (std::int64_t i = 0; i < C; ++i)

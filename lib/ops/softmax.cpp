@@ -1,16 +1,17 @@
 // Softmax and log-softmax over the last dimension: forward, backward (adds into gradients),
 // reference and autograd wrapper, in that order. Each kernel works row by row; a row is handled
-// by one thread, with float rows vectorised eight lanes at a time (exp8 from kernels.hpp) and
-// their sums accumulated in double. See softmax.hpp for the formulas and for infinite inputs.
+// by one thread and runs on the row functions of lib/numerics (the library's float exp, which
+// vectorises, and its fixed summation order in double), as cross-entropy does. See softmax.hpp for
+// the formulas and for infinite inputs.
 #include "ouro/ops/softmax.hpp"
 
 #include "kernels.hpp"
+#include "numerics/rows.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
-#include <type_traits>
 
 namespace ouro::ops {
 
@@ -25,129 +26,45 @@ template <typename T> void fill_masked_row(const T* x, T* y, std::int64_t C, T f
     std::fill_n(y, C, masked ? fill : std::numeric_limits<T>::quiet_NaN());
 }
 
-// ---- one row, any T (double, and float without AVX2) ----
-
-template <typename T> T row_max(const T* x, std::int64_t C) {
-    T m = minus_inf<T>;
-    for (std::int64_t i = 0; i < C; ++i)
-        m = std::max(m, x[i]);
-    return m;
-}
+// ---- one row: the max, exps and sums of lib/numerics (float exps are exp_approx) ----
 
 template <typename T> void softmax_row(const T* x, T* y, std::int64_t C) {
-    const T m = row_max(x, C);
+    const T m = numerics::row_max(x, C);
     if (m == minus_inf<T>) // fully masked: probability 0 everywhere, not 0 / 0
         return fill_masked_row(x, y, C, T(0));
-    for (std::int64_t i = 0; i < C; ++i)
-        y[i] = std::exp(x[i] - m);
-    const T inv = T(1.0 / detail::sum_double(y, C));
+    numerics::exp_row(x, C, m, y);
+    const T inv = T(1.0 / numerics::sum_double(y, C));
     for (std::int64_t i = 0; i < C; ++i)
         y[i] *= inv;
 }
 
 template <typename T> void log_softmax_row(const T* x, T* y, std::int64_t C) {
-    const T m = row_max(x, C);
+    const T m = numerics::row_max(x, C);
     if (m == minus_inf<T>)
         return fill_masked_row(x, y, C, minus_inf<T>);
-    for (std::int64_t i = 0; i < C; ++i)
-        y[i] = std::exp(x[i] - m);
-    const T log_sum = T(std::log(detail::sum_double(y, C)));
+    const T log_sum = T(std::log(numerics::row_sum_exp<double>(x, C, m)));
     for (std::int64_t i = 0; i < C; ++i)
         y[i] = (x[i] - m) - log_sum;
 }
 
 template <typename T> void softmax_backward_row(const T* y, const T* dy, T* dx, std::int64_t C) {
-    const T s = T(detail::dot_double(dy, y, C));
+    const T s = T(numerics::dot_double(dy, y, C));
     for (std::int64_t i = 0; i < C; ++i)
         dx[i] += y[i] * (dy[i] - s);
 }
 
 template <typename T>
 void log_softmax_backward_row(const T* y, const T* dy, T* dx, std::int64_t C) {
-    const T s = T(detail::sum_double(dy, C));
+    const T s = T(numerics::sum_double(dy, C));
     for (std::int64_t i = 0; i < C; ++i)
-        dx[i] += dy[i] - std::exp(y[i]) * s;
+        dx[i] += dy[i] - numerics::exp_kernel(y[i]) * s;
 }
 
-#if OURO_HAVE_AVX2
-// ---- one row of floats, eight lanes at a time; tails use masked loads and stores ----
-
-float row_max8(const float* x, std::int64_t C) {
-    const __m256 lowest = _mm256_set1_ps(minus_inf<float>);
-    __m256 m = lowest;
-    std::int64_t i = 0;
-    for (; i + 8 <= C; i += 8)
-        m = _mm256_max_ps(m, _mm256_loadu_ps(x + i));
-    if (i < C) {
-        const __m256i mask = detail::tail_mask(C - i);
-        m = _mm256_max_ps(m, _mm256_blendv_ps(lowest, _mm256_maskload_ps(x + i, mask),
-                                              _mm256_castsi256_ps(mask)));
-    }
-    alignas(32) float lanes[8];
-    _mm256_store_ps(lanes, m);
-    return *std::max_element(lanes, lanes + 8);
-}
-
-// Stores e^(x - m) into y when `store`, and returns its sum in double.
-double exp_sum8(const float* x, float m, float* y, std::int64_t C, bool store) {
-    const __m256 mv = _mm256_set1_ps(m);
-    __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
-    std::int64_t i = 0;
-    for (; i + 8 <= C; i += 8) {
-        const __m256 e = detail::exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), mv));
-        if (store)
-            _mm256_storeu_ps(y + i, e);
-        detail::accumulate(e, lo, hi);
-    }
-    if (i < C) {
-        const __m256i mask = detail::tail_mask(C - i);
-        const __m256 e =
-            _mm256_and_ps(detail::exp8(_mm256_sub_ps(_mm256_maskload_ps(x + i, mask), mv)),
-                          _mm256_castsi256_ps(mask));
-        if (store)
-            _mm256_maskstore_ps(y + i, mask, e);
-        detail::accumulate(e, lo, hi);
-    }
-    return detail::hsum(_mm256_add_pd(lo, hi));
-}
-
-void softmax_row8(const float* x, float* y, std::int64_t C) {
-    const float m = row_max8(x, C);
-    if (m == minus_inf<float>)
-        return fill_masked_row(x, y, C, 0.0f);
-    const float inv = float(1.0 / exp_sum8(x, m, y, C, true));
-    for (std::int64_t i = 0; i < C; ++i)
-        y[i] *= inv;
-}
-
-void log_softmax_row8(const float* x, float* y, std::int64_t C) {
-    const float m = row_max8(x, C);
-    if (m == minus_inf<float>)
-        return fill_masked_row(x, y, C, minus_inf<float>);
-    const float log_sum = float(std::log(exp_sum8(x, m, nullptr, C, false)));
-    for (std::int64_t i = 0; i < C; ++i)
-        y[i] = (x[i] - m) - log_sum;
-}
-
-void log_softmax_backward_row8(const float* y, const float* dy, float* dx, std::int64_t C) {
-    const __m256 s = _mm256_set1_ps(float(detail::sum_double(dy, C)));
-    std::int64_t i = 0;
-    for (; i + 8 <= C; i += 8) {
-        const __m256 p = detail::exp8(_mm256_loadu_ps(y + i));
-        const __m256 g = _mm256_fnmadd_ps(p, s, _mm256_loadu_ps(dy + i));
-        _mm256_storeu_ps(dx + i, _mm256_add_ps(_mm256_loadu_ps(dx + i), g));
-    }
-    if (i < C) {
-        const __m256i mask = detail::tail_mask(C - i);
-        const __m256 p = detail::exp8(_mm256_maskload_ps(y + i, mask));
-        const __m256 g = _mm256_fnmadd_ps(p, s, _mm256_maskload_ps(dy + i, mask));
-        _mm256_maskstore_ps(dx + i, mask, _mm256_add_ps(_mm256_maskload_ps(dx + i, mask), g));
-    }
-}
-#endif
-
-// Runs row_fn(r) for every row, rows shared among threads when there is enough work.
+// Runs row_fn(r) for every row, rows shared among threads when there is enough work. Rows of
+// length 0 have nothing to compute (and no max to read).
 template <typename F> void for_each_row(std::int64_t rows, std::int64_t C, F row_fn) {
+    if (C == 0)
+        return;
 #pragma omp parallel for schedule(static) if (rows * C >= detail::parallel_threshold)
     for (std::int64_t r = 0; r < rows; ++r)
         row_fn(r);
@@ -157,15 +74,7 @@ template <typename F> void for_each_row(std::int64_t rows, std::int64_t C, F row
 
 // Shapes: x (rows, C), y (rows, C); rows = B * T (logits) or B * NH * T (attention).
 template <typename T> void softmax_forward(const T* x, T* y, std::int64_t rows, std::int64_t C) {
-    for_each_row(rows, C, [&](std::int64_t r) {
-#if OURO_HAVE_AVX2
-        if constexpr (std::is_same_v<T, float>) {
-            softmax_row8(x + r * C, y + r * C, C);
-            return;
-        }
-#endif
-        softmax_row(x + r * C, y + r * C, C);
-    });
+    for_each_row(rows, C, [&](std::int64_t r) { softmax_row(x + r * C, y + r * C, C); });
 }
 
 // Shapes: y, dy, dx all (rows, C); dx is added into.
@@ -180,32 +89,24 @@ void softmax_backward(const T* y, const T* dy, T* dx, std::int64_t rows, std::in
 // Shapes: x (rows, C), y (rows, C).
 template <typename T>
 void log_softmax_forward(const T* x, T* y, std::int64_t rows, std::int64_t C) {
-    for_each_row(rows, C, [&](std::int64_t r) {
-#if OURO_HAVE_AVX2
-        if constexpr (std::is_same_v<T, float>) {
-            log_softmax_row8(x + r * C, y + r * C, C);
-            return;
-        }
-#endif
-        log_softmax_row(x + r * C, y + r * C, C);
-    });
+    for_each_row(rows, C, [&](std::int64_t r) { log_softmax_row(x + r * C, y + r * C, C); });
 }
 
 // Shapes: y, dy, dx all (rows, C); dx is added into.
 template <typename T>
 void log_softmax_backward(const T* y, const T* dy, T* dx, std::int64_t rows, std::int64_t C) {
     for_each_row(rows, C, [&](std::int64_t r) {
-#if OURO_HAVE_AVX2
-        if constexpr (std::is_same_v<T, float>) {
-            log_softmax_backward_row8(y + r * C, dy + r * C, dx + r * C, C);
-            return;
-        }
-#endif
         log_softmax_backward_row(y + r * C, dy + r * C, dx + r * C, C);
     });
 }
 
-template <typename T> void softmax_reference(const T* x, T* y, std::int64_t rows, std::int64_t C) {
+namespace {
+
+// The reference's loop over rows: plain loops and the C library, nothing shared with the kernels.
+// Calls finish(xr, yr, m, sum) for each row that is not fully masked, with m the row's max and
+// sum = sum_i e^(x_i - m) accumulated left to right in double; a fully masked row gets `fill`.
+template <typename T, typename Finish>
+void reference_rows(const T* x, T* y, std::int64_t rows, std::int64_t C, T fill, Finish finish) {
     for (std::int64_t r = 0; r < rows; ++r) {
         const T* xr = x + r * C;
         T* yr = y + r * C;
@@ -213,35 +114,31 @@ template <typename T> void softmax_reference(const T* x, T* y, std::int64_t rows
         for (std::int64_t i = 0; i < C; ++i)
             m = std::max(m, xr[i]);
         if (m == minus_inf<T>) {
-            fill_masked_row(xr, yr, C, T(0));
+            fill_masked_row(xr, yr, C, fill);
             continue;
         }
         double sum = 0.0;
         for (std::int64_t i = 0; i < C; ++i)
             sum += double(std::exp(xr[i] - m));
+        finish(xr, yr, m, sum);
+    }
+}
+
+} // namespace
+
+template <typename T> void softmax_reference(const T* x, T* y, std::int64_t rows, std::int64_t C) {
+    reference_rows(x, y, rows, C, T(0), [C](const T* xr, T* yr, T m, double sum) {
         for (std::int64_t i = 0; i < C; ++i)
             yr[i] = T(double(std::exp(xr[i] - m)) / sum);
-    }
+    });
 }
 
 template <typename T>
 void log_softmax_reference(const T* x, T* y, std::int64_t rows, std::int64_t C) {
-    for (std::int64_t r = 0; r < rows; ++r) {
-        const T* xr = x + r * C;
-        T* yr = y + r * C;
-        T m = minus_inf<T>;
-        for (std::int64_t i = 0; i < C; ++i)
-            m = std::max(m, xr[i]);
-        if (m == minus_inf<T>) {
-            fill_masked_row(xr, yr, C, minus_inf<T>);
-            continue;
-        }
-        double sum = 0.0;
-        for (std::int64_t i = 0; i < C; ++i)
-            sum += double(std::exp(xr[i] - m));
+    reference_rows(x, y, rows, C, minus_inf<T>, [C](const T* xr, T* yr, T m, double sum) {
         for (std::int64_t i = 0; i < C; ++i)
             yr[i] = (xr[i] - m) - T(std::log(sum));
-    }
+    });
 }
 
 namespace {

@@ -1,10 +1,11 @@
 // SwiGLU: forward, backward (adds into gradients), reference and autograd wrapper, in that order.
 // See swiglu.hpp for the overflow-free sigmoid form the kernels evaluate. Float runs eight lanes
-// at a time on exp8 (kernels.hpp); double, and float without AVX2, run the same formulas on
-// std::exp. Rows run in parallel, each through the same row function.
+// at a time on numerics::exp8 (lib/numerics/exp.hpp); double, and float without AVX2, run the same
+// formulas on std::exp. Rows run in parallel, each through the same row function.
 #include "ouro/ops/swiglu.hpp"
 
 #include "kernels.hpp"
+#include "numerics/exp.hpp"
 
 #include <cmath>
 #include <string>
@@ -33,7 +34,7 @@ template <typename T> inline void swiglu_grad_one(T a, T u, T g, T& dgate, T& du
 #if OURO_HAVE_AVX2
 // t = e^(-|a|) and the mask of lanes with a >= 0.
 inline void sigmoid_parts8(__m256 a, __m256& t, __m256& nonneg) {
-    t = detail::exp8(_mm256_or_ps(a, _mm256_set1_ps(-0.0f))); // -|a|
+    t = numerics::exp8(_mm256_or_ps(a, _mm256_set1_ps(-0.0f))); // -|a|
     nonneg = _mm256_cmp_ps(a, _mm256_setzero_ps(), _CMP_GE_OQ);
 }
 
@@ -68,7 +69,7 @@ template <typename T> [[gnu::noinline]] void swiglu_row(const T* x, T* out, std:
         for (; i + 8 <= H; i += 8)
             _mm256_storeu_ps(out + i, swiglu8(_mm256_loadu_ps(x + i), _mm256_loadu_ps(u + i)));
         if (i < H) {
-            const __m256i mask = detail::tail_mask(H - i);
+            const __m256i mask = numerics::tail_mask(H - i);
             _mm256_maskstore_ps(
                 out + i, mask,
                 swiglu8(_mm256_maskload_ps(x + i, mask), _mm256_maskload_ps(u + i, mask)));
@@ -95,7 +96,7 @@ template <typename T> void swiglu_backward_row(const T* x, const T* g, T* dx, st
             _mm256_storeu_ps(dup + i, du);
         }
         if (i < H) {
-            const __m256i mask = detail::tail_mask(H - i);
+            const __m256i mask = numerics::tail_mask(H - i);
             __m256 dg = _mm256_maskload_ps(dx + i, mask), du = _mm256_maskload_ps(dup + i, mask);
             swiglu_grad8(_mm256_maskload_ps(x + i, mask), _mm256_maskload_ps(u + i, mask),
                          _mm256_maskload_ps(g + i, mask), dg, du);

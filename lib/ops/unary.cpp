@@ -1,9 +1,10 @@
 // Elementwise unary ops exp, log, tanh: forward, backward (adds into gradients), reference and
 // autograd wrapper, in that order. Float exp and tanh run on the vectorised exp8 / tanh8 of
-// kernels.hpp; everything else calls the C library.
+// lib/numerics/exp.hpp; everything else calls the C library.
 #include "ouro/ops/unary.hpp"
 
 #include "kernels.hpp"
+#include "numerics/exp.hpp"
 
 #include <cmath>
 #include <type_traits>
@@ -41,9 +42,9 @@ template <typename T> void forward_block(UnaryOp op, const T* x, T* out, std::in
 #if OURO_HAVE_AVX2
     if constexpr (std::is_same_v<T, float>) {
         if (op == UnaryOp::exp)
-            return detail::map8(x, out, n, [](__m256 v) { return detail::exp8(v); });
+            return numerics::map8(x, out, n, [](__m256 v) { return numerics::exp8(v); });
         if (op == UnaryOp::tanh)
-            return detail::map8(x, out, n, [](__m256 v) { return detail::tanh8(v); });
+            return numerics::map8(x, out, n, [](__m256 v) { return numerics::tanh8(v); });
     }
 #endif
     for (std::int64_t i = 0; i < n; ++i)

@@ -7,10 +7,7 @@
 
 #include <doctest/doctest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <fstream>
-#include <sstream>
 
 using namespace ouro;
 using namespace ouro::gen;
@@ -423,66 +420,6 @@ TEST_SUITE("gen") {
             CHECK(std::string(to_string(FinishReason::stop_string)) == "stop_string");
             CHECK(parse_context_policy("sinks") == ContextPolicy::sinks);
             CHECK(parse_end_of_text("new_story") == EndOfText::new_story);
-        }
-    }
-
-    TEST_CASE("trace writers") {
-        TraceRecord a;
-        a.sequence = 1;
-        a.step = 2;
-        a.position = 7;
-        a.context = 7;
-        a.token = 42;
-        a.text = "say \"hi\",\nthen";
-        a.decision.prob_raw = 0.25;
-        a.decision.prob_final = 0.5;
-        a.decision.entropy_raw = 1.5;
-        a.decision.entropy_final = 0.75;
-        a.decision.rank_raw = 1;
-        a.decision.p_max_raw = 0.375;
-        a.decision.top5_raw = {{3, 0.375}, {42, 0.25}};
-        a.decision.changed_by = "top_k";
-        a.repeats = {true, false, false, false};
-        TraceRecord b;
-        b.token = 5;
-        b.text = "\xff";
-        b.p_end = 0.125;
-
-        SUBCASE("CSV: the documented columns, quoting, empty cells") {
-            ouro::testing::TempDir dir;
-            const std::vector<TraceRecord> records = {a, b};
-            write_trace_csv(dir / "trace.csv", records);
-            const std::string text = ouro::testing::read_bytes(dir / "trace.csv");
-            const std::string expected =
-                "sequence,step,position,context,story,token,text,prob_raw,prob_final,entropy_raw,"
-                "entropy_final,rank_raw,p_max_raw,top1_token,top1_prob,top2_token,top2_prob,"
-                "top3_token,top3_prob,top4_token,top4_prob,top5_token,top5_prob,changed_by,"
-                "repeat_1,repeat_2,repeat_3,repeat_4,p_end\n"
-                "1,2,7,7,0,42,\"say \"\"hi\"\",\nthen\",0.25,0.5,1.5,0.75,1,0.375,3,0.375,42,0.25,"
-                ",,,,,,top_k,1,0,0,0,\n"
-                "0,0,0,0,0,5,\xff,0,0,0,0,0,0,,,,,,,,,,,,0,0,0,0,0.125\n";
-            CHECK(text == expected);
-        }
-        SUBCASE("JSON Lines: one object per record") {
-            ouro::testing::TempDir dir;
-            write_trace_jsonl(dir / "trace.jsonl", std::vector<TraceRecord>{a, b});
-            const std::string text = ouro::testing::read_bytes(dir / "trace.jsonl");
-            std::istringstream in(text);
-            std::string line;
-            std::vector<nlohmann::json> rows;
-            while (std::getline(in, line))
-                rows.push_back(nlohmann::json::parse(line));
-            REQUIRE(rows.size() == 2);
-            CHECK(rows[0]["token"] == 42);
-            CHECK(rows[0]["text"] == "say \"hi\",\nthen");
-            CHECK(rows[0]["top5"] == nlohmann::json::parse("[[3, 0.375], [42, 0.25]]"));
-            CHECK(rows[0]["repeats"] == nlohmann::json::parse("[true, false, false, false]"));
-            CHECK(rows[0]["p_end"].is_null());
-            CHECK(rows[0]["changed_by"] == "top_k");
-            CHECK(rows[1]["text"] == "\xef\xbf\xbd"); // U+FFFD for the invalid byte
-            CHECK(rows[1]["p_end"] == 0.125);
-            CHECK(text.starts_with("{\"sequence\":1,\"step\":2,\"position\":7,\"context\":7,"
-                                   "\"story\":0,\"token\":42,\"text\":"));
         }
     }
 }

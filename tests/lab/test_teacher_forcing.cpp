@@ -1,5 +1,7 @@
 #include "gen/session_test_util.hpp"
 
+#include <ouro/gen/sampler.hpp>
+#include <ouro/gen/search.hpp>
 #include <ouro/lab/teacher_forcing.hpp>
 
 #include "test_util.hpp"
@@ -30,6 +32,33 @@ TEST_SUITE("lab") {
             CHECK(s.p_end == doctest::Approx(0.5).epsilon(1e-6));
             score_token(logits, 0, -1, s);
             CHECK(std::isnan(s.p_end));
+        }
+        SUBCASE("the same numbers as the sampler's and the searches' decisions, bit for bit") {
+            std::vector<float> logits(3001);
+            for (std::size_t v = 0; v < logits.size(); ++v)
+                logits[v] = float(std::sin(0.9 * double(v)) * 5.0);
+            gen::SamplerSettings settings;
+            settings.top_k = 40;
+            gen::SamplerChain chain = gen::SamplerChain::from_settings(settings);
+            Rng rng(5);
+            gen::TokenDecision sampled;
+            const std::int32_t token = chain.sample(logits, {}, rng, &sampled);
+            gen::TokenDecision searched;
+            gen::fill_raw_decision(logits, token, searched);
+            TokenScore s;
+            score_token(logits, token, 7, s);
+            CHECK(s.prob == sampled.prob_raw);
+            CHECK(s.prob == searched.prob_raw);
+            CHECK(s.entropy == sampled.entropy_raw);
+            CHECK(s.entropy == searched.entropy_raw);
+            CHECK(s.p_max == sampled.p_max_raw);
+            CHECK(s.argmax == sampled.top5_raw[0].first);
+            CHECK(sampled.top5_raw == searched.top5_raw);
+            CHECK(sampled.rank_raw == searched.rank_raw);
+            CHECK(s.nll == doctest::Approx(-std::log(s.prob)).epsilon(1e-7));
+            TokenScore end_only;
+            score_token(logits, 7, 7, end_only);
+            CHECK(s.p_end == end_only.prob);
         }
         SUBCASE("rejects a token outside the vocabulary") {
             TokenScore s;

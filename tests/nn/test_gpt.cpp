@@ -19,43 +19,9 @@ GPTConfig tiny(PositionEncoding position = PositionEncoding::learned) {
     return c;
 }
 
-// A module with two parameters, to test registration rules.
-struct Pair : Module<float> {
-    Pair() : Module<float>("Pair") {
-        register_parameter("a", TensorF({2}));
-        register_parameter("b", TensorF({3}));
-    }
-    void add(const std::string& name) { register_parameter(name, TensorF({1})); }
-};
-
 } // namespace
 
 TEST_SUITE("nn") {
-    TEST_CASE("Module") {
-        SUBCASE("names are ordered and dotted") {
-            Pair p;
-            const auto named = p.named_parameters();
-            REQUIRE(named.size() == 2);
-            CHECK(named[0].first == "a");
-            CHECK(named[1].first == "b");
-            CHECK(p.num_parameters() == 5);
-        }
-        SUBCASE("rejects invalid and duplicate names") {
-            Pair p;
-            CHECK_THROWS_WITH_AS(p.add("a"), "Pair::register_parameter: 'a' is already registered",
-                                 ConfigError);
-            CHECK_THROWS_WITH_AS(p.add("x.y"),
-                                 "Pair::register_parameter: invalid name 'x.y' (use letters, "
-                                 "digits and '_')",
-                                 ConfigError);
-            CHECK_THROWS_WITH_AS(p.add(""),
-                                 "Pair::register_parameter: invalid name '' (use letters, digits "
-                                 "and '_')",
-                                 ConfigError);
-            CHECK_THROWS_WITH_AS(p.parameter("c"), "Pair: no parameter named 'c'", ConfigError);
-        }
-    }
-
     TEST_CASE("GPT") {
         SUBCASE("parameter names equal the GPT-2 checkpoint keys, in nanoGPT's order") {
             Rng rng(1);

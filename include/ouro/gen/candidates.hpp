@@ -12,7 +12,7 @@
 // such candidates; the selections never pick them; when every candidate is banned the selections
 // throw ConfigError.
 //
-// Numerics. w_i uses the library's float exp (within 1 ulp; see lib/ops/rowwise.hpp) and every sum
+// Numerics. w_i uses the library's float exp (within 1 ulp; see lib/numerics/exp.hpp) and every sum
 // is taken in double in an order fixed by the candidate list alone, so a chain's result depends
 // only on its inputs and the Rng, never on threads (nothing here is parallel).
 //
@@ -137,7 +137,7 @@ private:
     mutable bool max_valid_ = false, ids_written_ = false;
 
     // S is the sum of per-block sums (blocks of `block` candidates, each summed in the fixed
-    // order of detail::sum_double), which lets draw() skip whole blocks.
+    // order of numerics::sum_double), which lets draw() skip whole blocks.
     static constexpr std::int64_t block = 256;
     // The histogram of cut(), whose bins the caller's bin function assigns.
     static constexpr int bins = 1024;

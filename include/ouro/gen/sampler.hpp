@@ -190,7 +190,6 @@ private:
     explicit SamplerChain(const SamplerSettings& s);
     void apply(Stage stage, std::span<const std::int32_t> history,
                std::span<const std::int32_t> window, Rng& rng);
-    void fill_raw(std::span<const float> logits, std::int32_t token, TokenDecision& d) const;
 
     SamplerSettings s_;
     std::vector<Stage> stages_;

@@ -1,11 +1,12 @@
 // Search decoders on the inference session: beam search and contrastive search (COLLAPSE.md).
 //
 // Beam search keeps the b partial continuations with the highest total log-probability
-// (natural log, from the raw logits, computed in double). Each step looks at the 2b best
-// (beam, token) extensions over all beams, best first, ties to the lower beam and then the lower
-// token. An extension by the end token becomes a finished hypothesis when it is among the first
-// b of them (the others are dropped, as Hugging Face does); the others become the next beams, until
-// there are b. Hypotheses are ranked by
+// (natural log, from the raw logits: log p = (z - z_max) - log sum e^(z - z_max) in double, the
+// sum over the library's float exps, as every trace and teacher forcing compute it). Each step
+// looks at the 2b best (beam, token) extensions over all beams, best first, ties to the lower
+// beam and then the lower token. An extension by the end token becomes a finished hypothesis when
+// it is among the first b of them (the others are dropped, as Hugging Face does); the others become
+// the next beams, until there are b. Hypotheses are ranked by
 //   score = log_prob / n^length_penalty,   n = generated tokens, the end token included,
 // length_penalty = 1 by default (the mean log-probability per token; 0 ranks by total
 // log-probability, which favours short hypotheses). The search stops after max_new_tokens, when
@@ -90,7 +91,9 @@ GeneratedSequence contrastive_search(const nn::GPT<float>& model,
                                      const ContrastiveOptions& options);
 
 /// The raw-logit fields of a TokenDecision for `token`: prob_raw, entropy_raw, rank_raw,
-/// p_max_raw, top5_raw (computed in double); prob_final and entropy_final are set equal to them.
+/// p_max_raw, top5_raw; prob_final and entropy_final are set equal to them. The same numbers for
+/// every decoder and for teacher forcing (the library's float exp, sums in double in a fixed
+/// order).
 void fill_raw_decision(std::span<const float> logits, std::int32_t token, TokenDecision& decision);
 
 } // namespace ouro::gen

@@ -10,7 +10,8 @@
 //   entropy  H = -sum_v p(v) ln p(v)         of the whole next-token distribution (nats)
 //   argmax   the most probable token (lowest id on ties), p_max its probability
 //   p_end    the probability of the end-of-text token (NaN without one)
-// computed in double from the raw logits (no sampler).
+// computed from the raw logits (no sampler) exactly as every decoder's trace reports them: the
+// library's float exp, sums in double in a fixed order (gen::fill_raw_decision).
 #pragma once
 
 #include "ouro/gen/generate.hpp"

@@ -6,10 +6,10 @@
 //   dx = rstd (dnorm - norm mean(dnorm norm)),   dweight = sum over rows of dout norm.
 //
 // Precision and determinism: the sum of squares and every other sum are accumulated in double
-// (for float input too) in the fixed order of detail::sum_double. Rows run in parallel; dweight
-// is first summed over fixed blocks of rows (each block owned by one thread, into its own
-// buffer), then the blocks are added in block order, so the gradients are bit-identical for any
-// thread count.
+// (for float input too) in the fixed order of the library's sums (lib/numerics/sum.hpp). Rows run
+// in parallel; dweight is first summed over fixed blocks of rows (each block owned by one thread,
+// into its own buffer), then the blocks are added in block order, so the gradients are
+// bit-identical for any thread count.
 #pragma once
 
 #include "ouro/autograd/var.hpp"

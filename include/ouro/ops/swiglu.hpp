@@ -9,10 +9,10 @@
 //   s = (a >= 0 ? 1 : t) / (1 + t),   1 - s = (a >= 0 ? t : 1) / (1 + t),
 // so the gradient is finite (and tends to 0 or u) far in both tails.
 //
-// Float runs eight lanes at a time on exp8 (kernels.hpp), within a few ulp of the exact formula;
-// double runs the same formulas on std::exp. Every element goes through the same instructions
-// wherever it sits in a row (the tail through masked vectors), so results do not depend on the
-// thread count. NaN gives NaN; silu(+inf) = +inf, silu(-inf) is NaN (as -inf * 0 is).
+// Float runs eight lanes at a time on the library's float exp (lib/numerics), within a few ulp of
+// the exact formula; double runs the same formulas on std::exp. Every element goes through the same
+// instructions wherever it sits in a row (the tail through masked vectors), so results do not
+// depend on the thread count. NaN gives NaN; silu(+inf) = +inf, silu(-inf) is NaN (as -inf * 0 is).
 #pragma once
 
 #include "ouro/autograd/var.hpp"
