@@ -1,0 +1,33 @@
+// Uncertainty of the lab's numbers over prompts or samples: 95% confidence intervals for a
+// proportion (Wilson's score interval: Wilson 1927; Agresti and Coull, "Approximate is better
+// than exact", 1998) and for a mean (Student's t interval). The report states them wherever it
+// compares two numbers, so that a reader sees whether 10 prompts are enough to tell them apart.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+namespace ouro::lab {
+
+/// An estimate with its 95% confidence interval [lo, hi].
+struct Interval {
+    double estimate = 0.0, lo = 0.0, hi = 0.0;
+};
+
+/// Wilson's 95% score interval for `successes` out of `trials` (as fractions in [0, 1]); it stays
+/// inside [0, 1] and is sensible for 0 or all successes, unlike the normal approximation.
+/// Throws ConfigError unless 0 <= successes <= trials and trials >= 1: "wilson_interval: 3
+/// successes out of 2 trials".
+Interval wilson_interval(std::int64_t successes, std::int64_t trials);
+
+/// The mean of the finite values with Student's t 95% interval (mean +- t * s / sqrt(n), t for
+/// n - 1 degrees of freedom); NaN values are left out. With one value, lo and hi are NaN (no
+/// spread to measure); with none, all three are NaN.
+Interval mean_interval(std::span<const double> values);
+
+/// "0.517 (95% CI 0.41 to 0.62)": the estimate with `decimals`, the ends with `decimals` too;
+/// "0.517" alone when the ends are NaN. `scale` multiplies all three (100 for percent).
+std::string with_interval(const Interval& i, int decimals = 3, double scale = 1.0);
+
+} // namespace ouro::lab
