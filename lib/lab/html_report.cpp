@@ -333,8 +333,8 @@ void HtmlReport::table(const Table& table, const std::string& caption) {
             if (is_missing(cell))
                 append(body_, "<td class=\"missing\" title=\"no value\">", kMissing, "</td>");
             else
-                body_ += (is_number_cell(cell) ? "<td class=\"num\">" : "<td>") + escape(cell) +
-                         "</td>";
+                body_ +=
+                    (is_number_cell(cell) ? "<td class=\"num\">" : "<td>") + escape(cell) + "</td>";
         body_ += "</tr>\n";
     }
     body_ += "</tbody>\n</table>\n";

@@ -30,8 +30,8 @@ double t95(std::int64_t df) {
 
 Interval wilson_interval(std::int64_t successes, std::int64_t trials) {
     if (trials < 1 || successes < 0 || successes > trials)
-        throw ConfigError("wilson_interval: " + std::to_string(successes) +
-                          " successes out of " + std::to_string(trials) + " trials");
+        throw ConfigError("wilson_interval: " + std::to_string(successes) + " successes out of " +
+                          std::to_string(trials) + " trials");
     const double n = double(trials), p = double(successes) / n, z2 = kZ95 * kZ95;
     const double centre = (p + z2 / (2 * n)) / (1 + z2 / n);
     const double half = kZ95 / (1 + z2 / n) * std::sqrt(p * (1 - p) / n + z2 / (4 * n * n));

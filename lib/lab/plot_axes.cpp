@@ -190,10 +190,9 @@ std::size_t label_stride(std::span<const double> positions, std::span<const std:
         bool fits = true;
         for (std::size_t i = k; i < n && fits; i += k) {
             const double room = positions[i] - positions[i - k];
-            const double need = (text_width(labels[i], font_size) +
-                                 text_width(labels[i - k], font_size)) /
-                                    2.0 +
-                                gap;
+            const double need =
+                (text_width(labels[i], font_size) + text_width(labels[i - k], font_size)) / 2.0 +
+                gap;
             fits = room >= need;
         }
         if (fits)

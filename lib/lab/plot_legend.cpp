@@ -63,8 +63,8 @@ std::string legend_element(std::span<const Series> series, const LegendLayout& l
                        style.colour, "\" stroke-width=\"2\"/>\n");
             append(out, marker_element(style.shape, cx, item.y, 3.5, style.colour), "\n");
         }
-        append(out, "<text x=\"", num(item.x + kSwatch), "\" y=\"",
-               num(item.y + font_size * 0.35), "\">", html_escape(item.text), "</text>\n");
+        append(out, "<text x=\"", num(item.x + kSwatch), "\" y=\"", num(item.y + font_size * 0.35),
+               "\">", html_escape(item.text), "</text>\n");
     }
     return out + "</g>\n";
 }

@@ -19,8 +19,8 @@ constexpr std::array<const char*, kMaxSeries> kColours = {
     "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
     "#000000", "#882255", "#999933", "#332288", "#44AA99", "#661100"};
 
-constexpr std::array<Shape, 6> kShapes = {Shape::circle,   Shape::square,        Shape::triangle,
-                                          Shape::diamond,  Shape::triangle_down, Shape::hexagon};
+constexpr std::array<Shape, 6> kShapes = {Shape::circle,  Shape::square,        Shape::triangle,
+                                          Shape::diamond, Shape::triangle_down, Shape::hexagon};
 
 // Markers on a line: at most this many, so that the line stays readable.
 constexpr std::size_t kLineMarkers = 12;
@@ -113,8 +113,8 @@ std::string series_element(const Series& s, std::size_t k, const Frame& frame,
         for (const auto& [x, y] : points)
             if (!std::isnan(x))
                 append(out, "<rect x=\"", num(x + offset), "\" y=\"", num(std::min(y, bars.base)),
-                       "\" width=\"", num(bars.width), "\" height=\"",
-                       num(std::abs(bars.base - y)), "\"/>\n");
+                       "\" width=\"", num(bars.width), "\" height=\"", num(std::abs(bars.base - y)),
+                       "\"/>\n");
         return out + "</g>\n";
     }
     const bool line = s.style == Series::Style::line || s.style == Series::Style::line_points;
@@ -142,8 +142,8 @@ std::string series_element(const Series& s, std::size_t k, const Frame& frame,
         if (std::isnan(x))
             continue;
         if (sparse) {
-            const auto want = std::size_t((double(next) + shift) * double(drawn) /
-                                          double(kLineMarkers));
+            const auto want =
+                std::size_t((double(next) + shift) * double(drawn) / double(kLineMarkers));
             if (next >= kLineMarkers || seen++ != want)
                 continue;
             ++next;

@@ -141,8 +141,8 @@ Layout make_layout(const PlotSpec& spec, const Scales& sc) {
         // The first label's run reaches cos 40 x its width left of its band's centre, its top
         // edge another 0.8 em x sin 40; the band narrows as the margin grows, so twice.
         for (int pass = 0; l.rotate && pass < 2; ++pass) {
-            const double reach = kCos40 * text_width(l.categories.front(), kTick) +
-                                 0.8 * kTick * kSin40 + 4.0;
+            const double reach =
+                kCos40 * text_width(l.categories.front(), kTick) + 0.8 * kTick * kSin40 + 4.0;
             left = std::max(left, reach - (W - left - right) / n_cat / 2);
         }
     }
@@ -177,8 +177,7 @@ std::string axes_element(const PlotSpec& spec, const Layout& l) {
             append(out, "<line x1=\"", num(f.px(t)), "\" x2=\"", num(f.px(t)), "\" y1=\"",
                    num(f.y0), "\" y2=\"", num(f.y1), "\"/>\n");
     out += "</g>\n<g class=\"axes\" stroke=\"#333333\" stroke-width=\"1\" fill=\"none\">\n";
-    append(out, "<path d=\"M", num(f.x0), " ", num(f.y0), "V", num(f.y1), "H", num(f.x1),
-           "\"/>\n");
+    append(out, "<path d=\"M", num(f.x0), " ", num(f.y0), "V", num(f.y1), "H", num(f.x1), "\"/>\n");
     for (const double t : f.ya.ticks)
         append(out, "<path d=\"M", num(f.x0 - 4), " ", num(f.py(t)), "H", num(f.x0), "\"/>\n");
     std::vector<double> xs;
@@ -250,13 +249,12 @@ std::string markers_element(const PlotSpec& spec, const plot::Frame& f) {
     const std::vector<int> rows = plot::marker_label_rows(lefts, widths);
     std::string out;
     for (std::size_t i = 0; i < xs.size(); ++i) {
-        append(out, "<g class=\"marker\">\n<path d=\"M", num(xs[i]), " ", num(f.y0), "V",
-               num(f.y1), "\" stroke=\"#555555\" stroke-width=\"1.5\" stroke-dasharray=\"5 4\"/>\n");
+        append(out, "<g class=\"marker\">\n<path d=\"M", num(xs[i]), " ", num(f.y0), "V", num(f.y1),
+               "\" stroke=\"#555555\" stroke-width=\"1.5\" stroke-dasharray=\"5 4\"/>\n");
         if (!labels[i].empty())
             append(out, "<text x=\"", num(flips[i] ? xs[i] - 4 : xs[i] + 4), "\" y=\"",
-                   num(f.y0 + 13 + 13 * rows[i]), "\" text-anchor=\"",
-                   (flips[i] ? "end" : "start"), "\" font-size=\"11\" fill=\"#333333\">",
-                   esc(labels[i]), "</text>\n");
+                   num(f.y0 + 13 + 13 * rows[i]), "\" text-anchor=\"", (flips[i] ? "end" : "start"),
+                   "\" font-size=\"11\" fill=\"#333333\">", esc(labels[i]), "</text>\n");
         out += "</g>\n";
     }
     return out;
@@ -266,11 +264,10 @@ std::string markers_element(const PlotSpec& spec, const plot::Frame& f) {
 
 std::string svg_plot(const PlotSpec& spec) {
     check_spec(spec);
-    const bool has_bars = std::any_of(spec.series.begin(), spec.series.end(), [](auto& s) {
-        return s.style == Series::Style::bars;
-    });
-    const bool log_y = spec.log_y || (!spec.y_min && !spec.y_max && !has_bars &&
-                                      plot::spans_decades(spec.series));
+    const bool has_bars = std::any_of(spec.series.begin(), spec.series.end(),
+                                      [](auto& s) { return s.style == Series::Style::bars; });
+    const bool log_y =
+        spec.log_y || (!spec.y_min && !spec.y_max && !has_bars && plot::spans_decades(spec.series));
     const Scales sc = make_scales(spec, log_y);
     const Layout l = make_layout(spec, sc);
     const plot::Frame& f = l.frame;

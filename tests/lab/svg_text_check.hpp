@@ -89,8 +89,12 @@ inline std::vector<TextBox> svg_text_boxes(std::string_view svg) {
             // The run from x + start to x + start + w along the rotated baseline.
             const double ax = x + start * c, ay = y - start * s;
             const double bx = x + (start + w) * c, by = y - (start + w) * s;
-            b = {b.text, std::min(ax, bx) - up * s, std::min(ay, by) - up * c,
-                 std::max(ax, bx) + down * s, std::max(ay, by) + down * c, true};
+            b = {b.text,
+                 std::min(ax, bx) - up * s,
+                 std::min(ay, by) - up * c,
+                 std::max(ax, bx) + down * s,
+                 std::max(ay, by) + down * c,
+                 true};
         } else {
             b = {b.text, x + start, y - up, x + start + w, y + down};
         }
@@ -104,8 +108,7 @@ inline std::vector<TextBox> svg_text_boxes(std::string_view svg) {
 inline std::string texts_outside(std::string_view svg, double width, double height) {
     std::string out;
     for (const TextBox& b : svg_text_boxes(svg))
-        if (b.left < -0.01 || b.top < -0.01 || b.right > width + 0.01 ||
-            b.bottom > height + 0.01)
+        if (b.left < -0.01 || b.top < -0.01 || b.right > width + 0.01 || b.bottom > height + 0.01)
             out += "'" + b.text + "' at [" + std::to_string(b.left) + ", " +
                    std::to_string(b.right) + "] x [" + std::to_string(b.top) + ", " +
                    std::to_string(b.bottom) + "]\n";

@@ -46,8 +46,8 @@ TEST_SUITE("lab") {
             for (int k = 0; k < 1000; ++k)
                 v.push_back(k % 2);
             const Interval i = mean_interval(v);
-            CHECK(i.hi - i.estimate == doctest::Approx(1.962 * 0.50025 / std::sqrt(1000.0))
-                                           .epsilon(1e-3));
+            CHECK(i.hi - i.estimate ==
+                  doctest::Approx(1.962 * 0.50025 / std::sqrt(1000.0)).epsilon(1e-3));
         }
         SUBCASE("one value has no interval, none has no mean") {
             const std::vector<double> one = {0.7}, none = {};

@@ -50,8 +50,7 @@ TEST_SUITE("lab") {
             const Axis few = make_axis("y", true, 1.5, 80, std::nullopt, std::nullopt);
             CHECK(few.lo == doctest::Approx(1.0));
             CHECK(few.hi == doctest::Approx(100.0));
-            CHECK(few.labels ==
-                  std::vector<std::string>{"1", "2", "5", "10", "20", "50", "100"});
+            CHECK(few.labels == std::vector<std::string>{"1", "2", "5", "10", "20", "50", "100"});
             const Axis many = make_axis("y", true, 3e-4, 2e5, std::nullopt, std::nullopt);
             // Ten decades: a label every second one.
             CHECK(many.labels ==
@@ -60,9 +59,9 @@ TEST_SUITE("lab") {
         }
         SUBCASE("spans_decades") {
             std::vector<Series> s = {{"a", {0, 1}, {0.5, 2}}, {"b", {0, 1}, {1, 600}}};
-            CHECK(spans_decades(s));       // 0.5 .. 600: 3.08 decades
+            CHECK(spans_decades(s)); // 0.5 .. 600: 3.08 decades
             CHECK_FALSE(spans_decades(s, 4.0));
-            s[1].y[1] = 400;               // 2.9 decades
+            s[1].y[1] = 400; // 2.9 decades
             CHECK_FALSE(spans_decades(s));
             s[1].y[1] = 6000;
             s[0].y[0] = 0.0; // not positive: no log axis
@@ -109,8 +108,8 @@ TEST_SUITE("lab") {
             CHECK(marker_element(Shape::circle, 10, 20, 3, "#000000") ==
                   "<circle cx=\"10.00\" cy=\"20.00\" r=\"3.00\" fill=\"#000000\"/>");
             CHECK(marker_element(Shape::square, 10, 20, 3, "#000000").rfind("<rect", 0) == 0);
-            for (const Shape s : {Shape::triangle, Shape::diamond, Shape::triangle_down,
-                                  Shape::hexagon}) {
+            for (const Shape s :
+                 {Shape::triangle, Shape::diamond, Shape::triangle_down, Shape::hexagon}) {
                 const std::string e = marker_element(s, 10, 20, 3, "#000000");
                 CHECK(e.rfind("<path d=\"M", 0) == 0);
                 CHECK(e.find("Z\"") != std::string::npos);
@@ -161,7 +160,7 @@ TEST_SUITE("lab") {
                     CHECK((!same_row || p.x + p.width <= q.x || q.x + q.width <= p.x));
                 }
             }
-            CHECK(l.items.back().text.size() < 200); // cut to the row
+            CHECK(l.items.back().text.size() < 200);                       // cut to the row
             CHECK(l.height == doctest::Approx(l.items.back().y - 30 + 9)); // rows x 18
             CHECK(l.height > 18.0 * 2);
             const std::string svg = legend_element(series, l);

@@ -75,7 +75,7 @@ TEST_SUITE("lab") {
             const std::string greedy = series_element(svg, "greedy");
             REQUIRE(greedy.rfind("<g", 0) == 0);
             CHECK(count(greedy, "<circle") == 5); // a marker at each point (series 0: circles)
-            CHECK(count(greedy, "M") == 2); // two runs around the NaN
+            CHECK(count(greedy, "M") == 2);       // two runs around the NaN
             CHECK(count(greedy, "L") == 3);
             CHECK(svg.find("data-name=\"greedy\"") < svg.find("data-name=\"top-p\""));
             // Legend entries, marker, title and axis labels.
@@ -172,18 +172,27 @@ TEST_SUITE("lab") {
             specs[1].x_label = std::string(300, 'x');
             specs[1].y_label = std::string(300, 'y');
             specs[2].x_categories = {"a decoder with a very long name indeed, longer than most",
-                                     "greedy", "beam 4", "T=1", "top-k 40", "top-p 0.95",
-                                     "min-p 0.05", "typical 0.95", "eta 3e-4", "mirostat v2"};
-            specs[2].series = {{"loops %", {0, 1, 2, 3, 4, 5, 6, 7, 8, 9},
-                                {90, 80, 5, 3, 2, 1, 4, 5, 6, 7}, Series::Style::bars}};
+                                     "greedy",
+                                     "beam 4",
+                                     "T=1",
+                                     "top-k 40",
+                                     "top-p 0.95",
+                                     "min-p 0.05",
+                                     "typical 0.95",
+                                     "eta 3e-4",
+                                     "mirostat v2"};
+            specs[2].series = {{"loops %",
+                                {0, 1, 2, 3, 4, 5, 6, 7, 8, 9},
+                                {90, 80, 5, 3, 2, 1, 4, 5, 6, 7},
+                                Series::Style::bars}};
             specs[2].markers.clear();
             specs[3].series.clear();
             for (int k = 0; k < 12; ++k) // a legend of many rows
                 specs[3].series.push_back(
                     {"decoder number " + std::to_string(k) + " with settings", {0, 5}, {0, 1}});
             specs[4].series = {{"big", {1e6, 2e6, 3e6, 4e6, 5e6}, {1, 2, 3, 4, 5}}};
-            specs[4].markers = {{1.2e6, "loop onset"}, {1.3e6, "natural end"},
-                                {4.9e6, "block size"}};
+            specs[4].markers = {
+                {1.2e6, "loop onset"}, {1.3e6, "natural end"}, {4.9e6, "block size"}};
             specs[5].width = 320;
             specs[5].height = 200;
             for (std::size_t i = 0; i < specs.size(); ++i) {

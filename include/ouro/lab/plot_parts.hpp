@@ -117,7 +117,7 @@ struct LegendItem {
 /// swatch, the name and a 16 px gap; names longer than the row are cut (fit_text); rows are
 /// `row_height` apart starting at `top`. Items never overlap and never pass the right end.
 struct LegendLayout {
-    std::vector<LegendItem> items; ///< one per series, in order ("" names take no item)
+    std::vector<LegendItem> items;   ///< one per series, in order ("" names take no item)
     std::vector<std::size_t> series; ///< the series index of each item
     double height = 0;               ///< rows x row_height (0 when no series has a name)
 };
