@@ -119,7 +119,7 @@ ExperimentResult run_e3_self_reinforcement(Lab& lab) {
                std::to_string(copies) +
                " times after an end-of-text token and teacher-forced. TP = mean probability of "
                "copy n's tokens; IP = fraction more probable than in copy 1; WR = fraction that "
-               "rose and are the argmax.";
+               "rose and are now the model's first choice.";
     r.table = olab::Table(
         {"copy", "TP story", "IP story", "WR story", "TP random", "IP random", "WR random"});
     olab::Series tp_h{"TP, story sentences", {}, {}, olab::Series::Style::line_points};
@@ -149,7 +149,7 @@ ExperimentResult run_e3_self_reinforcement(Lab& lab) {
     p1.series = {tp_h, tp_r};
     r.plots.push_back(p1);
     olab::PlotSpec p2 = p1;
-    p2.title = "E3: tokens more probable than in copy 1 (IP) and also the argmax (WR)";
+    p2.title = "E3: tokens more probable than in copy 1 (IP) and also the first choice (WR)";
     p2.y_label = "fraction of tokens";
     p2.series = {ip_h, wr_h, ip_r, wr_r};
     r.plots.push_back(p2);
@@ -167,7 +167,7 @@ ExperimentResult run_e3_self_reinforcement(Lab& lab) {
                          olab::fmt(last_h.tp()) + " in the " + std::to_string(last_h.copy) +
                          "th copy; " + olab::fmt(100.0 * last_h.ip(), 0) +
                          "% of them became more probable, " + olab::fmt(100.0 * last_h.wr(), 0) +
-                         "% rose and are now the argmax.");
+                         "% rose and are now the model's first choice.");
     const bool story_rises = last_h.tp() > h.front().tp() + 0.05;
     const bool random_rises = last_x.tp() > x.front().tp() + 0.05;
     r.findings.push_back(

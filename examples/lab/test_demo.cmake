@@ -1,7 +1,7 @@
 # The demo on the bundled model (run by CTest with -DLAB=<lab> -DVALID=<valid.txt> -DWORK=<dir>):
 #  1. `lab demo` runs twice, with 2 threads and with 1: exit 0, and stdout is identical (the same
 #     numbers every run, whatever the thread count).
-#  2. Greedy decoding of 1,000 tokens past the end of the story loops on the seed's prompt
+#  2. Greedy decoding of 1,000 tokens past the end of the story loops on the blog post's prompt
 #     (Holtzman's test says yes; seq-rep-4 of the last 200 tokens >= 0.5), while no top-p 0.95
 #     sample loops; the demo prints both.
 #  3. The report exists, and headless Chromium draws every plot in it (the page's script counts
@@ -32,7 +32,7 @@ if(NOT out1 MATCHES "\n +0  greedy +-?[0-9]+ +[0-9]+  (yes|no) +[0-9]+ x [0-9]+ 
     message(FATAL_ERROR "no greedy row for prompt 0 in:\n${out1}")
 endif()
 if(NOT CMAKE_MATCH_1 STREQUAL "yes" OR CMAKE_MATCH_2 LESS 0.5)
-    message(FATAL_ERROR "greedy decoding of the seed's prompt does not loop: Holtzman "
+    message(FATAL_ERROR "greedy decoding of the blog post's prompt does not loop: Holtzman "
                         "${CMAKE_MATCH_1}, seq-rep-4 of the last 200 tokens ${CMAKE_MATCH_2}")
 endif()
 string(REGEX MATCHALL "\n +[0-9]+  top-p 0.95 +-?[0-9]+ +[0-9]+  (yes|no)" top_p_rows "${out1}")

@@ -37,7 +37,8 @@ table.data th { border-bottom: 2px solid #888888; }
 table.data td.num, table.data th.num { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 16px 0 24px; }
 figure svg { width: 100%; height: auto; display: block; }
-p.headline { font-size: 1.25em; line-height: 1.4; background: #f2f7fc; border-left: 4px solid #0072B2;
+p.headline { font-size: 1.25em; line-height: 1.4; background: #f2f7fc;
+  border-left: 4px solid #0072B2;
   padding: 10px 14px; margin: 12px 0 20px; }
 dl.defs { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; font-size: 0.88em;
   color: #333333; margin: -8px 0 20px; }
@@ -349,7 +350,7 @@ void HtmlReport::svg(const std::string& svg_element, const std::string& caption)
 
 void HtmlReport::append_tokens(std::span<const ShadedToken> tokens) {
     body_ += "<div class=\"tokens\">";
-    bool in_loop = false;
+    bool in_loop = true; // a text that starts inside a loop has no onset in it
     for (const auto& t : tokens) {
         if (t.in_loop && !in_loop)
             body_ += "<span class=\"onset\" title=\"From here on the same words repeat to the "

@@ -62,12 +62,12 @@ Interval mean_interval(std::span<const double> values) {
     return {mean, mean - half, mean + half};
 }
 
-std::string with_interval(const Interval& i, int decimals, double scale) {
-    const std::string e = fmt(i.estimate * scale, decimals);
+std::string with_interval(const Interval& i, int decimals, double scale, const std::string& unit) {
+    const std::string e = fmt(i.estimate * scale, decimals) + unit;
     if (std::isnan(i.lo) || std::isnan(i.hi))
         return e;
-    return e + " (95% CI " + fmt(i.lo * scale, decimals) + " to " + fmt(i.hi * scale, decimals) +
-           ")";
+    return e + " (95% CI " + fmt(i.lo * scale, decimals) + unit + " to " +
+           fmt(i.hi * scale, decimals) + unit + ")";
 }
 
 } // namespace ouro::lab

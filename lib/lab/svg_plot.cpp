@@ -286,10 +286,13 @@ std::string svg_plot(const PlotSpec& spec) {
     out += plot::legend_element(spec.series, l.legend);
     out += axes_element(spec, l);
 
-    // The data, clipped to the plot area by a nested viewport in the same coordinates.
-    append(out, "<svg x=\"", num(f.x0), "\" y=\"", num(f.y0), "\" width=\"", num(f.x1 - f.x0),
-           "\" height=\"", num(f.y1 - f.y0), "\" viewBox=\"", num(f.x0), " ", num(f.y0), " ",
-           num(f.x1 - f.x0), " ", num(f.y1 - f.y0), "\" overflow=\"hidden\">\n");
+    // The data, clipped by a nested viewport in the same coordinates: the plot area and a margin
+    // of a marker's size, so that a point on the edge of the range is drawn whole.
+    const double pad = 6.0;
+    const std::string cx = num(f.x0 - pad), cy = num(f.y0 - pad), cw = num(f.x1 - f.x0 + 2 * pad),
+                      ch = num(f.y1 - f.y0 + 2 * pad);
+    append(out, "<svg x=\"", cx, "\" y=\"", cy, "\" width=\"", cw, "\" height=\"", ch,
+           "\" viewBox=\"", cx, " ", cy, " ", cw, " ", ch, "\" overflow=\"hidden\">\n");
     // Bars: a band per x position, split between the bar series.
     double band = 0.0;
     if (f.categorical)

@@ -59,6 +59,7 @@ TEST_SUITE("lab") {
     TEST_CASE("with_interval") {
         CHECK(with_interval({0.5171, 0.41, 0.62}) == "0.517 (95% CI 0.410 to 0.620)");
         CHECK(with_interval({0.9, 0.6, 1.0}, 0, 100.0) == "90 (95% CI 60 to 100)");
+        CHECK(with_interval({0.9, 0.6, 1.0}, 0, 100.0, "%") == "90% (95% CI 60% to 100%)");
         CHECK(with_interval({0.9, std::nan(""), std::nan("")}, 2) == "0.90");
     }
 }

@@ -26,8 +26,10 @@ Interval wilson_interval(std::int64_t successes, std::int64_t trials);
 /// spread to measure); with none, all three are NaN.
 Interval mean_interval(std::span<const double> values);
 
-/// "0.517 (95% CI 0.41 to 0.62)": the estimate with `decimals`, the ends with `decimals` too;
-/// "0.517" alone when the ends are NaN. `scale` multiplies all three (100 for percent).
-std::string with_interval(const Interval& i, int decimals = 3, double scale = 1.0);
+/// "0.517 (95% CI 0.410 to 0.620)": the estimate and the ends with `decimals`, each followed by
+/// `unit` ("90% (95% CI 60% to 98%)" with scale 100 and unit "%"); the estimate alone when the
+/// ends are NaN. `scale` multiplies all three.
+std::string with_interval(const Interval& i, int decimals = 3, double scale = 1.0,
+                          const std::string& unit = "");
 
 } // namespace ouro::lab

@@ -58,9 +58,10 @@ struct PlotSpec {
 /// the y range is empty: 2.000 to 1.000", "svg_plot: the x range of a log axis must be positive,
 /// got 0.000 to 10.000"). A series with no finite point draws nothing but still appears in the
 /// legend.
-/// Points outside fixed ranges are clipped to the plot area. Throws ConfigError when the values of
-/// an axis span more than a double holds ("svg_plot: the y values span more than a double holds").
-/// Output is deterministic (coordinates with 2 decimals) so the same data gives the same bytes.
+/// Points outside fixed ranges are clipped to the plot area (and a 6 px margin, so that markers on
+/// its edge are whole). Throws ConfigError when the values of an axis span more than a double holds
+/// ("svg_plot: the y values span more than a double holds"). Output is deterministic (coordinates
+/// with 2 decimals) so the same data gives the same bytes.
 std::string svg_plot(const PlotSpec& spec);
 
 /// Writes svg_plot(spec) with an XML declaration as a standalone .svg file, atomically; IoError
