@@ -195,7 +195,7 @@ DemoRun measure_demo(Lab& lab, const DemoSettings& demo) {
         // Uncertainty over the prompts: Wilson's interval for the share that loops, Student's t
         // for the mean seq-rep-4 (interval.hpp).
         const olab::Interval loops = olab::wilson_interval(looping, n);
-        const olab::Interval rep = olab::mean_interval(reps);
+        const olab::Interval rep = olab::mean_interval(reps, 0.0, 1.0);
         const std::string key = "demo_" + d.name;
         check.numbers[key + "_holtzman_percent"] = 100.0 * loops.estimate;
         check.numbers[key + "_holtzman_percent_lo"] = 100.0 * loops.lo;

@@ -56,31 +56,33 @@ olab::Interval interval(const std::vector<ExperimentResult>& results, const std:
     return {number(results, key), number(results, key + "_lo"), number(results, key + "_hi")};
 }
 
-bool apart(const olab::Interval& a, const olab::Interval& b) {
-    return a.hi < b.lo || b.hi < a.lo;
-}
-
 } // namespace
 
 std::string headline(const std::vector<ExperimentResult>& results) {
     const olab::Interval g = interval(results, "demo_greedy_holtzman_percent");
     const olab::Interval p = interval(results, "demo_top-p 0.95_holtzman_percent");
     const double n = number(results, "demo_samples");
-    if (std::isnan(g.estimate) || std::isnan(p.estimate))
+    const double g_loops = number(results, "demo_greedy_loops");
+    const double p_loops = number(results, "demo_top-p 0.95_loops");
+    if (std::isnan(g.estimate) || std::isnan(p.estimate) || std::isnan(n) || std::isnan(g_loops) ||
+        std::isnan(p_loops))
         return "";
-    const std::string of_n = " of " + olab::fmt(n, 0) + " prompts";
-    const std::string g_text = "greedy decoding (always the most likely next token) ends in a "
-                               "loop in " +
-                               olab::with_interval(g, 0, 1.0, "%") + of_n;
-    const std::string p_text =
-        "nucleus sampling (top-p 0.95) in " + olab::with_interval(p, 0, 1.0, "%");
-    if (apart(g, p) && g.estimate > p.estimate)
-        return "On this model the loop comes from the way text is chosen: " + g_text + ", " +
-               p_text + ", on the same prompts.";
-    if (apart(g, p))
-        return "On this model " + p_text + ", more than " + g_text + ".";
-    return "On this model " + g_text + " and " + p_text +
-           ": with this many prompts the two cannot be told apart.";
+    // Newcombe's interval of the difference: it says whether the prompts are enough to tell
+    // the two decoders apart.
+    const auto trials = std::int64_t(n);
+    const olab::Interval d =
+        olab::difference_interval(std::int64_t(g_loops), trials, std::int64_t(p_loops), trials);
+    const std::string both = "greedy decoding (always the most likely next token) ends in a "
+                             "loop in " +
+                             olab::with_interval(g, 0, 1.0, "%") + " of " + olab::fmt(n, 0) +
+                             " prompts, nucleus sampling (top-p 0.95) in " +
+                             olab::with_interval(p, 0, 1.0, "%") + ", a difference of " +
+                             olab::with_interval(d, 0, 100.0, " points");
+    if (d.lo > 0.0)
+        return "On this model the loop comes from how the next token is chosen: " + both + ".";
+    if (d.hi < 0.0)
+        return "On this model sampling loops more than greedy decoding: " + both + ".";
+    return "On this model " + both + ": with this many prompts the two cannot be told apart.";
 }
 
 namespace {} // namespace

@@ -40,7 +40,19 @@ Interval wilson_interval(std::int64_t successes, std::int64_t trials) {
             successes == trials ? 1.0 : std::min(1.0, centre + half)};
 }
 
-Interval mean_interval(std::span<const double> values) {
+Interval difference_interval(std::int64_t successes_a, std::int64_t trials_a,
+                             std::int64_t successes_b, std::int64_t trials_b) {
+    const Interval a = wilson_interval(successes_a, trials_a);
+    const Interval b = wilson_interval(successes_b, trials_b);
+    const double d = a.estimate - b.estimate;
+    const double below = std::sqrt((a.estimate - a.lo) * (a.estimate - a.lo) +
+                                   (b.hi - b.estimate) * (b.hi - b.estimate));
+    const double above = std::sqrt((a.hi - a.estimate) * (a.hi - a.estimate) +
+                                   (b.estimate - b.lo) * (b.estimate - b.lo));
+    return {d, std::max(-1.0, d - below), std::min(1.0, d + above)};
+}
+
+Interval mean_interval(std::span<const double> values, double lower, double upper) {
     double sum = 0.0;
     std::int64_t n = 0;
     for (const double v : values)
@@ -59,7 +71,7 @@ Interval mean_interval(std::span<const double> values) {
         if (!std::isnan(v))
             ss += (v - mean) * (v - mean);
     const double half = t95(n - 1) * std::sqrt(ss / double(n - 1) / double(n));
-    return {mean, mean - half, mean + half};
+    return {mean, std::max(lower, mean - half), std::min(upper, mean + half)};
 }
 
 std::string with_interval(const Interval& i, int decimals, double scale, const std::string& unit) {

@@ -32,6 +32,28 @@ TEST_SUITE("lab") {
                                  "wilson_interval: 0 successes out of 0 trials", ConfigError);
         }
     }
+    TEST_CASE("difference_interval") {
+        SUBCASE("matches Newcombe's worked example") {
+            // Newcombe 1998, table II, example (a): 56/70 - 48/80, method 10: 0.0524 to 0.3339.
+            const Interval d = difference_interval(56, 70, 48, 80);
+            CHECK(d.estimate == doctest::Approx(0.2));
+            CHECK(d.lo == doctest::Approx(0.0524).epsilon(2e-3));
+            CHECK(d.hi == doctest::Approx(0.3339).epsilon(2e-3));
+        }
+        SUBCASE("all against none over few trials still excludes 0") {
+            const Interval d = difference_interval(2, 2, 0, 2);
+            CHECK(d.estimate == 1.0);
+            CHECK(d.lo > 0.0);
+            CHECK(d.hi == 1.0);
+            const Interval same = difference_interval(1, 2, 1, 2);
+            CHECK(same.lo < 0.0);
+            CHECK(same.hi > 0.0);
+        }
+        SUBCASE("rejects bad counts") {
+            CHECK_THROWS_WITH_AS(difference_interval(1, 2, 3, 2),
+                                 "wilson_interval: 3 successes out of 2 trials", ConfigError);
+        }
+    }
     TEST_CASE("mean_interval") {
         SUBCASE("Student's t interval, NaN left out") {
             const std::vector<double> v = {1, 2, 3, 4, std::nan("")};
@@ -40,6 +62,14 @@ TEST_SUITE("lab") {
             CHECK(i.estimate == doctest::Approx(2.5));
             CHECK(i.lo == doctest::Approx(2.5 - 3.182 * 1.290994 / 2.0));
             CHECK(i.hi == doctest::Approx(2.5 + 3.182 * 1.290994 / 2.0));
+        }
+        SUBCASE("held to the range the values can take") {
+            const std::vector<double> v = {0.1, 0.9};
+            const Interval i = mean_interval(v, 0.0, 1.0);
+            CHECK(i.estimate == doctest::Approx(0.5));
+            CHECK(i.lo == 0.0);
+            CHECK(i.hi == 1.0);
+            CHECK(mean_interval(v).lo < -4.0); // t(1) = 12.706: 0.5 - 12.706 * 0.4
         }
         SUBCASE("large samples approach the normal interval") {
             std::vector<double> v;

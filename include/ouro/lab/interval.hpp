@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string>
 
@@ -21,10 +22,22 @@ struct Interval {
 /// successes out of 2 trials".
 Interval wilson_interval(std::int64_t successes, std::int64_t trials);
 
+/// The difference of two proportions, successes_a / trials_a - successes_b / trials_b, with
+/// Newcombe's 95% interval built from the two Wilson intervals ("Interval estimation for the
+/// difference between independent proportions", 1998, method 10); in [-1, 1]. An interval that
+/// does not hold 0 says the two differ by more than chance over that many trials. Throws as
+/// wilson_interval.
+Interval difference_interval(std::int64_t successes_a, std::int64_t trials_a,
+                             std::int64_t successes_b, std::int64_t trials_b);
+
 /// The mean of the finite values with Student's t 95% interval (mean +- t * s / sqrt(n), t for
-/// n - 1 degrees of freedom); NaN values are left out. With one value, lo and hi are NaN (no
-/// spread to measure); with none, all three are NaN.
-Interval mean_interval(std::span<const double> values);
+/// n - 1 degrees of freedom), its ends held to [lower, upper], the range the values can take
+/// (e.g. 0 and 1 for a share: few, spread values would otherwise give an interval past it); NaN
+/// values are left out. With one value, lo and hi are NaN (no spread to measure); with none, all
+/// three are NaN.
+Interval mean_interval(std::span<const double> values,
+                       double lower = -std::numeric_limits<double>::infinity(),
+                       double upper = std::numeric_limits<double>::infinity());
 
 /// "0.517 (95% CI 0.410 to 0.620)": the estimate and the ends with `decimals`, each followed by
 /// `unit` ("90% (95% CI 60% to 98%)" with scale 100 and unit "%"); the estimate alone when the
