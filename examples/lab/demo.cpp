@@ -185,7 +185,9 @@ DemoRun measure_demo(Lab& lab, const DemoSettings& demo) {
             const auto loop = olab::find_loop(tokens, 3);
             looping += h.repeating;
             reps.push_back(rep);
-            table.add_row({olab::fmt(set.prompt_index[i]), d.name, olab::fmt(end), olab::fmt(cut),
+            // No natural end: "-", as every missing value in the lab's tables.
+            table.add_row({olab::fmt(set.prompt_index[i]), d.name,
+                           end >= 0 ? olab::fmt(end) : std::string("-"), olab::fmt(cut),
                            h.repeating ? "yes" : "no",
                            olab::fmt(h.phrase_length) + " x " + olab::fmt(h.copies), olab::fmt(rep),
                            loop ? olab::fmt(loop->onset) : std::string("-"),

@@ -77,7 +77,7 @@ std::string headline(const std::vector<ExperimentResult>& results) {
                              olab::with_interval(g, 0, 1.0, "%") + " of " + olab::fmt(n, 0) +
                              " prompts, nucleus sampling (top-p 0.95) in " +
                              olab::with_interval(p, 0, 1.0, "%") + ", a difference of " +
-                             olab::with_interval(d, 0, 100.0, " points");
+                             olab::with_interval(d, 0, 100.0) + " percentage points";
     if (d.lo > 0.0)
         return "On this model the loop comes from how the next token is chosen: " + both + ".";
     if (d.hi < 0.0)

@@ -35,14 +35,14 @@ endif()
 
 # 2. The greedy row of prompt 0 and the top-p rows of the greedy-vs-nucleus table:
 #    prompt decoder natural-end tokens holtzman phrase x copies seq-rep-4-last-200 onset period
-if(NOT out1 MATCHES "\n +0  greedy +-?[0-9]+ +[0-9]+  (yes|no) +[0-9]+ x [0-9]+ +([0-9.]+)")
+if(NOT out1 MATCHES "\n +0  greedy +(-|[0-9]+) +[0-9]+  (yes|no) +[0-9]+ x [0-9]+ +([0-9.]+)")
     message(FATAL_ERROR "no greedy row for prompt 0 in:\n${out1}")
 endif()
-if(NOT CMAKE_MATCH_1 STREQUAL "yes" OR CMAKE_MATCH_2 LESS 0.5)
+if(NOT CMAKE_MATCH_2 STREQUAL "yes" OR CMAKE_MATCH_3 LESS 0.5)
     message(FATAL_ERROR "greedy decoding of the blog post's prompt does not loop: Holtzman "
-                        "${CMAKE_MATCH_1}, seq-rep-4 of the last 200 tokens ${CMAKE_MATCH_2}")
+                        "${CMAKE_MATCH_2}, seq-rep-4 of the last 200 tokens ${CMAKE_MATCH_3}")
 endif()
-string(REGEX MATCHALL "\n +[0-9]+  top-p 0.95 +-?[0-9]+ +[0-9]+  (yes|no)" top_p_rows "${out1}")
+string(REGEX MATCHALL "\n +[0-9]+  top-p 0.95 +(-|[0-9]+) +[0-9]+  (yes|no)" top_p_rows "${out1}")
 list(LENGTH top_p_rows n_top_p)
 if(n_top_p EQUAL 0)
     message(FATAL_ERROR "no top-p rows in:\n${out1}")

@@ -30,7 +30,8 @@ main { max-width: 1100px; margin: 0 auto; padding: 24px 32px 64px; }
 h1, h2, h3, h4 { line-height: 1.2; margin: 1.4em 0 0.5em; }
 h1 { font-size: 1.9em; margin-top: 0.6em; }
 pre { background: #f5f5f5; padding: 10px 12px; overflow-x: auto; font-size: 0.88em; }
-table.data { border-collapse: collapse; margin: 12px 0 20px; font-size: 0.92em; }
+table.data { border-collapse: collapse; margin: 12px 0 20px; font-size: 0.92em; display: block;
+  max-width: 100%; overflow-x: auto; }
 table.data caption { caption-side: top; text-align: left; font-weight: 600; padding-bottom: 6px; }
 table.data th, table.data td { border-bottom: 1px solid #dddddd; padding: 3px 10px; text-align: left; }
 table.data th { border-bottom: 2px solid #888888; }
