@@ -4,6 +4,7 @@
 #include "lab.hpp"
 
 #include <ouro/core/rng.hpp>
+#include <ouro/lab/interval.hpp>
 #include <ouro/lab/self_reinforcement.hpp>
 
 #include <algorithm>
@@ -81,7 +82,10 @@ ExperimentResult run_e3_self_reinforcement(Lab& lab) {
         random.push_back(std::move(t));
     }
     const std::vector<std::int32_t> prefix{lab.eot()};
+    // Per sentence: TP of the last copy minus TP of the first, for the interval of the change.
+    std::vector<double> gains;
     auto curves = [&](const std::vector<std::vector<std::int32_t>>& sentences) {
+        gains.clear();
         std::vector<olab::RepeatedSentence> contexts;
         std::vector<std::vector<std::int32_t>> texts;
         for (const auto& s : sentences) {
@@ -104,12 +108,16 @@ ExperimentResult run_e3_self_reinforcement(Lab& lab) {
                 c.copies_of(std::span<const double>(probs)),
                 c.copies_of(std::span<const std::uint8_t>(argmax)), c.sentence_length));
         }
+        for (const auto& copies_of_one : per)
+            gains.push_back(copies_of_one.back().tp() - copies_of_one.front().tp());
         return olab::pool_self_reinforcement(per);
     };
     ouro::data::ProgressBar bar = progress_bar(lab, "E3 self-reinforcement", 2);
     const auto h = curves(human);
+    const olab::Interval story_gain = olab::mean_interval(gains, -1.0, 1.0);
     bar.update(1);
     const auto x = curves(random);
+    const olab::Interval random_gain = olab::mean_interval(gains, -1.0, 1.0);
     bar.update(2);
     bar.finish();
 
@@ -156,6 +164,14 @@ ExperimentResult run_e3_self_reinforcement(Lab& lab) {
 
     const auto& last_h = h.back();
     const auto& last_x = x.back();
+    // The change from the first to the last copy, averaged over sentences, with Student's t
+    // interval over the sentences (interval.hpp).
+    r.numbers["e3_story_tp_gain"] = story_gain.estimate;
+    r.numbers["e3_story_tp_gain_lo"] = story_gain.lo;
+    r.numbers["e3_story_tp_gain_hi"] = story_gain.hi;
+    r.numbers["e3_random_tp_gain"] = random_gain.estimate;
+    r.numbers["e3_random_tp_gain_lo"] = random_gain.lo;
+    r.numbers["e3_random_tp_gain_hi"] = random_gain.hi;
     r.numbers["e3_story_tp1"] = h.front().tp();
     r.numbers["e3_story_tp10"] = last_h.tp();
     r.numbers["e3_random_tp1"] = x.front().tp();

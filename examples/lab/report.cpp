@@ -109,13 +109,18 @@ std::vector<std::string> summarize(const LongSample* sample,
     const double rtp10 = number(results, "e3_random_tp10");
     if (!std::isnan(tp1)) {
         const bool at_work = tp10 > tp1 + 0.1 || rtp10 > rtp1 + 0.1;
-        out.push_back(std::string(at_work ? "Self-reinforcement is at work: "
-                                          : "Self-reinforcement is weak in this model: ") +
-                      "a repeated story sentence's tokens go from probability " + fmt(tp1) +
-                      " in the first copy to " + fmt(tp10) +
-                      " in the 10th, random-token "
-                      "sentences from " +
-                      fmt(rtp1) + " to " + fmt(rtp10) + " (experiment E3).");
+        out.push_back(
+            std::string(at_work ? "Self-reinforcement is at work: "
+                                : "Self-reinforcement is weak in this model: ") +
+            "a repeated story sentence's tokens go from probability " + fmt(tp1) +
+            " in the first copy to " + fmt(tp10) +
+            " in the 10th, random-token "
+            "sentences from " +
+            fmt(rtp1) + " to " + fmt(rtp10) +
+            " (experiment E3; change per sentence, with its 95% interval over the "
+            "sentences: " +
+            olab::with_interval(interval(results, "e3_story_tp_gain")) + " for story sentences, " +
+            olab::with_interval(interval(results, "e3_random_tp_gain")) + " for random ones).");
     }
     if (sample && sample->parts.size() == 3) {
         const LongSample::Part& b = sample->parts[0];
