@@ -1,4 +1,5 @@
-// The demo: the seed's question answered on the user's own model, in one run.
+// The demo: the blog post's question (why does the story end in a loop?) answered on the user's
+// own model, in one run.
 //  1. One long greedy sample from the prince prompt, run 1,000 tokens past the story's natural
 //     end (the end token ignored): its beginning, middle and end, with their numbers.
 //  2. Greedy against nucleus sampling (top-p 0.95) on the same prompts, the same length:
@@ -8,6 +9,7 @@
 
 #include "report.hpp"
 
+#include <ouro/lab/interval.hpp>
 #include <ouro/lab/loops.hpp>
 #include <ouro/lab/repetition.hpp>
 
@@ -62,6 +64,8 @@ LongSample long_sample(Lab& lab, const DecodedSet& set, std::size_t i, std::int6
     s.tokens.assign(set.samples[i].begin(), set.samples[i].begin() + cut);
     s.prob.assign(set.prob[i].begin(), set.prob[i].begin() + cut);
     s.entropy.assign(set.entropy[i].begin(), set.entropy[i].begin() + cut);
+    if (i < set.top5.size() && set.top5[i].size() >= std::size_t(cut))
+        s.top5.assign(set.top5[i].begin(), set.top5[i].begin() + cut);
     s.natural_end = end;
     if (const auto loop = olab::find_loop(s.tokens, 3)) {
         s.loop_onset = loop->onset;
@@ -106,7 +110,7 @@ DemoRun measure_demo(Lab& lab, const DemoSettings& demo) {
                 lab.prompt_texts()[0].c_str());
 
     // Greedy and top-p 0.95 over every prompt, past the end; the first greedy sample is the
-    // seed's long sample.
+    // long sample of the blog post's example.
     DecodeRequest req;
     req.max_new_tokens = story_budget + demo.past_end;
     req.end_of_text = gen::EndOfText::ignore;
@@ -126,7 +130,7 @@ DemoRun measure_demo(Lab& lab, const DemoSettings& demo) {
             sets.push_back(decode(lab, d, req, &bar, &done));
     }
 
-    // 1. The seed's three snippets.
+    // 1. The three phases: a good beginning, a middle that loses the plot, an end in a loop.
     DemoRun run_result;
     run_result.sample = long_sample(lab, sets[0], 0, demo.past_end);
     const LongSample& sample = run_result.sample;
@@ -171,7 +175,7 @@ DemoRun measure_demo(Lab& lab, const DemoSettings& demo) {
         const Decoder& d = decoders[k];
         const DecodedSet& set = sets[k];
         std::int64_t looping = 0;
-        double rep_sum = 0;
+        std::vector<double> reps;
         for (std::size_t i = 0; i < set.samples.size(); ++i) {
             const std::int64_t end = first_natural_end(set.p_end[i], set.p_max[i]);
             const std::int64_t cut = cut_at(end, demo.past_end, set.samples[i].size());
@@ -180,21 +184,34 @@ DemoRun measure_demo(Lab& lab, const DemoSettings& demo) {
             const double rep = olab::seq_rep_n(tokens, 4, 200);
             const auto loop = olab::find_loop(tokens, 3);
             looping += h.repeating;
-            rep_sum += rep;
-            table.add_row({olab::fmt(set.prompt_index[i]), d.name, olab::fmt(end), olab::fmt(cut),
+            reps.push_back(rep);
+            // No natural end: "-", as every missing value in the lab's tables.
+            table.add_row({olab::fmt(set.prompt_index[i]), d.name,
+                           end >= 0 ? olab::fmt(end) : std::string("-"), olab::fmt(cut),
                            h.repeating ? "yes" : "no",
                            olab::fmt(h.phrase_length) + " x " + olab::fmt(h.copies), olab::fmt(rep),
                            loop ? olab::fmt(loop->onset) : std::string("-"),
                            loop ? olab::fmt(loop->period) : std::string("-")});
         }
-        const double n = double(set.samples.size());
-        check.numbers["demo_" + d.name + "_holtzman_percent"] = 100.0 * double(looping) / n;
-        check.numbers["demo_" + d.name + "_seq_rep4_last200"] = rep_sum / n;
-        check.findings.push_back(d.name + ": " + olab::fmt(looping) + " of " +
-                                 olab::fmt(std::int64_t(n)) +
-                                 " samples end in a loop by Holtzman's rule; mean seq-rep-4 of "
-                                 "the last 200 tokens " +
-                                 olab::fmt(rep_sum / n) + ".");
+        const auto n = std::int64_t(set.samples.size());
+        // Uncertainty over the prompts: Wilson's interval for the share that loops, Student's t
+        // for the mean seq-rep-4 (interval.hpp).
+        const olab::Interval loops = olab::wilson_interval(looping, n);
+        const olab::Interval rep = olab::mean_interval(reps, 0.0, 1.0);
+        const std::string key = "demo_" + d.name;
+        check.numbers[key + "_holtzman_percent"] = 100.0 * loops.estimate;
+        check.numbers[key + "_holtzman_percent_lo"] = 100.0 * loops.lo;
+        check.numbers[key + "_holtzman_percent_hi"] = 100.0 * loops.hi;
+        check.numbers[key + "_loops"] = double(looping);
+        check.numbers[key + "_seq_rep4_last200"] = rep.estimate;
+        check.numbers[key + "_seq_rep4_last200_lo"] = rep.lo;
+        check.numbers[key + "_seq_rep4_last200_hi"] = rep.hi;
+        check.numbers["demo_samples"] = double(n);
+        check.findings.push_back(
+            d.name + ": " + olab::fmt(looping) + " of " + olab::fmt(n) +
+            " samples end with a phrase repeated back to back (Holtzman's test), " +
+            olab::with_interval(loops, 0, 100.0, "%") + "; mean seq-rep-4 of the last 200 tokens " +
+            olab::with_interval(rep) + ".");
     }
     check.table = table;
     std::printf("%s\n", table.to_text().c_str());

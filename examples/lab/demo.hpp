@@ -1,4 +1,5 @@
-// The demo (the README's first command): the seed's three snippets produced by the bundled model,
+// The demo (the README's first command): the blog post's example (a good beginning, a middle that
+// loses the plot, an end in a loop) produced by the bundled model,
 // greedy against nucleus sampling on the same prompts, the quick experiments and the report.
 #pragma once
 
@@ -19,10 +20,12 @@ struct DemoSettings {
     fs::path compare, compare_tokenizer;
 };
 
-/// The seed's long greedy sample, cut into its beginning, middle and end.
+/// The long greedy sample of the blog post's example, cut into its beginning, middle and end.
 struct LongSample {
     std::vector<std::int32_t> prompt, tokens; ///< tokens: generated only
     std::vector<double> prob, entropy;        ///< per generated token (raw distribution)
+    /// Per generated token: the five most probable tokens and their probabilities (may be empty).
+    std::vector<std::vector<std::pair<std::int32_t, double>>> top5;
     std::int64_t natural_end = -1; ///< first generated index where the end token was the argmax
     std::int64_t loop_onset = -1, loop_period = 0; ///< of the loop that runs to the end
     struct Part {
@@ -63,7 +66,7 @@ void print_comparison(const std::vector<std::pair<Lab*, const DemoRun*>>& runs);
 /// returns the program's exit code. Throws ouro::Error for bad inputs.
 int run_demo(LabSettings settings, const DemoSettings& demo);
 
-/// Sample i of a set decoded with the end token ignored (the seed's setting), cut `past_end`
+/// Sample i of a set decoded with the end token ignored (as in the blog post), cut `past_end`
 /// tokens after its natural end, with its beginning, middle (from the natural end) and end.
 LongSample long_sample(Lab& lab, const DecodedSet& set, std::size_t i, std::int64_t past_end);
 

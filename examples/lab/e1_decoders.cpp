@@ -1,5 +1,6 @@
 // E1: which decoders loop? The same prompts under every decoder of COLLAPSE.md's table, past the
-// end of the story (the end token ignored, as in the seed), scored with the sample metrics.
+// end of the story (the end token ignored, as in the example from the blog post), scored with the
+// sample metrics.
 #include "lab.hpp"
 
 #include <algorithm>
@@ -28,7 +29,7 @@ ExperimentResult run_e1_decoders(Lab& lab) {
     const std::vector<SampleMetrics> metrics = measure_decoders(lab, decoders, req, "E1 decoders");
     r.table = olab::Table(metrics_columns());
     olab::Series seq{"seq-rep-4", {}, {}, olab::Series::Style::bars};
-    olab::Series holtz{"Holtzman loops (fraction)", {}, {}, olab::Series::Style::points};
+    olab::Series holtz{"samples that loop (Holtzman's test)", {}, {}, olab::Series::Style::bars};
     olab::PlotSpec plot;
     std::vector<std::pair<std::string, SampleMetrics>> all;
     for (std::size_t i = 0; i < decoders.size(); ++i) {
@@ -39,17 +40,23 @@ ExperimentResult run_e1_decoders(Lab& lab) {
         seq.x.push_back(double(i));
         seq.y.push_back(m.seq_rep4);
         holtz.x.push_back(double(i));
-        holtz.y.push_back(m.holtzman_percent / 100.0);
+        holtz.y.push_back(m.holtzman_percent);
         r.numbers["e1_" + decoders[i].name + "_seq_rep4"] = m.seq_rep4;
         r.numbers["e1_" + decoders[i].name + "_holtzman"] = m.holtzman_percent;
         r.numbers["e1_" + decoders[i].name + "_nll"] = m.nll;
     }
+    // One quantity per plot: the repetition inside samples, then the share of samples that loop.
     plot.title = "E1: repetition by decoder";
     plot.x_label = "decoder";
-    plot.y_label = "fraction";
+    plot.y_label = "seq-rep-4";
     plot.y_min = 0.0;
     plot.y_max = 1.0;
-    plot.series = {seq, holtz};
+    plot.series = {seq};
+    r.plots.push_back(plot);
+    plot.title = "E1: samples that end in a loop, by decoder";
+    plot.y_label = "samples (%)";
+    plot.y_max = 100.0;
+    plot.series = {holtz};
     r.plots.push_back(plot);
 
     olab::PlotSpec nll_plot;
@@ -66,7 +73,7 @@ ExperimentResult run_e1_decoders(Lab& lab) {
         std::string& list = m.holtzman_percent >= 50.0 ? looping : clean;
         list += (list.empty() ? "" : ", ") + name + " (" + olab::fmt(m.holtzman_percent, 0) + "%)";
     }
-    r.findings.push_back("Samples ending in a loop by Holtzman's rule (at least half of them): " +
+    r.findings.push_back("Samples ending in a loop by Holtzman's test (at least half of them): " +
                          (looping.empty() ? std::string("no decoder") : looping) +
                          "; fewer: " + (clean.empty() ? std::string("no decoder") : clean) + ".");
     const SampleMetrics& greedy = all.front().second;

@@ -136,7 +136,7 @@ ExperimentResult run_e2_uncertainty(Lab& lab) {
                  window_series("greedy sample", greedy_h, 0), window_series("T=1 sample", t1_h, 0)};
     if (!std::isnan(median_onset))
         ph.markers.push_back({median_onset, "median greedy loop onset"});
-    ph.markers.push_back({double(T), "block_size"});
+    ph.markers.push_back({double(T), "end of the trained context"});
     ph.y_min = 0.0;
     r.plots.push_back(ph);
     olab::PlotSpec ps = ph;

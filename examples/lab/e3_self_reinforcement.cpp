@@ -4,6 +4,7 @@
 #include "lab.hpp"
 
 #include <ouro/core/rng.hpp>
+#include <ouro/lab/interval.hpp>
 #include <ouro/lab/self_reinforcement.hpp>
 
 #include <algorithm>
@@ -81,7 +82,10 @@ ExperimentResult run_e3_self_reinforcement(Lab& lab) {
         random.push_back(std::move(t));
     }
     const std::vector<std::int32_t> prefix{lab.eot()};
+    // Per sentence: TP of the last copy minus TP of the first, for the interval of the change.
+    std::vector<double> gains;
     auto curves = [&](const std::vector<std::vector<std::int32_t>>& sentences) {
+        gains.clear();
         std::vector<olab::RepeatedSentence> contexts;
         std::vector<std::vector<std::int32_t>> texts;
         for (const auto& s : sentences) {
@@ -104,12 +108,16 @@ ExperimentResult run_e3_self_reinforcement(Lab& lab) {
                 c.copies_of(std::span<const double>(probs)),
                 c.copies_of(std::span<const std::uint8_t>(argmax)), c.sentence_length));
         }
+        for (const auto& copies_of_one : per)
+            gains.push_back(copies_of_one.back().tp() - copies_of_one.front().tp());
         return olab::pool_self_reinforcement(per);
     };
     ouro::data::ProgressBar bar = progress_bar(lab, "E3 self-reinforcement", 2);
     const auto h = curves(human);
+    const olab::Interval story_gain = olab::mean_interval(gains, -1.0, 1.0);
     bar.update(1);
     const auto x = curves(random);
+    const olab::Interval random_gain = olab::mean_interval(gains, -1.0, 1.0);
     bar.update(2);
     bar.finish();
 
@@ -119,7 +127,7 @@ ExperimentResult run_e3_self_reinforcement(Lab& lab) {
                std::to_string(copies) +
                " times after an end-of-text token and teacher-forced. TP = mean probability of "
                "copy n's tokens; IP = fraction more probable than in copy 1; WR = fraction that "
-               "rose and are the argmax.";
+               "rose and are now the model's first choice.";
     r.table = olab::Table(
         {"copy", "TP story", "IP story", "WR story", "TP random", "IP random", "WR random"});
     olab::Series tp_h{"TP, story sentences", {}, {}, olab::Series::Style::line_points};
@@ -149,13 +157,21 @@ ExperimentResult run_e3_self_reinforcement(Lab& lab) {
     p1.series = {tp_h, tp_r};
     r.plots.push_back(p1);
     olab::PlotSpec p2 = p1;
-    p2.title = "E3: tokens more probable than in copy 1 (IP) and also the argmax (WR)";
+    p2.title = "E3: tokens more probable than in copy 1 (IP) and also the first choice (WR)";
     p2.y_label = "fraction of tokens";
     p2.series = {ip_h, wr_h, ip_r, wr_r};
     r.plots.push_back(p2);
 
     const auto& last_h = h.back();
     const auto& last_x = x.back();
+    // The change from the first to the last copy, averaged over sentences, with Student's t
+    // interval over the sentences (interval.hpp).
+    r.numbers["e3_story_tp_gain"] = story_gain.estimate;
+    r.numbers["e3_story_tp_gain_lo"] = story_gain.lo;
+    r.numbers["e3_story_tp_gain_hi"] = story_gain.hi;
+    r.numbers["e3_random_tp_gain"] = random_gain.estimate;
+    r.numbers["e3_random_tp_gain_lo"] = random_gain.lo;
+    r.numbers["e3_random_tp_gain_hi"] = random_gain.hi;
     r.numbers["e3_story_tp1"] = h.front().tp();
     r.numbers["e3_story_tp10"] = last_h.tp();
     r.numbers["e3_random_tp1"] = x.front().tp();
@@ -167,7 +183,7 @@ ExperimentResult run_e3_self_reinforcement(Lab& lab) {
                          olab::fmt(last_h.tp()) + " in the " + std::to_string(last_h.copy) +
                          "th copy; " + olab::fmt(100.0 * last_h.ip(), 0) +
                          "% of them became more probable, " + olab::fmt(100.0 * last_h.wr(), 0) +
-                         "% rose and are now the argmax.");
+                         "% rose and are now the model's first choice.");
     const bool story_rises = last_h.tp() > h.front().tp() + 0.05;
     const bool random_rises = last_x.tp() > x.front().tp() + 0.05;
     r.findings.push_back(

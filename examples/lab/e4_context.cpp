@@ -252,15 +252,15 @@ ExperimentResult run_e4_context(Lab& lab, const std::vector<fs::path>& extra_che
     r.question = "What happens past the trained context? (stop, crop-and-recompute, sliding KV "
                  "cache, sliding cache keeping the first 4 tokens; learned positions vs RoPE vs "
                  "ALiBi)";
-    r.method = "For each model and context policy: greedy and top-p 0.95 samples of 2 x "
-               "block_size new tokens (end token ignored) from " +
+    r.method = "For each model and context policy: greedy and top-p 0.95 samples of twice "
+               "the trained context (block_size) in new tokens (end token ignored) from " +
                std::to_string(prompts.size()) + " prompts (" + std::to_string(samples) +
                " top-p sample(s) each, seed " + std::to_string(settings.seed) +
                "), and teacher forcing of up to " + std::to_string(streams_wanted) +
-               " streams of 2 x block_size tokens of held-out stories" +
-               (quick ? "; quick mode: crop stops 64 tokens past block_size" : "") +
-               ". slide / sinks need RoPE or ALiBi (n/a with learned positions); stop ends at "
-               "block_size, so it has nothing past it.";
+               " streams of twice the trained context of held-out stories" +
+               (quick ? "; quick mode: crop stops 64 tokens past the trained context" : "") +
+               ". slide / sinks need RoPE or ALiBi (not run with learned positions); stop ends at "
+               "the trained context, so it has nothing past it.";
     r.table =
         olab::Table({"model", "positions", "policy", "tf nll first block", "tf nll past block",
                      "greedy seq-rep-4 first", "greedy seq-rep-4 past", "greedy loop% past",
@@ -291,19 +291,19 @@ ExperimentResult run_e4_context(Lab& lab, const std::vector<fs::path>& extra_che
         }
         if (plot.series.empty())
             continue;
-        plot.markers.push_back({double(m.block_size), "block_size"});
+        plot.markers.push_back({double(m.block_size), "end of the trained context"});
         r.plots.push_back(std::move(plot));
     }
     // And the repetition of greedy samples past block_size, by model and policy.
     {
         olab::PlotSpec plot;
-        plot.title = "Greedy seq-rep-4: first block vs past block_size";
+        plot.title = "Greedy seq-rep-4: inside vs past the trained context";
         plot.x_label = "model / policy";
         plot.y_label = "seq-rep-4";
         plot.y_min = 0.0;
         plot.height = 420;
-        olab::Series first{"first block", {}, {}, olab::Series::Style::bars};
-        olab::Series past{"past block_size", {}, {}, olab::Series::Style::bars};
+        olab::Series first{"inside the trained context", {}, {}, olab::Series::Style::bars};
+        olab::Series past{"past the trained context", {}, {}, olab::Series::Style::bars};
         for (const ModelResult& m : models)
             for (const PolicyResult& p : m.policies) {
                 if (!p.applies || p.policy == gen::ContextPolicy::stop)
@@ -323,13 +323,13 @@ ExperimentResult run_e4_context(Lab& lab, const std::vector<fs::path>& extra_che
 
     for (std::size_t i = 0; i < models.size(); ++i) {
         const ModelResult& m = models[i];
-        std::string tf = m.name + " (" + m.position + ", block_size " +
-                         std::to_string(m.block_size) + "): teacher-forced NLL on human text ";
+        std::string tf = m.name + " (" + m.position + " positions, trained context " +
+                         std::to_string(m.block_size) + " tokens): surprise at human text fed in ";
         const PolicyResult& stop = m.policies.front();
         if (std::isnan(stop.tf_first)) {
             tf += "not measured (pass --valid).";
         } else {
-            tf += fmt(stop.tf_first) + " nats in the first block; past block_size";
+            tf += fmt(stop.tf_first) + " nats inside the trained context; past it";
             for (const PolicyResult& p : m.policies)
                 if (p.policy != gen::ContextPolicy::stop)
                     tf += " " + policy_name(p.policy) + " " +
@@ -337,7 +337,7 @@ ExperimentResult run_e4_context(Lab& lab, const std::vector<fs::path>& extra_che
                           (p.policy == gen::ContextPolicy::sinks ? "." : ",");
         }
         r.findings.push_back(tf);
-        std::string rep = m.name + ": greedy seq-rep-4 in the first block vs past block_size:";
+        std::string rep = m.name + ": greedy seq-rep-4 inside the trained context vs past it:";
         const char* sep = " ";
         for (const PolicyResult& p : m.policies)
             if (p.applies && p.policy != gen::ContextPolicy::stop) {

@@ -192,8 +192,9 @@ ExperimentResult run_e5_end_of_story(Lab& lab) {
                " held-out stories teacher-forced through their end token into the next story; " +
                std::to_string(lab.prompts().size()) + " prompts decoded for up to " +
                std::to_string(req.max_new_tokens) +
-               " tokens with the end token as a stop, ignored (its logit at -inf, the seed's "
-               "setting) or fed as a new story. The natural end of a sample is the first token "
+               " tokens with the end token as a stop, ignored (its logit at -inf, as in the "
+               "example from the blog post) or fed as a new story. The natural end of a sample is "
+               "the first token "
                "where the end token was the model's most probable choice.";
     r.numbers["e5_p_end_at_end"] = p_end_at_end;
     r.numbers["e5_p_end_10_before"] = p_end_before;
@@ -206,16 +207,17 @@ ExperimentResult run_e5_end_of_story(Lab& lab) {
     const double g_before = r.numbers["e5_greedy_ignore_rep_before"];
     const double g_after = r.numbers["e5_greedy_ignore_rep_after"];
     const double onset = r.numbers["e5_greedy_ignore_onset_minus_end"];
-    r.findings.push_back(
-        "With the end token ignored (the seed's setting), greedy text has seq-rep-4 " +
-        olab::fmt(g_before) + " before its natural end and " + olab::fmt(g_after) + " after it; " +
-        (std::isnan(onset) ? "no loop that runs to the end began within " +
-                                 std::to_string(req.max_new_tokens) + " tokens"
-                           : "its loops begin on average " + olab::fmt(onset, 0) +
-                                 " tokens after the natural end") +
-        ". Stopping at the end token ends " +
-        olab::fmt(r.numbers["e5_greedy_stop_ended_percent"], 0) +
-        "% of the greedy samples before any of that.");
+    r.findings.push_back("With the end token ignored (as in the example from the blog post), "
+                         "greedy text has seq-rep-4 " +
+                         olab::fmt(g_before) + " before its natural end and " + olab::fmt(g_after) +
+                         " after it; " +
+                         (std::isnan(onset) ? "no loop that runs to the end began within " +
+                                                  std::to_string(req.max_new_tokens) + " tokens"
+                                            : "its loops begin on average " + olab::fmt(onset, 0) +
+                                                  " tokens after the natural end") +
+                         ". Stopping at the end token ends " +
+                         olab::fmt(r.numbers["e5_greedy_stop_ended_percent"], 0) +
+                         "% of the greedy samples before any of that.");
     return r;
 }
 

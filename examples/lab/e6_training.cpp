@@ -200,17 +200,24 @@ ExperimentResult run_e6_training(Lab& lab, const std::vector<fs::path>& checkpoi
     loss.y_label = "mean NLL on held-out stories (nats)";
     loss.series = {series("val loss", [](const CheckpointResult& c) { return c.val_loss; })};
     r.plots.push_back(std::move(loss));
+    // One quantity per axis: the greedy samples' repetition, then next-token repetition of the
+    // model beside that of the human text.
     olab::PlotSpec rep;
-    rep.title = "Repetition by training step";
+    rep.title = "Repetition of greedy samples by training step";
     rep.x_label = "step";
-    rep.y_label = "fraction";
+    rep.y_label = "seq-rep-4";
     rep.y_min = 0.0;
     rep.series = {
-        series("greedy seq-rep-4", [](const CheckpointResult& c) { return c.greedy.seq_rep4; }),
-        series("rep/128 (teacher-forced)", [](const CheckpointResult& c) { return c.rep128; }),
-        series("human rep/128", [](const CheckpointResult& c) { return c.human_rep128; }),
-        series("Holtzman % / 100",
-               [](const CheckpointResult& c) { return c.greedy.holtzman_percent / 100.0; })};
+        series("greedy seq-rep-4", [](const CheckpointResult& c) { return c.greedy.seq_rep4; })};
+    r.plots.push_back(std::move(rep));
+    rep = {};
+    rep.title = "Next-token repetition (human text fed in) by training step";
+    rep.x_label = "step";
+    rep.y_label = "rep/128";
+    rep.y_min = 0.0;
+    rep.series = {
+        series("model rep/128", [](const CheckpointResult& c) { return c.rep128; }),
+        series("human rep/128", [](const CheckpointResult& c) { return c.human_rep128; })};
     r.plots.push_back(std::move(rep));
     olab::PlotSpec onset;
     onset.title = "Mean loop onset of greedy samples by training step";

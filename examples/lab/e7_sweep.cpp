@@ -117,23 +117,21 @@ ExperimentResult run_e7_sweep(Lab& lab) {
             last = p.metrics.nll;
         }
     r.plots.push_back(std::move(scatter));
-    // Plots 2 and 3: each metric against the knob.
+    // Plots 2 and 3: repetition against the knob (one quantity per axis: the share of samples
+    // that loop is in the table).
     for (const char* sweep : {"temperature", "top-p"}) {
         olab::PlotSpec plot;
         plot.title = std::string("Repetition along the ") + sweep + " sweep";
         plot.x_label = sweep;
-        plot.y_label = "fraction";
+        plot.y_label = "seq-rep-4";
         plot.y_min = 0.0;
         olab::Series seq{"seq-rep-4", {}, {}, olab::Series::Style::line_points};
-        olab::Series holtz{"Holtzman % / 100", {}, {}, olab::Series::Style::line_points};
         for (const SweepPoint& p : points)
             if (p.sweep == sweep) {
-                for (olab::Series* s : {&seq, &holtz})
-                    s->x.push_back(p.value);
+                seq.x.push_back(p.value);
                 seq.y.push_back(p.metrics.seq_rep4);
-                holtz.y.push_back(p.metrics.holtzman_percent / 100.0);
             }
-        plot.series = {seq, holtz};
+        plot.series = {seq};
         r.plots.push_back(std::move(plot));
     }
 

@@ -139,7 +139,7 @@ ExperimentResult run_e9_data_ngrams(Lab& lab) {
     greedy.name = "greedy";
     greedy.settings.greedy = true;
     DecodeRequest request;
-    // Loops take a while to set in (the seed's loop came far past the story's end): at least
+    // Loops take a while to set in (the blog post's loop came far past the story's end): at least
     // 4 x block_size tokens (2 x in quick mode), past the context by the lab's long-context policy.
     const std::int64_t T = lab.config().block_size;
     request.max_new_tokens = std::max(settings.max_new_tokens, (settings.quick ? 2 : 4) * T);

@@ -180,8 +180,10 @@ namespace {
 
 void append_trace(DecodedSet& set, const gen::GeneratedSequence& seq) {
     std::vector<double> prob, entropy, p_end, p_max;
+    std::vector<std::vector<std::pair<std::int32_t, double>>> top5;
     prob.reserve(seq.trace.size());
     for (const gen::TraceRecord& r : seq.trace) {
+        top5.push_back(r.decision.top5_raw);
         prob.push_back(r.decision.prob_raw);
         entropy.push_back(r.decision.entropy_raw);
         p_end.push_back(r.p_end);
@@ -192,6 +194,7 @@ void append_trace(DecodedSet& set, const gen::GeneratedSequence& seq) {
     set.entropy.push_back(std::move(entropy));
     set.p_end.push_back(std::move(p_end));
     set.p_max.push_back(std::move(p_max));
+    set.top5.push_back(std::move(top5));
 }
 
 } // namespace

@@ -44,7 +44,7 @@ struct LabSettings {
     ouro::data::Progress progress = ouro::data::Progress::automatic;
 };
 
-/// Story beginnings in the style of TinyStories, the seed's prince among them.
+/// Story beginnings in the style of TinyStories, the blog post's prince among them.
 std::vector<std::string> default_prompts();
 
 /// One model, its tokenizer, prompts and human text, loaded once.
@@ -156,6 +156,10 @@ struct DecodedSet {
     /// Per sample, per token: the raw probability of the end-of-text token, and the largest raw
     /// probability (p_end == p_max: the end token was the model's first choice).
     std::vector<std::vector<double>> p_end, p_max;
+    /// Per sample, per token: the five most probable tokens under the raw logits with their
+    /// probabilities, best first (from the generation trace; empty for beam search, whose tokens
+    /// are scored by teacher forcing).
+    std::vector<std::vector<std::vector<std::pair<std::int32_t, double>>>> top5;
 };
 
 /// Runs one decoder over every prompt of the lab (samples_per_prompt each for sampling

@@ -1,13 +1,14 @@
 // The collapse lab: reproduces decoding collapse on a trained model, measures it and explains it
 // (COLLAPSE.md). One program, a sub-command per experiment:
 //
-//   lab demo                 the seed's three snippets, greedy vs nucleus, E1 E2 E3 E5, report
+//   lab demo                 the blog post's example (a good beginning, a middle that loses the
+//                            plot, an end in a loop), greedy vs nucleus, E1 E2 E3 E5, report
 //                            (scripts/demo.sh runs it; `scripts/demo.sh --retrain` trains first)
 //   lab e1 ... lab e9        one experiment: a table on stdout, CSV + SVG in --out
 //   lab all                  every experiment that has its inputs, and the report
 //   lab bundle               turn a training checkpoint into a 16-bit sampling model + provenance
 //
-// Without --checkpoint the bundled model (models/tinystories-2.6m) is used. The seed has a fixed
+// Without --checkpoint the bundled model (models/tinystories-2.6m) is used. --seed has a fixed
 // default (1234, shown by --help): an experiment run twice prints the same table. Bad flags or
 // files: one line "lab: <message>" on stderr and exit code 1 (common/flags.hpp).
 #include "common/flags.hpp"
@@ -102,7 +103,9 @@ int main(int argc, char** argv) {
     app.add_flag("--no-progress", no_progress, "never draw progress bars");
 
     DemoSettings demo;
-    auto* c_demo = app.add_subcommand("demo", "the seed's snippets, E1 E2 E3 E5 and the report");
+    auto* c_demo = app.add_subcommand(
+        "demo",
+        "the example from the blog post (beginning, middle, loop), E1 E2 E3 E5 and the report");
     flags::whole(c_demo
                      ->add_option("--past-end", demo.past_end,
                                   "greedy tokens generated past the story's natural end")

@@ -13,6 +13,11 @@
 
 namespace collapse {
 
+/// The one-sentence answer at the top of the report: whether greedy decoding loops where nucleus
+/// sampling does not on the same prompts, with 95% confidence intervals, and whether the
+/// difference is larger than their uncertainty; "" without the demo's numbers.
+std::string headline(const std::vector<ExperimentResult>& results);
+
 /// The summary's sentences, from the experiments' numbers (and the long sample when given).
 std::vector<std::string> summarize(const LongSample* sample,
                                    const std::vector<ExperimentResult>& results);

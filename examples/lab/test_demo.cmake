@@ -1,11 +1,14 @@
 # The demo on the bundled model (run by CTest with -DLAB=<lab> -DVALID=<valid.txt> -DWORK=<dir>):
 #  1. `lab demo` runs twice, with 2 threads and with 1: exit 0, and stdout is identical (the same
 #     numbers every run, whatever the thread count).
-#  2. Greedy decoding of 1,000 tokens past the end of the story loops on the seed's prompt
+#  2. Greedy decoding of 1,000 tokens past the end of the story loops on the blog post's prompt
 #     (Holtzman's test says yes; seq-rep-4 of the last 200 tokens >= 0.5), while no top-p 0.95
 #     sample loops; the demo prints both.
-#  3. The report exists, and headless Chromium draws every plot in it (the page's script counts
-#     the plots whose series have a non-empty box: data-plots-drawn == data-plots >= 8).
+#  3. The report exists, opens with a one-sentence answer that gives 95% intervals, defines every
+#     table's columns, and headless Chromium draws every plot in it (the page's script counts the
+#     plots whose series have a non-empty box: data-plots-drawn == data-plots >= 8) with no plot
+#     text outside its picture or over another; the long sample's tokens carry their hover numbers
+#     and the loop onset is marked.
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
 
@@ -16,6 +19,10 @@ foreach(threads 2 1)
                     TIMEOUT 600)
     if(NOT rc EQUAL 0)
         message(FATAL_ERROR "lab demo (${threads} threads) failed with ${rc}:\n${err}")
+    endif()
+    # Every column of the report's tables has its plain definition (glossary.cpp).
+    if(err MATCHES "report: the column '[^']*' has no definition")
+        message(FATAL_ERROR "${CMAKE_MATCH_0}")
     endif()
     # The report's path is the only line that names the output folder.
     string(REPLACE "${WORK}/out${threads}" "OUT" out${threads} "${out${threads}}")
@@ -28,14 +35,14 @@ endif()
 
 # 2. The greedy row of prompt 0 and the top-p rows of the greedy-vs-nucleus table:
 #    prompt decoder natural-end tokens holtzman phrase x copies seq-rep-4-last-200 onset period
-if(NOT out1 MATCHES "\n +0  greedy +-?[0-9]+ +[0-9]+  (yes|no) +[0-9]+ x [0-9]+ +([0-9.]+)")
+if(NOT out1 MATCHES "\n +0  greedy +(-|[0-9]+) +[0-9]+  (yes|no) +[0-9]+ x [0-9]+ +([0-9.]+)")
     message(FATAL_ERROR "no greedy row for prompt 0 in:\n${out1}")
 endif()
-if(NOT CMAKE_MATCH_1 STREQUAL "yes" OR CMAKE_MATCH_2 LESS 0.5)
-    message(FATAL_ERROR "greedy decoding of the seed's prompt does not loop: Holtzman "
-                        "${CMAKE_MATCH_1}, seq-rep-4 of the last 200 tokens ${CMAKE_MATCH_2}")
+if(NOT CMAKE_MATCH_2 STREQUAL "yes" OR CMAKE_MATCH_3 LESS 0.5)
+    message(FATAL_ERROR "greedy decoding of the blog post's prompt does not loop: Holtzman "
+                        "${CMAKE_MATCH_2}, seq-rep-4 of the last 200 tokens ${CMAKE_MATCH_3}")
 endif()
-string(REGEX MATCHALL "\n +[0-9]+  top-p 0.95 +-?[0-9]+ +[0-9]+  (yes|no)" top_p_rows "${out1}")
+string(REGEX MATCHALL "\n +[0-9]+  top-p 0.95 +(-|[0-9]+) +[0-9]+  (yes|no)" top_p_rows "${out1}")
 list(LENGTH top_p_rows n_top_p)
 if(n_top_p EQUAL 0)
     message(FATAL_ERROR "no top-p rows in:\n${out1}")
@@ -81,5 +88,32 @@ endif()
 if(NOT drawn EQUAL CMAKE_MATCH_1 OR drawn LESS 8)
     message(FATAL_ERROR "Chromium drew ${drawn} of ${CMAKE_MATCH_1} plots (expected all, >= 8)")
 endif()
+foreach(what outside overlapping)
+    if(NOT dom MATCHES "data-texts-${what}=\"0\"")
+        string(REGEX MATCH "data-text-problems=\"[^\"]*\"" problems "${dom}")
+        message(FATAL_ERROR "plot texts ${what} in the report: ${problems}")
+    endif()
+endforeach()
+file(READ "${report}" html)
+string(REGEX MATCH "<p class=\"headline\">[^<]*</p>" headline "${html}")
+if(NOT headline MATCHES "95% CI")
+    message(FATAL_ERROR "the report has no headline with 95% intervals: '${headline}'")
+endif()
+string(REGEX MATCHALL "<table class=\"data\">" tables "${html}")
+string(REGEX MATCHALL "</table>\n<dl class=\"defs\">" defined "${html}")
+string(REGEX MATCHALL "</table>\n</section>" in_columns "${html}") # defined under the columns
+list(LENGTH tables n_tables)
+list(LENGTH defined n_defined)
+list(LENGTH in_columns n_in_columns)
+math(EXPR n_tables "${n_tables} - ${n_in_columns}")
+if(NOT n_tables EQUAL n_defined)
+    message(FATAL_ERROR "${n_defined} of ${n_tables} tables have their columns defined")
+endif()
+string(REGEX MATCHALL "data-tip=\"p = " tips "${html}")
+list(LENGTH tips n_tips)
+if(n_tips LESS 1000 OR NOT html MATCHES "<span class=\"onset\"")
+    message(FATAL_ERROR "${n_tips} tokens with hover numbers (expected >= 1000), or no onset mark")
+endif()
 message(STATUS "demo: identical with 1 and 2 threads; greedy loops, top-p does not; "
-               "${drawn} plots drawn in Chromium")
+               "${drawn} plots drawn in Chromium, no plot text out or overlapping; ${n_tips} "
+               "tokens with hover numbers; ${headline}")

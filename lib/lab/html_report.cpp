@@ -30,13 +30,22 @@ main { max-width: 1100px; margin: 0 auto; padding: 24px 32px 64px; }
 h1, h2, h3, h4 { line-height: 1.2; margin: 1.4em 0 0.5em; }
 h1 { font-size: 1.9em; margin-top: 0.6em; }
 pre { background: #f5f5f5; padding: 10px 12px; overflow-x: auto; font-size: 0.88em; }
-table.data { border-collapse: collapse; margin: 12px 0 20px; font-size: 0.92em; }
+table.data { border-collapse: collapse; margin: 12px 0 20px; font-size: 0.92em; display: block;
+  max-width: 100%; overflow-x: auto; }
 table.data caption { caption-side: top; text-align: left; font-weight: 600; padding-bottom: 6px; }
 table.data th, table.data td { border-bottom: 1px solid #dddddd; padding: 3px 10px; text-align: left; }
 table.data th { border-bottom: 2px solid #888888; }
 table.data td.num, table.data th.num { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 16px 0 24px; }
-figure svg { max-width: 100%; height: auto; }
+figure svg { width: 100%; height: auto; display: block; }
+p.headline { font-size: 1.25em; line-height: 1.4; background: #f2f7fc;
+  border-left: 4px solid #0072B2;
+  padding: 10px 14px; margin: 12px 0 20px; }
+dl.defs { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; font-size: 0.88em;
+  color: #333333; margin: -8px 0 20px; }
+dl.defs dt { font-weight: 600; }
+dl.defs dd { margin: 0; }
+table.data td.missing { text-align: center; color: #888888; }
 figcaption { font-size: 0.9em; color: #444444; margin-top: 4px; }
 .shaded { margin: 12px 0 20px; }
 .tokens { white-space: pre-wrap; font-family: ui-monospace, "DejaVu Sans Mono", monospace;
@@ -46,6 +55,14 @@ figcaption { font-size: 0.9em; color: #444444; margin-top: 4px; }
 .tok.loop { text-decoration-line: underline; text-decoration-color: #d00000;
   text-decoration-thickness: 2px; text-underline-offset: 3px; }
 .tok.prompt { font-style: italic; font-weight: 700; }
+.tok[data-tip] { position: relative; cursor: help; }
+.tok[data-tip]:hover { outline: 2px solid #D55E00; }
+.tok[data-tip]:hover::after { content: attr(data-tip); position: absolute; left: 0; top: 1.8em;
+  z-index: 10; white-space: pre; background: #1a1a1a; color: #ffffff; font-size: 0.85rem;
+  font-style: normal; font-weight: 400; line-height: 1.4; padding: 6px 9px; border-radius: 4px;
+  box-shadow: 0 2px 8px rgba(0, 0, 0, 0.3); pointer-events: none; }
+.onset { font-family: system-ui, sans-serif; font-size: 0.75em; font-weight: 700; color: #ffffff;
+  background: #d00000; border-radius: 3px; padding: 1px 5px; margin: 0 3px; white-space: nowrap; }
 .legend { display: flex; align-items: center; gap: 8px; font-size: 0.85em; color: #333333;
   margin-top: 6px; flex-wrap: wrap; }
 .legend .ramp { display: inline-block; width: 160px; height: 12px; border: 1px solid #bbbbbb;
@@ -73,6 +90,45 @@ window.addEventListener("load", function () {
   });
   document.body.setAttribute("data-plots-drawn", String(drawn));
   document.body.setAttribute("data-plots", String(plots.length));
+  // Text of the plots in the plot's own units: the screen box scaled by the viewBox.
+  var texts = 0, outside = 0, overlapping = 0, problems = [];
+  plots.forEach(function (plot) {
+    var frame = plot.getBoundingClientRect(), view = plot.viewBox.baseVal;
+    var sx = view.width / frame.width, sy = view.height / frame.height;
+    var boxes = [];
+    plot.querySelectorAll("text").forEach(function (t) {
+      var r = t.getBoundingClientRect();
+      var b = {left: (r.left - frame.left) * sx, right: (r.right - frame.left) * sx,
+               top: (r.top - frame.top) * sy, bottom: (r.bottom - frame.top) * sy,
+               slanted: /rotate\(-40/.test(t.getAttribute("transform") || ""),
+               x: Number(t.getAttribute("x")), text: t.textContent,
+               size: parseFloat(getComputedStyle(t).fontSize)};
+      texts += 1;
+      if (b.left < -0.5 || b.top < -0.5 || b.right > view.width + 0.5 ||
+          b.bottom > view.height + 0.5) {
+        outside += 1;
+        problems.push("outside: " + b.text);
+      }
+      boxes.push(b);
+    });
+    for (var i = 0; i < boxes.length; ++i)
+      for (var j = i + 1; j < boxes.length; ++j) {
+        var p = boxes[i], q = boxes[j], hit;
+        if (p.slanted && q.slanted) // parallel runs: their baselines' distance
+          hit = Math.abs(p.x - q.x) * Math.sin(40 * Math.PI / 180) < 0.9 * p.size;
+        else
+          hit = Math.min(p.right, q.right) - Math.max(p.left, q.left) > 1 &&
+                Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top) > 1;
+        if (hit) {
+          overlapping += 1;
+          problems.push("overlap: " + p.text + " / " + q.text);
+        }
+      }
+  });
+  document.body.setAttribute("data-plot-texts", String(texts));
+  document.body.setAttribute("data-texts-outside", String(outside));
+  document.body.setAttribute("data-texts-overlapping", String(overlapping));
+  document.body.setAttribute("data-text-problems", problems.slice(0, 5).join(" | "));
 });
 )";
 
@@ -215,6 +271,49 @@ void HtmlReport::preformatted(const std::string& text) {
     append(body_, "<pre>", escape(text), "</pre>\n");
 }
 
+namespace {
+
+bool is_missing(const std::string& cell) {
+    return cell.empty() || cell == "nan" || cell == "-" || cell == "n/a" || cell == kMissing;
+}
+
+// A token's text for the hover box: quoted, a newline shown as a return arrow.
+std::string shown_token(std::string_view text) {
+    std::string out = "\"";
+    for (const char c : sanitize_utf8(text))
+        out += c == '\n' ? std::string("\xE2\x86\xB5") : std::string(1, c);
+    return out + "\"";
+}
+
+} // namespace
+
+std::string token_tip(const ShadedToken& t) {
+    std::string out;
+    if (!std::isnan(t.prob))
+        out += "p = " + fmt(t.prob);
+    if (!std::isnan(t.entropy))
+        out += (out.empty() ? "" : " \xC2\xB7 ") + ("entropy " + fmt(t.entropy, 2) + " nats");
+    if (!t.alternatives.empty()) {
+        out += out.empty() ? "most likely next:" : "\nmost likely next:";
+        for (const TokenAlternative& a : t.alternatives)
+            out += "\n  " + fmt(a.prob) + "  " + shown_token(a.text);
+    }
+    return out;
+}
+
+void HtmlReport::definitions(const std::vector<std::pair<std::string, std::string>>& terms) {
+    if (terms.empty())
+        return;
+    body_ += "<dl class=\"defs\">\n";
+    for (const auto& [term, definition] : terms)
+        append(body_, "<dt>", escape(term), "</dt><dd>", escape(definition), "</dd>\n");
+    body_ += "</dl>\n";
+}
+
+void HtmlReport::headline(const std::string& text) {
+    append(body_, "<p class=\"headline\">", escape(text), "</p>\n");
+}
+
 void HtmlReport::table(const Table& table, const std::string& caption) {
     const auto& columns = table.columns();
     const auto& rows = table.rows();
@@ -224,7 +323,7 @@ void HtmlReport::table(const Table& table, const std::string& caption) {
     body_ += "<thead><tr>";
     for (std::size_t c = 0; c < columns.size(); ++c) {
         const bool numeric = !rows.empty() && std::all_of(rows.begin(), rows.end(), [&](auto& r) {
-            return is_number_cell(r[c]);
+            return is_number_cell(r[c]) || is_missing(r[c]);
         });
         body_ += numeric ? "<th class=\"num\">" : "<th>";
         append(body_, escape(columns[c]), "</th>");
@@ -233,8 +332,11 @@ void HtmlReport::table(const Table& table, const std::string& caption) {
     for (const auto& row : rows) {
         body_ += "<tr>";
         for (const auto& cell : row)
-            body_ +=
-                (is_number_cell(cell) ? "<td class=\"num\">" : "<td>") + escape(cell) + "</td>";
+            if (is_missing(cell))
+                append(body_, "<td class=\"missing\" title=\"no value\">", kMissing, "</td>");
+            else
+                body_ +=
+                    (is_number_cell(cell) ? "<td class=\"num\">" : "<td>") + escape(cell) + "</td>";
         body_ += "</tr>\n";
     }
     body_ += "</tbody>\n</table>\n";
@@ -249,7 +351,12 @@ void HtmlReport::svg(const std::string& svg_element, const std::string& caption)
 
 void HtmlReport::append_tokens(std::span<const ShadedToken> tokens) {
     body_ += "<div class=\"tokens\">";
+    bool in_loop = true; // a text that starts inside a loop has no onset in it
     for (const auto& t : tokens) {
+        if (t.in_loop && !in_loop)
+            body_ += "<span class=\"onset\" title=\"From here on the same words repeat to the "
+                     "end\">\xE2\x9F\xB3 loop starts</span>";
+        in_loop = t.in_loop;
         const bool shaded = !std::isnan(t.value);
         const double v = shaded ? std::clamp(t.value, 0.0, 1.0) : 0.0;
         body_ += "<span class=\"tok";
@@ -264,6 +371,13 @@ void HtmlReport::append_tokens(std::span<const ShadedToken> tokens) {
             append(body_, " style=\"background-color:", shade_colour(v), "\"");
         if (!t.title.empty())
             append(body_, " title=\"", escape(t.title), "\"");
+        if (const std::string tip = token_tip(t); !tip.empty()) {
+            std::string attr = escape(tip);
+            std::string with_breaks; // newlines as character references: kept in the attribute
+            for (const char c : attr)
+                with_breaks += c == '\n' ? std::string("&#10;") : std::string(1, c);
+            append(body_, " data-tip=\"", with_breaks, "\"");
+        }
         body_ += '>';
         body_ += escape(t.text);
         body_ += "</span>";
@@ -319,320 +433,6 @@ std::string HtmlReport::str() const {
 
 void HtmlReport::write(const std::filesystem::path& path) const {
     write_file_atomic(path, str());
-}
-
-// ---- the validator -----------------------------------------------------------------------------
-
-namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        c = char(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-bool is_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && is_space(s.front()))
-        s.remove_prefix(1);
-    while (!s.empty() && is_space(s.back()))
-        s.remove_suffix(1);
-    return s;
-}
-
-bool starts_with(std::string_view s, std::string_view prefix) {
-    return s.substr(0, prefix.size()) == prefix;
-}
-
-bool is_void_element(std::string_view name) {
-    static constexpr std::array<std::string_view, 14> names = {
-        "area",  "base", "br",   "col",   "embed",  "hr",    "img",
-        "input", "link", "meta", "param", "source", "track", "wbr"};
-    return std::find(names.begin(), names.end(), name) != names.end();
-}
-
-// A value for a message: at most 60 bytes.
-std::string shorten(std::string_view s) {
-    return s.size() <= 60 ? std::string(s) : std::string(s.substr(0, 57)) + "...";
-}
-
-class HtmlChecker {
-public:
-    explicit HtmlChecker(std::string_view html) : html_(html) {
-        for (std::size_t i = 0; i < html.size(); ++i)
-            if (html[i] == '\n')
-                newlines_.push_back(i);
-    }
-
-    std::vector<std::string> run() {
-        check_doctype();
-        parse();
-        for (auto it = stack_.rbegin(); it != stack_.rend(); ++it)
-            problems_.push_back("line " + std::to_string(it->line) + ": <" + it->name +
-                                "> is never closed");
-        if (!has_charset_)
-            problems_.push_back("no <meta charset=\"utf-8\">");
-        if (!has_title_)
-            problems_.push_back("no <title> with text");
-        return std::move(problems_);
-    }
-
-private:
-    struct Open {
-        std::string name; // lower case
-        std::size_t line;
-    };
-
-    std::size_t line_at(std::size_t pos) const {
-        return std::size_t(std::lower_bound(newlines_.begin(), newlines_.end(), pos) -
-                           newlines_.begin()) +
-               1;
-    }
-
-    void problem(std::size_t pos, const std::string& what) {
-        problems_.push_back("line " + std::to_string(line_at(pos)) + ": " + what);
-    }
-
-    bool in_svg() const {
-        return std::any_of(stack_.begin(), stack_.end(),
-                           [](const Open& o) { return o.name == "svg"; });
-    }
-
-    void check_doctype() {
-        std::string_view s = html_;
-        if (starts_with(s, "\xEF\xBB\xBF"))
-            s.remove_prefix(3);
-        s = trim(s);
-        if (lower(s.substr(0, 14)) != "<!doctype html")
-            problems_.push_back("line 1: the page does not start with <!DOCTYPE html>");
-    }
-
-    void check_css(std::string_view css, std::size_t pos) {
-        const std::string l = lower(css);
-        for (auto at = l.find("@import"); at != std::string::npos; at = l.find("@import", at + 1))
-            problem(pos + at, "CSS @import");
-        for (auto at = l.find("url("); at != std::string::npos; at = l.find("url(", at + 1)) {
-            std::size_t k = at + 4;
-            while (k < l.size() && (is_space(l[k]) || l[k] == '"' || l[k] == '\''))
-                ++k;
-            const std::string_view target = std::string_view(l).substr(k);
-            if (!starts_with(target, "data:") && !starts_with(target, "#"))
-                problem(pos + at, "CSS url(" + shorten(css.substr(k, target.find(')'))) +
-                                      ") refers to outside the page");
-        }
-    }
-
-    void check_attribute(const std::string& element, const std::string& name,
-                         std::string_view value, std::size_t pos) {
-        if (starts_with(name, "xmlns"))
-            return; // a namespace name, never fetched
-        if (name == "style")
-            check_css(value, pos);
-        const std::string v = lower(trim(value));
-        const std::string shown = "<" + element + " " + name + "=\"" + shorten(value) + "\">";
-        if (starts_with(v, "http:") || starts_with(v, "https:") || starts_with(v, "ftp:")) {
-            problem(pos, "external URL in " + shown);
-            return;
-        }
-        const bool is_href = name == "href" || name == "xlink:href";
-        if ((is_href || name == "src" || name == "action" || name == "formaction") &&
-            starts_with(v, "//")) {
-            problem(pos, "external URL in " + shown);
-            return;
-        }
-        const bool loads = name == "src" || name == "srcset" || name == "poster" ||
-                           (element == "object" && name == "data") ||
-                           (element == "link" && name == "href");
-        if (loads && !starts_with(v, "data:")) {
-            problem(pos, "a file is loaded by " + shown + " (only data: URLs are inline)");
-            return;
-        }
-        const bool svg_ref = element == "image" || element == "use" || element == "feimage";
-        if (svg_ref && is_href && !starts_with(v, "data:") && !starts_with(v, "#"))
-            problem(pos, "a file is loaded by " + shown + " (only data: URLs are inline)");
-    }
-
-    void end_tag(std::string_view name, std::size_t pos) {
-        const std::string l = lower(name);
-        auto k = stack_.size();
-        while (k > 0 && stack_[k - 1].name != l)
-            --k;
-        if (k == 0) { // nothing to close: ignore it
-            problem(pos, "</" + l + "> has no open <" + l + "> to close");
-            return;
-        }
-        if (k < stack_.size()) // close up to it; the innermost open element is reported
-            problem(pos, "</" + l + "> closes <" + stack_.back().name + "> opened at line " +
-                             std::to_string(stack_.back().line));
-        stack_.resize(k - 1);
-    }
-
-    static bool name_char(char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == ':' || c == '_' ||
-               c == '.';
-    }
-
-    // Parses a start tag at html_[pos] == '<'; returns the position after it, or npos when the
-    // rest of the page cannot be parsed.
-    std::size_t start_tag(std::size_t pos) {
-        const std::string_view h = html_;
-        std::size_t j = pos + 1;
-        while (j < h.size() && name_char(h[j]))
-            ++j;
-        const std::string name = lower(h.substr(pos + 1, j - pos - 1));
-        bool self_closing = false;
-        while (true) {
-            while (j < h.size() && is_space(h[j]))
-                ++j;
-            if (j >= h.size()) {
-                problem(pos, "<" + name + "> tag is not terminated");
-                return std::string_view::npos;
-            }
-            if (h[j] == '>') {
-                ++j;
-                break;
-            }
-            if (h[j] == '/') {
-                if (j + 1 < h.size() && h[j + 1] == '>') {
-                    self_closing = true;
-                    j += 2;
-                    break;
-                }
-                ++j;
-                continue;
-            }
-            if (h[j] == '"' || h[j] == '\'' || h[j] == '<' || h[j] == '=') {
-                problem(j, std::string("unexpected ") + h[j] + " in <" + name + ">");
-                ++j;
-                continue;
-            }
-            const std::size_t name_start = j;
-            while (j < h.size() && !is_space(h[j]) && h[j] != '=' && h[j] != '>' && h[j] != '/')
-                ++j;
-            const std::string attr = lower(h.substr(name_start, j - name_start));
-            while (j < h.size() && is_space(h[j]))
-                ++j;
-            std::string_view value;
-            if (j < h.size() && h[j] == '=') {
-                ++j;
-                while (j < h.size() && is_space(h[j]))
-                    ++j;
-                if (j < h.size() && (h[j] == '"' || h[j] == '\'')) {
-                    const char quote = h[j];
-                    const std::size_t close = h.find(quote, j + 1);
-                    if (close == std::string_view::npos) {
-                        problem(name_start, "the quote of attribute " + attr + " in <" + name +
-                                                "> is not closed");
-                        return std::string_view::npos;
-                    }
-                    value = h.substr(j + 1, close - j - 1);
-                    j = close + 1;
-                    if (j < h.size() && !is_space(h[j]) && h[j] != '>' && h[j] != '/')
-                        problem(j, "no space after attribute " + attr + " in <" + name +
-                                       "> (a stray quote?)");
-                } else {
-                    const std::size_t value_start = j;
-                    while (j < h.size() && !is_space(h[j]) && h[j] != '>')
-                        ++j;
-                    value = h.substr(value_start, j - value_start);
-                    if (value.find_first_of("\"'<=`") != std::string_view::npos)
-                        problem(value_start, "unquoted value of attribute " + attr + " in <" +
-                                                 name + "> holds a quote, < or =");
-                }
-            }
-            check_attribute(name, attr, value, name_start);
-            if (name == "meta" && attr == "charset" && lower(trim(value)) == "utf-8")
-                has_charset_ = true;
-        }
-        const bool svg = in_svg() || name == "svg";
-        if (is_void_element(name) && !svg)
-            return j;
-        if (self_closing) {
-            if (!svg)
-                problem(pos, "<" + name + "/> is not a void element: it needs </" + name + ">");
-            return j;
-        }
-        stack_.push_back({name, line_at(pos)});
-        if (name == "script" || name == "style" || name == "title" || name == "textarea") {
-            // Raw text up to the end tag (which the main loop then reads).
-            const std::string l = lower(h.substr(j));
-            const std::size_t close = l.find("</" + name);
-            if (close == std::string::npos) {
-                problem(pos, "<" + name + "> is not closed");
-                stack_.pop_back();
-                return std::string_view::npos;
-            }
-            const std::string_view content = h.substr(j, close);
-            if (name == "style")
-                check_css(content, j);
-            if (name == "title" && !trim(content).empty())
-                has_title_ = true;
-            return j + close;
-        }
-        return j;
-    }
-
-    void parse() {
-        const std::string_view h = html_;
-        std::size_t i = 0;
-        while (i < h.size()) {
-            const std::size_t lt = h.find('<', i);
-            if (lt == std::string_view::npos)
-                return;
-            const std::string_view rest = h.substr(lt);
-            if (starts_with(rest, "<!--")) {
-                const std::size_t end = h.find("-->", lt + 4);
-                if (end == std::string_view::npos) {
-                    problem(lt, "comment is not terminated");
-                    return;
-                }
-                i = end + 3;
-            } else if (starts_with(rest, "<!") || starts_with(rest, "<?")) {
-                const std::size_t end = h.find('>', lt);
-                if (end == std::string_view::npos) {
-                    problem(lt, "declaration is not terminated");
-                    return;
-                }
-                i = end + 1;
-            } else if (starts_with(rest, "</")) {
-                std::size_t j = lt + 2;
-                while (j < h.size() && name_char(h[j]))
-                    ++j;
-                const std::size_t end = h.find('>', j);
-                if (end == std::string_view::npos) {
-                    problem(lt, "end tag is not terminated");
-                    return;
-                }
-                if (j == lt + 2)
-                    problem(lt, "end tag without a name");
-                else
-                    end_tag(h.substr(lt + 2, j - lt - 2), lt);
-                i = end + 1;
-            } else if (rest.size() > 1 && std::isalpha(static_cast<unsigned char>(rest[1]))) {
-                i = start_tag(lt);
-                if (i == std::string_view::npos)
-                    return;
-            } else {
-                i = lt + 1; // a '<' in text
-            }
-        }
-    }
-
-    std::string_view html_;
-    std::vector<std::size_t> newlines_;
-    std::vector<Open> stack_;
-    std::vector<std::string> problems_;
-    bool has_charset_ = false, has_title_ = false;
-};
-
-} // namespace
-
-std::vector<std::string> check_self_contained_html(std::string_view html) {
-    return HtmlChecker(html).run();
 }
 
 } // namespace ouro::lab

@@ -36,7 +36,13 @@ inline std::vector<lab::ShadedToken> sample_tokens() {
             t.is_prompt = is_prompt;
             t.in_loop = in_loop;
             t.value = is_prompt ? std::nan("") : start * std::exp(-0.08 * double(i));
-            t.title = "p=" + lab::fmt(1.0 - t.value * 0.9, 2) + " H=" + lab::fmt(t.value * 4.0, 2);
+            if (!is_prompt) { // hover numbers: p, entropy, five alternatives (the token first)
+                t.prob = 1.0 - t.value * 0.9;
+                t.entropy = t.value * 4.0;
+                t.alternatives.push_back({t.text, t.prob});
+                for (const char* alt : {" the", " a", "\n", " <and>"})
+                    t.alternatives.push_back({alt, (1.0 - t.prob) / 4.0});
+            }
             tokens.push_back(t);
         }
     };

@@ -134,6 +134,66 @@ TEST_SUITE("lab") {
             CHECK(html.find("white-space: pre-wrap") != std::string::npos);
             CHECK(joined(check_self_contained_html(html)) == "");
         }
+        SUBCASE("the loop onset is marked once, before the loop's first token") {
+            HtmlReport r("t");
+            const std::vector<ShadedToken> tokens = {{"a", 0.1, false, false, ""},
+                                                     {"b", 0.1, true, false, ""},
+                                                     {"c", 0.1, true, false, ""}};
+            r.shaded_text(tokens, "H");
+            const std::string html = r.str();
+            const auto onset = html.find("<span class=\"onset\"");
+            REQUIRE(onset != std::string::npos);
+            CHECK(html.find("<span class=\"onset\"", onset + 1) == std::string::npos);
+            CHECK(html.find("loop starts</span><span class=\"tok loop\"") != std::string::npos);
+            CHECK(html.find(">a</span>") < onset);
+        }
+        SUBCASE("hover numbers: probability, entropy, alternatives") {
+            ShadedToken t{" the", 0.2, false, false, ""};
+            CHECK(token_tip(t) == "");
+            t.prob = 0.93;
+            t.entropy = 0.412;
+            t.alternatives = {{" the", 0.93}, {"\n", 0.04}, {" <a>", 0.01}};
+            CHECK(token_tip(t) == "p = 0.930 \xC2\xB7 entropy 0.41 nats\nmost likely next:\n"
+                                  "  0.930  \" the\"\n  0.040  \"\xE2\x86\xB5\"\n"
+                                  "  0.010  \" <a>\"");
+            HtmlReport r("t");
+            r.shaded_text(std::vector<ShadedToken>{t}, "H");
+            const std::string html = r.str();
+            CHECK(html.find("data-tip=\"p = 0.930 \xC2\xB7 entropy 0.41 nats&#10;most likely "
+                            "next:&#10;  0.930  &quot; the&quot;&#10;") != std::string::npos);
+            CHECK(html.find("&quot; &lt;a&gt;&quot;\">") != std::string::npos);
+            CHECK(html.find(".tok[data-tip]:hover::after") != std::string::npos);
+            CHECK(joined(check_self_contained_html(html)) == "");
+        }
+        SUBCASE("headline, definitions and missing values") {
+            HtmlReport r("t");
+            r.headline("Greedy loops <always>.");
+            r.definitions({{"seq-rep-4", "share of repeated 4-grams"}, {"a&b", "x"}});
+            r.definitions({});
+            Table t({"decoder", "loops %", "onset"});
+            t.add_row({"greedy", "90", "nan"});
+            t.add_row({"top-p", "-", "n/a"});
+            t.add_row({"beam", "", "12"});
+            r.table(t);
+            const std::string html = r.str();
+            CHECK(html.find("<p class=\"headline\">Greedy loops &lt;always&gt;.</p>") !=
+                  std::string::npos);
+            CHECK(html.find("<dl class=\"defs\">\n<dt>seq-rep-4</dt><dd>share of repeated "
+                            "4-grams</dd>\n<dt>a&amp;b</dt><dd>x</dd>\n</dl>") !=
+                  std::string::npos);
+            CHECK(html.find("<dl class=\"defs\">", html.find("</dl>")) == std::string::npos);
+            const std::string missing =
+                std::string("<td class=\"missing\" title=\"no value\">") + kMissing + "</td>";
+            std::size_t n = 0;
+            for (auto at = html.find(missing); at != std::string::npos;
+                 at = html.find(missing, at + 1))
+                ++n;
+            CHECK(n == 4);
+            CHECK(html.find(">nan<") == std::string::npos);
+            CHECK(html.find("<th class=\"num\">loops %</th><th class=\"num\">onset</th>") !=
+                  std::string::npos);
+            CHECK(joined(check_self_contained_html(html)) == "");
+        }
         SUBCASE("side by side") {
             HtmlReport r("t");
             Table numbers({"metric", "value"});

@@ -1,7 +1,9 @@
 # The ctest lab_report_renders_in_chromium: writes the sample report (ouro_make_sample_report,
 # which also validates it), renders it in headless Chromium and checks the DOM after the page's
 # script ran: every plot drawn (data-plots-drawn == data-plots == 3), every series with a
-# non-zero drawn box, the shaded tokens present; then takes a screenshot and checks its size.
+# non-zero drawn box, no text of a plot outside its viewBox or overlapping another (measured by
+# the page's script from the rendered boxes), the shaded tokens present with their hover numbers
+# and the loop onset marked; then takes a screenshot and checks its size.
 #
 #   cmake -DMAKE_REPORT=<ouro_make_sample_report> -DWORK_DIR=<dir> -P test_report_browser.cmake
 cmake_minimum_required(VERSION 3.21)
@@ -91,6 +93,35 @@ if(NOT dom MATCHES "background-color: ?(#[0-9a-f]+|rgb)")
     string(APPEND failures "  no shaded token has a background colour\n")
 endif()
 
+# Text of the plots, as the browser drew it: inside the picture, no two labels overlapping.
+if(NOT dom MATCHES "data-plot-texts=\"([0-9]+)\"" OR CMAKE_MATCH_1 LESS 30)
+    string(APPEND failures "  the page's script counted too few plot texts (${CMAKE_MATCH_1})\n")
+endif()
+string(REGEX MATCH "data-text-problems=\"([^\"]*)\"" _ "${dom}")
+set(text_problems "${CMAKE_MATCH_1}")
+foreach(what outside overlapping)
+    if(NOT dom MATCHES "data-texts-${what}=\"([0-9]+)\"")
+        string(APPEND failures "  <body> has no data-texts-${what}\n")
+    elseif(NOT CMAKE_MATCH_1 EQUAL 0)
+        string(APPEND failures "  ${CMAKE_MATCH_1} plot texts ${what}: ${text_problems}\n")
+    endif()
+endforeach()
+
+# Hover numbers: every generated token has a data-tip with its p, entropy and 5 alternatives.
+set(alt "\n  [0-9.]+  [^\n\"]+") # CMake's regex has no {5}
+string(REPLACE ";" "," dom_no_semicolons "${dom}") # a ';' would split the list of matches
+string(REGEX MATCHALL
+       "data-tip=\"p = [0-9.]+ [^\"]*entropy [0-9.]+ nats\nmost likely next:${alt}${alt}${alt}${alt}${alt}\""
+       tips "${dom_no_semicolons}")
+list(LENGTH tips tip_count)
+if(tip_count LESS 40)
+    string(APPEND failures "  ${tip_count} tokens with hover numbers (p, entropy, 5 "
+                           "alternatives), expected >= 40\n")
+endif()
+if(NOT dom MATCHES "<span class=\"onset\"[^>]*>[^<]*loop starts</span><span class=\"tok[a-z ]* loop")
+    string(APPEND failures "  the loop onset is not marked before the first token of the loop\n")
+endif()
+
 if(failures)
     message(FATAL_ERROR "test_report_browser: the rendered DOM (${WORK_DIR}/dom.html) is not "
                         "as expected:\n${failures}")
@@ -108,4 +139,4 @@ if(png_size LESS 10240)
                         "bytes (expected > 10 kB)")
 endif()
 message(STATUS "test_report_browser: ${series_count} series drawn in 3 plots, ${token_count} "
-               "shaded tokens; screenshot ${screenshot} (${png_size} bytes)")
+               "shaded tokens (${tip_count} with hover numbers); screenshot ${screenshot} (${png_size} bytes)")

@@ -1,7 +1,9 @@
+#include "lab/svg_text_check.hpp"
 #include "lab/xml_check.hpp"
 
 #include <ouro/core/atomic_file.hpp>
 #include <ouro/core/error.hpp>
+#include <ouro/lab/plot_parts.hpp>
 #include <ouro/lab/svg_plot.hpp>
 
 #include <doctest/doctest.h>
@@ -54,7 +56,7 @@ TEST_SUITE("lab") {
             const std::string svg = svg_plot(two_lines());
             CHECK(xml_problem(svg) == "");
             CHECK(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\"", 0) == 0);
-            CHECK(svg.find("viewBox=\"0 0 640 360\"") != std::string::npos);
+            CHECK(svg.find("viewBox=\"0 0 960 420\"") != std::string::npos);
             CHECK(svg.find("font-family=\"sans-serif\"") != std::string::npos);
             for (const char* banned : {"<script", "href", "url(", "@import", "<image", "<style"})
                 CHECK_MESSAGE(svg.find(banned) == std::string::npos, banned);
@@ -71,8 +73,9 @@ TEST_SUITE("lab") {
             const std::string svg = svg_plot(two_lines());
             CHECK(count(svg, "class=\"series\"") == 2);
             const std::string greedy = series_element(svg, "greedy");
-            REQUIRE(greedy.rfind("<path", 0) == 0);
-            CHECK(count(greedy, "M") == 2); // two runs around the NaN
+            REQUIRE(greedy.rfind("<g", 0) == 0);
+            CHECK(count(greedy, "<circle") == 5); // a marker at each point (series 0: circles)
+            CHECK(count(greedy, "M") == 2);       // two runs around the NaN
             CHECK(count(greedy, "L") == 3);
             CHECK(svg.find("data-name=\"greedy\"") < svg.find("data-name=\"top-p\""));
             // Legend entries, marker, title and axis labels.
@@ -92,6 +95,7 @@ TEST_SUITE("lab") {
         }
         SUBCASE("points and bars over categories") {
             PlotSpec spec;
+            spec.width = 400;
             spec.x_categories = {"greedy", "beam", "a rather long decoder name"};
             spec.series = {{"loops %", {0, 1, 2}, {90, 80, 5}, Series::Style::bars},
                            {"rep-4", {0, 1, 2}, {50, std::nan(""), 10}, Series::Style::points},
@@ -99,10 +103,9 @@ TEST_SUITE("lab") {
             const std::string svg = svg_plot(spec);
             CHECK(xml_problem(svg) == "");
             CHECK(count(series_element(svg, "loops %"), "<rect") == 3);
-            CHECK(count(series_element(svg, "rep-4"), "<circle") == 2);
+            CHECK(count(series_element(svg, "rep-4"), "<rect") == 2); // series 1: squares
             const std::string both = series_element(svg, "both");
-            CHECK(count(both, "<circle") == 3);
-            CHECK(count(both, "<path") == 1);
+            CHECK(count(both, "<path") == 4); // the line and 3 triangles (series 2)
             CHECK(svg.find(">a rather long decoder name</text>") != std::string::npos);
             CHECK(svg.find("rotate(-40") != std::string::npos); // long labels are rotated
             spec.x_categories = {"a", "b", "c"};
@@ -138,6 +141,66 @@ TEST_SUITE("lab") {
             CHECK(svg.find(">" + name + "</text>") == std::string::npos);
             CHECK(svg.find("n\xE2\x80\xA6</text>") != std::string::npos);
             CHECK(svg.find(">top-p</text>") != std::string::npos); // short names stay
+        }
+        SUBCASE("a log y axis when the values span decades") {
+            PlotSpec spec;
+            spec.series = {{"loss", {1, 2, 3, 4}, {0.5, 3.0, 40.0, 900.0}}};
+            CHECK(svg_plot(spec).find(">1000</text>") != std::string::npos);
+            CHECK(svg_plot(spec).find(">0.1</text>") != std::string::npos);
+            spec.series[0].y[3] = 90.0; // 2.3 decades: linear
+            CHECK(svg_plot(spec).find(">0.1</text>") == std::string::npos);
+            spec.series[0].y[3] = 900.0;
+            spec.y_min = 0.0; // a fixed range keeps the axis linear
+            CHECK(svg_plot(spec).find(">0.1</text>") == std::string::npos);
+        }
+        SUBCASE("every series in its own colour") {
+            PlotSpec spec;
+            for (int k = 0; k < 12; ++k)
+                spec.series.push_back({"s" + std::to_string(k), {0, 1}, {double(k), 1.0}});
+            const std::string svg = svg_plot(spec);
+            for (std::size_t k = 0; k < 12; ++k)
+                CHECK(count(svg, "class=\"series\" data-name=\"s" + std::to_string(k) +
+                                     "\" fill=\"" + plot::series_style(k).colour + "\"") == 1);
+            spec.series.push_back({"one too many", {0}, {1}});
+            CHECK_THROWS_WITH_AS(svg_plot(spec),
+                                 "svg_plot: 13 series, but only 12 have a colour of their own",
+                                 ConfigError);
+        }
+        SUBCASE("no text passes the edges or overlaps other text") {
+            std::vector<PlotSpec> specs(6, two_lines());
+            specs[1].title = std::string(400, 'T');
+            specs[1].x_label = std::string(300, 'x');
+            specs[1].y_label = std::string(300, 'y');
+            specs[2].x_categories = {"a decoder with a very long name indeed, longer than most",
+                                     "greedy",
+                                     "beam 4",
+                                     "T=1",
+                                     "top-k 40",
+                                     "top-p 0.95",
+                                     "min-p 0.05",
+                                     "typical 0.95",
+                                     "eta 3e-4",
+                                     "mirostat v2"};
+            specs[2].series = {{"loops %",
+                                {0, 1, 2, 3, 4, 5, 6, 7, 8, 9},
+                                {90, 80, 5, 3, 2, 1, 4, 5, 6, 7},
+                                Series::Style::bars}};
+            specs[2].markers.clear();
+            specs[3].series.clear();
+            for (int k = 0; k < 12; ++k) // a legend of many rows
+                specs[3].series.push_back(
+                    {"decoder number " + std::to_string(k) + " with settings", {0, 5}, {0, 1}});
+            specs[4].series = {{"big", {1e6, 2e6, 3e6, 4e6, 5e6}, {1, 2, 3, 4, 5}}};
+            specs[4].markers = {
+                {1.2e6, "loop onset"}, {1.3e6, "natural end"}, {4.9e6, "block size"}};
+            specs[5].width = 320;
+            specs[5].height = 200;
+            for (std::size_t i = 0; i < specs.size(); ++i) {
+                CAPTURE(i);
+                const std::string svg = svg_plot(specs[i]);
+                CHECK(ouro::testing::texts_outside(svg, specs[i].width, specs[i].height) == "");
+                CHECK(ouro::testing::texts_overlapping(svg) == "");
+            }
         }
         SUBCASE("fixed ranges") {
             PlotSpec spec = two_lines();
@@ -175,7 +238,7 @@ TEST_SUITE("lab") {
             spec.series = {{"ok", {1, 2}, {1, 2}}};
             spec.width = 100;
             CHECK_THROWS_WITH_AS(svg_plot(spec),
-                                 "svg_plot: the plot must be at least 160 x 120, got 100 x 360",
+                                 "svg_plot: the plot must be at least 160 x 120, got 100 x 420",
                                  ConfigError);
             spec.width = 640;
             spec.y_min = 2.0;

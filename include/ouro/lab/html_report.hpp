@@ -13,7 +13,14 @@
 // every `svg.plot .series` element gets data-drawn-width and data-drawn-height (its getBBox()
 // rounded to px), and <body> gets data-plots (the number of svg.plot) and data-plots-drawn (those
 // that have at least one series and whose series boxes are all non-empty, i.e. width or height is
-// above zero: a flat line has height 0 and is drawn).
+// above zero: a flat line has height 0 and is drawn), data-plot-texts (the <text> elements of
+// all plots), data-texts-outside (those whose rendered box passes the edges of their plot's
+// viewBox by more than half a px) and data-texts-overlapping (pairs of texts of one plot whose
+// boxes overlap by more than one px each way; two parallel slanted labels are compared along
+// their normal), with the first offenders in data-text-problems.
+//
+// Hovering a token that has numbers (ShadedToken::prob, entropy, alternatives) shows them in a
+// box (CSS only: the text is in the span's data-tip attribute).
 //
 // check_self_contained_html() is a small validator for such pages (and for tests of other
 // writers): balanced tags, the required head elements, and no external references.
@@ -22,12 +29,20 @@
 #include "ouro/lab/table.hpp"
 
 #include <filesystem>
+#include <limits>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ouro::lab {
+
+/// A token the model could have chosen instead, with its probability.
+struct TokenAlternative {
+    std::string text; ///< raw bytes (made valid UTF-8 when shown)
+    double prob = 0.0;
+};
 
 /// One token of a shaded text view.
 struct ShadedToken {
@@ -37,7 +52,20 @@ struct ShadedToken {
     bool in_loop = false; ///< drawn with the loop marking (e.g. red underline + class "loop")
     bool is_prompt = false; ///< drawn in the prompt style (e.g. bold/italic, class "prompt")
     std::string title;      ///< tooltip (title attribute), e.g. "p=0.93 H=0.41 rank=0"
+    /// Shown on hover when given: the token's probability, the entropy of the distribution it
+    /// was chosen from (nats), and the most probable tokens with their probabilities.
+    double prob = std::numeric_limits<double>::quiet_NaN();
+    double entropy = std::numeric_limits<double>::quiet_NaN();
+    std::vector<TokenAlternative> alternatives{};
 };
+
+/// The hover text of a token: "p = 0.930 · entropy 0.41 nats" then "most likely next:" and one
+/// line per alternative ("  0.930  \" the\"", newlines shown as ↵); "" when the token has none
+/// of these numbers.
+std::string token_tip(const ShadedToken& token);
+
+/// How the report writes a missing value (NaN, "-", "n/a", an empty cell): an em dash.
+inline constexpr const char* kMissing = "\xE2\x80\x94"; // U+2014 EM DASH
 
 /// Builds one self-contained HTML5 page: inline CSS, inline SVG, no external URL of any kind
 /// (no http:, https:, //, src= to files, @import, url(...) to outside), UTF-8, <!DOCTYPE html>,
@@ -56,15 +84,23 @@ public:
     /// Escaped text in <pre>.
     void preformatted(const std::string& text);
     /// A <table> with the columns as <th> and an optional <caption>; number cells
-    /// (is_number_cell) are right-aligned.
+    /// (is_number_cell) are right-aligned; a missing value (a cell "nan", "-", "n/a" or "") is
+    /// written one way, kMissing, in a <td class="missing">.
     void table(const Table& table, const std::string& caption = "");
+    /// Terms with a one-line plain definition each, as a <dl class="defs"> (e.g. under a table,
+    /// its columns). Nothing for an empty list.
+    void definitions(const std::vector<std::pair<std::string, std::string>>& terms);
+    /// A highlighted one-sentence answer (<p class="headline">), escaped.
+    void headline(const std::string& text);
     /// The element inserted verbatim in a <figure>, with an optional <figcaption>.
     void svg(const std::string& svg_element, const std::string& caption = "");
 
     /// Tokens as inline <span>s (white-space: pre-wrap) with a background colour scale for value
     /// (light to dark, legend with `legend` as its label), loops marked, prompt styled. Each span
-    /// has class "tok", plus "loop" and "prompt" when set, and data-value (the clamped value with
-    /// 3 decimals, or "nan").
+    /// has class "tok", plus "loop" and "prompt" when set, data-value (the clamped value with
+    /// 3 decimals, or "nan") and data-tip (token_tip) when the token has numbers. Where a loop
+    /// begins (an in_loop token after one that is not), a <span class="onset"> "loop starts"
+    /// badge goes before the token.
     void shaded_text(std::span<const ShadedToken> tokens, const std::string& legend);
 
     /// Several blocks side by side (CSS grid), each with a heading and a shaded text and a small

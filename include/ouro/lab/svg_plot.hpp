@@ -2,7 +2,8 @@
 // x axis, log axes, "nice" ticks (steps of 1, 2 or 5 times a power of ten, as in Heckbert's
 // "Nice numbers for graph labels", Graphics Gems 1990), a legend, and dashed vertical markers
 // (e.g. the onset of a loop). The same spec gives the same bytes: numbers are written with fixed
-// precision and nothing depends on the locale, the time or the machine.
+// precision and nothing depends on the locale, the time or the machine. The parts (axes, series,
+// legend) are in plot_parts.hpp.
 #pragma once
 
 #include <filesystem>
@@ -34,25 +35,33 @@ struct PlotSpec {
     std::vector<std::string> x_categories; ///< when non-empty: bar/point charts over named
                                            ///< categories (x = index 0..n-1), labels under the
                                            ///< axis (rotated when long)
-    int width = 640, height = 360;
+    int width = 960, height = 420; ///< the viewBox; a report draws the plot at its full width
 };
 
 /// One self-contained <svg> element (xmlns set, viewBox, no external references, no script, no
-/// fonts to download: font-family generic sans-serif): axes with "nice" ticks and tick labels, axis
-/// labels, title, a legend, a colour per series from a fixed colour-blind-safe palette (Okabe and
-/// Ito), markers. Every drawn series is one element with class="series" and data-name="<escaped
-/// name>" (a <path> for lines, a <g> of <circle>/<rect> for points/bars, a <g> of a <path> and
-/// <circle>s for line_points); the root <svg> has class="plot". All text is XML-escaped (and made
-/// valid UTF-8). Throws ConfigError for series with x/y of different length or a spec with no
-/// series
+/// fonts to download: font-family generic sans-serif): axes with "nice" ticks and tick labels
+/// (labels that would overlap are thinned), axis labels, title, a legend in rows above the plot
+/// area, markers. Every series has a colour of its own (Okabe and Ito's colour-blind-safe
+/// palette, then Paul Tol's muted one; never reused, so at most plot::kMaxSeries series) and a
+/// marker shape. Every drawn series is one <g> with class="series" and data-name="<escaped name>"
+/// holding a <path> for lines (with markers at up to 12 points), a marker per point for points
+/// and line_points, a <rect> per bar for bars; the root <svg> has class="plot". The y axis is
+/// logarithmic when log_y is set, or when no y range is fixed, no series is bars and the values
+/// are positive and span three decades or more (plot::spans_decades). Text that would not fit is
+/// cut with "…" (title, axis labels, legend names, category labels, marker labels), so no text
+/// passes the edges of the picture. All text is XML-escaped (and made valid UTF-8). Throws
+/// ConfigError for series with x/y of different length or a spec with no series
 /// ("svg_plot: series 'greedy' has 10 x values and 9 y values", "svg_plot: the spec has no
-/// series"), for a size below 160 x 120 ("svg_plot: the plot must be at least 160 x 120, got 100 x
-/// 360") and for a fixed range that is empty or, on a log axis, not positive ("svg_plot: the y
-/// range is empty: 2.000 to 1.000", "svg_plot: the x range of a log axis must be positive, got
-/// 0.000 to 10.000"). A series with no finite point draws nothing but still appears in the legend.
-/// Points outside fixed ranges are clipped to the plot area. Throws ConfigError when the values of
-/// an axis span more than a double holds ("svg_plot: the y values span more than a double holds").
-/// Output is deterministic (coordinates with 2 decimals) so the same data gives the same bytes.
+/// series"), for more series than colours ("svg_plot: 13 series, but only 12 have a colour of
+/// their own"), for a size below 160 x 120 ("svg_plot: the plot must be at least 160 x 120, got
+/// 100 x 360") and for a fixed range that is empty or, on a log axis, not positive ("svg_plot:
+/// the y range is empty: 2.000 to 1.000", "svg_plot: the x range of a log axis must be positive,
+/// got 0.000 to 10.000"). A series with no finite point draws nothing but still appears in the
+/// legend.
+/// Points outside fixed ranges are clipped to the plot area (and a 6 px margin, so that markers on
+/// its edge are whole). Throws ConfigError when the values of an axis span more than a double holds
+/// ("svg_plot: the y values span more than a double holds"). Output is deterministic (coordinates
+/// with 2 decimals) so the same data gives the same bytes.
 std::string svg_plot(const PlotSpec& spec);
 
 /// Writes svg_plot(spec) with an XML declaration as a standalone .svg file, atomically; IoError
