@@ -28,6 +28,8 @@
 // "convert: <message>" on stderr and exit code 1.
 #include "outputs.hpp"
 
+#include "common/text_width.hpp"
+
 #include <ouro/core/atomic_file.hpp>
 #include <ouro/core/error.hpp>
 #include <ouro/data/sha256.hpp>
@@ -213,6 +215,7 @@ int main(int argc, char** argv) {
         ->capture_default_str()
         ->check(CLI::IsMember({"legacy", "version1"}));
     app.add_flag("--overwrite", o.overwrite, "replace an existing output");
+    flags::fit_help(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
