@@ -176,8 +176,11 @@ int main(int argc, char** argv) {
     if (const std::optional<int> rc = flags::parse(app, "train", argc, argv))
         return *rc;
 
-    bool drawing = false; // the status line
     try {
+        // Recorded in every checkpoint as an absolute path: sample and lab find the tokenizer
+        // there from any folder (io::find_tokenizer).
+        if (!s.data_dir.empty())
+            s.data_dir = fs::absolute(s.data_dir).lexically_normal().string();
         // The log's folder must exist, or be --out (made when the run starts).
         if (const fs::path folder = fs::path(s.log_path).parent_path();
             !folder.empty() && !fs::is_directory(folder) &&
@@ -287,17 +290,13 @@ int main(int argc, char** argv) {
             std::printf("wrote %s (loss %.6f)\n", dump.c_str(), loss);
             return 0;
         }
-        drawing = progress || (!no_progress && data::shows_progress(data::Progress::automatic));
-        trainer.run(drawing);
+        trainer.run(progress || (!no_progress && data::shows_progress(data::Progress::automatic)));
         return 0;
     } catch (const train::DivergedError& e) {
-        std::fprintf(stderr, "\ntrain: %s\n", e.what());
+        std::fprintf(stderr, "train: %s\n", e.what()); // the status bar ended its line
         return 3;
     } catch (const std::exception& e) {
-        // A write error in the middle of the run: on a line of its own, after the status line.
-        std::fflush(stdout);
-        if (drawing)
-            std::fputc('\n', stderr);
+        // A write error in the middle of the run comes after the status bar's last line.
         return flags::fail("train", e);
     }
 }
