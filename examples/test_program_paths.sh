@@ -46,5 +46,8 @@ mkdir -p "$outside/bin" "$outside/elsewhere"
 cp "$lab" "$outside/bin/lab"
 expect "$source_dir" "$found" "$outside/bin/lab" e2
 o=$(realpath "$outside")
-expect "$outside/elsewhere" "lab: the bundled model models/tinystories-2.6m/model.safetensors was not found: looked under $o/bin and every folder above it, and under $o/elsewhere (the current folder); pass --checkpoint MODEL" "$outside/bin/lab" e2
+m=models/tinystories-2.6m/model.safetensors
+expect "$outside/elsewhere" "lab: the bundled model $m was not found: looked under $o/bin and every \
+folder above it, and under $o/elsewhere (the current folder); pass --checkpoint MODEL" \
+    "$outside/bin/lab" e2
 exit $failed
