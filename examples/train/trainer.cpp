@@ -373,8 +373,7 @@ void Trainer::run(bool progress) {
         log_row(r, val);
         const double elapsed = std::chrono::duration<double>(clock::now() - start).count();
         char note[96];
-        std::snprintf(note, sizeof note, "step %lld/%lld  loss %.4f  val %s  %.0f tok/s",
-                      (long long)step_, (long long)total, r.loss,
+        std::snprintf(note, sizeof note, "loss %.4f, val %s, %.0f tok/s", r.loss,
                       last_val ? std::to_string(*last_val).substr(0, 6).c_str() : "-",
                       r.tokens_per_second);
         const bool prints =

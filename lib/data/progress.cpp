@@ -67,19 +67,19 @@ std::string format_progress(const std::string& label, std::uint64_t done, std::u
         times += ", ETA " + (done == 0 || seconds <= 0
                                  ? std::string("?")
                                  : format_duration(seconds / double(done) * double(total - done)));
-    // label + " [" + bar + "]" + times + "  " + note, within the width.
+    // label + " [" + bar + "]" + times + "  " + note, within the width: the bar narrows first
+    // (to 10 columns), then the label and the note are cut short.
     const std::size_t fixed = columns_of(times) + 3;
+    const std::size_t note_cols = note.empty() ? 0 : columns_of(note) + 2;
     std::size_t label_cols = columns_of(label);
-    std::size_t note_room = 0;
-    std::size_t bar = 30;
-    if (label_cols + fixed + bar > progress_columns)
-        bar = std::max<std::size_t>(10, progress_columns -
-                                            std::min(progress_columns, label_cols + fixed));
+    const std::size_t room =
+        progress_columns - std::min(progress_columns - 10, label_cols + fixed + note_cols);
+    const std::size_t bar = std::clamp<std::size_t>(room, 10, 30);
     if (label_cols + fixed + bar > progress_columns)
         label_cols = progress_columns > fixed + bar ? progress_columns - fixed - bar : 0;
     const std::size_t used = label_cols + fixed + bar;
-    if (!note.empty() && used + 2 < progress_columns)
-        note_room = progress_columns - used - 2;
+    const std::size_t note_room =
+        !note.empty() && used + 2 < progress_columns ? progress_columns - used - 2 : 0;
     std::string line = shorten(label, label_cols) + " [";
     const auto filled = std::size_t(fraction * double(bar));
     for (std::size_t i = 0; i < bar; ++i)

@@ -26,8 +26,9 @@ std::string format_duration(double seconds);
 /// One progress line (no '\r', no line break), at most progress_columns wide:
 ///   "encoding [==========>         ]  35%  12.3 MB/s  elapsed 4s, ETA 7s  note"
 /// `done` of `total` (bytes when `unit` is "MB", else items of `unit`) after `seconds`. The ETA
-/// is "?" before any work is done and left out once all is; the bar narrows (to 10 columns)
-/// and then `note`, then `label`, are cut short (ending in "...") to keep within the width.
+/// is "?" before any work is done and left out once all is; to keep within the width the bar
+/// narrows first (from 30 to 10 columns), then `label`, then `note`, are cut short (ending in
+/// "...").
 std::string format_progress(const std::string& label, std::uint64_t done, std::uint64_t total,
                             double seconds, const std::string& unit, const std::string& note = "");
 
