@@ -10,6 +10,22 @@ function(run expect_rc)
     set(last_err "${err}" PARENT_SCOPE)
 endfunction()
 
+# check_width(<text> <what>) fails the test when a line of <text> is wider than 100 columns
+# (characters, colours left out), as every program's output must fit a 100-column terminal.
+function(check_width text what)
+    string(ASCII 27 esc)
+    string(REGEX REPLACE "${esc}\\[[0-9;]*m" "" visible "${text}")
+    string(MD5 id "${what}")
+    set(file "${CMAKE_CURRENT_BINARY_DIR}/check_width_${id}.txt")
+    file(WRITE "${file}" "${visible}")
+    execute_process(COMMAND env LC_ALL=C.UTF-8 grep -E "^.{101,}" "${file}"
+                    OUTPUT_VARIABLE wide RESULT_VARIABLE found)
+    file(REMOVE "${file}")
+    if(found EQUAL 0)
+        message(FATAL_ERROR "${what}: lines wider than 100 columns:\n${wide}")
+    endif()
+endfunction()
+
 # write_tiny_stories(<file> <count>) writes <count> short stories in TinyStories' text format (a
 # "<|endoftext|>" line after each), the same every time: input for prepare in the tests.
 function(write_tiny_stories file count)
