@@ -64,7 +64,10 @@ int main(int argc, char** argv) {
                        "checkpoint or bundle, a llama2.c or llm.c model (e.g. stories260K.bin) or "
                        "a Hugging Face folder")
             ->default_str("none"));
-    app.add_option("--preset", preset, "model size: xs (0.9M params), s (5.9M), tiny")
+    app.add_option("--preset", preset,
+                   "model size: xs (4 layers of 128 channels: 1.3M parameters with a "
+                   "4096-token vocabulary, 0.9M with 512), s (6 of 256: 5.9M with 4096), tiny "
+                   "(2 of 32)")
         ->capture_default_str()
         ->check(CLI::IsMember({"xs", "s", "tiny"}));
     app.add_option("--arch", arch,
@@ -163,8 +166,8 @@ int main(int argc, char** argv) {
                  "replace the checkpoints and log of another run in --out (otherwise train "
                  "refuses to start there)");
     flags::add_threads(app, threads, true);
-    auto* o_progress = app.add_flag("--progress", progress, "always draw the status line");
-    app.add_flag("--no-progress", no_progress, "never draw the status line")->excludes(o_progress);
+    auto* o_progress = app.add_flag("--progress", progress, "always draw the progress bar");
+    app.add_flag("--no-progress", no_progress, "never draw the progress bar")->excludes(o_progress);
     flags::output_file(app.add_option("--dump-debug-state", dump,
                                       "write every activation and gradient of one step to this "
                                       "file and exit")
