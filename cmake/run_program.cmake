@@ -10,6 +10,12 @@ function(run expect_rc)
     set(last_err "${err}" PARENT_SCOPE)
 endfunction()
 
+# unwrap(<var>): the text of <var> with the lines that the programs wrap to fit 100 columns joined
+# back (a line break and the spaces after it become one space), for matching it as one line.
+macro(unwrap var)
+    string(REGEX REPLACE "\n +" " " ${var} "${${var}}")
+endmacro()
+
 # check_width(<text> <what>) fails the test when a line of <text> is wider than 100 columns
 # (characters, colours left out), as every program's output must fit a 100-column terminal.
 function(check_width text what)

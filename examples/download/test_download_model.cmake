@@ -10,7 +10,7 @@ include(${CMAKE_CURRENT_LIST_DIR}/../../cmake/run_program.cmake)
 # download wraps its lines at 100 columns; matched here as one line.
 macro(run_joined)
     run(${ARGN})
-    string(REGEX REPLACE "\n    " " " last_out "${last_out}")
+    unwrap(last_out)
 endmacro()
 file(COPY_FILE ${SHARED}/tinyllamas/stories260K.bin ${WORK}/mirror/stories260K/stories260K.bin)
 file(COPY_FILE ${SHARED}/tinyllamas/tok512.bin ${WORK}/mirror/stories260K/tok512.bin)

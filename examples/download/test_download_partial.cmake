@@ -11,7 +11,7 @@ include(${CMAKE_CURRENT_LIST_DIR}/../../cmake/run_program.cmake)
 # download wraps its lines at 100 columns; matched here as one line.
 macro(run_joined)
     run(${ARGN})
-    string(REGEX REPLACE "\n    " " " last_out "${last_out}")
+    unwrap(last_out)
 endmacro()
 set(name TinyStories-valid.txt)
 write_tiny_stories(${WORK}/mirror/${name} 100)
