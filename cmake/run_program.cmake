@@ -10,6 +10,28 @@ function(run expect_rc)
     set(last_err "${err}" PARENT_SCOPE)
 endfunction()
 
+# unwrap(<var>): the text of <var> with the lines that the programs wrap to fit 100 columns joined
+# back (a line break and the spaces after it become one space), for matching it as one line.
+macro(unwrap var)
+    string(REGEX REPLACE "\n +" " " ${var} "${${var}}")
+endmacro()
+
+# check_width(<text> <what>) fails the test when a line of <text> is wider than 100 columns
+# (characters, colours left out), as every program's output must fit a 100-column terminal.
+function(check_width text what)
+    string(ASCII 27 esc)
+    string(REGEX REPLACE "${esc}\\[[0-9;]*m" "" visible "${text}")
+    string(MD5 id "${what}")
+    set(file "${CMAKE_CURRENT_BINARY_DIR}/check_width_${id}.txt")
+    file(WRITE "${file}" "${visible}")
+    execute_process(COMMAND env LC_ALL=C.UTF-8 grep -E "^.{101,}" "${file}"
+                    OUTPUT_VARIABLE wide RESULT_VARIABLE found)
+    file(REMOVE "${file}")
+    if(found EQUAL 0)
+        message(FATAL_ERROR "${what}: lines wider than 100 columns:\n${wide}")
+    endif()
+endfunction()
+
 # write_tiny_stories(<file> <count>) writes <count> short stories in TinyStories' text format (a
 # "<|endoftext|>" line after each), the same every time: input for prepare in the tests.
 function(write_tiny_stories file count)

@@ -1,5 +1,6 @@
 // The shared command-line checks of the example programs; see flags.hpp.
 #include "common/flags.hpp"
+#include "common/text_width.hpp"
 
 #include <ouro/core/parallel.hpp>
 
@@ -272,6 +273,7 @@ std::string number(double v) {
 }
 
 std::optional<int> parse(CLI::App& app, std::string_view program, int argc, char** argv) {
+    fit_help(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

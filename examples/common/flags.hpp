@@ -119,7 +119,8 @@ std::string read_text_file(const std::string& flag, const std::string& path);
 std::string number(double v);
 
 /// Parses the command line. Returns the exit code when the program should stop now: 0 after
-/// --help, 1 after a one-line error "PROGRAM: message (see --help)" on stderr.
+/// --help (laid out within 100 columns: text_width.hpp), 1 after a one-line error "PROGRAM:
+/// message (see --help)" on stderr.
 std::optional<int> parse(CLI::App& app, std::string_view program, int argc, char** argv);
 
 /// Prints `error` as one line on stderr, "PROGRAM: message", with "(see --help)" after a

@@ -28,6 +28,8 @@
 // "convert: <message>" on stderr and exit code 1.
 #include "outputs.hpp"
 
+#include "common/text_width.hpp"
+
 #include <ouro/core/atomic_file.hpp>
 #include <ouro/core/error.hpp>
 #include <ouro/data/sha256.hpp>
@@ -114,15 +116,20 @@ std::string join(const std::vector<std::string>& names) {
     return s;
 }
 
+// A line of output, wrapped to fit 100 columns (continuation lines 4 columns in).
+void print(const std::string& text) {
+    std::printf("%s\n", flags::wrap(text, flags::columns, 4).c_str());
+}
+
 int run(const Options& o) {
     const fs::path in(o.input), out(o.output);
     const fs::path tokenizer_path =
         o.tokenizer.empty() ? io::find_tokenizer(in) : fs::path(o.tokenizer);
     io::ModelBundle m = io::load_model_bundle(in, tokenizer_path);
-    std::printf("read %s (%s): %lld parameters, %s\n", o.input.c_str(), io::to_string(m.format),
-                (long long)m.model->num_parameters(), describe(m.config).c_str());
-    std::printf("tokenizer %s (%s, %d tokens)\n", m.tokenizer_dir.c_str(),
-                tokenizer_kind(m.tokenizer).c_str(), m.tokenizer.vocab_size());
+    print("read " + o.input + " (" + io::to_string(m.format) +
+          "): " + std::to_string(m.model->num_parameters()) + " parameters, " + describe(m.config));
+    print("tokenizer " + m.tokenizer_dir + " (" + tokenizer_kind(m.tokenizer) + ", " +
+          std::to_string(m.tokenizer.vocab_size()) + " tokens)");
 
     // Whether the target holds this model is checked before anything is written.
     std::unique_ptr<nn::GPT<float>> model = std::move(m.model);
@@ -175,10 +182,10 @@ int run(const Options& o) {
             files.push_back("beside it " + f);
         created.keep();
     }
-    std::printf("wrote %s (--to %s): %s\n", o.output.c_str(), o.to.c_str(), join(files).c_str());
+    print("wrote " + o.output + " (--to " + o.to + "): " + join(files));
     if (o.to == "llama2c" && m.tokenizer.kind() != ouro::data::TokenizerKind::llama2c)
-        std::printf("note: llama2.c's run.c reads only a tokenizer.bin; this model's byte-level "
-                    "BPE is written as vocab.json + merges.txt, which ouro's programs read\n");
+        print("note: llama2.c's run.c reads only a tokenizer.bin; this model's byte-level BPE is "
+              "written as vocab.json + merges.txt, which ouro's programs read");
     if (o.to == "bundle")
         std::printf("note: the weights are rounded to IEEE half precision\n");
     return 0;
@@ -213,6 +220,7 @@ int main(int argc, char** argv) {
         ->capture_default_str()
         ->check(CLI::IsMember({"legacy", "version1"}));
     app.add_flag("--overwrite", o.overwrite, "replace an existing output");
+    flags::fit_help(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

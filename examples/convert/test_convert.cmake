@@ -147,6 +147,7 @@ if(SHARED AND EXISTS ${SHARED}/gpt2/vocab.json)
     endforeach()
     run(0 ${SAMPLE} --checkpoint ${WORK}/gpt2_hf --tokenizer ${SHARED}/gpt2 --greedy
         --prompt "Once upon a time" --max-new-tokens 8 --threads 1)
+    unwrap(last_err) # sample's line about the model wraps at 100 columns
     if(NOT last_err MATCHES "Hugging Face folder" OR NOT last_err MATCHES "50257 tokens")
         message(FATAL_ERROR "sample from a GPT-2 Hugging Face folder:\n${last_err}")
     endif()

@@ -14,6 +14,7 @@
 // .txt or .json file given with --train / --valid, and every program takes a llama2.c model file.
 // Bad flags: one line "download: <message>" on stderr and exit code 1 (common/flags.hpp).
 #include "common/flags.hpp"
+#include "common/text_width.hpp"
 
 #include <ouro/data/download.hpp>
 
@@ -29,6 +30,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// A line of output, wrapped to fit 100 columns (continuation lines 4 columns in).
+void print(const std::string& text) {
+    std::printf("%s\n", flags::wrap(text, flags::columns, 4).c_str());
+}
+
 // The URL of `file` of a tinyllamas model: a whole URL as it is, else under `base`.
 std::string model_file_url(const ModelFile& file, const std::string& base) {
     const std::string url(file.url);
@@ -37,15 +43,17 @@ std::string model_file_url(const ModelFile& file, const std::string& base) {
 
 // What became of a file; `unchecked` says why when no digest was compared.
 void report(const DownloadReport& r, const char* unchecked) {
+    std::string line;
     if (r.skipped)
-        std::printf("  already there (%llu bytes)%s\n", (unsigned long long)r.bytes,
-                    r.checked ? ", SHA-256 checked" : "");
+        line = "  already there (" + std::to_string(r.bytes) + " bytes)" +
+               (r.checked ? ", SHA-256 checked" : "");
     else
-        std::printf("  %llu bytes%s, SHA-256 %s %s\n", (unsigned long long)r.bytes,
-                    r.resumed     ? " (resumed)"
-                    : r.restarted ? " (from scratch: no SHA-256 to check the partial file)"
-                                  : "",
-                    r.sha256.c_str(), r.checked ? "(checked)" : unchecked);
+        line = "  " + std::to_string(r.bytes) + " bytes" +
+               (r.resumed     ? " (resumed)"
+                : r.restarted ? " (from scratch: no SHA-256 to check the partial file)"
+                              : "") +
+               ", SHA-256 " + r.sha256 + " " + (r.checked ? "(checked)" : unchecked);
+    print(line);
     std::fflush(stdout);
 }
 
@@ -57,7 +65,7 @@ void download_model(const TinyllamasModel& m, const std::string& dir, const std:
     for (const auto& [file, dest] :
          {std::pair(m.model, model_path), std::pair(m.tokenizer, tokenizer_path)}) {
         const std::string url = model_file_url(file, base);
-        std::printf("%s -> %s\n", url.c_str(), dest.c_str());
+        print(url + " -> " + dest.string());
         std::fflush(stdout);
         DownloadOptions options;
         options.sha256 = std::string(file.sha256);
@@ -68,10 +76,10 @@ void download_model(const TinyllamasModel& m, const std::string& dir, const std:
         report(download_file(url, dest, options),
                "(NOT CHECKED: no published SHA-256 is known for this file)");
     }
-    std::printf("sample it:   sample --checkpoint %s\n"
-                "train on:    prepare --train TinyStories-train.txt --tokenizer %s --out DATA, "
-                "then train --init %s --data DATA\n",
-                model_path.c_str(), tokenizer_path.c_str(), model_path.c_str());
+    print("sample it:   sample --checkpoint " + model_path.string());
+    print("train on:    prepare --train TinyStories-train.txt --tokenizer " +
+          tokenizer_path.string() + " --out DATA, then train --init " + model_path.string() +
+          " --data DATA");
 }
 
 } // namespace
@@ -169,7 +177,7 @@ int main(int argc, char** argv) {
     try {
         for (const std::string& name : files) {
             const fs::path dest = fs::path(dir) / name;
-            std::printf("%s -> %s\n", (base_url + name).c_str(), dest.c_str());
+            print(base_url + name + " -> " + dest.string());
             std::fflush(stdout);
             DownloadOptions options;
             options.sha256 = sha256;
@@ -177,9 +185,9 @@ int main(int argc, char** argv) {
             report(download_file(base_url + name, dest, options),
                    "(no digest announced to check against)");
             if (name.ends_with(".tar.gz"))
-                std::printf("  unpack the JSON shards with: mkdir -p %s/TinyStories_all_data && "
-                            "tar -xzf %s -C %s/TinyStories_all_data\n",
-                            dir.c_str(), dest.c_str(), dir.c_str());
+                print("  unpack the JSON shards with: mkdir -p " + dir +
+                      "/TinyStories_all_data && tar -xzf " + dest.string() + " -C " + dir +
+                      "/TinyStories_all_data");
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "%s\n", e.what());

@@ -7,6 +7,11 @@ cmake_minimum_required(VERSION 3.20)
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}/mirror/stories260K" "${WORK}/bad/stories260K")
 include(${CMAKE_CURRENT_LIST_DIR}/../../cmake/run_program.cmake)
+# download wraps its lines at 100 columns; matched here as one line.
+macro(run_joined)
+    run(${ARGN})
+    unwrap(last_out)
+endmacro()
 file(COPY_FILE ${SHARED}/tinyllamas/stories260K.bin ${WORK}/mirror/stories260K/stories260K.bin)
 file(COPY_FILE ${SHARED}/tinyllamas/tok512.bin ${WORK}/mirror/stories260K/tok512.bin)
 
@@ -32,7 +37,7 @@ if(NOT n_left EQUAL 2)
     message(FATAL_ERROR "expected exactly the model and tokenizer.bin, found: ${left}")
 endif()
 
-run(0 ${DOWNLOAD} --model stories260K --base-url file://${WORK}/mirror/
+run_joined(0 ${DOWNLOAD} --model stories260K --base-url file://${WORK}/mirror/
     --dir ${WORK}/models/stories260K)
 string(REGEX MATCHALL "already there \\([0-9]+ bytes\\), SHA-256 checked" again "${last_out}")
 list(LENGTH again n_again)

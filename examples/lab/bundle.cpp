@@ -7,6 +7,7 @@
 #include <ouro/core/error.hpp>
 #include <ouro/data/sha256.hpp>
 #include <ouro/io/checkpoint.hpp>
+#include <ouro/io/model_bundle.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -63,7 +64,8 @@ FinalLosses read_log(const fs::path& log) {
 
 void write_bundle(const BundleSettings& b) {
     const fs::path out(b.out_dir);
-    const fs::path data(b.data_dir);
+    const fs::path data =
+        b.data_dir.empty() ? ouro::io::find_tokenizer(b.checkpoint) : fs::path(b.data_dir);
     ouro::io::ModelBundle m = ouro::io::load_model_bundle(b.checkpoint, data);
     const fs::path log =
         b.log.empty() ? fs::path(b.checkpoint).parent_path() / "log.csv" : fs::path(b.log);

@@ -8,10 +8,13 @@
 //   lab all                  every experiment that has its inputs, and the report
 //   lab bundle               turn a training checkpoint into a 16-bit sampling model + provenance
 //
-// Without --checkpoint the bundled model (models/tinystories-2.6m) is used. --seed has a fixed
+// Without --checkpoint the bundled model (models/tinystories-2.6m) is used, found above the
+// program's own file (a build folder in the source tree) or under the current folder, never
+// through a path compiled in (common/project_files.hpp). --seed has a fixed
 // default (1234, shown by --help): an experiment run twice prints the same table. Bad flags or
 // files: one line "lab: <message>" on stderr and exit code 1 (common/flags.hpp).
 #include "common/flags.hpp"
+#include "common/project_files.hpp"
 #include "demo.hpp"
 #include "lab.hpp"
 #include "report.hpp"
@@ -23,10 +26,6 @@
 
 #include <cstdio>
 #include <functional>
-
-#ifndef OURO_BUNDLED_MODEL_DIR
-#define OURO_BUNDLED_MODEL_DIR "models/tinystories-2.6m"
-#endif
 
 namespace fs = std::filesystem;
 using namespace collapse;
@@ -62,7 +61,6 @@ int main(int argc, char** argv) {
     app.require_subcommand(0, 1);
     app.fallthrough(); // the common flags may also follow the sub-command: lab demo --out x
     LabSettings s;
-    s.checkpoint = fs::path(OURO_BUNDLED_MODEL_DIR) / "model.safetensors";
     std::string checkpoint, tokenizer, out = "lab-out", valid, train;
     std::vector<std::string> prompt_files;
     int threads = 0;
@@ -159,7 +157,7 @@ int main(int argc, char** argv) {
         c_bundle->add_option("--from", bundle.checkpoint, "training checkpoint")->required());
     flags::existing_folder(
         c_bundle->add_option("--data", bundle.data_dir, "the prepared data folder (tokenizer)")
-            ->required());
+            ->default_str("beside --from, else the data folder it records"));
     flags::existing_file(
         c_bundle
             ->add_option("--train-text", bundle.train_text, "the training text (for its checksum)")
@@ -189,8 +187,11 @@ int main(int argc, char** argv) {
                 text.pop_back(); // the line break an editor leaves at the end
             s.prompts.push_back(std::move(text));
         }
-        if (!checkpoint.empty())
-            s.checkpoint = checkpoint;
+        s.checkpoint = !checkpoint.empty() ? fs::path(checkpoint)
+                       : c_bundle->parsed()
+                           ? fs::path()
+                           : project_files::find("models/tinystories-2.6m/model.safetensors",
+                                                 "the bundled model", "pass --checkpoint MODEL");
         s.tokenizer = tokenizer;
         s.out_dir = out;
         s.valid_text = valid;

@@ -1,6 +1,8 @@
 // sample's decoders: the sampler chain, contrastive and beam search (see decoders.hpp).
 #include "decoders.hpp"
 
+#include "common/text_width.hpp"
+
 #include <ouro/core/error.hpp>
 #include <ouro/gen/search.hpp>
 
@@ -159,12 +161,14 @@ void run_beam(Job& job, gen::InferenceSession& session) {
                 text += job.token_text(std::exchange(prev, id), id);
             job.printer.plain(text);
             job.printer.finish();
-            std::fprintf(stderr,
-                         "[prompt %zu, hypothesis %zu/%zu] %zu tokens, %s, log-prob %.3f, score "
-                         "%.4f; the search took %.1f ms\n",
-                         p + 1, i + 1, hyps.size(), h.tokens.size(),
-                         h.finished ? "end_of_text" : "unfinished", h.log_prob, h.score,
-                         seconds * 1e3);
+            char line[256];
+            std::snprintf(line, sizeof line,
+                          "[prompt %zu, hypothesis %zu/%zu] %zu tokens, %s, log-prob %.3f, score "
+                          "%.4f; the search took %.1f ms",
+                          p + 1, i + 1, hyps.size(), h.tokens.size(),
+                          h.finished ? "end_of_text" : "unfinished", h.log_prob, h.score,
+                          seconds * 1e3);
+            std::fprintf(stderr, "%s\n", flags::wrap(line, flags::columns, 4).c_str());
         }
     }
 }

@@ -27,6 +27,7 @@
 #include "writers.hpp"
 
 #include "common/flags.hpp"
+#include "common/text_width.hpp"
 
 #include <ouro/core/error.hpp>
 #include <ouro/core/parallel.hpp>
@@ -102,13 +103,19 @@ int run(const CLI::App& app, Options o) {
     gen::InferenceSession session = job.session(slots);
 
     const nn::GPTConfig& cfg = bundle.config;
-    std::fprintf(stderr,
-                 "model %s (%s): step %lld, %lld parameters, %s positions, block size %lld; "
-                 "tokenizer %s (%d tokens); threads: %d\n",
-                 bundle.checkpoint.c_str(), io::to_string(bundle.format),
-                 (long long)bundle.state.step, (long long)bundle.model->num_parameters(),
-                 nn::to_string(cfg.position), (long long)cfg.block_size,
-                 bundle.tokenizer_dir.c_str(), tok.vocab_size(), num_threads());
+    // Wrapped at 100 columns: the paths make it long.
+    char about[160];
+    std::snprintf(about, sizeof about,
+                  "step %lld, %lld parameters, %s positions, block size %lld; tokenizer ",
+                  (long long)bundle.state.step, (long long)bundle.model->num_parameters(),
+                  nn::to_string(cfg.position), (long long)cfg.block_size);
+    std::fprintf(stderr, "%s\n",
+                 flags::wrap("model " + bundle.checkpoint + " (" + io::to_string(bundle.format) +
+                                 "): " + about + bundle.tokenizer_dir + " (" +
+                                 std::to_string(tok.vocab_size()) +
+                                 " tokens); threads: " + std::to_string(num_threads()),
+                             flags::columns, 4)
+                     .c_str());
     std::fprintf(stderr, "%s\n", decoder.c_str());
     if (chain && !o.sampler.greedy && random_seed)
         std::fprintf(stderr, "seed %llu (drawn at random; repeat the run with --seed %llu)\n",

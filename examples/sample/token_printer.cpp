@@ -74,8 +74,9 @@ std::string TokenPrinter::legend() const {
     std::string line = "colours: p of each token under the model ";
     for (const Band& b : bands)
         line += band_style(b) + " " + b.label + " " + reset;
-    line +=
-        "  " + std::string(repeat_style) + "underlined" + reset + ": extends a 4-gram seen before";
+    // On a line of its own: both together are wider than 100 columns.
+    line += "\n         " + std::string(repeat_style) + "underlined" + reset +
+            ": extends a 4-gram seen before";
     return line;
 }
 

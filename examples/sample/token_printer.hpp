@@ -33,8 +33,8 @@ public:
     TokenPrinter(std::FILE* out, bool color) : out_(out), color_(color) {}
 
     bool color() const { return color_; }
-    /// One line explaining the colours (bands of p, the underline), coloured itself; "" when not
-    /// colouring.
+    /// Two lines explaining the colours (bands of p, then the underline), coloured themselves;
+    /// "" when not colouring.
     std::string legend() const;
     /// Text outside any token (the prompt), uncoloured.
     void plain(std::string_view text);

@@ -64,7 +64,10 @@ int main(int argc, char** argv) {
                        "checkpoint or bundle, a llama2.c or llm.c model (e.g. stories260K.bin) or "
                        "a Hugging Face folder")
             ->default_str("none"));
-    app.add_option("--preset", preset, "model size: xs (0.9M params), s (5.9M), tiny")
+    app.add_option("--preset", preset,
+                   "model size: xs (4 layers of 128 channels: 1.3M parameters with a "
+                   "4096-token vocabulary, 0.9M with 512), s (6 of 256: 5.9M with 4096), tiny "
+                   "(2 of 32)")
         ->capture_default_str()
         ->check(CLI::IsMember({"xs", "s", "tiny"}));
     app.add_option("--arch", arch,
@@ -163,8 +166,8 @@ int main(int argc, char** argv) {
                  "replace the checkpoints and log of another run in --out (otherwise train "
                  "refuses to start there)");
     flags::add_threads(app, threads, true);
-    auto* o_progress = app.add_flag("--progress", progress, "always draw the status line");
-    app.add_flag("--no-progress", no_progress, "never draw the status line")->excludes(o_progress);
+    auto* o_progress = app.add_flag("--progress", progress, "always draw the progress bar");
+    app.add_flag("--no-progress", no_progress, "never draw the progress bar")->excludes(o_progress);
     flags::output_file(app.add_option("--dump-debug-state", dump,
                                       "write every activation and gradient of one step to this "
                                       "file and exit")
@@ -176,8 +179,11 @@ int main(int argc, char** argv) {
     if (const std::optional<int> rc = flags::parse(app, "train", argc, argv))
         return *rc;
 
-    bool drawing = false; // the status line
     try {
+        // Recorded in every checkpoint as an absolute path: sample and lab find the tokenizer
+        // there from any folder (io::find_tokenizer).
+        if (!s.data_dir.empty())
+            s.data_dir = fs::absolute(s.data_dir).lexically_normal().string();
         // The log's folder must exist, or be --out (made when the run starts).
         if (const fs::path folder = fs::path(s.log_path).parent_path();
             !folder.empty() && !fs::is_directory(folder) &&
@@ -287,17 +293,13 @@ int main(int argc, char** argv) {
             std::printf("wrote %s (loss %.6f)\n", dump.c_str(), loss);
             return 0;
         }
-        drawing = progress || (!no_progress && data::shows_progress(data::Progress::automatic));
-        trainer.run(drawing);
+        trainer.run(progress || (!no_progress && data::shows_progress(data::Progress::automatic)));
         return 0;
     } catch (const train::DivergedError& e) {
-        std::fprintf(stderr, "\ntrain: %s\n", e.what());
+        std::fprintf(stderr, "train: %s\n", e.what()); // the status bar ended its line
         return 3;
     } catch (const std::exception& e) {
-        // A write error in the middle of the run: on a line of its own, after the status line.
-        std::fflush(stdout);
-        if (drawing)
-            std::fputc('\n', stderr);
+        // A write error in the middle of the run comes after the status bar's last line.
         return flags::fail("train", e);
     }
 }

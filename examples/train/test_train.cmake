@@ -28,6 +28,7 @@ function(log_rows file first last out_var)
 endfunction()
 
 run(0 ${TRAIN} ${common} --threads 1 --checkpoint-every 100 --out ${WORK}/full)
+check_width("${last_out}${last_err}" "train")
 run(0 ${TRAIN} --resume ${WORK}/full/ckpt-000100.safetensors --out ${WORK}/resumed --no-progress --threads 1)
 log_rows(${WORK}/full/log.csv 101 200 full_tail)
 log_rows(${WORK}/resumed/log.csv 1 100 resumed_rows)

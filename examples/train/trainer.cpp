@@ -3,8 +3,11 @@
 
 #include "init_model.hpp"
 
+#include "common/text_width.hpp"
+
 #include <ouro/autograd/backward.hpp>
 #include <ouro/core/parallel.hpp>
+#include <ouro/data/progress.hpp>
 #include <ouro/data/token_shard.hpp>
 #include <ouro/ops/elementwise.hpp>
 #include <ouro/ops/softmax.hpp>
@@ -60,17 +63,6 @@ data::LoaderPosition position_from_json(const std::string& text, const std::stri
     } catch (const nlohmann::json::exception& e) {
         throw FormatError(source + ": data position is not valid: " + e.what());
     }
-}
-
-std::string format_duration(double seconds) {
-    const auto s = std::int64_t(seconds);
-    char buf[32];
-    if (s >= 3600)
-        std::snprintf(buf, sizeof buf, "%lldh%02lldm", (long long)(s / 3600),
-                      (long long)(s / 60 % 60));
-    else
-        std::snprintf(buf, sizeof buf, "%lldm%02llds", (long long)(s / 60), (long long)(s % 60));
-    return buf;
 }
 
 } // namespace
@@ -369,6 +361,10 @@ void Trainer::run(bool progress) {
         std::printf("starting from the weights of %s (a new run: step 0, fresh AdamW)\n",
                     settings_.init.c_str());
     std::optional<double> last_val;
+    // The status line: a bar with the elapsed time and ETA, erased before any line of stdout is
+    // printed (on a terminal both go to the same screen) and drawn again after it.
+    data::ProgressBar bar("train", std::uint64_t(total - first),
+                          progress ? data::Progress::always : data::Progress::never, "steps");
     while (step_ < total) {
         const StepResult r = step();
         std::optional<double> val;
@@ -376,27 +372,32 @@ void Trainer::run(bool progress) {
             last_val = val = evaluate();
         log_row(r, val);
         const double elapsed = std::chrono::duration<double>(clock::now() - start).count();
-        const double eta = elapsed / double(step_ - first) * double(total - step_);
-        if (progress) {
-            std::fprintf(stderr, "\rstep %lld/%lld | loss %.4f | val %s | %.0f tok/s | ETA %s   ",
-                         (long long)step_, (long long)total, r.loss,
-                         last_val ? std::to_string(*last_val).substr(0, 6).c_str() : "-",
-                         r.tokens_per_second, format_duration(eta).c_str());
-            if (step_ == total)
-                std::fprintf(stderr, "\n");
-        }
+        char note[96];
+        std::snprintf(note, sizeof note, "loss %.4f, val %s, %.0f tok/s", r.loss,
+                      last_val ? std::to_string(*last_val).substr(0, 6).c_str() : "-",
+                      r.tokens_per_second);
+        const bool prints =
+            val || (settings_.sample_every > 0 && step_ % settings_.sample_every == 0) ||
+            (settings_.checkpoint_every > 0 && step_ % settings_.checkpoint_every == 0) ||
+            step_ == total;
+        if (prints)
+            bar.clear();
         if (val)
             std::printf("step %lld: train loss %.4f, val loss %.4f, %.0f tok/s, elapsed %s\n",
                         (long long)step_, r.loss, *val, r.tokens_per_second,
-                        format_duration(elapsed).c_str());
+                        data::format_duration(elapsed).c_str());
         if (settings_.sample_every > 0 && step_ % settings_.sample_every == 0)
-            std::printf("sample at step %lld: %s\n", (long long)step_,
-                        sample(settings_.sample_tokens).c_str());
+            std::printf("%s\n", flags::wrap("sample at step " + std::to_string(step_) + ": " +
+                                                sample(settings_.sample_tokens),
+                                            flags::columns, 2)
+                                    .c_str());
         if ((settings_.checkpoint_every > 0 && step_ % settings_.checkpoint_every == 0) ||
             step_ == total)
             std::printf("checkpoint: %s\n", save_checkpoint().c_str());
         std::fflush(stdout);
+        bar.update(std::uint64_t(step_ - first), note);
     }
+    bar.finish();
 }
 
 } // namespace ouro::train

@@ -169,4 +169,44 @@ TEST_SUITE("io") {
                                  FormatError);
         }
     }
+
+    TEST_CASE("find_tokenizer: beside the model first, then the data folder it records") {
+        TempDir dir;
+        const fs::path data = dir / "data", run = dir / "run", ckpt = run / "ckpt.safetensors";
+        fs::create_directories(data);
+        fs::create_directories(run);
+        // Only the files' presence decides where find_tokenizer looks (load_any reads them).
+        write_bytes(data / "vocab.json", "{}");
+
+        SUBCASE("vocab.json beside the checkpoint comes before the recorded data folder") {
+            write_checkpoint(ckpt, "", data);
+            CHECK(find_tokenizer(ckpt) == data);
+            write_bytes(run / "vocab.json", "{}");
+            CHECK(find_tokenizer(ckpt) == run);
+        }
+        SUBCASE("a checkpoint that records no data folder: the message says so") {
+            TrainingState state;
+            save_checkpoint(ckpt.string(), *tiny_llama(), nullptr, state);
+            CHECK_THROWS_WITH_AS(find_tokenizer(ckpt),
+                                 ("no tokenizer for " + ckpt.string() + ": looked for " +
+                                  (run / "vocab.json").string() +
+                                  " or tokenizer.bin and the data folder it records (none "
+                                  "recorded); pass --tokenizer")
+                                     .c_str(),
+                                 ConfigError);
+        }
+        SUBCASE("a llama2.c model without tokenizer.bin beside it") {
+            export_llama2c(*tiny_llama(), run / "model.bin");
+            CHECK_THROWS_WITH_AS(find_tokenizer(run / "model.bin"),
+                                 ("no tokenizer for " + (run / "model.bin").string() +
+                                  ": looked for " + (run / "tokenizer.bin").string() +
+                                  "; pass --tokenizer (the llama2.c tokenizer.bin of the model)")
+                                     .c_str(),
+                                 ConfigError);
+        }
+        SUBCASE("a missing model gives its folder, for the loader to report the model") {
+            CHECK(find_tokenizer(run / "missing.safetensors") == run);
+            CHECK(find_tokenizer("missing.safetensors") == ".");
+        }
+    }
 }
