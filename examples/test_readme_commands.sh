@@ -86,7 +86,7 @@ rule() {
     "./build/examples/train/train "*) name=train order=2 ;;
     "./build/examples/sample/sample "*)
         name=sample
-        [[ $run == *--max-new-tokens* ]] || run="$run --max-new-tokens 32"
+        [[ $run == *--max-new-tokens* || $run == *" -n "* ]] || run="$run --max-new-tokens 32"
         ;;
     *) fail "README command without a rule in test_readme_commands.sh: $c" ;;
     esac

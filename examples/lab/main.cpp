@@ -102,8 +102,7 @@ int main(int argc, char** argv) {
 
     DemoSettings demo;
     auto* c_demo = app.add_subcommand(
-        "demo",
-        "the example from the blog post (beginning, middle, loop), E1 E2 E3 E5 and the report");
+        "demo", "the blog post's example: beginning, middle, loop; E1 E2 E3 E5; report");
     flags::whole(c_demo
                      ->add_option("--past-end", demo.past_end,
                                   "greedy tokens generated past the story's natural end")
