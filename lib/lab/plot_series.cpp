@@ -19,8 +19,9 @@ constexpr std::array<const char*, kMaxSeries> kColours = {
     "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
     "#000000", "#882255", "#999933", "#332288", "#44AA99", "#661100"};
 
-constexpr std::array<Shape, 6> kShapes = {Shape::circle,  Shape::square,        Shape::triangle,
-                                          Shape::diamond, Shape::triangle_down, Shape::hexagon};
+constexpr std::array<MarkerShape, 6> kShapes = {MarkerShape::circle,        MarkerShape::square,
+                                                MarkerShape::triangle,      MarkerShape::diamond,
+                                                MarkerShape::triangle_down, MarkerShape::hexagon};
 
 // Markers on a line: at most this many, so that the line stays readable.
 constexpr std::size_t kLineMarkers = 12;
@@ -48,26 +49,27 @@ SeriesStyle series_style(std::size_t k) {
     return {kColours[k], kShapes[k % kShapes.size()]};
 }
 
-std::string marker_element(Shape shape, double x, double y, double r, const std::string& colour) {
+std::string marker_element(MarkerShape shape, double x, double y, double r,
+                           const std::string& colour) {
     switch (shape) {
-    case Shape::circle:
+    case MarkerShape::circle:
         return "<circle cx=\"" + num(x) + "\" cy=\"" + num(y) + "\" r=\"" + num(r) + "\" fill=\"" +
                colour + "\"/>";
-    case Shape::square: {
+    case MarkerShape::square: {
         const double h = r * 0.9;
         return "<rect x=\"" + num(x - h) + "\" y=\"" + num(y - h) + "\" width=\"" + num(2 * h) +
                "\" height=\"" + num(2 * h) + "\" fill=\"" + colour + "\"/>";
     }
-    case Shape::triangle:
+    case MarkerShape::triangle:
         return polygon({{x, y - 1.2 * r}, {x + 1.1 * r, y + 0.8 * r}, {x - 1.1 * r, y + 0.8 * r}},
                        colour);
-    case Shape::triangle_down:
+    case MarkerShape::triangle_down:
         return polygon({{x, y + 1.2 * r}, {x + 1.1 * r, y - 0.8 * r}, {x - 1.1 * r, y - 0.8 * r}},
                        colour);
-    case Shape::diamond:
+    case MarkerShape::diamond:
         return polygon({{x, y - 1.3 * r}, {x + 1.1 * r, y}, {x, y + 1.3 * r}, {x - 1.1 * r, y}},
                        colour);
-    case Shape::hexagon: {
+    case MarkerShape::hexagon: {
         const double a = r * 1.1, b = a * 0.866;
         return polygon({{x - a, y},
                         {x - a / 2, y - b},

@@ -105,11 +105,11 @@ TEST_SUITE("lab") {
                                  ConfigError);
         }
         SUBCASE("marker shapes") {
-            CHECK(marker_element(Shape::circle, 10, 20, 3, "#000000") ==
+            CHECK(marker_element(MarkerShape::circle, 10, 20, 3, "#000000") ==
                   "<circle cx=\"10.00\" cy=\"20.00\" r=\"3.00\" fill=\"#000000\"/>");
-            CHECK(marker_element(Shape::square, 10, 20, 3, "#000000").rfind("<rect", 0) == 0);
-            for (const Shape s :
-                 {Shape::triangle, Shape::diamond, Shape::triangle_down, Shape::hexagon}) {
+            CHECK(marker_element(MarkerShape::square, 10, 20, 3, "#000000").rfind("<rect", 0) == 0);
+            for (const MarkerShape s : {MarkerShape::triangle, MarkerShape::diamond,
+                                        MarkerShape::triangle_down, MarkerShape::hexagon}) {
                 const std::string e = marker_element(s, 10, 20, 3, "#000000");
                 CHECK(e.rfind("<path d=\"M", 0) == 0);
                 CHECK(e.find("Z\"") != std::string::npos);

@@ -63,12 +63,12 @@ std::size_t label_stride(std::span<const double> positions, std::span<const std:
 
 // ---- series
 
-enum class Shape { circle, square, triangle, diamond, triangle_down, hexagon };
+enum class MarkerShape { circle, square, triangle, diamond, triangle_down, hexagon };
 
 /// The look of series k: its own colour (no two series of a plot share one) and a marker shape.
 struct SeriesStyle {
     std::string colour; ///< "#rrggbb"
-    Shape shape = Shape::circle;
+    MarkerShape shape = MarkerShape::circle;
 };
 
 /// Series that svg_plot can give a colour of their own.
@@ -81,7 +81,8 @@ SeriesStyle series_style(std::size_t k);
 
 /// One marker of the shape centred at (x, y) with radius r (px), filled in `colour`: a <circle>,
 /// <rect> or <path> element.
-std::string marker_element(Shape shape, double x, double y, double r, const std::string& colour);
+std::string marker_element(MarkerShape shape, double x, double y, double r,
+                           const std::string& colour);
 
 /// Where the data lie in the picture: the plot area and the two axes.
 struct Frame {
