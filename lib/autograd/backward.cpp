@@ -66,8 +66,15 @@ void run_backward(const Var<T>& output, const Tensor<T>* seed, const BackwardOpt
 
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
         Node<T>* n = *it;
-        if (n->backward && n->has_grad)
+        if (!n->backward || !n->has_grad)
+            continue;
+        if (OpProfile* profile = OpProfile::current()) {
+            const auto start = OpProfile::Clock::now();
             n->backward(*n);
+            profile->add_backward(n->op, OpProfile::Clock::now() - start);
+        } else {
+            n->backward(*n);
+        }
     }
 
     if (!options.retain_graph)

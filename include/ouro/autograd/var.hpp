@@ -17,6 +17,7 @@
 // result is a plain leaf that does not require grad, as at inference time.
 #pragma once
 
+#include "ouro/autograd/op_profile.hpp"
 #include "ouro/core/error.hpp"
 #include "ouro/core/tensor.hpp"
 
@@ -156,6 +157,8 @@ namespace detail {
 template <typename T, typename BackwardFn>
 Var<T> make_result(const char* op, Tensor<T> value, std::initializer_list<Var<T>> inputs,
                    BackwardFn&& backward_fn) {
+    if (OpProfile* profile = OpProfile::current())
+        profile->forward_done(op);
     Var<T> out(std::move(value));
     out.node().op = op;
     bool needs_grad = false;
@@ -177,6 +180,8 @@ Var<T> make_result(const char* op, Tensor<T> value, std::initializer_list<Var<T>
 template <typename T, typename BackwardFn>
 Var<T> make_result(const char* op, Tensor<T> value, const std::vector<Var<T>>& inputs,
                    BackwardFn&& backward_fn) {
+    if (OpProfile* profile = OpProfile::current())
+        profile->forward_done(op);
     Var<T> out(std::move(value));
     out.node().op = op;
     bool needs_grad = false;
