@@ -11,6 +11,7 @@
 
 #include "ouro/core/error.hpp"
 #include "ouro/core/shape.hpp"
+#include "ouro/core/tensor_memory.hpp"
 
 #include <Eigen/Core>
 
@@ -27,18 +28,6 @@
 #include <vector>
 
 namespace ouro {
-
-namespace detail {
-
-inline constexpr std::size_t tensor_alignment = 64;
-
-struct AlignedDelete {
-    void operator()(void* p) const noexcept {
-        ::operator delete (p, std::align_val_t{tensor_alignment});
-    }
-};
-
-} // namespace detail
 
 template <typename T> class Tensor {
     static_assert(std::is_arithmetic_v<T>, "Tensor holds arithmetic types only");
@@ -170,8 +159,7 @@ private:
         static_assert(max_numel <= std::int64_t(1) << 56 && sizeof(T) <= 16);
         const std::size_t bytes = (std::size_t(n) * sizeof(T) + detail::tensor_alignment - 1) /
                                   detail::tensor_alignment * detail::tensor_alignment;
-        return Buffer(
-            static_cast<T*>(::operator new (bytes, std::align_val_t{detail::tensor_alignment})));
+        return Buffer(static_cast<T*>(detail::allocate_tensor_memory(bytes)));
     }
 
     std::int64_t last() const { return shape_.rank() == 0 ? 1 : shape_.back(); }
