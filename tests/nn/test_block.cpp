@@ -87,7 +87,7 @@ TEST_SUITE("nn") {
         }
         SUBCASE("forward matches reference (GPT-2 and Llama blocks)") {
             for (const GPTConfig& config : {gpt2_small(), llama_small()}) {
-                CAPTURE(to_string(config.norm));
+                CAPTURE(std::string(to_string(config.norm)));
                 Rng rng(9);
                 Block<double> blk(config, rng);
                 randomise(blk, rng);

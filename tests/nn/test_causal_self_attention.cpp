@@ -95,7 +95,7 @@ TEST_SUITE("nn") {
                  {Case{small(PositionEncoding::learned), 0},
                   Case{small(PositionEncoding::alibi), 0}, Case{small(PositionEncoding::rope), 5},
                   Case{inter, 3}, Case{four_heads, 0}}) {
-                CAPTURE(to_string(k.config.position));
+                CAPTURE(std::string(to_string(k.config.position)));
                 CAPTURE(k.config.kv_heads());
                 Rng rng(7);
                 CausalSelfAttention<double> m(k.config, rng);
