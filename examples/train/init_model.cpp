@@ -2,10 +2,24 @@
 #include "init_model.hpp"
 
 #include <ouro/core/error.hpp>
+#include <ouro/data/tokenizer.hpp>
 
 #include <algorithm>
+#include <filesystem>
 
 namespace ouro::train {
+namespace {
+
+// What prepare --tokenizer takes: a llama2.c tokenizer.bin, or the folder of vocab.json.
+std::string prepare_hint(const InitModel& init) {
+    if (init.tokenizer_file.empty())
+        return "prepare the data with the model's tokenizer: prepare --tokenizer";
+    const std::filesystem::path file = init.tokenizer_file;
+    return "prepare the data with the model's tokenizer: prepare --tokenizer " +
+           (file.filename() == "vocab.json" ? file.parent_path() : file).string();
+}
+
+} // namespace
 
 InitModel read_init_model(const std::string& path) {
     io::LoadedModel loaded = io::load_model(path);
@@ -14,6 +28,21 @@ InitModel read_init_model(const std::string& path) {
     init.format = loaded.format;
     init.model = std::move(loaded.model);
     init.tokenizer = loaded.state.tokenizer;
+    // The tokenizer the model came with, found the way sample finds it; a model without one
+    // (llama2.c's file alone, a run's checkpoint without its data folder) is checked by
+    // vocabulary size only.
+    std::filesystem::path found;
+    try {
+        found = io::find_tokenizer(path);
+    } catch (const ConfigError&) {
+        return init;
+    }
+    const data::Tokenizer tokenizer = data::Tokenizer::load_any(found);
+    init.tokenizer_found = data::tokenizer_identity(tokenizer, found);
+    std::error_code ec;
+    if (std::filesystem::is_directory(found, ec))
+        found /= std::filesystem::exists(found / "vocab.json", ec) ? "vocab.json" : "tokenizer.bin";
+    init.tokenizer_file = found.string();
     return init;
 }
 
@@ -61,11 +90,18 @@ void check_init_data(const InitModel& init, std::int64_t vocab_size,
         throw ConfigError("--init " + init.path + " has a vocabulary of " + std::to_string(V) +
                           " tokens, but " + data + " has " + std::to_string(vocab_size) +
                           (synthetic ? " (set --synthetic-vocab " + std::to_string(V) + ")"
-                                     : std::string(" (prepare the data with the model's "
-                                                   "tokenizer: prepare --tokenizer)")));
-    if (!init.tokenizer.empty() && init.tokenizer != tokenizer_id)
-        throw ConfigError("--init " + init.path + " was trained with tokenizer '" + init.tokenizer +
-                          "', but " + data + " is '" + tokenizer_id + "'");
+                                     : " (" + prepare_hint(init) + ")"));
+    if (!init.tokenizer.empty()) {
+        if (init.tokenizer != tokenizer_id)
+            throw ConfigError("--init " + init.path + " was trained with tokenizer '" +
+                              init.tokenizer + "', but " + data + " is '" + tokenizer_id + "'");
+        return; // the recorded identity is what the model was trained with
+    }
+    // A synthetic stream has no tokenizer to compare; its vocabulary size was checked above.
+    if (!synthetic && !init.tokenizer_found.empty() && init.tokenizer_found != tokenizer_id)
+        throw ConfigError("--init " + init.path + " comes with the tokenizer " +
+                          init.tokenizer_file + " ('" + init.tokenizer_found + "'), but " + data +
+                          " is '" + tokenizer_id + "' (" + prepare_hint(init) + ")");
 }
 
 } // namespace ouro::train

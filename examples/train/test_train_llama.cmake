@@ -7,8 +7,9 @@
 #  2. --arch llama from scratch (tiny sizes, grouped-query attention): its first loss is near
 #     ln 512.
 #  3. --init of an ouro checkpoint with learned positions: the context may shorten, not lengthen.
-#  4. One-line errors: a data folder with another vocabulary, another tokenizer of the same size,
-#     flags that conflict with --init, --position with --arch llama.
+#  4. One-line errors: a data folder with another vocabulary, another tokenizer of the same size
+#     (recorded in an ouro checkpoint, or found beside a llama2.c model as sample finds it), flags
+#     that conflict with --init, --position with --arch llama.
 # Logs are compared on step, loss, val_loss, lr and grad_norm (tokens/s is a measurement).
 cmake_minimum_required(VERSION 3.20)
 file(REMOVE_RECURSE "${WORK}")
@@ -95,6 +96,20 @@ run(1 ${TRAIN} --init ${WORK}/init/ckpt-000004.safetensors --data ${WORK}/bpe512
 if(NOT last_err MATCHES "^train: --init [^ ]+ was trained with tokenizer 'llama2c:512:[0-9a-f]+', but the tokenizer of ${WORK}/bpe512 is 'bpe:512:[0-9a-f]+'\n$")
     message(FATAL_ERROR "unexpected message: ${last_err}")
 endif()
+# stories260K with its tokenizer beside it (as sample finds it): the data must use that
+# tokenizer, by content as well as by size; the error names the model's tokenizer file.
+configure_file(${model260k} ${WORK}/m260k/stories260K.bin COPYONLY)
+configure_file(${SHARED}/tinyllamas/tok512.bin ${WORK}/m260k/tokenizer.bin COPYONLY)
+set(m260k ${WORK}/m260k/stories260K.bin)
+run(1 ${TRAIN} --init ${m260k} --data ${WORK}/bpe512 --out ${WORK}/bad)
+if(NOT last_err MATCHES "^train: --init ${m260k} comes with the tokenizer ${WORK}/m260k/tokenizer.bin \\('llama2c:512:[0-9a-f]+'\\), but the tokenizer of ${WORK}/bpe512 is 'bpe:512:[0-9a-f]+' \\(prepare the data with the model's tokenizer: prepare --tokenizer ${WORK}/m260k/tokenizer.bin\\)\n$")
+    message(FATAL_ERROR "unexpected message: ${last_err}")
+endif()
+run(1 ${TRAIN} --init ${m260k} --data ${WORK}/tok105 --out ${WORK}/bad)
+if(NOT last_err STREQUAL "train: --init ${m260k} has a vocabulary of 512 tokens, but the tokenizer of ${WORK}/tok105 has 105 (prepare the data with the model's tokenizer: prepare --tokenizer ${WORK}/m260k/tokenizer.bin)\n")
+    message(FATAL_ERROR "unexpected message: ${last_err}")
+endif()
+run(0 ${TRAIN} --init ${m260k} --data ${WORK}/tok512 --steps 1 ${quick} --out ${WORK}/same_tok)
 foreach(flag --n-layer --preset --arch --position)
     set(value 2)
     if(flag STREQUAL "--preset")

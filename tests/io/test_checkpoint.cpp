@@ -3,8 +3,6 @@
 #include <ouro/autograd/backward.hpp>
 #include <ouro/core/atomic_file.hpp>
 #include <ouro/io/checkpoint.hpp>
-#include <ouro/io/debug_state.hpp>
-#include <ouro/io/gpt2_formats.hpp>
 
 #include <doctest/doctest.h>
 
@@ -142,116 +140,5 @@ TEST_SUITE("io") {
                 files += e.is_regular_file();
             CHECK(files == 1);
         }
-    }
-
-    TEST_CASE("GPT-2 formats") {
-        ouro::testing::TempDir dir;
-        auto at = [&](const std::string& f) { return (dir / f).string(); };
-        Rng rng(8);
-        nn::GPT<float> model(tiny(), rng);
-        const TensorI idx = batch(rng, 13);
-        const TensorF logits = model.forward(idx).value();
-
-        SUBCASE("Hugging Face export and import give the same logits") {
-            export_hf_gpt2(at("hf"), model);
-            const Safetensors f = Safetensors::read(at("hf/model.safetensors"));
-            CHECK(f.metadata("format") == "pt");
-            // save_pretrained's keys for GPT2LMHeadModel; Conv1D weights are (in, out).
-            CHECK(f.entry("transformer.h.0.attn.c_attn.weight").shape == Shape{8, 24});
-            CHECK(f.contains("transformer.wte.weight"));
-            CHECK_FALSE(f.contains("lm_head.weight")); // tied
-            CHECK(fs::exists(dir.path() / "hf/config.json"));
-            const auto back = import_hf_gpt2(at("hf/model.safetensors"), 2);
-            CHECK(bitwise_equal(back->forward(idx).value(), logits));
-        }
-        SUBCASE("an llm.c file written by hand loads and gives the same logits") {
-            // Written here from llm.c's documented layout, independently of export_llmc.
-            const nn::GPTConfig c = tiny();
-            const std::int64_t C = c.n_embd, L = c.n_layer, V = c.vocab_size, Vp = 128;
-            std::array<std::int32_t, 256> header{};
-            header[0] = 20240326;
-            header[1] = 3;
-            header[2] = 8;
-            header[3] = std::int32_t(V);
-            header[4] = std::int32_t(L);
-            header[5] = 2;
-            header[6] = std::int32_t(C);
-            header[7] = std::int32_t(Vp);
-            std::string bytes(reinterpret_cast<const char*>(header.data()), 1024);
-            auto put = [&](const std::string& name) {
-                const TensorF& t = model.parameter(name).value();
-                bytes.append(reinterpret_cast<const char*>(t.data()), std::size_t(t.numel()) * 4);
-            };
-            put("transformer.wte.weight");
-            bytes.append(std::size_t((Vp - V) * C) * 4, '\0');
-            put("transformer.wpe.weight");
-            for (const char* s :
-                 {"ln_1.weight", "ln_1.bias", "attn.c_attn.weight", "attn.c_attn.bias",
-                  "attn.c_proj.weight", "attn.c_proj.bias", "ln_2.weight", "ln_2.bias",
-                  "mlp.c_fc.weight", "mlp.c_fc.bias", "mlp.c_proj.weight", "mlp.c_proj.bias"})
-                for (int l = 0; l < L; ++l)
-                    put("transformer.h." + std::to_string(l) + "." + s);
-            put("transformer.ln_f.weight");
-            put("transformer.ln_f.bias");
-            ouro::testing::write_bytes(at("model.bin"), bytes);
-
-            const auto loaded = import_llmc(at("model.bin"));
-            CHECK(loaded->config.vocab_size == V);
-            CHECK(bitwise_equal(loaded->forward(idx).value(), logits));
-            // export_llmc writes the same bytes.
-            export_llmc(at("exported.bin"), model);
-            CHECK(read_file(at("exported.bin"), "test") == bytes);
-
-            std::string bad = bytes;
-            bad[0] = 1;
-            ouro::testing::write_bytes(at("magic.bin"), bad);
-            ouro::testing::check_throws_message<FormatError>(
-                [&] { import_llmc(at("magic.bin")); },
-                at("magic.bin") + ": bad magic number 20240129 (llm.c checkpoints start with "
-                                  "20240326)");
-            ouro::testing::write_bytes(at("short.bin"), bytes.substr(0, bytes.size() - 4));
-            ouro::testing::check_throws_message<FormatError>(
-                [&] { import_llmc(at("short.bin")); },
-                at("short.bin") + ": file is " + std::to_string(bytes.size() - 4) +
-                    " bytes, but its header describes " + std::to_string(bytes.size()) + " (" +
-                    std::to_string((bytes.size() - 1024) / 4) + " parameters)");
-        }
-        SUBCASE("only GPT-2 shaped models can be exported") {
-            nn::GPTConfig c = tiny();
-            c.position = nn::PositionEncoding::rope;
-            nn::GPT<float> rope(c, rng);
-            CHECK_THROWS_WITH_AS(
-                export_llmc(at("x.bin"), rope),
-                "export_llmc: only GPT-2 shaped models (learned positions, biases, LayerNorm, "
-                "GELU over 4 C, n_kv_head = n_head, tied head) can be written in this format; "
-                "this one has position 'rope', bias on, norm 'layernorm', mlp 'gelu' over 32, 2 "
-                "key/value heads of 2, head tied",
-                ConfigError);
-        }
-    }
-}
-
-TEST_SUITE("io") {
-    TEST_CASE("debug-state dump") {
-        ouro::testing::TempDir dir;
-        auto at = [&](const std::string& f) { return (dir / f).string(); };
-        Rng rng(4);
-        nn::GPT<double> model(tiny(), rng);
-        const TensorI idx = batch(rng, 13);
-        const double loss = dump_debug_state(at("dump.safetensors"), model, idx, idx);
-        const Safetensors f = Safetensors::read(at("dump.safetensors"));
-        CHECK(std::stod(f.metadata("loss")) == doctest::Approx(loss));
-        CHECK(f.entry("act.transformer.h.1.attn.c_attn").shape == Shape{2, 8, 24});
-        CHECK(f.entry("act.lm_head").shape == Shape{2, 8, 13});
-        CHECK(f.contains("grad.transformer.h.0.mlp.gelu"));
-        CHECK(f.contains("grad.param.transformer.wte.weight"));
-        // Gradients in the file are the model's: the last layer norm's weight gradient.
-        ouro::testing::check_close(f.get_double("grad.param.transformer.ln_f.weight"),
-                                   model.parameter("transformer.ln_f.weight").grad(), 0.0, 0.0);
-        // Every activation has its gradient (the loss's own is 1).
-        for (const std::string& name : f.names())
-            if (name.rfind("act.", 0) == 0)
-                CHECK_MESSAGE(f.contains("grad." + name.substr(4)), name);
-        CHECK(f.get_double("grad.loss").item() == 1.0);
     }
 }

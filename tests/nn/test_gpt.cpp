@@ -109,10 +109,6 @@ TEST_SUITE("nn") {
             CHECK_THROWS_WITH_AS(GPT<float>(bad, rng),
                                  "GPTConfig: n_embd = 9 is not a multiple of n_head = 2",
                                  ConfigError);
-            CHECK_THROWS_WITH_AS(parse_position_encoding("sinusoidal"),
-                                 "position encoding: unknown value 'sinusoidal' (expected learned, "
-                                 "rope or alibi)",
-                                 ConfigError);
             // RoPE and ALiBi have no table to run out of: longer inputs are allowed.
             GPT<float> rope(tiny(PositionEncoding::rope), rng);
             CHECK(rope.forward(TensorI({1, 12})).shape() == Shape{1, 12, 11});
