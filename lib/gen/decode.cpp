@@ -271,6 +271,8 @@ std::vector<DecodedSequence> decode(InferenceSession& session, const Decoder& de
 std::vector<DecodedSequence> decode(const nn::GPT<float>& model, const Decoder& decoder,
                                     const std::vector<std::vector<std::int32_t>>& prompts,
                                     const DecodeOptions& options) {
+    if (prompts.empty())
+        throw ConfigError("decode: no prompts");
     if (options.samples_per_prompt < 1)
         throw ConfigError("decode: samples_per_prompt must be at least 1, got " +
                           str(options.samples_per_prompt));

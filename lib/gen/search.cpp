@@ -64,13 +64,12 @@ void fill_raw_decision(std::span<const float> logits, std::int32_t token, TokenD
                        std::int64_t top_n) {
     if (top_n < 0)
         throw ConfigError("fill_raw_decision: top_n must be at least 0, got " + str(top_n));
-    numerics::LogitStats st = numerics::logit_stats(logits, token, -1, top_n);
+    const numerics::LogitStats st = numerics::logit_stats(logits, token, -1, top_n, d.top_raw);
     d.token = token;
     d.prob_raw = d.prob_final = st.prob;
     d.entropy_raw = d.entropy_final = st.entropy;
     d.rank_raw = st.rank;
     d.p_max_raw = st.p_max;
-    d.top_raw = std::move(st.top);
 }
 
 std::vector<BeamHypothesis> beam_search(InferenceSession& session,

@@ -21,6 +21,14 @@ static_assert(chunk % sum_lanes == 0);
 
 LogitStats logit_stats(std::span<const float> logits, std::int32_t token, std::int32_t end_token,
                        std::int64_t top_n) {
+    std::vector<std::pair<std::int32_t, double>> top;
+    LogitStats out = logit_stats(logits, token, end_token, top_n, top);
+    out.top = std::move(top);
+    return out;
+}
+
+LogitStats logit_stats(std::span<const float> logits, std::int32_t token, std::int32_t end_token,
+                       std::int64_t top_n, std::vector<std::pair<std::int32_t, double>>& top) {
     // Shape: z (V).
     const float* z = logits.data();
     const auto V = std::int64_t(logits.size());
@@ -30,7 +38,8 @@ LogitStats logit_stats(std::span<const float> logits, std::int32_t token, std::i
     OrderedSum<double> s_sum, a_sum;
     LogitStats out;
     const auto n = std::size_t(std::clamp<std::int64_t>(top_n, 0, V));
-    std::vector<std::int32_t> top(n);
+    // The ids of the best so far in top[k].first (best first); their probabilities at the end.
+    top.resize(n);
     std::size_t m = 0;
     // The n-th best so far; +inf when n = 0, so that no logit enters.
     float last =
@@ -63,11 +72,11 @@ LogitStats logit_stats(std::span<const float> logits, std::int32_t token, std::i
                 if (!(zc[j] > last))
                     continue;
                 std::size_t k = m < n ? m++ : n - 1;
-                for (; k > 0 && zc[j] > z[top[k - 1]]; --k)
-                    top[k] = top[k - 1];
-                top[k] = std::int32_t(j0 + j);
+                for (; k > 0 && zc[j] > z[top[k - 1].first]; --k)
+                    top[k].first = top[k - 1].first;
+                top[k].first = std::int32_t(j0 + j);
                 if (m == n)
-                    last = z[top[n - 1]];
+                    last = z[top[n - 1].first];
             }
         }
     }
@@ -79,9 +88,9 @@ LogitStats logit_stats(std::span<const float> logits, std::int32_t token, std::i
     out.p_max = 1.0 / s;
     out.p_end =
         end_token >= 0 && end_token < V ? p(end_token) : std::numeric_limits<double>::quiet_NaN();
-    out.top.reserve(m);
+    top.resize(m);
     for (std::size_t k = 0; k < m; ++k)
-        out.top.emplace_back(top[k], p(top[k]));
+        top[k].second = p(top[k].first);
     return out;
 }
 

@@ -33,6 +33,11 @@ struct LogitStats {
 /// be finite.
 LogitStats logit_stats(std::span<const float> logits, std::int32_t token, std::int32_t end_token,
                        std::int64_t top_n = 5);
+/// The same with the top list written into `top` (the returned LogitStats::top stays empty): no
+/// allocation when top's capacity holds min(top_n, V) entries, as the sampler's per-token
+/// decision needs.
+LogitStats logit_stats(std::span<const float> logits, std::int32_t token, std::int32_t end_token,
+                       std::int64_t top_n, std::vector<std::pair<std::int32_t, double>>& top);
 
 /// p(token) under softmax(logits), bit for bit logit_stats(logits, ...).prob for that token.
 double token_probability(std::span<const float> logits, std::int32_t token);
