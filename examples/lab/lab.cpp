@@ -118,9 +118,8 @@ std::string Lab::token_text(std::int32_t token) const {
 
 gen::ContextOptions Lab::long_context() const {
     gen::ContextOptions c;
-    c.policy = bundle_.config.position == ouro::nn::PositionEncoding::learned
-                   ? gen::ContextPolicy::crop
-                   : gen::ContextPolicy::slide;
+    c.policy =
+        gen::can_slide(bundle_.config) ? gen::ContextPolicy::slide : gen::ContextPolicy::crop;
     return c;
 }
 
@@ -138,37 +137,24 @@ void emit(const ExperimentResult& r, const fs::path& out_dir) {
 
 // ---------------------------------------------------------------------------------------------
 
-bool Decoder::samples() const {
-    if (kind != Kind::chain)
-        return false;
-    return !(settings.greedy || settings.temperature == 0.0);
-}
-
 std::vector<Decoder> standard_decoders() {
-    std::vector<Decoder> d;
-    auto chain = [&](std::string name, auto&& set) {
-        Decoder x;
-        x.name = std::move(name);
-        set(x.settings);
-        d.push_back(std::move(x));
+    auto chain = [](std::string name, auto&& set) {
+        gen::SamplerSettings s;
+        set(s);
+        return Decoder::chain(std::move(name), s);
     };
-    chain("greedy", [](gen::SamplerSettings& s) { s.greedy = true; });
-    Decoder beam;
-    beam.name = "beam 4";
-    beam.kind = Decoder::Kind::beam;
-    d.push_back(beam);
-    chain("T=1", [](gen::SamplerSettings&) {});
-    chain("top-k 40", [](gen::SamplerSettings& s) { s.top_k = 40; });
-    chain("top-p 0.95", [](gen::SamplerSettings& s) { s.top_p = 0.95; });
-    chain("min-p 0.05", [](gen::SamplerSettings& s) { s.min_p = 0.05; });
-    chain("typical 0.95", [](gen::SamplerSettings& s) { s.typical = 0.95; });
-    chain("eta 3e-4", [](gen::SamplerSettings& s) { s.eta = 3e-4; });
-    chain("mirostat v2", [](gen::SamplerSettings& s) { s.mirostat = true; });
-    Decoder contrastive;
-    contrastive.name = "contrastive";
-    contrastive.kind = Decoder::Kind::contrastive;
-    d.push_back(contrastive);
-    return d;
+    return {
+        chain("greedy", [](gen::SamplerSettings& s) { s.greedy = true; }),
+        Decoder::beam("beam 4", 4),
+        chain("T=1", [](gen::SamplerSettings&) {}),
+        chain("top-k 40", [](gen::SamplerSettings& s) { s.top_k = 40; }),
+        chain("top-p 0.95", [](gen::SamplerSettings& s) { s.top_p = 0.95; }),
+        chain("min-p 0.05", [](gen::SamplerSettings& s) { s.min_p = 0.05; }),
+        chain("typical 0.95", [](gen::SamplerSettings& s) { s.typical = 0.95; }),
+        chain("eta 3e-4", [](gen::SamplerSettings& s) { s.eta = 3e-4; }),
+        chain("mirostat v2", [](gen::SamplerSettings& s) { s.mirostat = true; }),
+        Decoder::contrastive("contrastive", 4, 0.6),
+    };
 }
 
 ouro::data::ProgressBar progress_bar(const Lab& lab, const std::string& label,
@@ -176,122 +162,40 @@ ouro::data::ProgressBar progress_bar(const Lab& lab, const std::string& label,
     return ouro::data::ProgressBar(label, total, lab.progress(), "tokens");
 }
 
-namespace {
-
-void append_trace(DecodedSet& set, const gen::GeneratedSequence& seq) {
-    std::vector<double> prob, entropy, p_end, p_max;
-    std::vector<std::vector<std::pair<std::int32_t, double>>> top5;
-    prob.reserve(seq.trace.size());
-    for (const gen::TraceRecord& r : seq.trace) {
-        top5.push_back(r.decision.top5_raw);
-        prob.push_back(r.decision.prob_raw);
-        entropy.push_back(r.decision.entropy_raw);
-        p_end.push_back(r.p_end);
-        p_max.push_back(r.decision.p_max_raw);
-    }
-    set.samples.push_back(seq.tokens);
-    set.prob.push_back(std::move(prob));
-    set.entropy.push_back(std::move(entropy));
-    set.p_end.push_back(std::move(p_end));
-    set.p_max.push_back(std::move(p_max));
-    set.top5.push_back(std::move(top5));
-}
-
-} // namespace
-
 DecodedSet decode(Lab& lab, const Decoder& decoder, const DecodeRequest& request,
                   ouro::data::ProgressBar* progress, std::uint64_t* progress_done) {
+    gen::DecodeOptions options;
+    options.max_new_tokens = request.max_new_tokens;
+    options.context = request.context;
+    options.end_token = lab.eot();
+    options.end_of_text = request.end_of_text;
+    options.samples_per_prompt = request.samples_per_prompt;
+    options.seed = request.seed;
+    options.on_token = [&](const gen::TraceRecord&) {
+        if (progress && progress_done)
+            progress->update(++*progress_done);
+    };
+    std::vector<gen::DecodedSequence> out =
+        gen::decode(lab.model(), decoder, lab.prompts(), options);
     DecodedSet set;
     set.decoder = decoder.name;
-    const auto& prompts = lab.prompts();
-    const std::int64_t copies = decoder.samples() ? request.samples_per_prompt : 1;
-    auto advance = [&](std::uint64_t n) {
-        if (progress && progress_done) {
-            *progress_done += n;
-            progress->update(*progress_done);
+    for (gen::DecodedSequence& s : out) {
+        std::vector<double> prob, entropy, p_end, p_max;
+        std::vector<std::vector<std::pair<std::int32_t, double>>> top5;
+        for (gen::TraceRecord& r : s.trace) {
+            prob.push_back(r.decision.prob_raw);
+            entropy.push_back(r.decision.entropy_raw);
+            p_end.push_back(r.p_end);
+            p_max.push_back(r.decision.p_max_raw);
+            top5.push_back(std::move(r.decision.top_raw));
         }
-    };
-    if (decoder.kind == Decoder::Kind::chain) {
-        std::vector<std::vector<std::int32_t>> batch;
-        for (std::int64_t c = 0; c < copies; ++c)
-            for (std::size_t p = 0; p < prompts.size(); ++p) {
-                batch.push_back(prompts[p]);
-                set.prompt_index.push_back(std::int64_t(p));
-            }
-        std::vector<gen::SamplerChain> chains;
-        for (std::size_t i = 0; i < batch.size(); ++i)
-            chains.push_back(gen::SamplerChain::from_settings(decoder.settings, decoder.order));
-        gen::GenerateOptions opt;
-        opt.max_new_tokens = request.max_new_tokens;
-        opt.context = request.context;
-        opt.end_token = lab.eot();
-        opt.end_of_text = request.end_of_text;
-        opt.seed = request.seed;
-        opt.on_token = [&](const gen::TraceRecord&) { advance(1); };
-        gen::InferenceSession session(
-            lab.model(),
-            gen::session_options(lab.config(), request.context, std::int64_t(batch.size())));
-        const std::vector<gen::GeneratedSequence> out =
-            gen::generate(session, std::span(chains), batch, opt);
-        for (const gen::GeneratedSequence& s : out)
-            append_trace(set, s);
-        return set;
-    }
-    if (decoder.kind == Decoder::Kind::contrastive) {
-        gen::ContrastiveOptions opt;
-        opt.top_k = decoder.top_k;
-        opt.alpha = decoder.alpha;
-        opt.max_new_tokens = request.max_new_tokens;
-        opt.context = request.context;
-        // Contrastive search has no "ignore" mode: without an end token it runs on through it.
-        opt.end_token = request.end_of_text == gen::EndOfText::stop ? lab.eot() : -1;
-        gen::InferenceSession session(
-            lab.model(), gen::session_options(lab.config(), request.context, decoder.top_k));
-        for (std::size_t p = 0; p < prompts.size(); ++p) {
-            const gen::GeneratedSequence s = gen::contrastive_search(session, prompts[p], opt);
-            append_trace(set, s);
-            set.prompt_index.push_back(std::int64_t(p));
-            // p_end: the trace has it only with an end token; recompute from the scores below.
-            advance(std::uint64_t(s.tokens.size()));
-        }
-    } else {
-        gen::BeamSearchOptions opt;
-        opt.beams = decoder.beams;
-        opt.max_new_tokens = request.max_new_tokens;
-        opt.context = request.context;
-        opt.end_token = request.end_of_text == gen::EndOfText::stop ? lab.eot() : -1;
-        gen::InferenceSession session(
-            lab.model(), gen::session_options(lab.config(), request.context, decoder.beams));
-        for (std::size_t p = 0; p < prompts.size(); ++p) {
-            std::vector<gen::BeamHypothesis> hyp = gen::beam_search(session, prompts[p], opt);
-            set.samples.push_back(std::move(hyp.front().tokens));
-            set.prompt_index.push_back(std::int64_t(p));
-            advance(std::uint64_t(set.samples.back().size()));
-        }
-    }
-    // Beam and contrastive samples: score the tokens by teacher forcing (prompt + sample), so
-    // prob, entropy and p_end mean the same for every decoder.
-    std::vector<std::vector<std::int32_t>> texts;
-    for (std::size_t i = 0; i < set.samples.size(); ++i) {
-        std::vector<std::int32_t> t = prompts[std::size_t(set.prompt_index[i])];
-        t.insert(t.end(), set.samples[i].begin(), set.samples[i].end());
-        texts.push_back(std::move(t));
-    }
-    gen::InferenceSession session(lab.model(), gen::session_options(lab.config(), request.context,
-                                                                    std::int64_t(texts.size())));
-    const auto scores = olab::teacher_force(session, texts, request.context, lab.eot());
-    set.prob.assign(texts.size(), {});
-    set.entropy.assign(texts.size(), {});
-    set.p_end.assign(texts.size(), {});
-    set.p_max.assign(texts.size(), {});
-    for (std::size_t i = 0; i < texts.size(); ++i) {
-        const std::size_t skip = prompts[std::size_t(set.prompt_index[i])].size() - 1;
-        for (std::size_t t = skip; t < scores[i].size(); ++t) {
-            set.prob[i].push_back(scores[i][t].prob);
-            set.entropy[i].push_back(scores[i][t].entropy);
-            set.p_end[i].push_back(scores[i][t].p_end);
-            set.p_max[i].push_back(scores[i][t].p_max);
-        }
+        set.samples.push_back(std::move(s.tokens));
+        set.prompt_index.push_back(s.prompt_index);
+        set.prob.push_back(std::move(prob));
+        set.entropy.push_back(std::move(entropy));
+        set.p_end.push_back(std::move(p_end));
+        set.p_max.push_back(std::move(p_max));
+        set.top5.push_back(std::move(top5));
     }
     return set;
 }

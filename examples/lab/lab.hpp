@@ -10,6 +10,7 @@
 #pragma once
 
 #include <ouro/data/progress.hpp>
+#include <ouro/gen/decode.hpp>
 #include <ouro/gen/generate.hpp>
 #include <ouro/gen/sampler.hpp>
 #include <ouro/gen/search.hpp>
@@ -118,18 +119,9 @@ void emit(const ExperimentResult& result, const fs::path& out_dir);
 // ---------------------------------------------------------------------------------------------
 // Decoding many prompts with one decoder, and the metrics of COLLAPSE.md over the samples.
 
-/// A decoding strategy: a sampler chain, beam search or contrastive search.
-struct Decoder {
-    enum class Kind { chain, beam, contrastive };
-    std::string name; ///< e.g. "top-p 0.95"
-    Kind kind = Kind::chain;
-    ouro::gen::SamplerSettings settings{}; ///< for chain
-    std::string order{};                   ///< for chain; "" = default order
-    std::int64_t beams = 4;                ///< for beam
-    std::int64_t top_k = 4;                ///< for contrastive
-    double alpha = 0.6;                    ///< for contrastive
-    bool samples() const; ///< whether it draws at random (so several samples per prompt differ)
-};
+/// A decoding strategy: a sampler chain, beam search or contrastive search (the library's value,
+/// ouro/gen/decode.hpp).
+using Decoder = ouro::gen::Decoder;
 
 /// COLLAPSE.md's decoders with their usual defaults: greedy, beam 4, T=1, top-k 40, top-p 0.95,
 /// min-p 0.05, typical 0.95, eta 3e-4, mirostat v2 (tau 5, eta 0.1), contrastive (k 4, 0.6).
@@ -150,20 +142,20 @@ struct DecodedSet {
     std::vector<std::vector<std::int32_t>> samples; ///< generated tokens (prompt not included)
     std::vector<std::int64_t> prompt_index;         ///< which prompt each sample continues
     /// Per sample, per token: the model's own raw probability of the token (before any sampler),
-    /// and the entropy of the raw distribution it was drawn from (nats); for beam search the
-    /// tokens are scored by teacher forcing.
+    /// and the entropy of the raw distribution it was drawn from (nats); for beam and
+    /// contrastive search the tokens are scored by teacher forcing (gen::decode).
     std::vector<std::vector<double>> prob, entropy;
     /// Per sample, per token: the raw probability of the end-of-text token, and the largest raw
     /// probability (p_end == p_max: the end token was the model's first choice).
     std::vector<std::vector<double>> p_end, p_max;
     /// Per sample, per token: the five most probable tokens under the raw logits with their
-    /// probabilities, best first (from the generation trace; empty for beam search, whose tokens
-    /// are scored by teacher forcing).
+    /// probabilities, best first.
     std::vector<std::vector<std::vector<std::pair<std::int32_t, double>>>> top5;
 };
 
 /// Runs one decoder over every prompt of the lab (samples_per_prompt each for sampling
-/// decoders), batched in one session. `progress` (optional) is advanced by generated tokens.
+/// decoders) through gen::decode, the context policy given once by the request.
+/// `progress` (optional) is advanced by generated tokens.
 DecodedSet decode(Lab& lab, const Decoder& decoder, const DecodeRequest& request,
                   ouro::data::ProgressBar* progress = nullptr,
                   std::uint64_t* progress_done = nullptr);

@@ -1,11 +1,12 @@
 """Checks sample --json against the --trace JSON Lines of the same run (test_sample.cmake).
 
-    check_json.py OUT.jsonl TRACE.jsonl
+    check_json.py OUT.jsonl TRACE.jsonl [N]
 
 Every line of OUT must parse, with the documented fields; its tokens must be the trace's records of
 that sample in order, with logprob = ln prob_final, logprob_raw = ln prob_raw, rank_raw and the top
-5 (ids and ln p) as the trace has them, and the chosen token in the top 5 at its rank when
-rank_raw < 5. Exits 1 with a message at the first difference.
+N (--top-logprobs, 5 by default; ids and ln p) as the trace has them ("top<N>"), N of them (fewer
+only when the vocabulary has fewer tokens), and the chosen token in the top N at its rank when
+rank_raw < N. Exits 1 with a message at the first difference.
 """
 
 import json
@@ -35,6 +36,8 @@ def same_log(logprob, p, where):
 
 def main():
     out_path, trace_path = sys.argv[1], sys.argv[2]
+    n = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+    key = f"top{n}"
     with open(trace_path, encoding="utf-8") as f:
         trace = [json.loads(line) for line in f]
     with open(out_path, encoding="utf-8") as f:
@@ -62,9 +65,13 @@ def main():
             if tok["rank_raw"] != rec["rank_raw"]:
                 fail(f"{where}: rank_raw {tok['rank_raw']}, trace {rec['rank_raw']}")
             top = tok["top_logprobs"]
-            if [a["id"] for a in top] != [pair[0] for pair in rec["top5"]]:
-                fail(f"{where}: top ids {[a['id'] for a in top]}, trace {rec['top5']}")
-            for a, pair in zip(top, rec["top5"]):
+            if key not in rec:
+                fail(f"{where}: the trace has no '{key}'")
+            if len(top) != n:
+                fail(f"{where}: {len(top)} alternatives, --top-logprobs {n}")
+            if [a["id"] for a in top] != [pair[0] for pair in rec[key]]:
+                fail(f"{where}: top ids {[a['id'] for a in top]}, trace {rec[key]}")
+            for a, pair in zip(top, rec[key]):
                 same_log(a["logprob"], pair[1], where + f" (alternative {a['id']})")
             if tok["rank_raw"] < len(top) and top[tok["rank_raw"]]["id"] != tok["id"]:
                 fail(f"{where}: rank {tok['rank_raw']} but not at that place in the top list")

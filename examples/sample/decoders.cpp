@@ -4,7 +4,6 @@
 #include "common/text_width.hpp"
 
 #include <ouro/core/error.hpp>
-#include <ouro/gen/search.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -41,19 +40,36 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 } // namespace
 
-gen::InferenceSession Job::session(std::int64_t slots) const {
-    gen::SessionOptions so = gen::session_options(bundle.config, context, slots);
-    so.half_weights = o.half;
-    gen::InferenceSession s(*bundle.model, so);
-    if (context.policy == gen::ContextPolicy::stop)
-        for (std::size_t p = 0; p < prompts.size(); ++p)
-            if (std::int64_t(prompts[p].size()) > s.context())
-                throw ConfigError("prompt " + std::to_string(p + 1) + " has " +
-                                  std::to_string(prompts[p].size()) + " tokens (with " +
-                                  bundle.tokenizer.token(bundle.tokenizer.story_separator()) +
-                                  "), more than the context of " + std::to_string(s.context()) +
-                                  " under --context-policy stop (use crop, slide or sinks, "
-                                  "or a larger --context)");
+gen::Decoder decoder_of(const CLI::App& app, const Options& o) {
+    if (app.count("--beam") != 0) {
+        gen::Decoder d = gen::Decoder::beam("beam", o.beam, o.length_penalty);
+        d.hypotheses = o.beam; // all of them: the summary counts them
+        return d;
+    }
+    if (o.contrastive)
+        return gen::Decoder::contrastive("contrastive", o.contrastive_k, o.alpha);
+    return gen::Decoder::chain("chain", o.sampler, o.samplers);
+}
+
+gen::DecodeOptions decode_options_of(const Options& o, std::int32_t end_token) {
+    gen::DecodeOptions d;
+    d.max_new_tokens = o.max_new_tokens;
+    d.context.policy = gen::parse_context_policy(o.context_policy);
+    d.context.context = o.context;
+    d.context.sink_tokens = o.sink_tokens;
+    d.half_weights = o.half;
+    d.end_token = end_token;
+    d.end_of_text = gen::parse_end_of_text(o.end_of_text);
+    d.stop_strings = o.stop;
+    d.alternatives = o.top_logprobs;
+    return d;
+}
+
+gen::InferenceSession Job::session() const {
+    gen::InferenceSession s = gen::decode_session(*bundle.model, decoder, options, 1);
+    for (std::size_t p = 0; p < prompts.size(); ++p)
+        gen::check_prompt_fits(options.context.policy, std::int64_t(prompts[p].size()), s.context(),
+                               "prompt " + std::to_string(p + 1));
     return s;
 }
 
@@ -66,16 +82,10 @@ void Job::keep_trace(std::vector<gen::TraceRecord>& records, std::int64_t sequen
     }
 }
 
-void run_sampling(Job& job, gen::InferenceSession& session, gen::SamplerChain& chain) {
+void run_sampling(Job& job, gen::InferenceSession& session) {
     const Options& o = job.o;
-    gen::GenerateOptions g;
-    g.max_new_tokens = o.max_new_tokens;
-    g.context = job.context;
-    g.end_token = job.bundle.tokenizer.story_separator();
-    g.end_of_text = gen::parse_end_of_text(o.end_of_text);
-    g.trace = !o.trace.empty();
-    g.stop_strings = o.stop;
-    // The text of each token after the one before: generate() calls decode once per token, in
+    gen::DecodeOptions g = job.options;
+    // The text of each token after the one before: decode() calls decode once per token, in
     // order, and one sequence runs at a time, so `prev` follows the sequence.
     std::int32_t prev = -1;
     g.decode = [&job, &prev](std::int32_t id) {
@@ -95,8 +105,7 @@ void run_sampling(Job& job, gen::InferenceSession& session, gen::SamplerChain& c
             prev = job.prompts[p].back();
             job.writer.begin(k, std::int64_t(p), job.texts[p], prev);
             const auto start = std::chrono::steady_clock::now();
-            std::vector<gen::GeneratedSequence> out =
-                gen::generate(session, std::span<gen::SamplerChain>(&chain, 1), one, g);
+            std::vector<gen::DecodedSequence> out = gen::decode(session, job.decoder, one, g);
             const double seconds = seconds_since(start);
             job.writer.end(out[0]);
             summary("sample " + std::to_string(k + 1) + "/" + std::to_string(total) + ", prompt " +
@@ -108,14 +117,7 @@ void run_sampling(Job& job, gen::InferenceSession& session, gen::SamplerChain& c
 }
 
 void run_contrastive(Job& job, gen::InferenceSession& session) {
-    const Options& o = job.o;
-    gen::ContrastiveOptions c;
-    c.top_k = o.contrastive_k;
-    c.alpha = o.alpha;
-    c.max_new_tokens = o.max_new_tokens;
-    c.end_token = job.bundle.tokenizer.story_separator();
-    c.context = job.context;
-    c.stop_strings = o.stop;
+    gen::DecodeOptions c = job.options;
     std::int32_t prev = -1; // as in run_sampling: decode is called once per token, in order
     c.decode = [&job, &prev](std::int32_t id) {
         return job.token_text(std::exchange(prev, id), id);
@@ -123,36 +125,34 @@ void run_contrastive(Job& job, gen::InferenceSession& session) {
     for (std::size_t p = 0; p < job.prompts.size(); ++p) {
         prev = job.prompts[p].back();
         job.writer.begin(std::int64_t(p), std::int64_t(p), job.texts[p], prev);
-        const auto start = std::chrono::steady_clock::now();
-        gen::GeneratedSequence out = gen::contrastive_search(session, job.prompts[p], c);
-        const double seconds = seconds_since(start);
         Tally tally;
-        for (const gen::TraceRecord& r : out.trace) {
+        c.on_token = [&](const gen::TraceRecord& r) {
             job.writer.token(r);
             tally.add(r);
-        }
-        job.writer.end(out);
-        summary("prompt " + std::to_string(p + 1), tally, gen::to_string(out.finish), seconds);
-        job.keep_trace(out.trace, std::int64_t(p));
+        };
+        const auto start = std::chrono::steady_clock::now();
+        std::vector<gen::DecodedSequence> out =
+            gen::decode(session, job.decoder, {job.prompts[p]}, c);
+        const double seconds = seconds_since(start);
+        job.writer.end(out[0]);
+        summary("prompt " + std::to_string(p + 1), tally, gen::to_string(out[0].finish), seconds);
+        job.keep_trace(out[0].trace, std::int64_t(p));
     }
 }
 
 void run_beam(Job& job, gen::InferenceSession& session) {
     const Options& o = job.o;
-    gen::BeamSearchOptions b;
-    b.beams = o.beam;
-    b.max_new_tokens = o.max_new_tokens;
-    b.length_penalty = o.length_penalty;
-    b.end_token = job.bundle.tokenizer.story_separator();
-    b.context = job.context;
+    gen::DecodeOptions options = job.options;
+    options.trace = false; // the text only: no teacher forcing of the hypotheses
     std::int64_t printed = 0;
     for (std::size_t p = 0; p < job.prompts.size(); ++p) {
         const auto start = std::chrono::steady_clock::now();
-        const std::vector<gen::BeamHypothesis> hyps = gen::beam_search(session, job.prompts[p], b);
+        const std::vector<gen::DecodedSequence> hyps =
+            gen::decode(session, job.decoder, {job.prompts[p]}, options);
         const double seconds = seconds_since(start);
         const std::size_t shown = std::min(hyps.size(), std::size_t(o.num_samples));
         for (std::size_t i = 0; i < shown; ++i) {
-            const gen::BeamHypothesis& h = hyps[i];
+            const gen::DecodedSequence& h = hyps[i];
             if (printed++ > 0)
                 job.printer.plain(separator);
             std::string text = job.texts[p];
@@ -166,8 +166,8 @@ void run_beam(Job& job, gen::InferenceSession& session) {
                           "[prompt %zu, hypothesis %zu/%zu] %zu tokens, %s, log-prob %.3f, score "
                           "%.4f; the search took %.1f ms",
                           p + 1, i + 1, hyps.size(), h.tokens.size(),
-                          h.finished ? "end_of_text" : "unfinished", h.log_prob, h.score,
-                          seconds * 1e3);
+                          h.finish == gen::FinishReason::end_of_text ? "end_of_text" : "unfinished",
+                          h.log_prob, h.score, seconds * 1e3);
             std::fprintf(stderr, "%s\n", flags::wrap(line, flags::columns, 4).c_str());
         }
     }

@@ -74,33 +74,33 @@ int run(const CLI::App& app, Options o) {
     // Everything that can be refused is checked before the first line of output: the decoder's
     // settings, the session for the context policy, the prompts' lengths.
     const bool beam = app.count("--beam") != 0;
+    const gen::Decoder decoder = decoder_of(app, o);
     std::optional<gen::SamplerChain> chain;
-    std::string decoder;
+    std::string description;
     if (beam) {
-        decoder = "beam search (" + std::to_string(o.beam) + " beams, length penalty " +
-                  number(o.length_penalty) + ")";
+        description = "beam search (" + std::to_string(o.beam) + " beams, length penalty " +
+                      number(o.length_penalty) + ")";
     } else if (o.contrastive) {
-        decoder = "contrastive search (top-k " + std::to_string(o.contrastive_k) + ", alpha " +
-                  number(o.alpha) + ")";
+        description = "contrastive search (top-k " + std::to_string(o.contrastive_k) + ", alpha " +
+                      number(o.alpha) + ")";
     } else {
         chain = gen::SamplerChain::from_settings(o.sampler, o.samplers);
-        decoder = "sampler chain: " + chain->describe();
+        description = "sampler chain: " + chain->describe();
     }
     if (o.json)
-        writer = &json_writer.emplace(stdout, tok, run_json(o, decoder, chain.has_value()), o.stop);
-    Job job{o, bundle, prompt_texts(o), {}, {}, *writer, printer, {}};
+        writer =
+            &json_writer.emplace(stdout, tok, run_json(o, description, chain.has_value()), o.stop);
+    Job job{o,       bundle,  prompt_texts(o),
+            {},      decoder, decode_options_of(o, tok.story_separator()),
+            *writer, printer, {}};
     for (const std::string& text : job.texts) {
         std::vector<std::int32_t> ids{tok.story_separator()};
         const std::vector<std::int32_t> body = tok.encode(text);
         ids.insert(ids.end(), body.begin(), body.end());
         job.prompts.push_back(std::move(ids));
     }
-    job.context.policy = gen::parse_context_policy(o.context_policy);
-    job.context.context = o.context;
-    job.context.sink_tokens = o.sink_tokens;
-    const std::int64_t slots = beam ? o.beam : o.contrastive ? o.contrastive_k : 1;
-    check_model_fits(o, bundle.config, slots);
-    gen::InferenceSession session = job.session(slots);
+    check_model_fits(o, bundle.config, decoder.slots(1, 1));
+    gen::InferenceSession session = job.session();
 
     const nn::GPTConfig& cfg = bundle.config;
     // Wrapped at 100 columns: the paths make it long.
@@ -116,8 +116,8 @@ int run(const CLI::App& app, Options o) {
                                  " tokens); threads: " + std::to_string(num_threads()),
                              flags::columns, 4)
                      .c_str());
-    std::fprintf(stderr, "%s\n", decoder.c_str());
-    if (chain && !o.sampler.greedy && random_seed)
+    std::fprintf(stderr, "%s\n", description.c_str());
+    if (decoder.samples() && random_seed)
         std::fprintf(stderr, "seed %llu (drawn at random; repeat the run with --seed %llu)\n",
                      (unsigned long long)o.seed, (unsigned long long)o.seed);
     if (printer.color() && !beam) // beam search has no per-token probabilities to show
@@ -128,13 +128,13 @@ int run(const CLI::App& app, Options o) {
     else if (o.contrastive)
         run_contrastive(job, session);
     else
-        run_sampling(job, session, *chain);
+        run_sampling(job, session);
 
     if (!o.trace.empty()) {
         if (fs::path(o.trace).extension() == ".csv")
-            gen::write_trace_csv(fs::path(o.trace), job.trace);
+            gen::write_trace_csv(fs::path(o.trace), job.trace, o.top_logprobs);
         else
-            gen::write_trace_jsonl(fs::path(o.trace), job.trace);
+            gen::write_trace_jsonl(fs::path(o.trace), job.trace, o.top_logprobs);
         std::fprintf(stderr, "trace: %s (%zu tokens)\n", o.trace.c_str(), job.trace.size());
     }
     return 0;

@@ -68,6 +68,9 @@ void check_flags(const CLI::App& app, const Options& o) {
     if (o.contrastive && o.num_samples != 1)
         throw UsageError("--num-samples " + std::to_string(o.num_samples) +
                          " with --contrastive: contrastive search is deterministic, use 1");
+    if (app.count("--top-logprobs") && !o.json && o.trace.empty())
+        throw UsageError("--top-logprobs has no effect without --json or --trace (the "
+                         "alternatives are listed there)");
     if (!o.trace.empty()) {
         const std::string ext = fs::path(o.trace).extension().string();
         if (ext != ".csv" && ext != ".jsonl")
@@ -80,6 +83,8 @@ void add_flags(CLI::App& app, Options& o) {
     using flags::real;
     using flags::whole;
     constexpr std::int64_t tokens = flags::max_tokens, most_slots = 256;
+    // More alternatives than anyone reads per token (OpenAI allows 20); the list is per token.
+    constexpr std::int64_t max_alternatives = 1000;
     gen::SamplerSettings& s = o.sampler;
 
     flags::existing_path(app.add_option("--checkpoint", o.checkpoint,
@@ -259,7 +264,12 @@ void add_flags(CLI::App& app, Options& o) {
     app.add_flag("--json", o.json,
                  "write each sample as one JSON object per line on stdout (JSON Lines) instead of "
                  "the text: prompt, text, finish reason, seed, settings, and per token its "
-                 "log-probabilities and top-5 alternatives (README, 'sample --json')");
+                 "log-probabilities and top alternatives (README, 'sample --json')");
+    whole(app.add_option("--top-logprobs", o.top_logprobs,
+                         "alternatives listed per token by --json and --trace: the N most "
+                         "probable tokens under the raw logits (0 = none)")
+              ->capture_default_str(),
+          0, max_alternatives);
 }
 
 } // namespace sample

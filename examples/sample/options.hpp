@@ -29,6 +29,7 @@ struct Options {
     std::int64_t context = 0, sink_tokens = 4;
     std::vector<std::string> stop; // --stop, repeatable
     bool json = false;             // --json: JSON Lines on stdout instead of the text
+    std::int64_t top_logprobs = 5; // alternatives per token in --json and --trace
 };
 
 /// Adds every flag of sample to `app`, writing into `o`.

@@ -112,7 +112,7 @@ endfunction()
 fails("--top-p 1.5: must be in \\(0, 1\\]" ${model} --top-p 1.5)
 fails("--temperature -1: must be >= 0" ${model} --temperature -1)
 fails("unknown stage 'top_q'" ${model} --samplers top_q)
-fails("prompt 1 has [0-9]+ tokens .*context of 8 under --context-policy stop" ${model}
+fails("prompt 1 has [0-9]+ tokens, more than the context of 8 under the 'stop' policy" ${model}
       --context 8 --prompt "Once upon a time there was a little girl who liked to play")
 fails("trained with tokenizer .* but ${WORK}/d300 holds" --checkpoint ${ckpt}
       --tokenizer ${WORK}/d300)

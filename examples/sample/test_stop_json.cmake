@@ -7,6 +7,9 @@
 #     and tokens agree with the stop string, the chosen token is in the top 5 at its rank when
 #     rank_raw < 5, a lone byte of a UTF-8 character gets U+FFFD and "bytes"; with python3
 #     (check_json.py), logprob = ln p and the top 5 against the --trace of the same run.
+#  3. --top-logprobs N: N alternatives per token in --json and in the trace (0 and 12 checked by
+#     check_json.py against a CSV-free run); bad values and a use without --json or --trace are
+#     one-line errors.
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
 
@@ -111,6 +114,45 @@ endif()
 find_program(PYTHON3 python3)
 if(PYTHON3)
     run(0 ${PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/check_json.py ${WORK}/j_out.jsonl ${WORK}/j.jsonl)
-else()
+endif()
+
+# 3. --top-logprobs: 12 and 0 alternatives, for the chain and contrastive search.
+foreach(case "12;--seed;5" "0;--seed;5" "12;--contrastive")
+    list(POP_FRONT case n)
+    run(0 ${SAMPLE} ${bundled} -p "${prompt}" -n 8 --num-samples 1 ${case} --top-logprobs ${n}
+        --json --trace ${WORK}/n${n}.jsonl)
+    file(WRITE ${WORK}/n${n}_out.jsonl "${last_out}")
+    string(JSON count LENGTH "${last_out}" tokens 0 top_logprobs)
+    if(NOT count EQUAL n)
+        message(FATAL_ERROR "--top-logprobs ${n}: ${count} alternatives in:\n${last_out}")
+    endif()
+    if(PYTHON3)
+        run(0 ${PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/check_json.py ${WORK}/n${n}_out.jsonl
+            ${WORK}/n${n}.jsonl ${n})
+    endif()
+endforeach()
+run(0 ${SAMPLE} ${bundled} -p "${prompt}" -n 3 --greedy --top-logprobs 7 --trace ${WORK}/t7.csv)
+file(STRINGS ${WORK}/t7.csv header LIMIT_COUNT 1)
+if(NOT header MATCHES ",top7_token,top7_prob,changed_by," OR header MATCHES "top8_")
+    message(FATAL_ERROR "--top-logprobs 7 --trace: header ${header}")
+endif()
+foreach(case "-1;--top-logprobs -1: must be between 0 and 1000"
+             "1001;--top-logprobs 1001: must be between 0 and 1000"
+             "two;--top-logprobs two: must be a whole number"
+             "3;--top-logprobs has no effect without --json or --trace")
+    list(POP_FRONT case value)
+    if(value STREQUAL "3")
+        run(1 ${SAMPLE} ${bundled} -p "${prompt}" -n 3 --top-logprobs ${value})
+    else()
+        run(1 ${SAMPLE} ${bundled} -p "${prompt}" -n 3 --json --top-logprobs ${value})
+    endif()
+    string(REGEX MATCHALL "\n" breaks "${last_err}")
+    list(LENGTH breaks lines)
+    if(NOT last_err MATCHES "^sample: ${case}" OR NOT lines EQUAL 1)
+        message(FATAL_ERROR "--top-logprobs ${value}: expected one line 'sample: ${case}', got:\n"
+                            "${last_err}")
+    endif()
+endforeach()
+if(NOT PYTHON3)
     message(STATUS "python3 not found: --json's numbers not checked against the trace")
 endif()

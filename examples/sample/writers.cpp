@@ -54,7 +54,7 @@ void TextWriter::token(const gen::TraceRecord& r) {
     printer_.token(r.text, r.decision.prob_raw, r.repeats[3]);
 }
 
-void TextWriter::end(const gen::GeneratedSequence&) {
+void TextWriter::end(const gen::DecodedSequence&) {
     printer_.finish();
 }
 
@@ -81,7 +81,7 @@ void JsonWriter::token(const gen::TraceRecord& r) {
     t["logprob_raw"] = log_of(d.prob_raw);
     t["rank_raw"] = d.rank_raw;
     json top = json::array();
-    for (const auto& [id, p] : d.top5_raw) {
+    for (const auto& [id, p] : d.top_raw) {
         json alt = json::object();
         alt["id"] = id;
         put_text(alt, tokenizer_.decode_next(prev_, id)); // the text it would have had here
@@ -93,7 +93,7 @@ void JsonWriter::token(const gen::TraceRecord& r) {
     prev_ = r.token;
 }
 
-void JsonWriter::end(const gen::GeneratedSequence& out) {
+void JsonWriter::end(const gen::DecodedSequence& out) {
     // The fields in reading order: what was asked, what came, how it was made, the tokens.
     json j = json::object();
     for (const char* key : {"index", "prompt_index", "prompt"})

@@ -7,7 +7,7 @@
 #include "token_printer.hpp"
 
 #include <ouro/data/tokenizer.hpp>
-#include <ouro/gen/generate.hpp>
+#include <ouro/gen/decode.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -32,7 +32,7 @@ public:
     /// One generated token; r.text is its text after the token before it.
     virtual void token(const ouro::gen::TraceRecord& r) = 0;
     /// The sample has ended (out.text is cut before a stop string).
-    virtual void end(const ouro::gen::GeneratedSequence& out) = 0;
+    virtual void end(const ouro::gen::DecodedSequence& out) = 0;
 };
 
 /// The text on the printer: a separator line between samples, the prompt, the generated text
@@ -44,7 +44,7 @@ public:
     void begin(std::int64_t index, std::int64_t prompt_index, const std::string& prompt,
                std::int32_t last_token) override;
     void token(const ouro::gen::TraceRecord& r) override;
-    void end(const ouro::gen::GeneratedSequence& out) override;
+    void end(const ouro::gen::DecodedSequence& out) override;
 
 private:
     TokenPrinter& printer_;
@@ -60,7 +60,7 @@ public:
     void begin(std::int64_t index, std::int64_t prompt_index, const std::string& prompt,
                std::int32_t last_token) override;
     void token(const ouro::gen::TraceRecord& r) override;
-    void end(const ouro::gen::GeneratedSequence& out) override;
+    void end(const ouro::gen::DecodedSequence& out) override;
 
 private:
     std::FILE* out_;

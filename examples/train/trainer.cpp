@@ -9,8 +9,8 @@
 #include <ouro/core/parallel.hpp>
 #include <ouro/data/progress.hpp>
 #include <ouro/data/token_shard.hpp>
+#include <ouro/gen/decode.hpp>
 #include <ouro/ops/elementwise.hpp>
-#include <ouro/ops/softmax.hpp>
 #include <ouro/optim/clip.hpp>
 
 #include <nlohmann/json.hpp>
@@ -267,31 +267,21 @@ double Trainer::evaluate() {
 }
 
 std::string Trainer::sample(std::int64_t tokens) {
-    NoGradGuard no_grad;
-    model_->eval();
-    // Its own Rng, so that sampling never changes the training run.
-    Rng rng(settings_.seed ^ (0x5a5a5a5aULL + std::uint64_t(step_)));
-    // The token before every story (<|endoftext|>, or llama2.c's BOS) starts one.
+    // The token before every story (<|endoftext|>, or llama2.c's BOS) starts one; the end token
+    // is a token like any other here (the sample runs on into the next story).
     const std::int32_t start = tokenizer_ ? tokenizer_->story_separator() : 0;
+    gen::DecodeOptions options;
+    options.max_new_tokens = tokens;
+    // Full recompute over the last block_size tokens once the context is full (nanoGPT's
+    // sample.py), the inference session's crop policy.
+    options.context.policy = gen::ContextPolicy::crop;
+    options.alternatives = 0;
+    // Its own seed, so that sampling never changes the training run.
+    options.seed = settings_.seed ^ (0x5a5a5a5aULL + std::uint64_t(step_));
+    const gen::DecodedSequence out =
+        std::move(gen::decode(*model_, gen::Decoder::chain("T=1", {}), {{start}}, options).front());
     std::vector<std::int32_t> ids{start};
-    const std::int64_t T = settings_.model.block_size, V = settings_.model.vocab_size;
-    for (std::int64_t i = 0; i < tokens; ++i) {
-        // Full recompute over the last block_size tokens (as nanoGPT's sample.py).
-        const std::int64_t n = std::min<std::int64_t>(T, std::int64_t(ids.size()));
-        TensorI ctx({1, n});
-        std::copy(ids.end() - n, ids.end(), ctx.data());
-        const VarF probs = ops::softmax(model_->forward(ctx));
-        const float* p = probs.value().data() + (n - 1) * V;
-        double u = rng.uniform(), acc = 0.0;
-        std::int32_t next = std::int32_t(V - 1);
-        for (std::int64_t v = 0; v < V; ++v)
-            if ((acc += double(p[v])) > u) {
-                next = std::int32_t(v);
-                break;
-            }
-        ids.push_back(next);
-    }
-    model_->train();
+    ids.insert(ids.end(), out.tokens.begin(), out.tokens.end());
     std::string text;
     if (tokenizer_) {
         // decode_next: a llama2.c piece after BOS drops its leading space, as run.c prints it.

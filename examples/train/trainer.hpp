@@ -103,9 +103,10 @@ public:
     StepResult step();
     /// Mean validation loss over eval_batches sequential batches of val.bin (dropout off).
     double evaluate();
-    /// `tokens` tokens sampled (temperature 1) after the story separator (the tokenizer's
-    /// story_separator(): <|endoftext|>, or llama2.c's BOS), as text (decode_next, token after
-    /// token; ids separated by spaces for the synthetic stream).
+    /// `tokens` tokens sampled (temperature 1, through gen::decode under the crop policy) after
+    /// the story separator (the tokenizer's story_separator(): <|endoftext|>, or llama2.c's BOS),
+    /// as text (decode_next, token after token; ids separated by spaces for the synthetic
+    /// stream).
     std::string sample(std::int64_t tokens);
     /// Writes <out>/ckpt-<step>.safetensors (atomically, after syncing the log) and returns its
     /// path. Throws IoError naming the file; the checkpoints before it stay as they were.

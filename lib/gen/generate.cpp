@@ -81,15 +81,22 @@ const char* to_string(FinishReason reason) {
     return "max_tokens";
 }
 
+void check_prompt_fits(ContextPolicy policy, std::int64_t tokens, std::int64_t context,
+                       const std::string& prompt_name) {
+    if (policy == ContextPolicy::stop && tokens > context)
+        throw ConfigError(prompt_name + " has " + str(tokens) +
+                          " tokens, more than the context of " + str(context) +
+                          " under the 'stop' policy (use crop, slide or sinks)");
+}
+
 SessionOptions session_options(const nn::GPTConfig& config, const ContextOptions& context,
                                std::int64_t batch_size) {
     if (context.context < 0)
         throw ConfigError("generate: context must be at least 1 (or 0 for block_size), got " +
                           str(context.context));
-    if (slides(context.policy) && config.position == nn::PositionEncoding::learned)
-        throw ConfigError(std::string("generate: the '") + to_string(context.policy) +
-                          "' policy needs RoPE or ALiBi positions; this model has learned "
-                          "positions (use 'crop' or 'stop')");
+    if (slides(context.policy))
+        require_sliding_positions(config, std::string("generate: the '") +
+                                              to_string(context.policy) + "' policy");
     if (context.policy == ContextPolicy::sinks && context.sink_tokens < 1)
         throw ConfigError("generate: the 'sinks' policy needs sink_tokens >= 1, got " +
                           str(context.sink_tokens));
@@ -118,10 +125,7 @@ std::int64_t ContextFeeder::start(std::int64_t slot, std::span<const std::int32_
     const std::int64_t n = std::int64_t(prompt.size()), ctx = options_.context;
     if (n == 0)
         throw ConfigError("generate: prompt " + str(sequence) + " is empty");
-    if (options_.policy == ContextPolicy::stop && n > ctx)
-        throw ConfigError("generate: prompt " + str(sequence) + " has " + str(n) +
-                          " tokens, more than the context of " + str(ctx) +
-                          " under the 'stop' policy (use crop, slide or sinks)");
+    check_prompt_fits(options_.policy, n, ctx, "generate: prompt " + str(sequence));
     if (options_.policy == ContextPolicy::crop && n > ctx)
         prompt = prompt.last(std::size_t(ctx));
     session_.reset(slot);
@@ -194,10 +198,8 @@ void check_request(const InferenceSession& session, std::int64_t choosers,
                 throw ConfigError("generate: prompt " + str(i) + " has token " + str(p[j]) +
                                   " at index " + str(std::int64_t(j)) +
                                   ", outside the vocabulary [0, " + str(V) + ")");
-        if (policy == ContextPolicy::stop && std::int64_t(p.size()) > session.context())
-            throw ConfigError("generate: prompt " + str(i) + " has " + str(std::int64_t(p.size())) +
-                              " tokens, more than the context of " + str(session.context()) +
-                              " under the 'stop' policy (use crop, slide or sinks)");
+        check_prompt_fits(policy, std::int64_t(p.size()), session.context(),
+                          "generate: prompt " + str(i));
     }
 }
 

@@ -200,7 +200,7 @@ void validate(const SamplerSettings& s) {
             throw ConfigError("sampler: logit_bias for token " + std::to_string(t) +
                               " must be finite or -inf, got " + format_number(b));
     }
-    if (s.mirostat && (s.greedy || s.temperature == 0.0))
+    if (s.mirostat && is_greedy(s))
         throw ConfigError("sampler: mirostat cannot be combined with greedy decoding (greedy or "
                           "temperature 0)");
 }
@@ -250,6 +250,10 @@ std::vector<Stage> parse_order(const std::string& order) {
 
 } // namespace
 
+bool is_greedy(const SamplerSettings& settings) {
+    return settings.greedy || settings.temperature == 0.0;
+}
+
 SamplerChain::SamplerChain(const SamplerSettings& s)
     : s_(s), mirostat_(s.mirostat_tau, s.mirostat_eta, s.mirostat_surprise) {}
 
@@ -277,7 +281,7 @@ SamplerChain SamplerChain::from_settings(const SamplerSettings& s, const std::st
             "mirostat_v2(tau " + format_number(s.mirostat_tau) + ", eta " +
             format_number(s.mirostat_eta) +
             (s.mirostat_surprise == MirostatSurprise::raw ? ", raw surprise)" : ")");
-    } else if (s.greedy || s.temperature == 0.0) {
+    } else if (is_greedy(s)) {
         chain.selection_ = Selection::greedy;
         chain.description_ += "greedy";
     } else {
@@ -288,6 +292,11 @@ SamplerChain SamplerChain::from_settings(const SamplerSettings& s, const std::st
 
 void SamplerChain::reset() {
     mirostat_.reset();
+}
+
+void SamplerChain::set_alternatives(std::int64_t n) {
+    detail::check_count("alternatives", n);
+    alternatives_ = n;
 }
 
 std::string SamplerChain::describe() const {
@@ -405,7 +414,7 @@ std::int32_t SamplerChain::sample(std::span<const float> logits,
     }
     const std::int32_t token = c_.id(pos);
     if (decision) {
-        fill_raw_decision(logits, token, *decision);
+        fill_raw_decision(logits, token, *decision, alternatives_);
         decision->prob_final = c_.probability(pos);
         decision->entropy_final = c_.entropy();
         decision->changed_by.assign(token == raw_best ? "" : demoted_by ? demoted_by : selection);

@@ -38,11 +38,8 @@ void check_common(const InferenceSession& session, std::span<const std::int32_t>
                           " is outside the vocabulary [0, " + str(V) + ") (-1 for none)");
     if (prompt.empty())
         throw ConfigError(std::string(who) + ": the prompt is empty");
-    if (context.policy == ContextPolicy::stop && std::int64_t(prompt.size()) > session.context())
-        throw ConfigError(std::string(who) + ": the prompt has " +
-                          str(std::int64_t(prompt.size())) + " tokens, more than the context of " +
-                          str(session.context()) +
-                          " under the 'stop' policy (use crop, slide or sinks)");
+    check_prompt_fits(context.policy, std::int64_t(prompt.size()), session.context(),
+                      std::string(who) + ": the prompt");
 }
 
 struct Beam {
@@ -63,14 +60,16 @@ double score_of(double log_prob, std::int64_t length, double length_penalty) {
 
 } // namespace
 
-void fill_raw_decision(std::span<const float> logits, std::int32_t token, TokenDecision& d) {
-    const numerics::LogitStats st = numerics::logit_stats(logits, token, -1);
+void fill_raw_decision(std::span<const float> logits, std::int32_t token, TokenDecision& d,
+                       std::int64_t top_n) {
+    if (top_n < 0)
+        throw ConfigError("fill_raw_decision: top_n must be at least 0, got " + str(top_n));
+    const numerics::LogitStats st = numerics::logit_stats(logits, token, -1, top_n, d.top_raw);
     d.token = token;
     d.prob_raw = d.prob_final = st.prob;
     d.entropy_raw = d.entropy_final = st.entropy;
     d.rank_raw = st.rank;
     d.p_max_raw = st.p_max;
-    d.top5_raw.assign(st.top.begin(), st.top.begin() + st.top_count);
 }
 
 std::vector<BeamHypothesis> beam_search(InferenceSession& session,

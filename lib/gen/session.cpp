@@ -107,6 +107,16 @@ void InferenceSession::normalise(const Norm& n, const float* x, float* out, floa
         ops::layernorm_forward_serial(x, n.w, n.b, out, stats, stats + R, R, C_, n.eps);
 }
 
+bool can_slide(const nn::GPTConfig& config) {
+    return config.position != nn::PositionEncoding::learned;
+}
+
+void require_sliding_positions(const nn::GPTConfig& config, const std::string& what) {
+    if (!can_slide(config))
+        throw ConfigError(what + " needs RoPE or ALiBi positions; this model has learned "
+                                 "positions (use 'crop' or 'stop')");
+}
+
 InferenceSession::InferenceSession(const nn::GPT<float>& model, const SessionOptions& o)
     : cfg_(model.config) {
     using nn::PositionEncoding;
@@ -126,9 +136,8 @@ InferenceSession::InferenceSession(const nn::GPT<float>& model, const SessionOpt
         throw ConfigError("InferenceSession: context " + str(cap_) + " is longer than block_size " +
                           str(cfg_.block_size) +
                           ", and learned positions have no embedding past it");
-    if (o.sliding && learned)
-        throw ConfigError("InferenceSession: a sliding cache needs RoPE or ALiBi positions; this "
-                          "model has learned positions");
+    if (o.sliding)
+        require_sliding_positions(cfg_, "InferenceSession: a sliding cache");
     if (o.sink_tokens < 0)
         throw ConfigError("InferenceSession: sink_tokens must be at least 0, got " +
                           str(o.sink_tokens));

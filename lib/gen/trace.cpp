@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <ostream>
@@ -36,16 +37,16 @@ std::string quoted(const std::string& s) {
 
 } // namespace
 
-std::string trace_csv_header() {
+std::string trace_csv_header(std::int64_t top_n) {
     std::string h = "sequence,step,position,context,story,token,text,prob_raw,prob_final,"
                     "entropy_raw,entropy_final,rank_raw,p_max_raw";
-    for (int i = 1; i <= 5; ++i)
+    for (std::int64_t i = 1; i <= top_n; ++i)
         h += ",top" + std::to_string(i) + "_token,top" + std::to_string(i) + "_prob";
     h += ",changed_by,repeat_1,repeat_2,repeat_3,repeat_4,p_end";
     return h;
 }
 
-std::string trace_csv_row(const TraceRecord& r) {
+std::string trace_csv_row(const TraceRecord& r, std::int64_t top_n) {
     const TokenDecision& d = r.decision;
     std::string s = std::to_string(r.sequence) + ',' + std::to_string(r.step) + ',' +
                     std::to_string(r.position) + ',' + std::to_string(r.context) + ',' +
@@ -53,9 +54,9 @@ std::string trace_csv_row(const TraceRecord& r) {
                     ',' + number(d.prob_raw) + ',' + number(d.prob_final) + ',' +
                     number(d.entropy_raw) + ',' + number(d.entropy_final) + ',' +
                     std::to_string(d.rank_raw) + ',' + number(d.p_max_raw);
-    for (std::size_t i = 0; i < 5; ++i) {
-        if (i < d.top5_raw.size())
-            s += ',' + std::to_string(d.top5_raw[i].first) + ',' + number(d.top5_raw[i].second);
+    for (std::size_t i = 0; i < std::size_t(std::max<std::int64_t>(top_n, 0)); ++i) {
+        if (i < d.top_raw.size())
+            s += ',' + std::to_string(d.top_raw[i].first) + ',' + number(d.top_raw[i].second);
         else
             s += ",,";
     }
@@ -65,7 +66,7 @@ std::string trace_csv_row(const TraceRecord& r) {
     return s + ',' + number(r.p_end);
 }
 
-std::string trace_json_line(const TraceRecord& r) {
+std::string trace_json_line(const TraceRecord& r, std::int64_t top_n) {
     const TokenDecision& d = r.decision;
     nlohmann::ordered_json j;
     j["sequence"] = r.sequence;
@@ -81,9 +82,10 @@ std::string trace_json_line(const TraceRecord& r) {
     j["entropy_final"] = d.entropy_final;
     j["rank_raw"] = d.rank_raw;
     j["p_max_raw"] = d.p_max_raw;
-    j["top5"] = nlohmann::ordered_json::array();
-    for (const auto& [token, prob] : d.top5_raw)
-        j["top5"].push_back({token, prob});
+    nlohmann::ordered_json& top = j["top" + std::to_string(top_n)];
+    top = nlohmann::ordered_json::array();
+    for (std::size_t i = 0; i < d.top_raw.size() && std::int64_t(i) < top_n; ++i)
+        top.push_back({d.top_raw[i].first, d.top_raw[i].second});
     j["changed_by"] = d.changed_by;
     j["repeats"] = r.repeats;
     if (std::isnan(r.p_end))
@@ -93,29 +95,32 @@ std::string trace_json_line(const TraceRecord& r) {
     return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
-void write_trace_csv(std::ostream& out, std::span<const TraceRecord> records) {
-    out << trace_csv_header() << '\n';
+void write_trace_csv(std::ostream& out, std::span<const TraceRecord> records, std::int64_t top_n) {
+    out << trace_csv_header(top_n) << '\n';
     for (const TraceRecord& r : records)
-        out << trace_csv_row(r) << '\n';
+        out << trace_csv_row(r, top_n) << '\n';
 }
 
-void write_trace_jsonl(std::ostream& out, std::span<const TraceRecord> records) {
+void write_trace_jsonl(std::ostream& out, std::span<const TraceRecord> records,
+                       std::int64_t top_n) {
     for (const TraceRecord& r : records)
-        out << trace_json_line(r) << '\n';
+        out << trace_json_line(r, top_n) << '\n';
 }
 
-void write_trace_csv(const std::filesystem::path& path, std::span<const TraceRecord> records) {
+void write_trace_csv(const std::filesystem::path& path, std::span<const TraceRecord> records,
+                     std::int64_t top_n) {
     AtomicFile file(path);
-    file.write(trace_csv_header() + '\n');
+    file.write(trace_csv_header(top_n) + '\n');
     for (const TraceRecord& r : records)
-        file.write(trace_csv_row(r) + '\n');
+        file.write(trace_csv_row(r, top_n) + '\n');
     file.commit();
 }
 
-void write_trace_jsonl(const std::filesystem::path& path, std::span<const TraceRecord> records) {
+void write_trace_jsonl(const std::filesystem::path& path, std::span<const TraceRecord> records,
+                       std::int64_t top_n) {
     AtomicFile file(path);
     for (const TraceRecord& r : records)
-        file.write(trace_json_line(r) + '\n');
+        file.write(trace_json_line(r, top_n) + '\n');
     file.commit();
 }
 

@@ -13,13 +13,22 @@ namespace {
 
 // Chunk of logits whose exps go through a stack buffer (a multiple of sum_lanes, so that S and A
 // are summed in the order of one ordered_sum over the row), and the group of logits that one
-// compare against the fifth best skips.
+// compare against the n-th best skips.
 constexpr std::int64_t chunk = 256, group = 16;
 static_assert(chunk % sum_lanes == 0);
 
 } // namespace
 
-LogitStats logit_stats(std::span<const float> logits, std::int32_t token, std::int32_t end_token) {
+LogitStats logit_stats(std::span<const float> logits, std::int32_t token, std::int32_t end_token,
+                       std::int64_t top_n) {
+    std::vector<std::pair<std::int32_t, double>> top;
+    LogitStats out = logit_stats(logits, token, end_token, top_n, top);
+    out.top = std::move(top);
+    return out;
+}
+
+LogitStats logit_stats(std::span<const float> logits, std::int32_t token, std::int32_t end_token,
+                       std::int64_t top_n, std::vector<std::pair<std::int32_t, double>>& top) {
     // Shape: z (V).
     const float* z = logits.data();
     const auto V = std::int64_t(logits.size());
@@ -28,9 +37,13 @@ LogitStats logit_stats(std::span<const float> logits, std::int32_t token, std::i
     float w[chunk], dz[chunk];
     OrderedSum<double> s_sum, a_sum;
     LogitStats out;
-    std::array<std::int32_t, 5> top{};
-    int m = 0;
-    float fifth = -std::numeric_limits<float>::infinity(); // the fifth best so far
+    const auto n = std::size_t(std::clamp<std::int64_t>(top_n, 0, V));
+    // The ids of the best so far in top[k].first (best first); their probabilities at the end.
+    top.resize(n);
+    std::size_t m = 0;
+    // The n-th best so far; +inf when n = 0, so that no logit enters.
+    float last =
+        n > 0 ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity();
     for (std::int64_t j0 = 0; j0 < V; j0 += chunk) {
         const std::int64_t len = std::min(chunk, V - j0);
         const float* zc = z + j0;
@@ -46,24 +59,24 @@ LogitStats logit_stats(std::span<const float> logits, std::int32_t token, std::i
             out.rank += zc[j] > zt;
         for (std::int64_t j = 0; j < std::min(len, token - j0); ++j)
             out.rank += zc[j] == zt;
-        // The best five finite logits: groups that cannot beat the fifth are skipped with one
+        // The best n finite logits: groups that cannot beat the n-th are skipped with one
         // vector compare; ties keep the lower id first (only a larger logit moves ahead).
         for (std::int64_t g = 0; g < len; g += group) {
             const std::int64_t end = std::min(len, g + group);
             int hits = 0;
             for (std::int64_t j = g; j < end; ++j)
-                hits += zc[j] > fifth;
+                hits += zc[j] > last;
             if (hits == 0)
                 continue;
             for (std::int64_t j = g; j < end; ++j) {
-                if (!(zc[j] > fifth))
+                if (!(zc[j] > last))
                     continue;
-                int k = m < 5 ? m++ : 4;
-                for (; k > 0 && zc[j] > z[top[std::size_t(k - 1)]]; --k)
-                    top[std::size_t(k)] = top[std::size_t(k - 1)];
-                top[std::size_t(k)] = std::int32_t(j0 + j);
-                if (m == 5)
-                    fifth = z[top[4]];
+                std::size_t k = m < n ? m++ : n - 1;
+                for (; k > 0 && zc[j] > z[top[k - 1].first]; --k)
+                    top[k].first = top[k - 1].first;
+                top[k].first = std::int32_t(j0 + j);
+                if (m == n)
+                    last = z[top[n - 1].first];
             }
         }
     }
@@ -75,9 +88,9 @@ LogitStats logit_stats(std::span<const float> logits, std::int32_t token, std::i
     out.p_max = 1.0 / s;
     out.p_end =
         end_token >= 0 && end_token < V ? p(end_token) : std::numeric_limits<double>::quiet_NaN();
-    out.top_count = m;
-    for (int k = 0; k < m; ++k)
-        out.top[std::size_t(k)] = {top[std::size_t(k)], p(top[std::size_t(k)])};
+    top.resize(m);
+    for (std::size_t k = 0; k < m; ++k)
+        top[k].second = p(top[k].first);
     return out;
 }
 

@@ -8,7 +8,6 @@
 // read from L1 after its first touch. Results depend only on the logits.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <span>
 #include <utility>
@@ -24,15 +23,21 @@ struct LogitStats {
     std::int64_t rank = 0; ///< logits above the token's, plus equal ones with a lower id
     double p_max = 0.0;    ///< the largest probability
     double p_end = 0.0;    ///< p(end_token); NaN when end_token is outside [0, V)
-    int top_count = 0;     ///< entries of `top` in use: 5, or fewer finite logits
-    /// The most probable tokens with their probabilities, best first; equal logits keep the
-    /// lower id first. Only finite logits enter.
-    std::array<std::pair<std::int32_t, double>, 5> top{};
+    /// The top_n most probable tokens with their probabilities, best first (fewer when fewer
+    /// logits are finite); equal logits keep the lower id first. Only finite logits enter.
+    std::vector<std::pair<std::int32_t, double>> top;
 };
 
 /// Statistics of softmax(logits) for `token` (in [0, V), not checked) and `end_token` (any id;
-/// -1 for none). The largest logit must be finite.
-LogitStats logit_stats(std::span<const float> logits, std::int32_t token, std::int32_t end_token);
+/// -1 for none), with the top_n (>= 0, not checked) most probable tokens. The largest logit must
+/// be finite.
+LogitStats logit_stats(std::span<const float> logits, std::int32_t token, std::int32_t end_token,
+                       std::int64_t top_n = 5);
+/// The same with the top list written into `top` (the returned LogitStats::top stays empty): no
+/// allocation when top's capacity holds min(top_n, V) entries, as the sampler's per-token
+/// decision needs.
+LogitStats logit_stats(std::span<const float> logits, std::int32_t token, std::int32_t end_token,
+                       std::int64_t top_n, std::vector<std::pair<std::int32_t, double>>& top);
 
 /// p(token) under softmax(logits), bit for bit logit_stats(logits, ...).prob for that token.
 double token_probability(std::span<const float> logits, std::int32_t token);

@@ -399,12 +399,12 @@ TEST_SUITE("gen") {
                 CHECK(d.entropy_raw == doctest::Approx(1.75 * std::numbers::ln2).epsilon(1e-6));
                 CHECK(d.entropy_final == doctest::Approx(0.636514).epsilon(1e-5));
                 CHECK(d.p_max_raw == doctest::Approx(0.5).epsilon(1e-6));
-                REQUIRE(d.top5_raw.size() == 4);
-                CHECK(d.top5_raw[0].first == 0);
-                CHECK(d.top5_raw[1].first == 1);
-                CHECK(d.top5_raw[2].first == 2);
-                CHECK(d.top5_raw[3].first == 3);
-                CHECK(d.top5_raw[3].second == doctest::Approx(0.125).epsilon(1e-6));
+                REQUIRE(d.top_raw.size() == 4);
+                CHECK(d.top_raw[0].first == 0);
+                CHECK(d.top_raw[1].first == 1);
+                CHECK(d.top_raw[2].first == 2);
+                CHECK(d.top_raw[3].first == 3);
+                CHECK(d.top_raw[3].second == doctest::Approx(0.125).epsilon(1e-6));
                 CHECK(d.changed_by == (expected == 0 ? "" : "sample"));
             }
             // rank among ties counts the lower ids: z = (1, 2, 2, 2), token 3 has rank 2.
@@ -417,9 +417,9 @@ TEST_SUITE("gen") {
             CHECK(pick.sample(std::vector<float>{1.0f, 2.0f, 2.0f, 2.0f}, {}, rng, &d) == 3);
             CHECK(d.rank_raw == 2);
             CHECK(d.changed_by == "logit_bias");
-            CHECK(d.top5_raw.size() == 4);
-            CHECK(d.top5_raw[0].first == 1);
-            CHECK(d.top5_raw[3].first == 0);
+            CHECK(d.top_raw.size() == 4);
+            CHECK(d.top_raw[0].first == 1);
+            CHECK(d.top_raw[3].first == 0);
         }
 
         SUBCASE("changed_by names the stage that demoted the raw argmax") {
@@ -489,7 +489,7 @@ TEST_SUITE("gen") {
             SamplerChain c = SamplerChain::from_settings(s);
             CAPTURE(c.describe());
             TokenDecision d;
-            d.top5_raw.reserve(5);
+            d.top_raw.reserve(5);
             d.changed_by.reserve(32);
             c.sample(model.logits(1), all.first(100), rng, &d);
             const std::int64_t n = allocations_in([&] {

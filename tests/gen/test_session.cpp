@@ -360,7 +360,8 @@ TEST_SUITE("gen") {
                                  ConfigError);
             CHECK_THROWS_WITH_AS(InferenceSession(*learned, {.sliding = true}),
                                  "InferenceSession: a sliding cache needs RoPE or ALiBi "
-                                 "positions; this model has learned positions",
+                                 "positions; this model has learned positions (use 'crop' or "
+                                 "'stop')",
                                  ConfigError);
             CHECK_THROWS_WITH_AS(
                 InferenceSession(*rope, {.context = 8, .sliding = true, .sink_tokens = 8}),

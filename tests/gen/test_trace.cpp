@@ -32,7 +32,7 @@ TEST_SUITE("gen") {
         a.decision.entropy_final = 0.75;
         a.decision.rank_raw = 1;
         a.decision.p_max_raw = 0.375;
-        a.decision.top5_raw = {{3, 0.375}, {42, 0.25}};
+        a.decision.top_raw = {{3, 0.375}, {42, 0.25}};
         a.decision.changed_by = "top_k";
         a.repeats = {true, false, false, false};
         TraceRecord b;
@@ -77,6 +77,26 @@ TEST_SUITE("gen") {
                                    "\"story\":0,\"token\":42,\"text\":"));
         }
 
+        SUBCASE("top_n sets the top-k columns and the JSON array's name") {
+            CHECK(trace_csv_header(0) ==
+                  "sequence,step,position,context,story,token,text,prob_raw,prob_final,"
+                  "entropy_raw,entropy_final,rank_raw,p_max_raw,changed_by,repeat_1,repeat_2,"
+                  "repeat_3,repeat_4,p_end");
+            CHECK(trace_csv_header(1).find(",top1_token,top1_prob,changed_by,") !=
+                  std::string::npos);
+            CHECK(trace_csv_header(7).find(",top7_token,top7_prob,changed_by,") !=
+                  std::string::npos);
+            // One pair kept of two; three pairs with one empty.
+            CHECK(trace_csv_row(a, 1).find(",0.375,3,0.375,top_k,") != std::string::npos);
+            CHECK(trace_csv_row(a, 3).find(",0.375,3,0.375,42,0.25,,,top_k,") != std::string::npos);
+            const nlohmann::json one = nlohmann::json::parse(trace_json_line(a, 1));
+            CHECK(one["top1"] == nlohmann::json::parse("[[3, 0.375]]"));
+            CHECK(!one.contains("top5"));
+            const nlohmann::json none = nlohmann::json::parse(trace_json_line(a, 0));
+            CHECK(none["top0"] == nlohmann::json::array());
+            const nlohmann::json ten = nlohmann::json::parse(trace_json_line(a, 10));
+            CHECK(ten["top10"] == nlohmann::json::parse("[[3, 0.375], [42, 0.25]]"));
+        }
         SUBCASE("the stream writers write what the file writers write") {
             ouro::testing::TempDir dir;
             const std::vector<TraceRecord> records = {a, b};

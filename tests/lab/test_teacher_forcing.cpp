@@ -52,8 +52,8 @@ TEST_SUITE("lab") {
             CHECK(s.entropy == sampled.entropy_raw);
             CHECK(s.entropy == searched.entropy_raw);
             CHECK(s.p_max == sampled.p_max_raw);
-            CHECK(s.argmax == sampled.top5_raw[0].first);
-            CHECK(sampled.top5_raw == searched.top5_raw);
+            CHECK(s.argmax == sampled.top_raw[0].first);
+            CHECK(sampled.top_raw == searched.top_raw);
             CHECK(sampled.rank_raw == searched.rank_raw);
             CHECK(s.nll == doctest::Approx(-std::log(s.prob)).epsilon(1e-7));
             TokenScore end_only;

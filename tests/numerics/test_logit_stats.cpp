@@ -44,7 +44,7 @@ TEST_SUITE("numerics") {
             CHECK(s.p_max == doctest::Approx(0.5).epsilon(1e-7));
             CHECK(s.p_end == doctest::Approx(0.5).epsilon(1e-7));
             CHECK(s.rank == 2); // behind token 1, and behind token 0 (equal logit, lower id)
-            REQUIRE(s.top_count == 3);
+            REQUIRE(s.top.size() == 3);
             CHECK(s.top[0].first == 1);
             CHECK(s.top[1].first == 0);
             CHECK(s.top[2].first == 2);
@@ -74,7 +74,7 @@ TEST_SUITE("numerics") {
             CHECK(s.p_max == doctest::Approx(pmax).epsilon(1e-6));
             CHECK(s.p_end == doctest::Approx(p[end]).epsilon(1e-6));
             CHECK(s.rank == rank);
-            REQUIRE(s.top_count == 5);
+            REQUIRE(s.top.size() == 5);
             for (int k = 0; k < 5; ++k) {
                 const std::int32_t id = s.top[std::size_t(k)].first;
                 CHECK(s.top[std::size_t(k)].second == doctest::Approx(p[id]).epsilon(1e-6));
@@ -87,12 +87,40 @@ TEST_SUITE("numerics") {
             const std::vector<float> z{1.0f, 2.0f, 2.0f, -inf, 2.0f, 0.5f, -inf};
             const LogitStats s = logit_stats(z, 4, -1);
             CHECK(s.rank == 2);
-            REQUIRE(s.top_count == 5);
+            REQUIRE(s.top.size() == 5);
             const std::int32_t expected[5] = {1, 2, 4, 0, 5};
             for (int k = 0; k < 5; ++k)
                 CHECK(s.top[std::size_t(k)].first == expected[k]);
             const LogitStats few = logit_stats(std::vector<float>{0.0f, -inf, 1.0f}, 0, -1);
-            CHECK(few.top_count == 2);
+            CHECK(few.top.size() == 2);
+        }
+        SUBCASE("top_n chooses how many alternatives: the first k of a longer list") {
+            std::vector<float> z(1000);
+            for (std::size_t i = 0; i < z.size(); ++i)
+                z[i] = float(std::sin(0.37 * double(i)) * 6.0 + 0.001 * double(i % 7));
+            z[20] = z[21] = 9.0f; // a tie at the top: the lower id first
+            const LogitStats all = logit_stats(z, 3, -1, 40);
+            REQUIRE(all.top.size() == 40);
+            CHECK(all.top[0].first == 20);
+            CHECK(all.top[1].first == 21);
+            for (std::size_t k = 1; k < all.top.size(); ++k)
+                CHECK(z[std::size_t(all.top[k].first)] <= z[std::size_t(all.top[k - 1].first)]);
+            for (const std::int64_t n : {0, 1, 5, 17}) {
+                const LogitStats s = logit_stats(z, 3, -1, n);
+                REQUIRE(s.top.size() == std::size_t(n));
+                for (std::size_t k = 0; k < s.top.size(); ++k)
+                    CHECK(s.top[k] == all.top[k]);
+                // The other statistics do not depend on top_n.
+                CHECK(s.prob == all.prob);
+                CHECK(s.entropy == all.entropy);
+                CHECK(s.rank == all.rank);
+            }
+            // More than V: every finite logit, best first.
+            const std::vector<float> small{0.5f, -inf, 2.0f};
+            const LogitStats s = logit_stats(small, 0, -1, 10);
+            REQUIRE(s.top.size() == 2);
+            CHECK(s.top[0].first == 2);
+            CHECK(s.top[1].first == 0);
         }
         SUBCASE("token_probability is logit_stats' prob, bit for bit") {
             std::vector<float> z(777);

@@ -90,6 +90,13 @@ struct ContextOptions {
     std::int64_t sink_tokens = 4; ///< kept by the sinks policy (StreamingLLM uses 4)
 };
 
+/// The one check of "a prompt longer than the context cannot start under the stop policy": throws
+/// ConfigError "<prompt_name> has 17 tokens, more than the context of 16 under the 'stop' policy
+/// (use crop, slide or sinks)" when policy is stop and tokens > context (prompt_name e.g.
+/// "generate: prompt 0", "beam_search: the prompt"). Other policies take any length.
+void check_prompt_fits(ContextPolicy policy, std::int64_t tokens, std::int64_t context,
+                       const std::string& prompt_name);
+
 /// The session a context policy needs for `batch_size` sequences: its context, and a sliding
 /// cache for slide and sinks. Throws ConfigError, e.g. "generate: the 'slide' policy needs RoPE or
 /// ALiBi positions; this model has learned positions (use 'crop' or 'stop')".

@@ -92,6 +92,11 @@ struct SamplerSettings {
     std::vector<std::pair<std::int32_t, float>> logit_bias; ///< (token, bias); -inf bans
 };
 
+/// Whether the settings choose greedy decoding: the greedy flag, or temperature 0 (the one place
+/// this rule is written; the chain's selection, its mirostat check and the decoders' "draws at
+/// random" all ask it).
+bool is_greedy(const SamplerSettings& settings);
+
 namespace detail {
 /// The stages, in the default order.
 enum class SamplerStage : std::uint8_t {
@@ -163,7 +168,7 @@ public:
     ///
     /// When `decision` is given it is filled: the raw fields from softmax of the raw logits
     /// (float exp, double sums; rank_raw counts the tokens with a larger logit, and equal logits
-    /// with a lower id; top5_raw is ordered the same way); prob_final and entropy_final from the
+    /// with a lower id; top_raw is ordered the same way); prob_final and entropy_final from the
     /// distribution the selection chose from: the candidates the stages left (after mirostat's
     /// own truncation, for mirostat), with greedy taking the softmax of those logits. changed_by:
     ///   ""                   when the token is the raw argmax a (lowest id among ties);
@@ -177,6 +182,11 @@ public:
 
     /// Per-sequence state back to its start: mirostat's mu <- 2 tau.
     void reset();
+
+    /// How many of the most probable raw tokens a decision's top_raw lists (5 unless set; 0
+    /// lists none). Throws ConfigError for n < 0 ("sampler: alternatives must be >= 0, got -1").
+    void set_alternatives(std::int64_t n);
+    std::int64_t alternatives() const { return alternatives_; }
 
     /// The active stages and the selection, e.g.
     /// "repetition_penalty(1.3) -> top_p(0.95) -> sample"; a window shows as
@@ -200,6 +210,7 @@ private:
     TokenCounts counts_;
     DryRepeats dry_;
     bool counted_ = false;
+    std::int64_t alternatives_ = 5;
 };
 
 } // namespace ouro::gen

@@ -91,9 +91,11 @@ GeneratedSequence contrastive_search(const nn::GPT<float>& model,
                                      const ContrastiveOptions& options);
 
 /// The raw-logit fields of a TokenDecision for `token`: prob_raw, entropy_raw, rank_raw,
-/// p_max_raw, top5_raw; prob_final and entropy_final are set equal to them. The same numbers for
-/// every decoder and for teacher forcing (the library's float exp, sums in double in a fixed
-/// order).
-void fill_raw_decision(std::span<const float> logits, std::int32_t token, TokenDecision& decision);
+/// p_max_raw, top_raw (the top_n most probable tokens); prob_final and entropy_final are set equal
+/// to them. The same numbers for every decoder and for teacher forcing (the library's float exp,
+/// sums in double in a fixed order). Throws ConfigError for top_n < 0
+/// ("fill_raw_decision: top_n must be at least 0, got -1").
+void fill_raw_decision(std::span<const float> logits, std::int32_t token, TokenDecision& decision,
+                       std::int64_t top_n = 5);
 
 } // namespace ouro::gen

@@ -59,9 +59,18 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace ouro::gen {
+
+/// Whether a model's positions allow a sliding cache (the slide and sinks policies): RoPE and
+/// ALiBi do; learned positions bake the position into every cached key and value.
+bool can_slide(const nn::GPTConfig& config);
+/// The one check of that rule: throws ConfigError "<what> needs RoPE or ALiBi positions; this
+/// model has learned positions (use 'crop' or 'stop')" unless can_slide(config), e.g. with what =
+/// "generate: the 'slide' policy" or "InferenceSession: a sliding cache".
+void require_sliding_positions(const nn::GPTConfig& config, const std::string& what);
 
 struct SessionOptions {
     std::int64_t batch_size = 1; ///< B, independent sequences (slots)
@@ -94,7 +103,7 @@ public:
     ///   "InferenceSession: context 300 is longer than block_size 256, and learned positions
     ///    have no embedding past it"
     ///   "InferenceSession: a sliding cache needs RoPE or ALiBi positions; this model has learned
-    ///    positions"
+    ///    positions (use 'crop' or 'stop')"
     ///   "InferenceSession: sink_tokens = 64 leaves no room for a sliding window in a context of
     ///    64"
     InferenceSession(const nn::GPT<float>& model, const SessionOptions& options = {});

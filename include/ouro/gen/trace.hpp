@@ -8,14 +8,17 @@
 //   top3_prob,top4_token,top4_prob,top5_token,top5_prob,changed_by,repeat_1,repeat_2,repeat_3,
 //   repeat_4,p_end
 // Numbers are written in the shortest form that reads back to the same double; repeat_n is 0 or
-// 1; top-k cells beyond the vocabulary and p_end without an end token are empty. Text cells
+// 1; top-k cells beyond the alternatives the record holds and p_end without an end token are
+// empty. The top-k columns are top1 .. topN for the writers' top_n (5 by default, as above; 0
+// writes none). Text cells
 // (text, changed_by) are quoted when they hold a comma, a quote, a CR or an LF, with quotes
 // doubled (RFC 4180); their bytes are written as they are.
 //
-// JSON Lines: one object per record and line, with the same names, except that the top-5 pairs
-// are one array "top5": [[token, prob], ...] and the repeats one array "repeats": [r1, r2, r3,
-// r4] of booleans; p_end is null without an end token. Text that is not valid UTF-8 (a byte-level
-// BPE token can hold part of a character) has each bad byte replaced by U+FFFD.
+// JSON Lines: one object per record and line, with the same names, except that the top-N pairs
+// are one array "top<N>" ("top5" by default): [[token, prob], ...] and the repeats one array
+// "repeats": [r1, r2, r3, r4] of booleans; p_end is null without an end token. Text that is not
+// valid UTF-8 (a byte-level BPE token can hold part of a character) has each bad byte replaced by
+// U+FFFD.
 #pragma once
 
 #include "ouro/gen/token_decision.hpp"
@@ -49,19 +52,25 @@ struct TraceRecord {
     double p_end = std::numeric_limits<double>::quiet_NaN();
 };
 
-/// The CSV header line (the column list above), without a line break.
-std::string trace_csv_header();
-/// One record as a CSV line, without a line break.
-std::string trace_csv_row(const TraceRecord& record);
-/// One record as a JSON object on one line, without a line break.
-std::string trace_json_line(const TraceRecord& record);
+/// The CSV header line (the column list above, with top_n top-k pairs), without a line break.
+std::string trace_csv_header(std::int64_t top_n = 5);
+/// One record as a CSV line with top_n top-k pairs (the record's first top_n alternatives, empty
+/// cells past the ones it has), without a line break.
+std::string trace_csv_row(const TraceRecord& record, std::int64_t top_n = 5);
+/// One record as a JSON object on one line ("top<top_n>": its first top_n alternatives), without
+/// a line break.
+std::string trace_json_line(const TraceRecord& record, std::int64_t top_n = 5);
 
 /// Writes the header and one line per record.
-void write_trace_csv(std::ostream& out, std::span<const TraceRecord> records);
+void write_trace_csv(std::ostream& out, std::span<const TraceRecord> records,
+                     std::int64_t top_n = 5);
 /// Writes one line per record.
-void write_trace_jsonl(std::ostream& out, std::span<const TraceRecord> records);
+void write_trace_jsonl(std::ostream& out, std::span<const TraceRecord> records,
+                       std::int64_t top_n = 5);
 /// The same into a file, written atomically; throws IoError naming the path.
-void write_trace_csv(const std::filesystem::path& path, std::span<const TraceRecord> records);
-void write_trace_jsonl(const std::filesystem::path& path, std::span<const TraceRecord> records);
+void write_trace_csv(const std::filesystem::path& path, std::span<const TraceRecord> records,
+                     std::int64_t top_n = 5);
+void write_trace_jsonl(const std::filesystem::path& path, std::span<const TraceRecord> records,
+                       std::int64_t top_n = 5);
 
 } // namespace ouro::gen

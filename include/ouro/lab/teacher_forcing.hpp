@@ -11,7 +11,8 @@
 //   argmax   the most probable token (lowest id on ties), p_max its probability
 //   p_end    the probability of the end-of-text token (NaN without one)
 // computed from the raw logits (no sampler) exactly as every decoder's trace reports them: the
-// library's float exp, sums in double in a fixed order (gen::fill_raw_decision).
+// library's float exp, sums in double in a fixed order (gen::fill_raw_decision); the feeding is
+// gen::teacher_force (decode.hpp), which decode() uses to score the search decoders' tokens.
 #pragma once
 
 #include "ouro/gen/generate.hpp"
