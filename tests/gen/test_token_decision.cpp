@@ -44,8 +44,8 @@ TokenDecision naive_raw(const std::vector<float>& z, std::int32_t token) {
         return z[std::size_t(a)] > z[std::size_t(b)];
     });
     for (std::int32_t id : ids)
-        if (d.top5_raw.size() < 5 && std::isfinite(z[std::size_t(id)]))
-            d.top5_raw.emplace_back(id, p[std::size_t(id)]);
+        if (d.top_raw.size() < 5 && std::isfinite(z[std::size_t(id)]))
+            d.top_raw.emplace_back(id, p[std::size_t(id)]);
     return d;
 }
 
@@ -55,10 +55,10 @@ void check_raw(const TokenDecision& got, const TokenDecision& want) {
     CHECK(got.entropy_raw == doctest::Approx(want.entropy_raw).epsilon(1e-6));
     CHECK(got.p_max_raw == doctest::Approx(want.p_max_raw).epsilon(1e-6));
     CHECK(got.rank_raw == want.rank_raw);
-    REQUIRE(got.top5_raw.size() == want.top5_raw.size());
-    for (std::size_t i = 0; i < want.top5_raw.size(); ++i) {
-        CHECK(got.top5_raw[i].first == want.top5_raw[i].first);
-        CHECK(got.top5_raw[i].second == doctest::Approx(want.top5_raw[i].second).epsilon(1e-6));
+    REQUIRE(got.top_raw.size() == want.top_raw.size());
+    for (std::size_t i = 0; i < want.top_raw.size(); ++i) {
+        CHECK(got.top_raw[i].first == want.top_raw[i].first);
+        CHECK(got.top_raw[i].second == doctest::Approx(want.top_raw[i].second).epsilon(1e-6));
     }
 }
 
@@ -75,7 +75,7 @@ TEST_SUITE("gen") {
             CHECK(d.entropy_final == 0.0);
             CHECK(d.rank_raw == 0);
             CHECK(d.p_max_raw == 0.0);
-            CHECK(d.top5_raw.empty());
+            CHECK(d.top_raw.empty());
             CHECK(d.changed_by.empty());
         }
         SUBCASE("forward matches reference: raw fields from the chain and from the searches") {
@@ -110,7 +110,7 @@ TEST_SUITE("gen") {
             TokenDecision d;
             fill_raw_decision(z, 3, d);
             check_raw(d, naive_raw(z, 3));
-            CHECK(d.top5_raw.size() == 2);
+            CHECK(d.top_raw.size() == 2);
             CHECK(d.rank_raw == 1);
         }
     }
