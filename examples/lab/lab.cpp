@@ -337,7 +337,9 @@ SampleMetrics measure(const DecodedSet& set) {
     std::int64_t loops = 0;
     double onset_sum = 0;
     for (const auto& x : s) {
-        seq += olab::seq_rep_n(x, 4);
+        m.seq_rep4_each.push_back(olab::seq_rep_n(x, 4));
+        m.holtzman_each.push_back(olab::holtzman_repetition(x).repeating ? 1 : 0);
+        seq += m.seq_rep4_each.back();
         seq_last += olab::seq_rep_n(x, 4, 200);
         if (const auto loop = olab::find_loop(x, 3)) {
             ++loops;
@@ -355,18 +357,39 @@ SampleMetrics measure(const DecodedSet& set) {
         s.size() >= 2 ? olab::self_bleu(std::span(s)) : std::numeric_limits<double>::quiet_NaN();
     double nll = 0, ent = 0;
     std::int64_t count = 0;
-    for (std::size_t i = 0; i < s.size(); ++i)
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        double own = 0;
         for (std::size_t t = 0; t < set.prob[i].size(); ++t) {
-            nll += -std::log(std::max(set.prob[i][t], 1e-300));
+            const double x = -std::log(std::max(set.prob[i][t], 1e-300));
+            nll += x;
+            own += x;
             ent += set.entropy[i][t];
             ++count;
         }
+        m.nll_each.push_back(set.prob[i].empty() ? std::numeric_limits<double>::quiet_NaN()
+                                                 : own / double(set.prob[i].size()));
+    }
     m.nll = count ? nll / double(count) : std::numeric_limits<double>::quiet_NaN();
     m.entropy = count ? ent / double(count) : std::numeric_limits<double>::quiet_NaN();
     m.loop_percent = 100.0 * double(loops) / n;
     m.mean_loop_onset =
         loops ? onset_sum / double(loops) : std::numeric_limits<double>::quiet_NaN();
     return m;
+}
+
+olab::Interval SampleMetrics::holtzman_interval() const {
+    std::int64_t loops = 0;
+    for (const std::uint8_t h : holtzman_each)
+        loops += h;
+    return olab::wilson_interval(loops, std::int64_t(holtzman_each.size()));
+}
+
+olab::Interval SampleMetrics::seq_rep4_interval() const {
+    return olab::mean_interval(seq_rep4_each, 0.0, 1.0);
+}
+
+olab::Interval SampleMetrics::nll_interval() const {
+    return olab::mean_interval(nll_each, 0.0);
 }
 
 std::vector<std::string> metrics_columns() {
