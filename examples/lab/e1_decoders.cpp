@@ -71,11 +71,25 @@ void e1_findings(ExperimentResult& r, const E1Result& m) {
                          "; fewer: " + (clean.empty() ? std::string("no decoder") : clean) + ".");
     const SampleMetrics& greedy = row_named(m.rows, "greedy", "E1").metrics;
     const SampleMetrics& top_p = row_named(m.rows, "top-p 0.95", "E1").metrics;
+    auto loops = [](const SampleMetrics& x) {
+        std::int64_t k = 0;
+        for (const std::uint8_t h : x.holtzman_each)
+            k += h;
+        return k;
+    };
+    // 95% intervals over the samples: Student's t for the means, Newcombe's for the difference
+    // of the shares that loop.
+    const olab::Interval d =
+        olab::difference_interval(loops(greedy), std::int64_t(greedy.holtzman_each.size()),
+                                  loops(top_p), std::int64_t(top_p.holtzman_each.size()));
     r.findings.push_back(
-        "Greedy: seq-rep-4 " + olab::fmt(greedy.seq_rep4) + ", mean NLL " + olab::fmt(greedy.nll) +
-        " nats; top-p 0.95: seq-rep-4 " + olab::fmt(top_p.seq_rep4) + ", NLL " +
-        olab::fmt(top_p.nll) +
-        ". The likelihood-seeking decoders find text the model itself finds far more probable "
+        "Greedy: seq-rep-4 " + olab::with_interval(greedy.seq_rep4_interval()) + ", mean NLL " +
+        olab::with_interval(greedy.nll_interval()) + " nats; top-p 0.95: seq-rep-4 " +
+        olab::with_interval(top_p.seq_rep4_interval()) + ", NLL " +
+        olab::with_interval(top_p.nll_interval()) + "; greedy's share of looping samples minus " +
+        "top-p's: " + olab::with_interval(d, 0, 100.0) + " percentage points (95% intervals " +
+        "over the samples)." +
+        " The likelihood-seeking decoders find text the model itself finds far more probable "
         "than what it writes when it samples: the loop is the high-probability region.");
 }
 

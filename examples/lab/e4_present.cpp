@@ -16,6 +16,13 @@ std::string cell(double v, int decimals = 3) {
     return std::isnan(v) ? "n/a" : fmt(v, decimals);
 }
 
+// A number with its 95% interval, or the missing-value mark.
+std::string ci(const olab::Interval& i, int decimals = 3, double scale = 1.0,
+               const std::string& unit = "") {
+    return std::isnan(i.estimate) ? cell(i.estimate)
+                                  : olab::with_interval(i, decimals, scale, unit);
+}
+
 olab::Table e4_table(const E4Result& r) {
     olab::Table t({"model", "positions", "policy", "tf nll first block", "tf nll past block",
                    "greedy seq-rep-4 first", "greedy seq-rep-4 past", "greedy loop% past",
@@ -82,6 +89,8 @@ void repetition_plot(ExperimentResult& r, const E4Result& e) {
         r.plots.push_back(std::move(plot));
 }
 
+// With 95% intervals: Student's t over the streams (NLL) or samples (seq-rep-4), Wilson's for
+// the share of samples that loop.
 void e4_findings(ExperimentResult& r, const E4Model& m) {
     std::string tf = m.name + " (" + m.position + " positions, trained context " +
                      std::to_string(m.block_size) + " tokens): surprise at human text fed in ";
@@ -89,11 +98,11 @@ void e4_findings(ExperimentResult& r, const E4Model& m) {
     if (std::isnan(stop.tf_first.estimate)) {
         tf += "not measured (pass --valid).";
     } else {
-        tf += fmt(stop.tf_first.estimate) + " nats inside the trained context; past it";
+        tf += ci(stop.tf_first) + " nats inside the trained context; past it";
         for (const E4Policy& p : m.policies)
             if (p.policy != gen::ContextPolicy::stop)
                 tf += " " + policy_name(p.policy) + " " +
-                      (p.applies ? cell(p.tf_past.estimate) : std::string("n/a")) +
+                      (p.applies ? ci(p.tf_past) : cell(std::nan(""))) +
                       (p.policy == gen::ContextPolicy::sinks ? "." : ",");
     }
     r.findings.push_back(tf);
@@ -101,11 +110,10 @@ void e4_findings(ExperimentResult& r, const E4Model& m) {
     const char* sep = " ";
     for (const E4Policy& p : m.policies)
         if (p.applies && p.policy != gen::ContextPolicy::stop) {
-            rep += sep + policy_name(p.policy) + " " + cell(p.greedy.seq_rep4_first.estimate) +
-                   " -> " + cell(p.greedy.seq_rep4_past.estimate) + " (" +
-                   cell(p.greedy.loop_past_percent(), 1) + "% loop; top-p " +
-                   cell(p.top_p.seq_rep4_first.estimate) + " -> " +
-                   cell(p.top_p.seq_rep4_past.estimate) + ")";
+            rep += sep + policy_name(p.policy) + " " + ci(p.greedy.seq_rep4_first) + " -> " +
+                   ci(p.greedy.seq_rep4_past) + " (" + ci(p.greedy.loop_past(), 1, 100.0, "%") +
+                   " loop; top-p " + ci(p.top_p.seq_rep4_first) + " -> " +
+                   ci(p.top_p.seq_rep4_past) + ")";
             sep = "; ";
         }
     r.findings.push_back(rep + ".");

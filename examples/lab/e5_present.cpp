@@ -92,17 +92,21 @@ void e5_findings(ExperimentResult& r, const E5Result& m) {
     const E5Row& ignore = m.row("greedy", gen::EndOfText::ignore);
     const E5Row& stop = m.row("greedy", gen::EndOfText::stop);
     const double onset = mean(ignore.onset_minus_end);
-    r.findings.push_back("With the end token ignored (as in the example from the blog post), "
-                         "greedy text has seq-rep-4 " +
-                         olab::fmt(mean(ignore.rep_before)) + " before its natural end and " +
-                         olab::fmt(mean(ignore.rep_after)) + " after it; " +
-                         (std::isnan(onset) ? "no loop that runs to the end began within " +
-                                                  std::to_string(m.max_new_tokens) + " tokens"
-                                            : "its loops begin on average " + olab::fmt(onset, 0) +
-                                                  " tokens after the natural end") +
-                         ". Stopping at the end token ends " +
-                         olab::fmt(percent(stop.ended, stop.samples), 0) +
-                         "% of the greedy samples before any of that.");
+    // 95% intervals over the samples: Student's t for seq-rep-4, Wilson's for the share ended.
+    r.findings.push_back(
+        "With the end token ignored (as in the example from the blog post), "
+        "greedy text has seq-rep-4 " +
+        olab::with_interval(mean_and_interval(ignore.rep_before, 0.0, 1.0)) +
+        " before its natural end and " +
+        olab::with_interval(mean_and_interval(ignore.rep_after, 0.0, 1.0)) + " after it; " +
+        (std::isnan(onset) ? "no loop that runs to the end began within " +
+                                 std::to_string(m.max_new_tokens) + " tokens"
+                           : "its loops begin on average " + olab::fmt(onset, 0) +
+                                 " tokens after the natural end") +
+        ". Stopping at the end token ends " +
+        olab::with_interval(as_percent(olab::wilson_interval(stop.ended, stop.samples)), 0, 1.0,
+                            "%") +
+        " of the greedy samples before any of that.");
 }
 
 } // namespace

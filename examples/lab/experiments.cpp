@@ -4,6 +4,8 @@
 
 #include <ouro/core/error.hpp>
 
+#include <cmath>
+
 namespace collapse {
 
 Decoder find_decoder(const std::string& name) {
@@ -14,6 +16,19 @@ Decoder find_decoder(const std::string& name) {
         names += (names.empty() ? "" : ", ") + d.name;
     }
     throw ouro::ConfigError("no decoder named '" + name + "' (the decoders: " + names + ")");
+}
+
+ouro::lab::Interval mean_and_interval(const std::vector<double>& values, double lower,
+                                      double upper) {
+    double sum = 0;
+    for (const double v : values)
+        sum += v;
+    const ouro::lab::Interval i = ouro::lab::mean_interval(values, lower, upper);
+    return {values.empty() ? std::nan("") : sum / double(values.size()), i.lo, i.hi};
+}
+
+ouro::lab::Interval as_percent(const ouro::lab::Interval& i) {
+    return {100.0 * i.estimate, 100.0 * i.lo, 100.0 * i.hi};
 }
 
 RunShape run_shape(const Lab& lab, const DecodeRequest& request) {

@@ -23,6 +23,13 @@ namespace collapse {
 /// greedy, beam 4, ..., contrastive)" when there is none.
 Decoder find_decoder(const std::string& name);
 
+/// The plain mean of `values` (NaN when there are none, or when one is NaN) with the ends of
+/// Student's t 95% interval held to [lower, upper] (mean_interval, NaN values left out).
+ouro::lab::Interval mean_and_interval(const std::vector<double>& values, double lower,
+                                      double upper);
+/// An interval of a fraction as a percentage (all three times 100).
+ouro::lab::Interval as_percent(const ouro::lab::Interval& i);
+
 /// How one experiment's samples were drawn (for its method sentence).
 struct RunShape {
     std::int64_t prompts = 0, max_new_tokens = 0, samples_per_prompt = 1;

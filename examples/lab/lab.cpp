@@ -384,12 +384,15 @@ olab::Interval SampleMetrics::holtzman_interval() const {
     return olab::wilson_interval(loops, std::int64_t(holtzman_each.size()));
 }
 
+// The estimates are the table's (nll is token-weighted); the ends are over the samples.
 olab::Interval SampleMetrics::seq_rep4_interval() const {
-    return olab::mean_interval(seq_rep4_each, 0.0, 1.0);
+    const olab::Interval i = olab::mean_interval(seq_rep4_each, 0.0, 1.0);
+    return {seq_rep4, i.lo, i.hi};
 }
 
 olab::Interval SampleMetrics::nll_interval() const {
-    return olab::mean_interval(nll_each, 0.0);
+    const olab::Interval i = olab::mean_interval(nll_each, 0.0);
+    return {nll, i.lo, i.hi};
 }
 
 std::vector<std::string> metrics_columns() {

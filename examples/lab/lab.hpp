@@ -186,7 +186,7 @@ struct SampleMetrics {
     std::vector<double> seq_rep4_each, nll_each;
     std::vector<std::uint8_t> holtzman_each;
     /// Wilson's interval of the share of samples that loop by Holtzman's test (a fraction), and
-    /// Student's t intervals of the mean seq-rep-4 and the mean NLL over samples.
+    /// seq_rep4 and nll with the ends of Student's t interval over the samples' own values.
     ouro::lab::Interval holtzman_interval() const;
     ouro::lab::Interval seq_rep4_interval() const;
     ouro::lab::Interval nll_interval() const;

@@ -43,31 +43,13 @@ olab::ShadedToken generated_token(const Lab& lab, const LongSample& s, std::size
 
 } // namespace
 
-namespace {
-
-double mean(const std::vector<double>& v) {
-    if (v.empty())
-        return std::nan("");
-    double s = 0;
-    for (double x : v)
-        s += x;
-    return s / double(v.size());
-}
-
-// An interval of a fraction as a percentage.
-olab::Interval percent(const olab::Interval& i) {
-    return {100.0 * i.estimate, 100.0 * i.lo, 100.0 * i.hi};
-}
-
-} // namespace
-
 std::string headline(const Measurements& m) {
     if (!m.demo)
         return "";
     const DemoDecoder& greedy = m.demo->greedy;
     const DemoDecoder& top_p = m.demo->top_p;
-    const olab::Interval g = percent(greedy.loops());
-    const olab::Interval p = percent(top_p.loops());
+    const olab::Interval g = as_percent(greedy.loops());
+    const olab::Interval p = as_percent(top_p.loops());
     // Newcombe's interval of the difference: it says whether the prompts are enough to tell
     // the two decoders apart.
     const olab::Interval d =
@@ -89,11 +71,11 @@ namespace {
 
 std::string demo_sentence(const DemoCheck& c) {
     return "Greedy decoding past the end of the story loops in " +
-           olab::with_interval(percent(c.greedy.loops()), 0, 1.0, "%") +
+           olab::with_interval(as_percent(c.greedy.loops()), 0, 1.0, "%") +
            " of the samples (seq-rep-4 of the last 200 tokens " +
            olab::with_interval(c.greedy.seq_rep4()) +
            "); nucleus sampling (top-p 0.95) on the same prompts loops in " +
-           olab::with_interval(percent(c.top_p.loops()), 0, 1.0, "%") + " (seq-rep-4 " +
+           olab::with_interval(as_percent(c.top_p.loops()), 0, 1.0, "%") + " (seq-rep-4 " +
            olab::with_interval(c.top_p.seq_rep4()) +
            "). The loop comes from the decoding rule as much as from the model.";
 }
@@ -141,14 +123,15 @@ std::string entropy_sentence(const LongSample& sample) {
 // 2. Exposure bias.
 std::string exposure_sentence(const E2Result& e2, const E1Result& e1) {
     using olab::fmt;
-    const double g_nll = row_named(e1.rows, "greedy", "E1").metrics.nll;
-    const double t1_nll = row_named(e1.rows, "T=1", "E1").metrics.nll;
+    const SampleMetrics& greedy = row_named(e1.rows, "greedy", "E1").metrics;
+    const SampleMetrics& t1 = row_named(e1.rows, "T=1", "E1").metrics;
     return "The model learned only from human text (exposure bias): on human stories "
            "its surprise is " +
            fmt(window_value(e2.human_s, 0)) + " nats at the start and " +
            fmt(window_value(e2.human_s, e2.windows() - 1)) +
-           " later; on its own greedy text it is " + fmt(g_nll) + " and on its T=1 samples " +
-           fmt(t1_nll) +
+           " later; on its own greedy text it is " + olab::with_interval(greedy.nll_interval()) +
+           " and on its T=1 samples " + olab::with_interval(t1.nll_interval()) +
+           " (95% intervals over the samples)" +
            ". The long prompt near the end is the model's own output, not human "
            "text: greedy text is far more predictable than anything it was trained "
            "on, so a long context of it teaches the model nothing new.";
@@ -158,15 +141,19 @@ std::string exposure_sentence(const E2Result& e2, const E1Result& e1) {
 std::string end_sentence(const E5Result& e5) {
     using olab::fmt;
     const E5Row& ignore = e5.row("greedy", ouro::gen::EndOfText::ignore);
-    const double rep_before = mean(ignore.rep_before), rep_after = mean(ignore.rep_after);
+    const olab::Interval before = mean_and_interval(ignore.rep_before, 0.0, 1.0);
+    const olab::Interval after = mean_and_interval(ignore.rep_after, 0.0, 1.0);
+    const double rep_before = before.estimate, rep_after = after.estimate;
     return std::string(rep_after > rep_before + 0.1
                            ? "Running past the end of the story is at work: "
                            : "Running past the end of the story matters less here: ") +
            "the model gives the end token p = " + fmt(e5.p_end_at_end) +
            " where human stories end, and with the end token ignored greedy text has "
            "seq-rep-4 " +
-           fmt(rep_before) + " before its natural end and " + fmt(rep_after) +
-           " after it; stopping at the end token (or starting a new story) avoids "
+           olab::with_interval(before) + " before its natural end and " +
+           olab::with_interval(after) +
+           " after it (95% intervals over the samples); stopping at the end token (or starting a "
+           "new story) avoids "
            "the stretch the model was never trained on.";
 }
 
