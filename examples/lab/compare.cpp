@@ -1,6 +1,7 @@
 // The demo's answer for more than one model: held-out quality on a scale that does not depend on
 // the tokenizer (nats per byte), and which collapse mechanisms two models share and which differ,
 // read from the typed results each demo run measured (the same fields the summary reads).
+#include "common/text_width.hpp"
 #include "demo.hpp"
 
 #include <ouro/gen/session.hpp>
@@ -101,7 +102,7 @@ void print_quality(const Runs& runs) {
     });
     std::printf("\nQuality on held-out human stories (one scale for any tokenizer: nats per byte "
                 "of text; lower is better):\n%s\n",
-                quality.to_text().c_str());
+                quality.to_text(olab::terminal_width).c_str());
 }
 
 using Verdict = std::pair<int, std::string>;
@@ -183,7 +184,7 @@ std::vector<Mechanism> mechanisms(const Runs& runs) {
 void print_list(const char* title, const std::vector<std::string>& lines) {
     std::printf("%s:\n", title);
     for (const std::string& s : lines)
-        std::printf("  - %s\n", s.c_str());
+        std::printf("%s\n", flags::wrap("  - " + s, flags::columns, 2).c_str());
     if (lines.empty())
         std::printf("  (none)\n");
 }
@@ -218,7 +219,7 @@ void print_comparison(const std::vector<std::pair<Lab*, const DemoRun*>>& runs) 
             .push_back((same ? (m.at_work[0] ? "both: " : "neither: ") : std::string()) + line);
     }
     std::printf("Mechanisms (yes / no with the numbers that decide it):\n%s\n",
-                table.to_text().c_str());
+                table.to_text(olab::terminal_width).c_str());
     print_list("Shared", shared);
     print_list("Different", differ);
     std::fflush(stdout);

@@ -7,6 +7,7 @@
 //  3. The quick experiments E1, E2, E3, E5, then a summary and the HTML report.
 #include "demo.hpp"
 
+#include "common/text_width.hpp"
 #include "report.hpp"
 
 #include <ouro/lab/interval.hpp>
@@ -101,15 +102,25 @@ LongSample long_sample(Lab& lab, const DecodedSet& set, std::size_t i, std::int6
 
 namespace {
 
+// printf's text wrapped to the terminal's 100 columns (continuations `indent` further in).
+template <class... Args> void print_wrapped(std::size_t indent, const char* format, Args... args) {
+    const int n = std::snprintf(nullptr, 0, format, args...);
+    std::string text(std::size_t(std::max(n, 0)) + 1, '\0');
+    std::snprintf(text.data(), text.size(), format, args...);
+    text.pop_back();
+    std::fputs(flags::wrap(text, flags::columns, indent).c_str(), stdout);
+}
+
 void print_model(const Lab& lab) {
     const auto& cfg = lab.config();
-    std::printf("ouro collapse demo\nmodel: %s (%s; %lld parameters; V=%lld, T=%lld, C=%lld, "
-                "L=%lld, NH=%lld, %s positions)\nprompt: \"%s\"\n",
-                lab.bundle().checkpoint.c_str(), model_description(lab).c_str(),
-                (long long)lab.model().num_parameters(), (long long)cfg.vocab_size,
-                (long long)cfg.block_size, (long long)cfg.n_embd, (long long)cfg.n_layer,
-                (long long)cfg.n_head, ouro::nn::to_string(cfg.position),
-                lab.prompt_texts()[0].c_str());
+    print_wrapped(4,
+                  "ouro collapse demo\nmodel: %s (%s; %lld parameters; V=%lld, T=%lld, C=%lld, "
+                  "L=%lld, NH=%lld, %s positions)\nprompt: \"%s\"\n",
+                  lab.bundle().checkpoint.c_str(), model_description(lab).c_str(),
+                  (long long)lab.model().num_parameters(), (long long)cfg.vocab_size,
+                  (long long)cfg.block_size, (long long)cfg.n_embd, (long long)cfg.n_layer,
+                  (long long)cfg.n_head, ouro::nn::to_string(cfg.position),
+                  lab.prompt_texts()[0].c_str());
 }
 
 // Greedy and top-p 0.95 over every prompt, past the end.
@@ -131,34 +142,44 @@ std::vector<DecodedSet> decode_greedy_and_top_p(Lab& lab, const DemoSettings& de
 
 // 1. The three phases: a good beginning, a middle that loses the plot, an end in a loop.
 void print_long_sample(const Lab& lab, const LongSample& sample, const DemoSettings& demo) {
-    std::printf("\nGreedy decoding, the end-of-text token ignored, %lld tokens past the story's "
-                "natural end (token %lld, where the end token was the model's first choice):\n",
-                (long long)demo.past_end, (long long)sample.natural_end);
+    print_wrapped(0,
+                  "\nGreedy decoding, the end-of-text token ignored, %lld tokens past the story's "
+                  "natural end (token %lld, where the end token was the model's first choice):\n",
+                  (long long)demo.past_end, (long long)sample.natural_end);
+    // Snippets wrapped to the terminal's 100 columns, 3 spaces in.
     for (const LongSample::Part& p : sample.parts) {
-        std::printf(
+        print_wrapped(
+            4,
             "\n-- %s (tokens %lld-%lld): mean entropy %s nats, mean p(token) %s, "
-            "seq-rep-4 %s\n   %s\n",
+            "seq-rep-4 %s\n%s\n",
             p.name.c_str(), (long long)p.begin, (long long)p.end, olab::fmt(p.entropy).c_str(),
             olab::fmt(p.prob).c_str(), olab::fmt(p.seq_rep4).c_str(),
-            one_line(lab.text(std::span(sample.tokens)
-                                  .subspan(std::size_t(p.begin), std::size_t(p.end - p.begin))))
+            flags::wrap("   " + one_line(lab.text(std::span(sample.tokens)
+                                                      .subspan(std::size_t(p.begin),
+                                                               std::size_t(p.end - p.begin)))),
+                        flags::columns)
                 .c_str());
     }
     if (sample.loop_onset >= 0)
         std::printf(
-            "\nloop: from token %lld on, a unit of %lld tokens repeats to the end: \"%s\"\n",
-            (long long)sample.loop_onset, (long long)sample.loop_period,
-            one_line(lab.text(std::span(sample.tokens)
-                                  .subspan(std::size_t(sample.loop_onset),
-                                           std::size_t(sample.loop_period))))
+            "\n%s\n",
+            flags::wrap("loop: from token " + std::to_string(sample.loop_onset) +
+                            " on, a unit of " + std::to_string(sample.loop_period) +
+                            " tokens repeats to the end: \"" +
+                            one_line(lab.text(std::span(sample.tokens)
+                                                  .subspan(std::size_t(sample.loop_onset),
+                                                           std::size_t(sample.loop_period)))) +
+                            "\"",
+                        flags::columns, 4)
                 .c_str());
 }
 
 // 2. Greedy against top-p 0.95 over every prompt, past the end.
 DemoCheck check(const Lab& lab, const std::vector<DecodedSet>& sets, const DemoSettings& demo) {
-    std::printf("\nGreedy against nucleus sampling (top-p 0.95), %zu prompts, %lld tokens past "
-                "each story's natural end:\n",
-                lab.prompts().size(), (long long)demo.past_end);
+    print_wrapped(0,
+                  "\nGreedy against nucleus sampling (top-p 0.95), %zu prompts, %lld tokens past "
+                  "each story's natural end:\n",
+                  lab.prompts().size(), (long long)demo.past_end);
     DemoCheck m;
     m.past_end = demo.past_end;
     m.prompts = std::int64_t(lab.prompts().size());
@@ -166,9 +187,10 @@ DemoCheck check(const Lab& lab, const std::vector<DecodedSet>& sets, const DemoS
     m.greedy = measure_check_decoder(sets[0], demo.past_end, m.rows);
     m.top_p = measure_check_decoder(sets[1], demo.past_end, m.rows);
     const ExperimentResult shown = present_demo_check(m);
-    std::printf("%s\n", shown.table.to_text().c_str());
+    // The prompt and decoder columns name each row in every column group.
+    std::printf("%s\n", shown.table.to_text(olab::terminal_width, 2).c_str());
     for (const std::string& f : shown.findings)
-        std::printf("  * %s\n", f.c_str());
+        std::printf("%s\n", flags::wrap("  * " + f, flags::columns, 2).c_str());
     std::fflush(stdout);
     return m;
 }
@@ -215,7 +237,7 @@ DemoRun measure_demo(Lab& lab, const DemoSettings& demo) {
 
     std::printf("\nWhat is going on:\n");
     for (const std::string& s : summarize(&run.sample, run.measured, lab.config().block_size))
-        std::printf("  - %s\n", s.c_str());
+        std::printf("%s\n", flags::wrap("  - " + s, flags::columns, 2).c_str());
     const fs::path report = lab.settings().out_dir / "report.html";
     write_report(report, lab, &run.sample, run.measured, run.results);
     std::printf("\nreport: %s\n", report.string().c_str());

@@ -12,8 +12,9 @@ using olab::fmt;
 
 namespace {
 
+// Missing values are written as in every table (olab::missing_cell).
 std::string cell(double v, int decimals = 3) {
-    return std::isnan(v) ? "n/a" : fmt(v, decimals);
+    return std::isnan(v) ? std::string(olab::missing_cell) : fmt(v, decimals);
 }
 
 // A number with its 95% interval, or the missing-value mark.
@@ -30,8 +31,8 @@ olab::Table e4_table(const E4Result& r) {
     for (const E4Model& m : r.models)
         for (const E4Policy& p : m.policies)
             t.add_row({m.name, m.position, policy_name(p.policy),
-                       p.applies ? cell(p.tf_first.estimate) : "n/a", cell(p.tf_past.estimate),
-                       cell(p.greedy.seq_rep4_first.estimate),
+                       p.applies ? cell(p.tf_first.estimate) : olab::missing_cell,
+                       cell(p.tf_past.estimate), cell(p.greedy.seq_rep4_first.estimate),
                        cell(p.greedy.seq_rep4_past.estimate), cell(p.greedy.loop_past_percent(), 1),
                        cell(p.top_p.seq_rep4_first.estimate), cell(p.top_p.seq_rep4_past.estimate),
                        cell(p.top_p.loop_past_percent(), 1)});

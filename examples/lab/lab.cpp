@@ -2,6 +2,8 @@
 // printing / writing an experiment's result.
 #include "lab.hpp"
 
+#include "common/text_width.hpp"
+
 #include <ouro/core/error.hpp>
 #include <ouro/data/tinystories.hpp>
 #include <ouro/lab/bleu.hpp>
@@ -126,10 +128,13 @@ gen::ContextOptions Lab::long_context() const {
 
 void emit(const ExperimentResult& r, const fs::path& out_dir) {
     fs::create_directories(out_dir);
-    std::printf("\n== %s: %s\n%s\n\n%s\n", r.id.c_str(), r.title.c_str(), r.method.c_str(),
-                r.table.to_text().c_str());
+    // Within a 100-column terminal: wide tables in column groups, text wrapped at spaces.
+    std::printf("\n%s\n%s\n\n%s\n",
+                flags::wrap("== " + r.id + ": " + r.title, flags::columns, 4).c_str(),
+                flags::wrap(r.method, flags::columns).c_str(),
+                r.table.to_text(olab::terminal_width).c_str());
     for (const std::string& f : r.findings)
-        std::printf("  * %s\n", f.c_str());
+        std::printf("%s\n", flags::wrap("  * " + f, flags::columns, 2).c_str());
     olab::write_csv(out_dir / (r.id + ".csv"), r.table);
     for (std::size_t k = 0; k < r.plots.size(); ++k)
         olab::write_svg(out_dir / (r.id + "-" + std::to_string(k + 1) + ".svg"), r.plots[k]);
