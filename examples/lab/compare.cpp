@@ -1,6 +1,7 @@
 // The demo's answer for more than one model: held-out quality on a scale that does not depend on
 // the tokenizer (nats per byte), and which collapse mechanisms two models share and which differ,
-// read from the numbers each demo run measured (the same keys the summary reads).
+// read from the typed results each demo run measured (the same fields the summary reads).
+#include "common/text_width.hpp"
 #include "demo.hpp"
 
 #include <ouro/gen/session.hpp>
@@ -16,15 +17,6 @@ namespace olab = ouro::lab;
 namespace gen = ouro::gen;
 
 namespace {
-
-double number(const DemoRun& run, const std::string& key) {
-    for (const ExperimentResult& r : run.results) {
-        const auto it = r.numbers.find(key);
-        if (it != r.numbers.end())
-            return it->second;
-    }
-    return std::nan("");
-}
 
 // One mechanism of COLLAPSE.md, as a yes/no per model with the numbers that decided it.
 struct Mechanism {
@@ -74,93 +66,140 @@ std::string model_description(const Lab& lab) {
     return "ouro checkpoint, step " + std::to_string(b.state.step);
 }
 
-void print_comparison(const std::vector<std::pair<Lab*, const DemoRun*>>& runs) {
-    using olab::fmt;
+namespace {
+
+using Runs = std::vector<std::pair<Lab*, const DemoRun*>>;
+
+std::vector<std::string> model_columns(const Runs& runs) {
     std::vector<std::string> columns{"measurement"};
     for (std::size_t m = 0; m < runs.size(); ++m)
         columns.push_back("model " + std::to_string(m + 1));
-    olab::Table quality(columns);
-    const auto row = [&](olab::Table& t, const std::string& name, auto value) {
+    return columns;
+}
+
+void print_quality(const Runs& runs) {
+    using olab::fmt;
+    olab::Table quality(model_columns(runs));
+    const auto row = [&](const std::string& name, auto value) {
         std::vector<std::string> cells{name};
         for (const auto& [lab, run] : runs)
             cells.push_back(value(*lab, *run));
-        t.add_row(cells);
+        quality.add_row(cells);
     };
-    std::printf("== Comparison\n");
-    for (std::size_t m = 0; m < runs.size(); ++m)
-        std::printf("model %zu: %s (%s)\n", m + 1, runs[m].first->bundle().checkpoint.c_str(),
-                    model_description(*runs[m].first).c_str());
-    row(quality, "parameters",
+    row("parameters",
         [](Lab& l, const DemoRun&) { return fmt(std::int64_t(l.model().num_parameters())); });
-    row(quality, "vocabulary",
+    row("vocabulary",
         [](Lab& l, const DemoRun&) { return fmt(std::int64_t(l.config().vocab_size)); });
-    row(quality, "held-out nats/token", [](Lab&, const DemoRun& r) {
+    row("held-out nats/token", [](Lab&, const DemoRun& r) {
         return r.quality ? fmt(r.quality->nats_per_token) : std::string("-");
     });
-    row(quality, "held-out bytes/token", [](Lab&, const DemoRun& r) {
+    row("held-out bytes/token", [](Lab&, const DemoRun& r) {
         return r.quality ? fmt(double(r.quality->bytes) / double(r.quality->tokens), 2)
                          : std::string("-");
     });
-    row(quality, "held-out nats/byte", [](Lab&, const DemoRun& r) {
+    row("held-out nats/byte", [](Lab&, const DemoRun& r) {
         return r.quality ? fmt(r.quality->nats_per_byte) : std::string("-");
     });
     std::printf("\nQuality on held-out human stories (one scale for any tokenizer: nats per byte "
                 "of text; lower is better):\n%s\n",
-                quality.to_text().c_str());
+                quality.to_text(olab::terminal_width).c_str());
+}
 
-    // The mechanisms, by the rules the summary states them with.
-    std::vector<Mechanism> mechanisms;
+using Verdict = std::pair<int, std::string>;
+const Verdict not_measured{-1, "-"};
+
+double mean(const std::vector<double>& v) {
+    double s = 0;
+    for (double x : v)
+        s += x;
+    return v.empty() ? std::nan("") : s / double(v.size());
+}
+
+// The mechanisms, by the rules the summary states them with.
+std::vector<Mechanism> mechanisms(const Runs& runs) {
+    using olab::fmt;
+    std::vector<Mechanism> out;
     const auto add = [&](const std::string& name, auto decide) {
         Mechanism m{name, {}, {}};
         for (const auto& [lab, run] : runs) {
-            const auto [w, e] = decide(*run);
+            const auto [w, e] = decide(run->measured, *run);
             m.at_work.push_back(w);
             m.evidence.push_back(e);
         }
-        mechanisms.push_back(m);
+        out.push_back(m);
     };
-    add("greedy loops past the story's end", [](const DemoRun& r) {
-        const double g = number(r, "demo_greedy_holtzman_percent");
-        const double p = number(r, "demo_top-p 0.95_holtzman_percent");
-        return std::pair{verdict(!std::isnan(g), g >= 50.0),
-                         "greedy " + fmt(g, 0) + "% loop, top-p " + fmt(p, 0) + "%"};
+    add("greedy loops past the story's end", [](const Measurements& m, const DemoRun&) {
+        if (!m.demo)
+            return not_measured;
+        const double g = 100.0 * m.demo->greedy.loops().estimate;
+        const double p = 100.0 * m.demo->top_p.loops().estimate;
+        return Verdict{verdict(true, g >= 50.0),
+                       "greedy " + fmt(g, 0) + "% loop, top-p " + fmt(p, 0) + "%"};
     });
-    add("self-reinforcement of story text", [](const DemoRun& r) {
-        const double a = number(r, "e3_story_tp1"), b = number(r, "e3_story_tp10");
-        return std::pair{verdict(!std::isnan(a), b > a + 0.1),
-                         "p " + fmt(a) + " -> " + fmt(b) + " by the 10th copy"};
+    add("self-reinforcement of story text", [](const Measurements& m, const DemoRun&) {
+        if (!m.e3)
+            return not_measured;
+        const double a = m.e3->story.front().tp(), b = m.e3->story.back().tp();
+        return Verdict{verdict(true, b > a + 0.1),
+                       "p " + fmt(a) + " -> " + fmt(b) + " by the 10th copy"};
     });
-    add("copies arbitrary text (induction)", [](const DemoRun& r) {
-        const double a = number(r, "e3_random_tp1"), b = number(r, "e3_random_tp10");
-        return std::pair{verdict(!std::isnan(a), b > a + 0.1),
-                         "random tokens p " + fmt(a) + " -> " + fmt(b)};
+    add("copies arbitrary text (induction)", [](const Measurements& m, const DemoRun&) {
+        if (!m.e3)
+            return not_measured;
+        const double a = m.e3->random.front().tp(), b = m.e3->random.back().tp();
+        return Verdict{verdict(true, b > a + 0.1), "random tokens p " + fmt(a) + " -> " + fmt(b)};
     });
-    add("entropy falls into the loop", [](const DemoRun& r) {
+    add("entropy falls into the loop", [](const Measurements&, const DemoRun& r) {
         if (r.sample.parts.size() != 3)
-            return std::pair{-1, std::string("-")};
+            return not_measured;
         const double b = r.sample.parts[0].entropy, e = r.sample.parts[2].entropy;
-        return std::pair{verdict(true, e < b - 0.2),
-                         fmt(b) + " -> " + fmt(e) + " nats (beginning -> end)"};
+        return Verdict{verdict(true, e < b - 0.2),
+                       fmt(b) + " -> " + fmt(e) + " nats (beginning -> end)"};
     });
-    add("exposure bias (own text far easier)", [](const DemoRun& r) {
-        const double h = number(r, "e2_human_nll_first"), g = number(r, "e1_greedy_nll");
-        return std::pair{verdict(!std::isnan(h) && !std::isnan(g), g < h - 0.3),
-                         "greedy NLL " + fmt(g) + " vs human " + fmt(h)};
+    add("exposure bias (own text far easier)", [](const Measurements& m, const DemoRun&) {
+        if (!m.e2 || !m.e1)
+            return not_measured;
+        const double h = window_value(m.e2->human_s, 0);
+        const double g = row_named(m.e1->rows, "greedy", "E1").metrics.nll;
+        return Verdict{verdict(!std::isnan(h) && !std::isnan(g), g < h - 0.3),
+                       "greedy NLL " + fmt(g) + " vs human " + fmt(h)};
     });
-    add("knows where a story ends", [](const DemoRun& r) {
-        const double p = number(r, "e5_p_end_at_end");
-        return std::pair{verdict(!std::isnan(p), p > 0.3), "p(end) " + fmt(p) + " at human ends"};
+    add("knows where a story ends", [](const Measurements& m, const DemoRun&) {
+        if (!m.e5)
+            return not_measured;
+        const double p = m.e5->p_end_at_end;
+        return Verdict{verdict(!std::isnan(p), p > 0.3), "p(end) " + fmt(p) + " at human ends"};
     });
-    add("running past the end loops", [](const DemoRun& r) {
-        const double a = number(r, "e5_greedy_ignore_rep_before");
-        const double b = number(r, "e5_greedy_ignore_rep_after");
-        return std::pair{verdict(!std::isnan(a), b > a + 0.1),
-                         "seq-rep-4 " + fmt(a) + " before, " + fmt(b) + " after"};
+    add("running past the end loops", [](const Measurements& m, const DemoRun&) {
+        if (!m.e5)
+            return not_measured;
+        const E5Row& row = m.e5->row("greedy", gen::EndOfText::ignore);
+        const double a = mean(row.rep_before), b = mean(row.rep_after);
+        return Verdict{verdict(!std::isnan(a), b > a + 0.1),
+                       "seq-rep-4 " + fmt(a) + " before, " + fmt(b) + " after"};
     });
+    return out;
+}
 
-    olab::Table table(columns);
+void print_list(const char* title, const std::vector<std::string>& lines) {
+    std::printf("%s:\n", title);
+    for (const std::string& s : lines)
+        std::printf("%s\n", flags::wrap("  - " + s, flags::columns, 2).c_str());
+    if (lines.empty())
+        std::printf("  (none)\n");
+}
+
+} // namespace
+
+void print_comparison(const std::vector<std::pair<Lab*, const DemoRun*>>& runs) {
+    std::printf("== Comparison\n");
+    for (std::size_t m = 0; m < runs.size(); ++m)
+        std::printf("model %zu: %s (%s)\n", m + 1, runs[m].first->bundle().checkpoint.c_str(),
+                    model_description(*runs[m].first).c_str());
+    print_quality(runs);
+    olab::Table table(model_columns(runs));
     std::vector<std::string> shared, differ;
-    for (const Mechanism& m : mechanisms) {
+    for (const Mechanism& m : mechanisms(runs)) {
         std::vector<std::string> cells{m.name};
         bool all_measured = true, same = true;
         for (std::size_t k = 0; k < m.at_work.size(); ++k) {
@@ -180,17 +219,9 @@ void print_comparison(const std::vector<std::pair<Lab*, const DemoRun*>>& runs) 
             .push_back((same ? (m.at_work[0] ? "both: " : "neither: ") : std::string()) + line);
     }
     std::printf("Mechanisms (yes / no with the numbers that decide it):\n%s\n",
-                table.to_text().c_str());
-    std::printf("Shared:\n");
-    for (const std::string& s : shared)
-        std::printf("  - %s\n", s.c_str());
-    if (shared.empty())
-        std::printf("  (none)\n");
-    std::printf("Different:\n");
-    for (const std::string& s : differ)
-        std::printf("  - %s\n", s.c_str());
-    if (differ.empty())
-        std::printf("  (none)\n");
+                table.to_text(olab::terminal_width).c_str());
+    print_list("Shared", shared);
+    print_list("Different", differ);
     std::fflush(stdout);
 }
 

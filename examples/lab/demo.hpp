@@ -3,7 +3,7 @@
 // greedy against nucleus sampling on the same prompts, the quick experiments and the report.
 #pragma once
 
-#include "lab.hpp"
+#include "experiments.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -48,8 +48,9 @@ Quality held_out_quality(Lab& lab);
 /// What the demo measured on one model.
 struct DemoRun {
     LongSample sample;
-    std::vector<ExperimentResult> results;
-    std::optional<Quality> quality; ///< with held-out text
+    Measurements measured;                 ///< what the summary and the comparison read
+    std::vector<ExperimentResult> results; ///< their presentations, for the report
+    std::optional<Quality> quality;        ///< with held-out text
 };
 
 /// "llama2.c model" or "ouro checkpoint, step N".
@@ -69,6 +70,15 @@ int run_demo(LabSettings settings, const DemoSettings& demo);
 /// Sample i of a set decoded with the end token ignored (as in the blog post), cut `past_end`
 /// tokens after its natural end, with its beginning, middle (from the natural end) and end.
 LongSample long_sample(Lab& lab, const DecodedSet& set, std::size_t i, std::int64_t past_end);
+
+/// First generated index where the end token was the model's first choice (p_end >= p_max), or -1.
+std::int64_t first_natural_end(const std::vector<double>& p_end, const std::vector<double>& p_max);
+/// Where to cut a sample: natural end + past_end, at most `size` (all of it without a natural end).
+std::int64_t cut_at(std::int64_t natural_end, std::int64_t past_end, std::size_t size);
+/// The demo's check for one decoder's samples, each cut past_end tokens after its natural end;
+/// appends a row per sample to `rows`.
+DemoDecoder measure_check_decoder(const DecodedSet& set, std::int64_t past_end,
+                                  std::vector<DemoSampleRow>& rows);
 
 /// Settings of `lab bundle`.
 struct BundleSettings {

@@ -1,7 +1,7 @@
 // E3: does repetition reinforce itself? Xu et al. (2022)'s experiment: a sentence repeated n
 // times, teacher-forced; TP(n), IP(n) and WR(n) for sentences from human stories and for sentences
 // of random tokens (ouro/lab/self_reinforcement.hpp has the definitions).
-#include "lab.hpp"
+#include "experiments.hpp"
 
 #include <ouro/core/rng.hpp>
 #include <ouro/lab/interval.hpp>
@@ -53,26 +53,13 @@ std::vector<std::vector<std::int32_t>> story_sentences(Lab& lab, std::size_t wan
     return out;
 }
 
-} // namespace
-
-ExperimentResult run_e3_self_reinforcement(Lab& lab) {
-    ExperimentResult r;
-    r.id = "e3";
-    r.title = "Does repetition reinforce itself?";
-    r.question = "TP/IP/WR curves (Xu et al. 2022) for TinyStories sentences and for "
-                 "random-token sentences repeated n = 1..10 times.";
-    const std::int64_t copies = 10;
-    const std::int64_t max_len = std::min<std::int64_t>(24, (lab.config().block_size - 1) / copies);
-    const std::size_t count = lab.settings().quick ? 16 : 48;
-    const auto human = story_sentences(lab, count, 5, max_len);
-    if (human.empty())
-        throw ouro::ConfigError("E3: no sentence of 5 to " + std::to_string(max_len) +
-                                " tokens found");
-    // Random sentences: the same lengths, tokens drawn uniformly from the ordinary tokens.
+// Sentences of random tokens of the same lengths, drawn uniformly from the ordinary tokens.
+std::vector<std::vector<std::int32_t>>
+random_sentences(const Lab& lab, const std::vector<std::vector<std::int32_t>>& like) {
     ouro::Rng rng(lab.settings().seed ^ 0xE3);
     const auto V = std::uint64_t(lab.config().vocab_size);
     std::vector<std::vector<std::int32_t>> random;
-    for (const auto& s : human) {
+    for (const auto& s : like) {
         std::vector<std::int32_t> t;
         while (t.size() < s.size()) {
             const auto id = std::int32_t(rng.below(V));
@@ -81,55 +68,71 @@ ExperimentResult run_e3_self_reinforcement(Lab& lab) {
         }
         random.push_back(std::move(t));
     }
+    return random;
+}
+
+// The pooled TP/IP/WR curves of the sentences, each repeated `copies` times after an end token;
+// `gain` gets the change of TP from the first to the last copy with its interval over sentences.
+std::vector<olab::CopyStats> curves(Lab& lab,
+                                    const std::vector<std::vector<std::int32_t>>& sentences,
+                                    std::int64_t copies, olab::Interval& gain) {
     const std::vector<std::int32_t> prefix{lab.eot()};
-    // Per sentence: TP of the last copy minus TP of the first, for the interval of the change.
+    std::vector<olab::RepeatedSentence> contexts;
+    std::vector<std::vector<std::int32_t>> texts;
+    for (const auto& s : sentences) {
+        contexts.push_back(olab::repeat_sentence(s, copies, prefix));
+        texts.push_back(contexts.back().tokens);
+    }
+    gen::InferenceSession session(lab.model(), {.batch_size = std::int64_t(texts.size())});
+    const auto scores = olab::teacher_force(session, texts, {}, lab.eot());
+    std::vector<std::vector<olab::CopyStats>> per;
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        // Scores are for tokens 1.., so position p's probability is scores[p - 1].
+        std::vector<double> probs(texts[i].size(), 0.0);
+        std::vector<std::uint8_t> argmax(texts[i].size(), 0);
+        for (std::size_t p = 1; p < texts[i].size(); ++p) {
+            probs[p] = scores[i][p - 1].prob;
+            argmax[p] = scores[i][p - 1].argmax == texts[i][p];
+        }
+        const auto& c = contexts[i];
+        per.push_back(olab::self_reinforcement(c.copies_of(std::span<const double>(probs)),
+                                               c.copies_of(std::span<const std::uint8_t>(argmax)),
+                                               c.sentence_length));
+    }
     std::vector<double> gains;
-    auto curves = [&](const std::vector<std::vector<std::int32_t>>& sentences) {
-        gains.clear();
-        std::vector<olab::RepeatedSentence> contexts;
-        std::vector<std::vector<std::int32_t>> texts;
-        for (const auto& s : sentences) {
-            contexts.push_back(olab::repeat_sentence(s, copies, prefix));
-            texts.push_back(contexts.back().tokens);
-        }
-        gen::InferenceSession session(lab.model(), {.batch_size = std::int64_t(texts.size())});
-        const auto scores = olab::teacher_force(session, texts, {}, lab.eot());
-        std::vector<std::vector<olab::CopyStats>> per;
-        for (std::size_t i = 0; i < texts.size(); ++i) {
-            // Scores are for tokens 1.., so position p's probability is scores[p - 1].
-            std::vector<double> probs(texts[i].size(), 0.0);
-            std::vector<std::uint8_t> argmax(texts[i].size(), 0);
-            for (std::size_t p = 1; p < texts[i].size(); ++p) {
-                probs[p] = scores[i][p - 1].prob;
-                argmax[p] = scores[i][p - 1].argmax == texts[i][p];
-            }
-            const auto& c = contexts[i];
-            per.push_back(olab::self_reinforcement(
-                c.copies_of(std::span<const double>(probs)),
-                c.copies_of(std::span<const std::uint8_t>(argmax)), c.sentence_length));
-        }
-        for (const auto& copies_of_one : per)
-            gains.push_back(copies_of_one.back().tp() - copies_of_one.front().tp());
-        return olab::pool_self_reinforcement(per);
-    };
+    for (const auto& copies_of_one : per)
+        gains.push_back(copies_of_one.back().tp() - copies_of_one.front().tp());
+    gain = olab::mean_interval(gains, -1.0, 1.0);
+    return olab::pool_self_reinforcement(per);
+}
+
+} // namespace
+
+E3Result measure_e3(Lab& lab) {
+    E3Result m;
+    m.copies = 10;
+    m.max_len = std::min<std::int64_t>(24, (lab.config().block_size - 1) / m.copies);
+    const std::size_t count = lab.settings().quick ? 16 : 48;
+    const auto human = story_sentences(lab, count, 5, m.max_len);
+    if (human.empty())
+        throw ouro::ConfigError("E3: no sentence of 5 to " + std::to_string(m.max_len) +
+                                " tokens found");
+    const auto random = random_sentences(lab, human);
+    m.sentences = human.size();
     ouro::data::ProgressBar bar = progress_bar(lab, "E3 self-reinforcement", 2);
-    const auto h = curves(human);
-    const olab::Interval story_gain = olab::mean_interval(gains, -1.0, 1.0);
+    m.story = curves(lab, human, m.copies, m.story_gain);
     bar.update(1);
-    const auto x = curves(random);
-    const olab::Interval random_gain = olab::mean_interval(gains, -1.0, 1.0);
+    m.random = curves(lab, random, m.copies, m.random_gain);
     bar.update(2);
     bar.finish();
+    return m;
+}
 
-    r.method = std::to_string(human.size()) + " sentences from held-out stories (5 to " +
-               std::to_string(max_len) +
-               " tokens) and as many random-token sentences of the same lengths, each repeated " +
-               std::to_string(copies) +
-               " times after an end-of-text token and teacher-forced. TP = mean probability of "
-               "copy n's tokens; IP = fraction more probable than in copy 1; WR = fraction that "
-               "rose and are now the model's first choice.";
-    r.table = olab::Table(
-        {"copy", "TP story", "IP story", "WR story", "TP random", "IP random", "WR random"});
+namespace {
+
+void e3_plots(ExperimentResult& r, const E3Result& m) {
+    const auto& h = m.story;
+    const auto& x = m.random;
     olab::Series tp_h{"TP, story sentences", {}, {}, olab::Series::Style::line_points};
     olab::Series tp_r{"TP, random tokens", {}, {}, olab::Series::Style::line_points};
     olab::Series ip_h{"IP, story sentences", {}, {}, olab::Series::Style::line_points};
@@ -137,9 +140,6 @@ ExperimentResult run_e3_self_reinforcement(Lab& lab) {
     olab::Series wr_h{"WR, story sentences", {}, {}, olab::Series::Style::line_points};
     olab::Series wr_r{"WR, random tokens", {}, {}, olab::Series::Style::line_points};
     for (std::size_t k = 0; k < h.size(); ++k) {
-        r.table.add_row({olab::fmt(h[k].copy), olab::fmt(h[k].tp()), olab::fmt(h[k].ip()),
-                         olab::fmt(h[k].wr()), olab::fmt(x[k].tp()), olab::fmt(x[k].ip()),
-                         olab::fmt(x[k].wr())});
         const double n = double(h[k].copy);
         tp_h.x.push_back(n), tp_h.y.push_back(h[k].tp());
         tp_r.x.push_back(n), tp_r.y.push_back(x[k].tp());
@@ -161,23 +161,13 @@ ExperimentResult run_e3_self_reinforcement(Lab& lab) {
     p2.y_label = "fraction of tokens";
     p2.series = {ip_h, wr_h, ip_r, wr_r};
     r.plots.push_back(p2);
+}
 
+void e3_findings(ExperimentResult& r, const E3Result& m) {
+    const auto& h = m.story;
+    const auto& x = m.random;
     const auto& last_h = h.back();
     const auto& last_x = x.back();
-    // The change from the first to the last copy, averaged over sentences, with Student's t
-    // interval over the sentences (interval.hpp).
-    r.numbers["e3_story_tp_gain"] = story_gain.estimate;
-    r.numbers["e3_story_tp_gain_lo"] = story_gain.lo;
-    r.numbers["e3_story_tp_gain_hi"] = story_gain.hi;
-    r.numbers["e3_random_tp_gain"] = random_gain.estimate;
-    r.numbers["e3_random_tp_gain_lo"] = random_gain.lo;
-    r.numbers["e3_random_tp_gain_hi"] = random_gain.hi;
-    r.numbers["e3_story_tp1"] = h.front().tp();
-    r.numbers["e3_story_tp10"] = last_h.tp();
-    r.numbers["e3_random_tp1"] = x.front().tp();
-    r.numbers["e3_random_tp10"] = last_x.tp();
-    r.numbers["e3_story_ip10"] = last_h.ip();
-    r.numbers["e3_random_ip10"] = last_x.ip();
     r.findings.push_back("A story sentence's tokens have mean probability " +
                          olab::fmt(h.front().tp()) + " in their first occurrence and " +
                          olab::fmt(last_h.tp()) + " in the " + std::to_string(last_h.copy) +
@@ -198,6 +188,33 @@ ExperimentResult run_e3_self_reinforcement(Lab& lab) {
              : std::string("Repetition barely changes the probabilities: this model shows "
                            "little self-reinforcement, so its loops must come from elsewhere "
                            "(greedy choice from a flat distribution, E1 and E2).")));
+}
+
+} // namespace
+
+ExperimentResult present_e3(const E3Result& m) {
+    ExperimentResult r;
+    r.id = "e3";
+    r.title = "Does repetition reinforce itself?";
+    r.question = "TP/IP/WR curves (Xu et al. 2022) for TinyStories sentences and for "
+                 "random-token sentences repeated n = 1..10 times.";
+    r.method = std::to_string(m.sentences) + " sentences from held-out stories (5 to " +
+               std::to_string(m.max_len) +
+               " tokens) and as many random-token sentences of the same lengths, each repeated " +
+               std::to_string(m.copies) +
+               " times after an end-of-text token and teacher-forced. TP = mean probability of "
+               "copy n's tokens; IP = fraction more probable than in copy 1; WR = fraction that "
+               "rose and are now the model's first choice.";
+    r.table = olab::Table(
+        {"copy", "TP story", "IP story", "WR story", "TP random", "IP random", "WR random"});
+    for (std::size_t k = 0; k < m.story.size(); ++k) {
+        const auto& h = m.story[k];
+        const auto& x = m.random[k];
+        r.table.add_row({olab::fmt(h.copy), olab::fmt(h.tp()), olab::fmt(h.ip()), olab::fmt(h.wr()),
+                         olab::fmt(x.tp()), olab::fmt(x.ip()), olab::fmt(x.wr())});
+    }
+    e3_plots(r, m);
+    e3_findings(r, m);
     return r;
 }
 

@@ -2,6 +2,8 @@
 // printing / writing an experiment's result.
 #include "lab.hpp"
 
+#include "common/text_width.hpp"
+
 #include <ouro/core/error.hpp>
 #include <ouro/data/tinystories.hpp>
 #include <ouro/lab/bleu.hpp>
@@ -125,10 +127,13 @@ gen::ContextOptions Lab::long_context() const {
 
 void emit(const ExperimentResult& r, const fs::path& out_dir) {
     fs::create_directories(out_dir);
-    std::printf("\n== %s: %s\n%s\n\n%s\n", r.id.c_str(), r.title.c_str(), r.method.c_str(),
-                r.table.to_text().c_str());
+    // Within a 100-column terminal: wide tables in column groups, text wrapped at spaces.
+    std::printf("\n%s\n%s\n\n%s\n",
+                flags::wrap("== " + r.id + ": " + r.title, flags::columns, 4).c_str(),
+                flags::wrap(r.method, flags::columns).c_str(),
+                r.table.to_text(olab::terminal_width).c_str());
     for (const std::string& f : r.findings)
-        std::printf("  * %s\n", f.c_str());
+        std::printf("%s\n", flags::wrap("  * " + f, flags::columns, 2).c_str());
     olab::write_csv(out_dir / (r.id + ".csv"), r.table);
     for (std::size_t k = 0; k < r.plots.size(); ++k)
         olab::write_svg(out_dir / (r.id + "-" + std::to_string(k + 1) + ".svg"), r.plots[k]);
@@ -241,7 +246,9 @@ SampleMetrics measure(const DecodedSet& set) {
     std::int64_t loops = 0;
     double onset_sum = 0;
     for (const auto& x : s) {
-        seq += olab::seq_rep_n(x, 4);
+        m.seq_rep4_each.push_back(olab::seq_rep_n(x, 4));
+        m.holtzman_each.push_back(olab::holtzman_repetition(x).repeating ? 1 : 0);
+        seq += m.seq_rep4_each.back();
         seq_last += olab::seq_rep_n(x, 4, 200);
         if (const auto loop = olab::find_loop(x, 3)) {
             ++loops;
@@ -259,18 +266,42 @@ SampleMetrics measure(const DecodedSet& set) {
         s.size() >= 2 ? olab::self_bleu(std::span(s)) : std::numeric_limits<double>::quiet_NaN();
     double nll = 0, ent = 0;
     std::int64_t count = 0;
-    for (std::size_t i = 0; i < s.size(); ++i)
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        double own = 0;
         for (std::size_t t = 0; t < set.prob[i].size(); ++t) {
-            nll += -std::log(std::max(set.prob[i][t], 1e-300));
+            const double x = -std::log(std::max(set.prob[i][t], 1e-300));
+            nll += x;
+            own += x;
             ent += set.entropy[i][t];
             ++count;
         }
+        m.nll_each.push_back(set.prob[i].empty() ? std::numeric_limits<double>::quiet_NaN()
+                                                 : own / double(set.prob[i].size()));
+    }
     m.nll = count ? nll / double(count) : std::numeric_limits<double>::quiet_NaN();
     m.entropy = count ? ent / double(count) : std::numeric_limits<double>::quiet_NaN();
     m.loop_percent = 100.0 * double(loops) / n;
     m.mean_loop_onset =
         loops ? onset_sum / double(loops) : std::numeric_limits<double>::quiet_NaN();
     return m;
+}
+
+olab::Interval SampleMetrics::holtzman_interval() const {
+    std::int64_t loops = 0;
+    for (const std::uint8_t h : holtzman_each)
+        loops += h;
+    return olab::wilson_interval(loops, std::int64_t(holtzman_each.size()));
+}
+
+// The estimates are the table's (nll is token-weighted); the ends are over the samples.
+olab::Interval SampleMetrics::seq_rep4_interval() const {
+    const olab::Interval i = olab::mean_interval(seq_rep4_each, 0.0, 1.0);
+    return {seq_rep4, i.lo, i.hi};
+}
+
+olab::Interval SampleMetrics::nll_interval() const {
+    const olab::Interval i = olab::mean_interval(nll_each, 0.0);
+    return {nll, i.lo, i.hi};
 }
 
 std::vector<std::string> metrics_columns() {

@@ -15,6 +15,7 @@
 #include <ouro/gen/sampler.hpp>
 #include <ouro/gen/search.hpp>
 #include <ouro/io/model_bundle.hpp>
+#include <ouro/lab/interval.hpp>
 #include <ouro/lab/svg_plot.hpp>
 #include <ouro/lab/table.hpp>
 #include <ouro/lab/teacher_forcing.hpp>
@@ -109,8 +110,6 @@ struct ExperimentResult {
     ouro::lab::Table table;
     std::vector<ouro::lab::PlotSpec> plots;
     std::vector<std::string> findings; ///< sentences stating the measured numbers
-    /// Key numbers for the summary, by name (e.g. "greedy_holtzman_percent").
-    std::map<std::string, double> numbers;
 };
 
 /// Prints the table and findings to stdout, writes <out>/<id>.csv and <out>/<id>-<k>.svg.
@@ -174,6 +173,15 @@ struct SampleMetrics {
     double entropy = 0;                  ///< mean entropy of the raw distributions (nats)
     double loop_percent = 0;             ///< samples with a loop (find_loop, 3 copies) at the end
     double mean_loop_onset = 0; ///< mean onset (in generated tokens) of those loops; NaN if none
+    /// Per sample, for the intervals over samples (interval.hpp): seq-rep-4, mean -ln p of its
+    /// tokens (NaN for an empty sample), and whether Holtzman's test calls it repeating.
+    std::vector<double> seq_rep4_each, nll_each;
+    std::vector<std::uint8_t> holtzman_each;
+    /// Wilson's interval of the share of samples that loop by Holtzman's test (a fraction), and
+    /// seq_rep4 and nll with the ends of Student's t interval over the samples' own values.
+    ouro::lab::Interval holtzman_interval() const;
+    ouro::lab::Interval seq_rep4_interval() const;
+    ouro::lab::Interval nll_interval() const;
 };
 SampleMetrics measure(const DecodedSet& set);
 
@@ -192,22 +200,5 @@ std::vector<SampleMetrics> measure_decoders(Lab& lab, const std::vector<Decoder>
 
 /// A progress bar over `total` items labelled `label`, drawn as the lab's settings say.
 ouro::data::ProgressBar progress_bar(const Lab& lab, const std::string& label, std::uint64_t total);
-
-// ---------------------------------------------------------------------------------------------
-// The experiments (one file each). Each throws ouro::ConfigError when it cannot run with what it
-// was given (e.g. E2 without human text), with a message saying which flag is missing.
-
-ExperimentResult run_e1_decoders(Lab& lab);
-ExperimentResult run_e2_uncertainty(Lab& lab);
-ExperimentResult run_e3_self_reinforcement(Lab& lab);
-/// E4 compares the context policies on the lab's model and on any extra checkpoints given
-/// (e.g. the learned / RoPE / ALiBi runs of examples/lab/train_models.sh), each with its tokenizer.
-ExperimentResult run_e4_context(Lab& lab, const std::vector<fs::path>& extra_checkpoints);
-ExperimentResult run_e5_end_of_story(Lab& lab);
-/// E6 scores every checkpoint of one training run (the lab's model included when it is one).
-ExperimentResult run_e6_training(Lab& lab, const std::vector<fs::path>& checkpoints);
-ExperimentResult run_e7_sweep(Lab& lab);
-ExperimentResult run_e8_remedies(Lab& lab);
-ExperimentResult run_e9_data_ngrams(Lab& lab);
 
 } // namespace collapse

@@ -16,6 +16,7 @@
 #include "common/flags.hpp"
 #include "common/project_files.hpp"
 #include "demo.hpp"
+#include "experiments.hpp"
 #include "lab.hpp"
 #include "report.hpp"
 
@@ -52,37 +53,35 @@ std::vector<fs::path> expand_checkpoints(const std::vector<std::string>& given) 
     return out;
 }
 
-} // namespace
-
-int main(int argc, char** argv) {
-    CLI::App app{"ouro collapse lab: reproduce, measure and explain decoding collapse"};
-    // At most one; none is refused after parsing, so that a misspelt sub-command is named as an
-    // unexpected argument rather than reported as a missing sub-command.
-    app.require_subcommand(0, 1);
-    app.fallthrough(); // the common flags may also follow the sub-command: lab demo --out x
+// The flags every sub-command shares.
+struct CommonFlags {
     LabSettings s;
     std::string checkpoint, tokenizer, out = "lab-out", valid, train;
     std::vector<std::string> prompt_files;
     int threads = 0;
     bool progress = false, no_progress = false;
-    flags::existing_path(app.add_option("--checkpoint", checkpoint,
+};
+
+void add_common(CLI::App& app, CommonFlags& f) {
+    LabSettings& s = f.s;
+    flags::existing_path(app.add_option("--checkpoint", f.checkpoint,
                                         "model: an ouro checkpoint or bundle, a llama2.c or "
                                         "llm.c model (.bin) or a Hugging Face folder")
                              ->default_str("the bundled model"));
-    flags::existing_path(app.add_option("--tokenizer", tokenizer,
+    flags::existing_path(app.add_option("--tokenizer", f.tokenizer,
                                         "tokenizer: a folder with vocab.json and merges.txt, or a "
                                         "llama2.c tokenizer.bin")
                              ->default_str("the checkpoint's folder"));
-    flags::output_folder(
-        app.add_option("--out", out, "folder for CSV, SVG and report.html")->capture_default_str());
+    flags::output_folder(app.add_option("--out", f.out, "folder for CSV, SVG and report.html")
+                             ->capture_default_str());
     flags::existing_file(
-        app.add_option("--valid", valid, "held-out TinyStories .txt: human text for E2, E4, E5")
+        app.add_option("--valid", f.valid, "held-out TinyStories .txt: human text for E2, E4, E5")
             ->default_str("none"));
-    flags::existing_file(app.add_option("--train", train, "the training stories (.txt) for E9")
+    flags::existing_file(app.add_option("--train", f.train, "the training stories (.txt) for E9")
                              ->default_str("none"));
     app.add_option("-p,--prompt", s.prompts, "a story beginning (repeatable)")
         ->default_str("8 built in");
-    flags::existing_file(app.add_option("-f,--file", prompt_files,
+    flags::existing_file(app.add_option("-f,--file", f.prompt_files,
                                         "a story beginning: the whole of this file (repeatable)")
                              ->default_str("none"));
     flags::whole(app.add_option("--samples", s.samples_per_prompt,
@@ -95,12 +94,13 @@ int main(int argc, char** argv) {
                  1, flags::max_tokens);
     flags::seed(
         app.add_option("-s,--seed", s.seed, "seed of every random draw")->capture_default_str());
-    flags::add_threads(app, threads, true);
+    flags::add_threads(app, f.threads, true);
     app.add_flag("--quick", s.quick, "smaller runs (as the demo)");
-    app.add_flag("--progress", progress, "always draw progress bars");
-    app.add_flag("--no-progress", no_progress, "never draw progress bars");
+    app.add_flag("--progress", f.progress, "always draw progress bars");
+    app.add_flag("--no-progress", f.no_progress, "never draw progress bars");
+}
 
-    DemoSettings demo;
+CLI::App* add_demo(CLI::App& app, DemoSettings& demo) {
     auto* c_demo = app.add_subcommand(
         "demo", "the blog post's example: beginning, middle, loop; E1 E2 E3 E5; report");
     flags::whole(c_demo
@@ -118,38 +118,10 @@ int main(int argc, char** argv) {
                              ->add_option("--compare-tokenizer", demo.compare_tokenizer,
                                           "the second model's tokenizer")
                              ->default_str("found beside it"));
-    std::vector<std::string> extra, ckpts;
-    auto* c_e4 = app.add_subcommand("e4", "E4: past the trained context");
-    flags::existing_path(c_e4->add_option("--extra-checkpoint", extra,
-                                          "also test these models (e.g. learned/RoPE/ALiBi runs), "
-                                          "each with its tokenizer in its folder")
-                             ->default_str("none"));
-    auto* c_e6 = app.add_subcommand("e6", "E6: collapse along training");
-    flags::existing_path(
-        c_e6->add_option("--checkpoints", ckpts,
-                         "checkpoints of one run, in order, or a folder of ckpt-*.safetensors")
-            ->required());
-    std::map<std::string, std::function<ExperimentResult(Lab&)>> simple{
-        {"e1", run_e1_decoders},     {"e2", run_e2_uncertainty}, {"e3", run_e3_self_reinforcement},
-        {"e5", run_e5_end_of_story}, {"e7", run_e7_sweep},       {"e8", run_e8_remedies},
-        {"e9", run_e9_data_ngrams}};
-    const std::map<std::string, std::string> help{
-        {"e1", "E1: which decoders loop?"},
-        {"e2", "E2: does uncertainty fall along a sample?"},
-        {"e3", "E3: does repetition reinforce itself?"},
-        {"e5", "E5: what happens at the end of a story?"},
-        {"e7", "E7: temperature / top-p sweep"},
-        {"e8", "E8: which remedies work, at what cost?"},
-        {"e9", "E9: where do the loops come from?"}};
-    std::map<std::string, CLI::App*> c_simple;
-    for (const auto& [name, text] : help)
-        c_simple[name] = app.add_subcommand(name, text);
-    auto* c_all = app.add_subcommand("all", "every experiment that has its inputs, and the report");
-    flags::existing_path(c_all->add_option("--extra-checkpoint", extra, "models for E4 (see e4)")
-                             ->default_str("none"));
-    flags::existing_path(c_all->add_option("--checkpoints", ckpts, "checkpoints for E6 (see e6)")
-                             ->default_str("none (E6 is left out)"));
-    BundleSettings bundle;
+    return c_demo;
+}
+
+CLI::App* add_bundle(CLI::App& app, BundleSettings& bundle) {
     auto* c_bundle = app.add_subcommand(
         "bundle", "write a 16-bit sampling model with its tokenizer and a provenance file");
     flags::existing_file(
@@ -172,6 +144,109 @@ int main(int argc, char** argv) {
     flags::existing_file(c_bundle->add_option("--log", bundle.log, "the run's log.csv")
                              ->default_str("next to --from"));
     flags::output_folder(c_bundle->add_option("--to", bundle.out_dir, "output folder")->required());
+    return c_bundle;
+}
+
+// The sub-commands of the experiments, by id; E4 and E6 take their models.
+std::map<std::string, CLI::App*> add_experiments(CLI::App& app, std::vector<std::string>& extra,
+                                                 std::vector<std::string>& ckpts) {
+    std::map<std::string, CLI::App*> c;
+    c["e4"] = app.add_subcommand("e4", "E4: past the trained context");
+    flags::existing_path(c["e4"]
+                             ->add_option("--extra-checkpoint", extra,
+                                          "also test these models (e.g. learned/RoPE/ALiBi "
+                                          "runs), each with its tokenizer in its folder")
+                             ->default_str("none"));
+    c["e6"] = app.add_subcommand("e6", "E6: collapse along training");
+    flags::existing_path(
+        c["e6"]
+            ->add_option("--checkpoints", ckpts,
+                         "checkpoints of one run, in order, or a folder of ckpt-*.safetensors")
+            ->required());
+    const std::map<std::string, std::string> help{
+        {"e1", "E1: which decoders loop?"},
+        {"e2", "E2: does uncertainty fall along a sample?"},
+        {"e3", "E3: does repetition reinforce itself?"},
+        {"e5", "E5: what happens at the end of a story?"},
+        {"e7", "E7: temperature / top-p sweep"},
+        {"e8", "E8: which remedies work, at what cost?"},
+        {"e9", "E9: where do the loops come from?"}};
+    for (const auto& [name, text] : help)
+        c[name] = app.add_subcommand(name, text);
+    return c;
+}
+
+// `lab all`: every experiment that has its inputs, and the report.
+int run_all(const LabSettings& s, const ExperimentInputs& inputs) {
+    Lab lab(s);
+    Measurements measured;
+    std::vector<ExperimentResult> results;
+    auto run = [&](const char* id) {
+        results.push_back(run_experiment(id, lab, measured, inputs));
+        emit(results.back(), s.out_dir);
+    };
+    run("e1");
+    if (!s.valid_text.empty())
+        run("e2");
+    run("e3");
+    run("e4");
+    if (!s.valid_text.empty())
+        run("e5");
+    if (!inputs.checkpoints.empty())
+        run("e6");
+    run("e7");
+    run("e8");
+    if (!s.train_text.empty())
+        run("e9");
+    const fs::path report = s.out_dir / "report.html";
+    write_report(report, lab, nullptr, measured, results);
+    std::printf("\nreport: %s\n", report.string().c_str());
+    return 0;
+}
+
+// The settings from the common flags (after parsing).
+void finish_settings(CommonFlags& f, bool bundle) {
+    LabSettings& s = f.s;
+    for (const std::string& file : f.prompt_files) {
+        std::string text = flags::read_text_file("--file", file);
+        while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+            text.pop_back(); // the line break an editor leaves at the end
+        s.prompts.push_back(std::move(text));
+    }
+    s.checkpoint = !f.checkpoint.empty() ? fs::path(f.checkpoint)
+                   : bundle              ? fs::path()
+                            : project_files::find("models/tinystories-2.6m/model.safetensors",
+                                                  "the bundled model", "pass --checkpoint MODEL");
+    s.tokenizer = f.tokenizer;
+    s.out_dir = f.out;
+    s.valid_text = f.valid;
+    s.train_text = f.train;
+    s.progress = f.progress      ? ouro::data::Progress::always
+                 : f.no_progress ? ouro::data::Progress::never
+                                 : ouro::data::Progress::automatic;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"ouro collapse lab: reproduce, measure and explain decoding collapse"};
+    // At most one; none is refused after parsing, so that a misspelt sub-command is named as an
+    // unexpected argument rather than reported as a missing sub-command.
+    app.require_subcommand(0, 1);
+    app.fallthrough(); // the common flags may also follow the sub-command: lab demo --out x
+    CommonFlags common;
+    add_common(app, common);
+    DemoSettings demo;
+    CLI::App* c_demo = add_demo(app, demo);
+    std::vector<std::string> extra, ckpts;
+    const std::map<std::string, CLI::App*> c_experiments = add_experiments(app, extra, ckpts);
+    auto* c_all = app.add_subcommand("all", "every experiment that has its inputs, and the report");
+    flags::existing_path(c_all->add_option("--extra-checkpoint", extra, "models for E4 (see e4)")
+                             ->default_str("none"));
+    flags::existing_path(c_all->add_option("--checkpoints", ckpts, "checkpoints for E6 (see e6)")
+                             ->default_str("none (E6 is left out)"));
+    BundleSettings bundle;
+    CLI::App* c_bundle = add_bundle(app, bundle);
 
     if (const std::optional<int> rc = flags::parse(app, "lab", argc, argv))
         return *rc;
@@ -179,25 +254,9 @@ int main(int argc, char** argv) {
         return flags::fail("lab", flags::UsageError("give a sub-command: demo, e1 ... e9, all or "
                                                     "bundle"));
     try {
-        flags::apply_threads(threads);
-        for (const std::string& file : prompt_files) {
-            std::string text = flags::read_text_file("--file", file);
-            while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
-                text.pop_back(); // the line break an editor leaves at the end
-            s.prompts.push_back(std::move(text));
-        }
-        s.checkpoint = !checkpoint.empty() ? fs::path(checkpoint)
-                       : c_bundle->parsed()
-                           ? fs::path()
-                           : project_files::find("models/tinystories-2.6m/model.safetensors",
-                                                 "the bundled model", "pass --checkpoint MODEL");
-        s.tokenizer = tokenizer;
-        s.out_dir = out;
-        s.valid_text = valid;
-        s.train_text = train;
-        s.progress = progress      ? ouro::data::Progress::always
-                     : no_progress ? ouro::data::Progress::never
-                                   : ouro::data::Progress::automatic;
+        flags::apply_threads(common.threads);
+        finish_settings(common, c_bundle->parsed());
+        LabSettings& s = common.s;
         if (c_bundle->parsed()) {
             write_bundle(bundle);
             return 0;
@@ -206,42 +265,14 @@ int main(int argc, char** argv) {
             s.quick = true;
             return run_demo(s, demo);
         }
-        if (c_all->parsed()) {
-            Lab lab(s);
-            std::vector<ExperimentResult> results;
-            auto run = [&](const std::function<ExperimentResult(Lab&)>& f) {
-                results.push_back(f(lab));
-                emit(results.back(), s.out_dir);
-            };
-            run(run_e1_decoders);
-            if (!s.valid_text.empty())
-                run(run_e2_uncertainty);
-            run(run_e3_self_reinforcement);
-            run([&](Lab& l) { return run_e4_context(l, expand_checkpoints(extra)); });
-            if (!s.valid_text.empty())
-                run(run_e5_end_of_story);
-            if (!ckpts.empty())
-                run([&](Lab& l) { return run_e6_training(l, expand_checkpoints(ckpts)); });
-            run(run_e7_sweep);
-            run(run_e8_remedies);
-            if (!s.train_text.empty())
-                run(run_e9_data_ngrams);
-            const fs::path report = s.out_dir / "report.html";
-            write_report(report, lab, nullptr, results);
-            std::printf("\nreport: %s\n", report.string().c_str());
-            return 0;
-        }
+        const ExperimentInputs inputs{expand_checkpoints(extra), expand_checkpoints(ckpts)};
+        if (c_all->parsed())
+            return run_all(s, inputs);
         Lab lab(s);
-        ExperimentResult result;
-        if (c_e4->parsed())
-            result = run_e4_context(lab, expand_checkpoints(extra));
-        else if (c_e6->parsed())
-            result = run_e6_training(lab, expand_checkpoints(ckpts));
-        else
-            for (const auto& [name, cmd] : c_simple)
-                if (cmd->parsed())
-                    result = simple.at(name)(lab);
-        emit(result, s.out_dir);
+        Measurements measured;
+        for (const auto& [id, cmd] : c_experiments)
+            if (cmd->parsed())
+                emit(run_experiment(id, lab, measured, inputs), s.out_dir);
         return 0;
     } catch (const std::exception& e) {
         return flags::fail("lab", e);

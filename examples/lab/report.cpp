@@ -16,16 +16,6 @@ namespace olab = ouro::lab;
 
 namespace {
 
-// The number `key` of whichever result has it, or NaN.
-double number(const std::vector<ExperimentResult>& results, const std::string& key) {
-    for (const ExperimentResult& r : results) {
-        const auto it = r.numbers.find(key);
-        if (it != r.numbers.end())
-            return it->second;
-    }
-    return std::nan("");
-}
-
 // Entropy shade: 0 nats white, 5 nats and more the darkest shade.
 constexpr double entropy_scale = 5.0;
 
@@ -51,33 +41,25 @@ olab::ShadedToken generated_token(const Lab& lab, const LongSample& s, std::size
     return t;
 }
 
-// An interval from the numbers key, key_lo and key_hi.
-olab::Interval interval(const std::vector<ExperimentResult>& results, const std::string& key) {
-    return {number(results, key), number(results, key + "_lo"), number(results, key + "_hi")};
-}
-
 } // namespace
 
-std::string headline(const std::vector<ExperimentResult>& results) {
-    const olab::Interval g = interval(results, "demo_greedy_holtzman_percent");
-    const olab::Interval p = interval(results, "demo_top-p 0.95_holtzman_percent");
-    const double n = number(results, "demo_samples");
-    const double g_loops = number(results, "demo_greedy_loops");
-    const double p_loops = number(results, "demo_top-p 0.95_loops");
-    if (std::isnan(g.estimate) || std::isnan(p.estimate) || std::isnan(n) || std::isnan(g_loops) ||
-        std::isnan(p_loops))
+std::string headline(const Measurements& m) {
+    if (!m.demo)
         return "";
+    const DemoDecoder& greedy = m.demo->greedy;
+    const DemoDecoder& top_p = m.demo->top_p;
+    const olab::Interval g = as_percent(greedy.loops());
+    const olab::Interval p = as_percent(top_p.loops());
     // Newcombe's interval of the difference: it says whether the prompts are enough to tell
     // the two decoders apart.
-    const auto trials = std::int64_t(n);
     const olab::Interval d =
-        olab::difference_interval(std::int64_t(g_loops), trials, std::int64_t(p_loops), trials);
-    const std::string both = "greedy decoding (always the most likely next token) ends in a "
-                             "loop in " +
-                             olab::with_interval(g, 0, 1.0, "%") + " of " + olab::fmt(n, 0) +
-                             " prompts, nucleus sampling (top-p 0.95) in " +
-                             olab::with_interval(p, 0, 1.0, "%") + ", a difference of " +
-                             olab::with_interval(d, 0, 100.0) + " percentage points";
+        olab::difference_interval(greedy.looping, greedy.samples, top_p.looping, top_p.samples);
+    const std::string both =
+        "greedy decoding (always the most likely next token) ends in a "
+        "loop in " +
+        olab::with_interval(g, 0, 1.0, "%") + " of " + olab::fmt(greedy.samples) +
+        " prompts, nucleus sampling (top-p 0.95) in " + olab::with_interval(p, 0, 1.0, "%") +
+        ", a difference of " + olab::with_interval(d, 0, 100.0) + " percentage points";
     if (d.lo > 0.0)
         return "On this model the loop comes from how the next token is chosen: " + both + ".";
     if (d.hi < 0.0)
@@ -85,112 +67,138 @@ std::string headline(const std::vector<ExperimentResult>& results) {
     return "On this model " + both + ": with this many prompts the two cannot be told apart.";
 }
 
-namespace {} // namespace
+namespace {
 
-std::vector<std::string> summarize(const LongSample* sample,
-                                   const std::vector<ExperimentResult>& results) {
-    std::vector<std::string> out;
+std::string demo_sentence(const DemoCheck& c) {
+    return "Greedy decoding past the end of the story loops in " +
+           olab::with_interval(as_percent(c.greedy.loops()), 0, 1.0, "%") +
+           " of the samples (seq-rep-4 of the last 200 tokens " +
+           olab::with_interval(c.greedy.seq_rep4()) +
+           "); nucleus sampling (top-p 0.95) on the same prompts loops in " +
+           olab::with_interval(as_percent(c.top_p.loops()), 0, 1.0, "%") + " (seq-rep-4 " +
+           olab::with_interval(c.top_p.seq_rep4()) +
+           "). The loop comes from the decoding rule as much as from the model.";
+}
+
+// 1. Self-reinforcement.
+std::string e3_sentence(const E3Result& e3) {
     using olab::fmt;
-    const olab::Interval g_loop = interval(results, "demo_greedy_holtzman_percent");
-    if (!std::isnan(g_loop.estimate))
-        out.push_back("Greedy decoding past the end of the story loops in " +
-                      olab::with_interval(g_loop, 0, 1.0, "%") +
-                      " of the samples (seq-rep-4 of the last 200 tokens " +
-                      olab::with_interval(interval(results, "demo_greedy_seq_rep4_last200")) +
-                      "); nucleus sampling (top-p 0.95) on the same prompts loops in " +
-                      olab::with_interval(interval(results, "demo_top-p 0.95_holtzman_percent"), 0,
-                                          1.0, "%") +
-                      " (seq-rep-4 " +
-                      olab::with_interval(interval(results, "demo_top-p 0.95_seq_rep4_last200")) +
-                      "). The loop comes from the decoding rule as much as from the model.");
-    // 1. Self-reinforcement, and what the long sample's entropy did.
-    const double tp1 = number(results, "e3_story_tp1"), tp10 = number(results, "e3_story_tp10");
-    const double rtp1 = number(results, "e3_random_tp1");
-    const double rtp10 = number(results, "e3_random_tp10");
-    if (!std::isnan(tp1)) {
-        const bool at_work = tp10 > tp1 + 0.1 || rtp10 > rtp1 + 0.1;
-        out.push_back(
-            std::string(at_work ? "Self-reinforcement is at work: "
-                                : "Self-reinforcement is weak in this model: ") +
-            "a repeated story sentence's tokens go from probability " + fmt(tp1) +
-            " in the first copy to " + fmt(tp10) +
-            " in the 10th, random-token "
-            "sentences from " +
-            fmt(rtp1) + " to " + fmt(rtp10) +
-            " (experiment E3; change per sentence, with its 95% interval over the "
-            "sentences: " +
-            olab::with_interval(interval(results, "e3_story_tp_gain")) + " for story sentences, " +
-            olab::with_interval(interval(results, "e3_random_tp_gain")) + " for random ones).");
-    }
-    if (sample && sample->parts.size() == 3) {
-        const LongSample::Part& b = sample->parts[0];
-        const LongSample::Part& e = sample->parts[2];
-        const bool falls = e.entropy < b.entropy - 0.2;
-        out.push_back(
-            "In the long greedy sample the mean entropy is " + fmt(b.entropy) +
-            " nats at the beginning and " + fmt(e.entropy) +
-            " at the end (mean p of the chosen "
-            "token " +
-            fmt(b.prob) + " and " + fmt(e.prob) + "). " +
-            (falls ? std::string("Uncertainty does fall near the end, as one might expect, but "
-                                 "towards a loop: the falling entropy is the symptom of the "
-                                 "loop, not a sign of understanding.")
-                   : std::string("The model is not more certain in the loop: greedy decoding "
-                                 "keeps taking the top choice of a flat distribution, and a loop "
-                                 "needs only that top choice to cycle, not confidence (the "
-                                 "Mirostat paper calls this the boredom trap). A longer prompt "
-                                 "of its own text does not make the model more certain.")));
-    }
-    // 2. Exposure bias.
-    const double hn_first = number(results, "e2_human_nll_first");
-    const double hn_last = number(results, "e2_human_nll_last");
-    const double g_nll = number(results, "e1_greedy_nll");
-    const double t1_nll = number(results, "e1_T=1_nll");
-    if (!std::isnan(hn_first) && !std::isnan(g_nll))
-        out.push_back("The model learned only from human text (exposure bias): on human stories "
-                      "its surprise is " +
-                      fmt(hn_first) + " nats at the start and " + fmt(hn_last) +
-                      " later; on its own greedy text it is " + fmt(g_nll) +
-                      " and on its T=1 samples " + fmt(t1_nll) +
-                      ". The long prompt near the end is the model's own output, not human "
-                      "text: greedy text is far more predictable than anything it was trained "
-                      "on, so a long context of it teaches the model nothing new.");
-    // 3. Past the end of the story.
-    const double p_end = number(results, "e5_p_end_at_end");
-    const double rep_before = number(results, "e5_greedy_ignore_rep_before");
-    const double rep_after = number(results, "e5_greedy_ignore_rep_after");
-    if (!std::isnan(p_end))
-        out.push_back(std::string(rep_after > rep_before + 0.1
-                                      ? "Running past the end of the story is at work: "
-                                      : "Running past the end of the story matters less here: ") +
-                      "the model gives the end token p = " + fmt(p_end) +
-                      " where human stories end, and with the end token ignored greedy text has "
-                      "seq-rep-4 " +
-                      fmt(rep_before) + " before its natural end and " + fmt(rep_after) +
-                      " after it; stopping at the end token (or starting a new story) avoids "
-                      "the stretch the model was never trained on.");
-    // 4. Past the context window.
-    if (sample && sample->loop_onset >= 0) {
-        const double onset = double(sample->loop_onset + std::int64_t(sample->prompt.size()));
-        const double T = number(results, "block_size");
-        out.push_back("Past the context window: the long sample's loop starts at token " +
-                      fmt(onset, 0) + " of the sequence (prompt included)" +
-                      (std::isnan(T) ? std::string("")
-                                     : std::string(onset < T ? ", inside" : ", past") +
-                                           " the trained context of " + fmt(T, 0) + " tokens") +
-                      "; E4 compares what cropping, sliding and sink tokens do beyond it.");
-    }
-    // 5. Training stage.
-    const double e6_first = number(results, "e6_first_seq_rep4");
-    const double e6_last = number(results, "e6_last_seq_rep4");
-    if (!std::isnan(e6_first))
-        out.push_back("Along training, greedy seq-rep-4 went from " + fmt(e6_first) +
-                      " at the "
-                      "first checkpoint to " +
-                      fmt(e6_last) + " at the last (experiment E6).");
-    else
-        out.push_back("How collapse changes as training goes on was not measured in this run: "
-                      "`lab e6 --checkpoints <run folder>` scores every checkpoint of a run.");
+    const double tp1 = e3.story.front().tp(), tp10 = e3.story.back().tp();
+    const double rtp1 = e3.random.front().tp(), rtp10 = e3.random.back().tp();
+    const bool at_work = tp10 > tp1 + 0.1 || rtp10 > rtp1 + 0.1;
+    return std::string(at_work ? "Self-reinforcement is at work: "
+                               : "Self-reinforcement is weak in this model: ") +
+           "a repeated story sentence's tokens go from probability " + fmt(tp1) +
+           " in the first copy to " + fmt(tp10) +
+           " in the 10th, random-token "
+           "sentences from " +
+           fmt(rtp1) + " to " + fmt(rtp10) +
+           " (experiment E3; change per sentence, with its 95% interval over the "
+           "sentences: " +
+           olab::with_interval(e3.story_gain) + " for story sentences, " +
+           olab::with_interval(e3.random_gain) + " for random ones).";
+}
+
+// What the long sample's entropy did.
+std::string entropy_sentence(const LongSample& sample) {
+    using olab::fmt;
+    const LongSample::Part& b = sample.parts[0];
+    const LongSample::Part& e = sample.parts[2];
+    const bool falls = e.entropy < b.entropy - 0.2;
+    return "In the long greedy sample the mean entropy is " + fmt(b.entropy) +
+           " nats at the beginning and " + fmt(e.entropy) +
+           " at the end (mean p of the chosen "
+           "token " +
+           fmt(b.prob) + " and " + fmt(e.prob) + "). " +
+           (falls ? std::string("Uncertainty does fall near the end, as one might expect, but "
+                                "towards a loop: the falling entropy is the symptom of the "
+                                "loop, not a sign of understanding.")
+                  : std::string("The model is not more certain in the loop: greedy decoding "
+                                "keeps taking the top choice of a flat distribution, and a loop "
+                                "needs only that top choice to cycle, not confidence (the "
+                                "Mirostat paper calls this the boredom trap). A longer prompt "
+                                "of its own text does not make the model more certain."));
+}
+
+// 2. Exposure bias.
+std::string exposure_sentence(const E2Result& e2, const E1Result& e1) {
+    using olab::fmt;
+    const SampleMetrics& greedy = row_named(e1.rows, "greedy", "E1").metrics;
+    const SampleMetrics& t1 = row_named(e1.rows, "T=1", "E1").metrics;
+    return "The model learned only from human text (exposure bias): on human stories "
+           "its surprise is " +
+           fmt(window_value(e2.human_s, 0)) + " nats at the start and " +
+           fmt(window_value(e2.human_s, e2.windows() - 1)) +
+           " later; on its own greedy text it is " + olab::with_interval(greedy.nll_interval()) +
+           " and on its T=1 samples " + olab::with_interval(t1.nll_interval()) +
+           " (95% intervals over the samples)" +
+           ". The long prompt near the end is the model's own output, not human "
+           "text: greedy text is far more predictable than anything it was trained "
+           "on, so a long context of it teaches the model nothing new.";
+}
+
+// 3. Past the end of the story.
+std::string end_sentence(const E5Result& e5) {
+    using olab::fmt;
+    const E5Row& ignore = e5.row("greedy", ouro::gen::EndOfText::ignore);
+    const olab::Interval before = mean_and_interval(ignore.rep_before, 0.0, 1.0);
+    const olab::Interval after = mean_and_interval(ignore.rep_after, 0.0, 1.0);
+    const double rep_before = before.estimate, rep_after = after.estimate;
+    return std::string(rep_after > rep_before + 0.1
+                           ? "Running past the end of the story is at work: "
+                           : "Running past the end of the story matters less here: ") +
+           "the model gives the end token p = " + fmt(e5.p_end_at_end) +
+           " where human stories end, and with the end token ignored greedy text has "
+           "seq-rep-4 " +
+           olab::with_interval(before) + " before its natural end and " +
+           olab::with_interval(after) +
+           " after it (95% intervals over the samples); stopping at the end token (or starting a "
+           "new story) avoids "
+           "the stretch the model was never trained on.";
+}
+
+// 4. Past the context window.
+std::string context_sentence(const LongSample& sample, std::int64_t block_size) {
+    using olab::fmt;
+    const double onset = double(sample.loop_onset + std::int64_t(sample.prompt.size()));
+    const double T = double(block_size);
+    return "Past the context window: the long sample's loop starts at token " + fmt(onset, 0) +
+           " of the sequence (prompt included)" + std::string(onset < T ? ", inside" : ", past") +
+           " the trained context of " + fmt(T, 0) + " tokens" +
+           "; E4 compares what cropping, sliding and sink tokens do beyond it.";
+}
+
+// 5. Training stage.
+std::string training_sentence(const Measurements& m) {
+    using olab::fmt;
+    if (!m.e6)
+        return "How collapse changes as training goes on was not measured in this run: "
+               "`lab e6 --checkpoints <run folder>` scores every checkpoint of a run.";
+    return "Along training, greedy seq-rep-4 went from " +
+           fmt(m.e6->checkpoints.front().greedy.seq_rep4) +
+           " at the "
+           "first checkpoint to " +
+           fmt(m.e6->checkpoints.back().greedy.seq_rep4) + " at the last (experiment E6).";
+}
+
+} // namespace
+
+std::vector<std::string> summarize(const LongSample* sample, const Measurements& m,
+                                   std::int64_t block_size) {
+    std::vector<std::string> out;
+    if (m.demo)
+        out.push_back(demo_sentence(*m.demo));
+    if (m.e3)
+        out.push_back(e3_sentence(*m.e3));
+    if (sample && sample->parts.size() == 3)
+        out.push_back(entropy_sentence(*sample));
+    if (m.e2 && m.e1)
+        out.push_back(exposure_sentence(*m.e2, *m.e1));
+    if (m.e5)
+        out.push_back(end_sentence(*m.e5));
+    if (sample && sample->loop_onset >= 0)
+        out.push_back(context_sentence(*sample, block_size));
+    out.push_back(training_sentence(m));
     return out;
 }
 
@@ -262,15 +270,10 @@ void long_sample_section(olab::HtmlReport& rep, const Lab& lab, const LongSample
 } // namespace
 
 void write_report(const std::filesystem::path& path, Lab& lab, const LongSample* sample,
-                  const std::vector<ExperimentResult>& given) {
-    std::vector<ExperimentResult> results = given;
-    ExperimentResult model_numbers;
-    model_numbers.numbers["block_size"] = double(lab.config().block_size);
-    results.push_back(model_numbers);
-
+                  const Measurements& m, const std::vector<ExperimentResult>& given) {
     olab::HtmlReport rep("ouro: why does the story end in a loop?");
     rep.heading(1, "Why does the story end in a loop?");
-    if (const std::string h = headline(results); !h.empty())
+    if (const std::string h = headline(m); !h.empty())
         rep.headline(h);
     const auto& cfg = lab.config();
     rep.paragraph(
@@ -285,7 +288,7 @@ void write_report(const std::filesystem::path& path, Lab& lab, const LongSample*
         "dash (" +
         olab::kMissing + ") in a table means the value does not apply or was not measured.");
     rep.heading(2, "The answer, measured on this model", "summary");
-    for (const std::string& s : summarize(sample, results))
+    for (const std::string& s : summarize(sample, m, lab.config().block_size))
         rep.paragraph(s);
     if (sample)
         long_sample_section(rep, lab, *sample);

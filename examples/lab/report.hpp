@@ -7,6 +7,7 @@
 #include "demo.hpp"
 #include "lab.hpp"
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -16,14 +17,15 @@ namespace collapse {
 /// The one-sentence answer at the top of the report: whether greedy decoding loops where nucleus
 /// sampling does not on the same prompts, with 95% confidence intervals, and whether the
 /// difference is larger than their uncertainty; "" without the demo's numbers.
-std::string headline(const std::vector<ExperimentResult>& results);
+std::string headline(const Measurements& m);
 
-/// The summary's sentences, from the experiments' numbers (and the long sample when given).
-std::vector<std::string> summarize(const LongSample* sample,
-                                   const std::vector<ExperimentResult>& results);
+/// The summary's sentences, from the experiments' typed results (and the long sample when given);
+/// block_size is the model's trained context.
+std::vector<std::string> summarize(const LongSample* sample, const Measurements& m,
+                                   std::int64_t block_size);
 
-/// Writes the report atomically.
+/// Writes the report atomically: the summary from `m`, then each presented result.
 void write_report(const std::filesystem::path& path, Lab& lab, const LongSample* sample,
-                  const std::vector<ExperimentResult>& results);
+                  const Measurements& m, const std::vector<ExperimentResult>& results);
 
 } // namespace collapse

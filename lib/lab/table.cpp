@@ -58,6 +58,11 @@ void append_padded(std::string& line, const std::string& cell, std::size_t width
         line.append(pad, ' ');
 }
 
+// Numbers and the missing-value mark go right, under each other.
+bool right_aligned(const std::string& cell) {
+    return cell == missing_cell || is_number_cell(cell);
+}
+
 void trim_right(std::string& line) {
     while (!line.empty() && line.back() == ' ')
         line.pop_back();
@@ -71,6 +76,9 @@ void Table::add_row(std::vector<std::string> cells) {
     if (cells.size() != columns_.size())
         throw ConfigError("Table: row has " + std::to_string(cells.size()) +
                           " cells, the table has " + std::to_string(columns_.size()) + " columns");
+    for (std::string& c : cells)
+        if (c.empty() || c == "nan" || c == "n/a")
+            std::string(missing_cell).swap(c);
     rows_.push_back(std::move(cells));
 }
 
@@ -94,7 +102,7 @@ std::string Table::to_text() const {
         width[c] = text_width(columns_[c]);
         for (const auto& row : rows_) {
             width[c] = std::max(width[c], text_width(row[c]));
-            if (!is_number_cell(row[c]))
+            if (!right_aligned(row[c]))
                 numeric_column[c] = false;
         }
     }
@@ -118,10 +126,88 @@ std::string Table::to_text() const {
         for (std::size_t c = 0; c < n; ++c) {
             if (c > 0)
                 line += "  ";
-            append_padded(line, row[c], width[c], is_number_cell(row[c]));
+            append_padded(line, row[c], width[c], right_aligned(row[c]));
         }
         trim_right(line);
         out += line + '\n';
+    }
+    return out;
+}
+
+namespace {
+
+// `cell` cut to `width` code points, its end replaced by "..." (whole when it fits).
+std::string cut_cell(const std::string& cell, std::size_t width) {
+    if (text_width(cell) <= width)
+        return cell;
+    const std::size_t keep = width > 3 ? width - 3 : 0;
+    std::size_t points = 0, i = 0;
+    for (; i < cell.size(); ++i)
+        if ((static_cast<unsigned char>(cell[i]) & 0xC0) != 0x80 && points++ == keep)
+            break;
+    std::string out(cell, 0, i);
+    out.append("...");
+    return out;
+}
+
+} // namespace
+
+std::string Table::to_text(std::size_t max_width, std::size_t key_columns) const {
+    const std::size_t n = columns_.size();
+    if (max_width < 20)
+        throw ConfigError("Table: max_width must be at least 20, got " + std::to_string(max_width));
+    if (n == 0)
+        return {};
+    if (key_columns == 0 || key_columns > n)
+        throw ConfigError("Table: key_columns must be 1.." + std::to_string(n) + ", got " +
+                          std::to_string(key_columns));
+    // Cut what cannot fit: each key column to its share of half the width (at least 8), the
+    // others to what the key columns leave.
+    Table cut(columns_);
+    cut.rows_ = rows_;
+    std::vector<std::size_t> width(n);
+    std::size_t key_width = 0;
+    for (std::size_t pass = 0; pass < 2; ++pass)
+        for (std::size_t c = pass ? key_columns : 0; c < (pass ? n : key_columns); ++c) {
+            const std::size_t limit = pass ? max_width - std::min(max_width - 4, key_width)
+                                           : std::max<std::size_t>(8, max_width / 2 / key_columns);
+            cut.columns_[c] = cut_cell(columns_[c], limit);
+            width[c] = text_width(cut.columns_[c]);
+            for (auto& row : cut.rows_) {
+                row[c] = cut_cell(row[c], limit);
+                width[c] = std::max(width[c], text_width(row[c]));
+            }
+            if (!pass)
+                key_width += width[c] + 2;
+        }
+    std::size_t total = key_width - 2;
+    for (std::size_t c = key_columns; c < n; ++c)
+        total += 2 + width[c];
+    if (total <= max_width)
+        return cut.to_text();
+    // Column groups: the key columns and as many following columns as fit.
+    std::string out;
+    for (std::size_t c = key_columns; c < n;) {
+        std::vector<std::size_t> group;
+        std::size_t used = key_width - 2;
+        while (c < n && (group.empty() || used + 2 + width[c] <= max_width)) {
+            used += 2 + width[c];
+            group.push_back(c++);
+        }
+        std::vector<std::string> names(cut.columns_.begin(),
+                                       cut.columns_.begin() + std::ptrdiff_t(key_columns));
+        for (const std::size_t g : group)
+            names.push_back(cut.columns_[g]);
+        Table part(names);
+        for (const auto& row : cut.rows_) {
+            std::vector<std::string> cells(row.begin(), row.begin() + std::ptrdiff_t(key_columns));
+            for (const std::size_t g : group)
+                cells.push_back(row[g]);
+            part.add_row(std::move(cells));
+        }
+        if (!out.empty())
+            out += '\n';
+        out += part.to_text();
     }
     return out;
 }

@@ -25,11 +25,11 @@ TEST_SUITE("lab") {
             CHECK(t.to_csv() == "decoder,rep-4,note\n"
                                 "greedy,0.517,loops\n"
                                 "top-p 0.95,12.25,\"a, b\"\n"
-                                "typical,nan,\"say \"\"hi\"\"\"\n");
+                                "typical,-,\"say \"\"hi\"\"\"\n");
             Table lines({"a", "b"});
             lines.add_row({"two\nlines", "cr\rhere"});
             lines.add_row({"", " spaced "});
-            CHECK(lines.to_csv() == "a,b\n\"two\nlines\",\"cr\rhere\"\n, spaced \n");
+            CHECK(lines.to_csv() == "a,b\n\"two\nlines\",\"cr\rhere\"\n-, spaced \n");
             CHECK(Table().to_csv() == "");
         }
         SUBCASE("text alignment") {
@@ -39,7 +39,7 @@ TEST_SUITE("lab") {
                                  "----------  -----  --------\n"
                                  "greedy      0.517  loops\n"
                                  "top-p 0.95  12.25  a, b\n"
-                                 "typical       nan  say \"hi\"\n");
+                                 "typical         -  say \"hi\"\n");
             Table mixed({"n", "x"});
             mixed.add_row({"1", "é"});    // two bytes, one column wide
             mixed.add_row({"abc", "10"}); // text and numbers in one column
@@ -48,6 +48,20 @@ TEST_SUITE("lab") {
                                      "  1  é\n"
                                      "abc  10\n");
             CHECK(Table({"only"}).to_text() == "only\n----\n");
+        }
+        SUBCASE("missing values written one way") {
+            // "nan" (fmt of NaN), "n/a" and "" all become missing_cell, right-aligned with the
+            // numbers, in the text and the CSV alike.
+            Table m({"decoder", "onset", "note"});
+            m.add_row({"greedy", fmt(std::nan("")), "n/a"});
+            m.add_row({"top-p", "12.5", ""});
+            CHECK(m.rows()[0] == std::vector<std::string>{"greedy", "-", "-"});
+            CHECK(m.rows()[1][2] == missing_cell);
+            CHECK(m.to_csv() == "decoder,onset,note\ngreedy,-,-\ntop-p,12.5,-\n");
+            CHECK(m.to_text() == "decoder  onset  note\n"
+                                 "-------  -----  ----\n"
+                                 "greedy       -     -\n"
+                                 "top-p     12.5     -\n");
         }
         SUBCASE("rejects a row of the wrong size") {
             CHECK_THROWS_WITH_AS(t.add_row({"a", "b"}),
@@ -69,6 +83,69 @@ TEST_SUITE("lab") {
                 CHECK(std::string(e.what()).find((dir / "missing" / "t.csv").string()) !=
                       std::string::npos);
             }
+        }
+    }
+
+    TEST_CASE("Table::to_text within a width") {
+        // Widths: name 6, then four columns of 8 ("column a" ..): 6 + 4 x (2 + 8) = 46.
+        Table t({"name", "column a", "column b", "column c", "column d"});
+        t.add_row({"greedy", "1", "2", "3", "4"});
+        t.add_row({"top-p", "10", "20", "30", "40"});
+        SUBCASE("a table that fits is to_text()") {
+            CHECK(t.to_text(46) == t.to_text());
+            CHECK(t.to_text(100) == t.to_text());
+        }
+        SUBCASE("a wider table splits into column groups, the name column repeated") {
+            // 6 + 2 + 8 + 2 + 8 = 26 fits 30; a third column would need 36.
+            const std::string text = t.to_text(30);
+            CHECK(text == "name    column a  column b\n"
+                          "------  --------  --------\n"
+                          "greedy         1         2\n"
+                          "top-p         10        20\n"
+                          "\n"
+                          "name    column c  column d\n"
+                          "------  --------  --------\n"
+                          "greedy         3         4\n"
+                          "top-p         30        40\n");
+            std::size_t start = 0;
+            while (start < text.size()) {
+                const std::size_t end = text.find('\n', start);
+                CHECK(end - start <= 30);
+                start = end + 1;
+            }
+        }
+        SUBCASE("two key columns") {
+            Table k({"prompt", "decoder", "tokens", "loop onset"});
+            k.add_row({"0", "greedy", "1200", "317"});
+            CHECK(k.to_text(28, 2) == "prompt  decoder  tokens\n"
+                                      "------  -------  ------\n"
+                                      "     0  greedy     1200\n"
+                                      "\n"
+                                      "prompt  decoder  loop onset\n"
+                                      "------  -------  ----------\n"
+                                      "     0  greedy          317\n");
+        }
+        SUBCASE("a cell too wide for any group is cut and ends in ...") {
+            Table w({"id", "text"});
+            w.add_row({"1", std::string(40, 'x')});
+            w.add_row({"2", "é" + std::string(30, 'y')}); // widths count code points
+            // The key column takes 2 + 2 columns, leaving 20 for the text.
+            CHECK(w.to_text(24) == "id  text\n"
+                                   "--  --------------------\n"
+                                   " 1  " +
+                                       std::string(17, 'x') +
+                                       "...\n"
+                                       " 2  é" +
+                                       std::string(16, 'y') + "...\n");
+        }
+        SUBCASE("rejects a bad width or key") {
+            CHECK_THROWS_WITH_AS(t.to_text(10), "Table: max_width must be at least 20, got 10",
+                                 ConfigError);
+            CHECK_THROWS_WITH_AS(t.to_text(100, 0), "Table: key_columns must be 1..5, got 0",
+                                 ConfigError);
+            CHECK_THROWS_WITH_AS(t.to_text(100, 6), "Table: key_columns must be 1..5, got 6",
+                                 ConfigError);
+            CHECK(Table().to_text(100) == "");
         }
     }
 

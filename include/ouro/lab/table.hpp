@@ -29,7 +29,9 @@ public:
     const std::vector<std::vector<std::string>>& rows() const { return rows_; }
 
     /// Appends a row; throws ConfigError when the cell count differs from the column count
-    /// ("Table: row has 3 cells, the table has 4 columns").
+    /// ("Table: row has 3 cells, the table has 4 columns"). A missing value is written one way:
+    /// a cell that is "nan" (fmt of NaN), "n/a" or empty is stored as missing_cell, "-", in the
+    /// terminal text and the CSV alike.
     void add_row(std::vector<std::string> cells);
 
     /// The number of rows (the header is not one).
@@ -39,17 +41,37 @@ public:
     /// quotes doubled; the header first; every line ends in '\n'. A table without columns gives "".
     std::string to_csv() const;
 
-    /// Aligned plain text for the terminal: numbers (cells for which is_number_cell holds) are
-    /// right-aligned, text left-aligned, two spaces between columns, a line of dashes under the
-    /// header (one run per column). A header is right-aligned when its column has rows and all of
-    /// them are numbers. Widths count UTF-8 code points; lines carry no trailing spaces and end in
+    /// Aligned plain text for the terminal: numbers (cells for which is_number_cell holds) and
+    /// missing_cell are right-aligned, text left-aligned, two spaces between columns, a line of
+    /// dashes under the header (one run per column). A header is right-aligned when its column has
+    /// rows and all of them are numbers or missing. Widths count UTF-8 code points; lines carry no
+    /// trailing spaces and end in
     /// '\n'. A table without columns gives "".
     std::string to_text() const;
+
+    /// to_text() kept within `max_width` columns: a table that fits is to_text() itself; a wider
+    /// one is split into column groups, each printed as its own aligned table after a blank line,
+    /// each starting with the first `key_columns` columns again (so every row stays named) and
+    /// taking as many of the following columns, in order, as fit. A cell that cannot fit even
+    /// beside the key columns alone is cut to the width left and ends in "..." (each key column
+    /// to max(8, max_width / 2 / key_columns)). Throws ConfigError when max_width < 20 ("Table:
+    /// max_width must be at least 20, got 10") or key_columns is 0 or more than the columns
+    /// ("Table: key_columns must be 1..3, got 4" for a table of 3 columns).
+    std::string to_text(std::size_t max_width, std::size_t key_columns = 1) const;
 
 private:
     std::vector<std::string> columns_;
     std::vector<std::vector<std::string>> rows_;
 };
+
+/// How a table writes a value that does not apply or was not measured, on the terminal and in
+/// CSV: a dash, visible in an aligned column (an empty cell is not), the mark the HTML report
+/// explains (it draws it as an em dash); read the CSV with e.g. pandas.read_csv(f,
+/// na_values="-").
+inline constexpr const char* missing_cell = "-";
+
+/// The width of the terminal the lab's programs print to.
+inline constexpr std::size_t terminal_width = 100;
 
 /// True when the whole cell parses as a number: an optional '-', digits with an optional decimal
 /// point, an optional exponent ("0.517", "-3", "1e-05"), or "nan", "inf", "-inf" (as fmt writes

@@ -1,0 +1,70 @@
+// Shared parts of the typed experiments (experiments.hpp): decoders by name, and running one
+// experiment by its id.
+#include "experiments.hpp"
+
+#include <ouro/core/error.hpp>
+
+#include <cmath>
+
+namespace collapse {
+
+Decoder find_decoder(const std::string& name) {
+    std::string names;
+    for (const Decoder& d : standard_decoders()) {
+        if (d.name == name)
+            return d;
+        names += (names.empty() ? "" : ", ") + d.name;
+    }
+    throw ouro::ConfigError("no decoder named '" + name + "' (the decoders: " + names + ")");
+}
+
+ouro::lab::Interval mean_and_interval(const std::vector<double>& values, double lower,
+                                      double upper) {
+    double sum = 0;
+    for (const double v : values)
+        sum += v;
+    const ouro::lab::Interval i = ouro::lab::mean_interval(values, lower, upper);
+    return {values.empty() ? std::nan("") : sum / double(values.size()), i.lo, i.hi};
+}
+
+ouro::lab::Interval as_percent(const ouro::lab::Interval& i) {
+    return {100.0 * i.estimate, 100.0 * i.lo, 100.0 * i.hi};
+}
+
+RunShape run_shape(const Lab& lab, const DecodeRequest& request) {
+    return {std::int64_t(lab.prompts().size()), request.max_new_tokens, request.samples_per_prompt,
+            request.seed, request.context.policy};
+}
+
+const DecoderRow& row_named(const std::vector<DecoderRow>& rows, const std::string& name,
+                            const std::string& experiment) {
+    for (const DecoderRow& r : rows)
+        if (r.name == name)
+            return r;
+    throw ouro::ConfigError(experiment + " has no decoder '" + name + "'");
+}
+
+ExperimentResult run_experiment(const std::string& id, Lab& lab, Measurements& into,
+                                const ExperimentInputs& inputs) {
+    if (id == "e1")
+        return present_e1(*(into.e1 = measure_e1(lab)));
+    if (id == "e2")
+        return present_e2(*(into.e2 = measure_e2(lab)));
+    if (id == "e3")
+        return present_e3(*(into.e3 = measure_e3(lab)));
+    if (id == "e4")
+        return present_e4(*(into.e4 = measure_e4(lab, inputs.extra_checkpoints)));
+    if (id == "e5")
+        return present_e5(*(into.e5 = measure_e5(lab)));
+    if (id == "e6")
+        return present_e6(*(into.e6 = measure_e6(lab, inputs.checkpoints)));
+    if (id == "e7")
+        return present_e7(*(into.e7 = measure_e7(lab)));
+    if (id == "e8")
+        return present_e8(*(into.e8 = measure_e8(lab)));
+    if (id == "e9")
+        return present_e9(*(into.e9 = measure_e9(lab)));
+    throw ouro::ConfigError("no experiment '" + id + "'");
+}
+
+} // namespace collapse
