@@ -124,29 +124,60 @@ void binary_forward(BinaryOp op, const T* a, std::int64_t na, const T* b, std::i
         }
 }
 
+// grad[i] += dout[i] * partial(i, j) over the n elements of the operand that has all of them,
+// where j = i mod m indexes the other operand (m equals n or divides it). Walking rows of m
+// avoids a division per element; when m == n one flat loop shares the work among the threads.
+template <typename T, typename Partial>
+void full_size_gradient(const T* dout, std::int64_t n, std::int64_t m, T* grad, Partial partial) {
+    if (m == n) {
+#pragma omp parallel for schedule(static)
+        for (std::int64_t i = 0; i < n; ++i)
+            grad[i] += dout[i] * partial(i, i);
+        return;
+    }
+    const std::int64_t rows = m == 0 ? 0 : n / m;
+#pragma omp parallel for schedule(static)
+    for (std::int64_t r = 0; r < rows; ++r)
+        for (std::int64_t j = 0; j < m; ++j) {
+            const std::int64_t i = r * m + j;
+            grad[i] += dout[i] * partial(i, j);
+        }
+}
+
+// grad[i] += sign * dout[i]: the gradient of add (and of sub's b, sign -1), where the partial
+// is the constant +-1 (dout * 1 and dout * -1 are exact, so this equals the general rule).
+template <typename T> void signed_gradient(const T* dout, std::int64_t n, T sign, T* grad) {
+#pragma omp parallel for schedule(static)
+    for (std::int64_t i = 0; i < n; ++i)
+        grad[i] += sign * dout[i];
+}
+
 // Shapes: as binary_forward; da (na) and db (nb) are added into.
 template <typename T>
 void binary_backward(BinaryOp op, const T* a, std::int64_t na, const T* b, std::int64_t nb,
                      const T* dout, std::int64_t n, T* da, T* db) {
+    const bool constant_partials = op == BinaryOp::add || op == BinaryOp::sub;
     if (da) {
-        if (na == n) {
-#pragma omp parallel for schedule(static)
-            for (std::int64_t i = 0; i < n; ++i)
-                da[i] += dout[i] * partial_a(op, a[i], b[i % nb]);
-        } else if (na > 0) {
+        if (na == n && constant_partials)
+            signed_gradient(dout, n, T(1), da);
+        else if (na == n)
+            full_size_gradient(dout, n, nb, da, [op, a, b](std::int64_t i, std::int64_t j) {
+                return partial_a(op, a[i], b[j]);
+            });
+        else if (na > 0)
             reduce_broadcast(a, na, b, nb, dout, n, na, da,
                              [op](T x, T y) { return partial_a(op, x, y); });
-        }
     }
     if (db) {
-        if (nb == n) {
-#pragma omp parallel for schedule(static)
-            for (std::int64_t i = 0; i < n; ++i)
-                db[i] += dout[i] * partial_b(op, a[i % na], b[i]);
-        } else if (nb > 0) {
+        if (nb == n && constant_partials)
+            signed_gradient(dout, n, op == BinaryOp::add ? T(1) : T(-1), db);
+        else if (nb == n)
+            full_size_gradient(dout, n, na, db, [op, a, b](std::int64_t i, std::int64_t j) {
+                return partial_b(op, a[j], b[i]);
+            });
+        else if (nb > 0)
             reduce_broadcast(a, na, b, nb, dout, n, nb, db,
                              [op](T x, T y) { return partial_b(op, x, y); });
-        }
     }
 }
 
