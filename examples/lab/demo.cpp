@@ -122,9 +122,9 @@ DemoRun measure_demo(Lab& lab, const DemoSettings& demo) {
     const std::vector<Decoder> decoders{standard_decoders()[0], top_p};
     std::vector<DecodedSet> sets;
     {
-        ouro::data::ProgressBar bar = progress_bar(lab, "greedy and top-p",
-                                                   2 * std::uint64_t(lab.prompts().size()) *
-                                                       std::uint64_t(req.max_new_tokens));
+        ouro::examples::ProgressBar bar = progress_bar(lab, "greedy and top-p",
+                                                       2 * std::uint64_t(lab.prompts().size()) *
+                                                           std::uint64_t(req.max_new_tokens));
         std::uint64_t done = 0;
         for (const Decoder& d : decoders)
             sets.push_back(decode(lab, d, req, &bar, &done));

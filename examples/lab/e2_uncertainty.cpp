@@ -74,7 +74,7 @@ ExperimentResult run_e2_uncertainty(Lab& lab) {
                                 std::to_string(length + 1) + " tokens");
     std::uint64_t total = std::uint64_t(texts.size() * std::size_t(length)) +
                           2 * std::uint64_t(lab.prompts().size()) * std::uint64_t(length);
-    ouro::data::ProgressBar bar = progress_bar(lab, "E2 uncertainty", total);
+    ouro::examples::ProgressBar bar = progress_bar(lab, "E2 uncertainty", total);
     std::uint64_t done = 0;
     gen::InferenceSession session(
         lab.model(), gen::session_options(lab.config(), context, std::int64_t(texts.size())));

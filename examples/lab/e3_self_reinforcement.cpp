@@ -112,7 +112,7 @@ ExperimentResult run_e3_self_reinforcement(Lab& lab) {
             gains.push_back(copies_of_one.back().tp() - copies_of_one.front().tp());
         return olab::pool_self_reinforcement(per);
     };
-    ouro::data::ProgressBar bar = progress_bar(lab, "E3 self-reinforcement", 2);
+    ouro::examples::ProgressBar bar = progress_bar(lab, "E3 self-reinforcement", 2);
     const auto h = curves(human);
     const olab::Interval story_gain = olab::mean_interval(gains, -1.0, 1.0);
     bar.update(1);

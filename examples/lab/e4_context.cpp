@@ -186,7 +186,7 @@ ExperimentResult run_e4_context(Lab& lab, const std::vector<fs::path>& extra_che
                 total += std::uint64_t(m.prompts().size()) * std::uint64_t(1 + samples) *
                              std::uint64_t(new_tokens(p)) +
                          std::uint64_t(streams.size()) * std::uint64_t(stream_length(p));
-        ouro::data::ProgressBar bar = progress_bar(lab, "e4 " + res.name, total);
+        ouro::examples::ProgressBar bar = progress_bar(lab, "e4 " + res.name, total);
         std::uint64_t done = 0;
         for (const gen::ContextPolicy p : policies) {
             PolicyResult pr;

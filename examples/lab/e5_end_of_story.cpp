@@ -71,7 +71,7 @@ ExperimentResult run_e5_end_of_story(Lab& lab) {
     const std::vector<Decoder> decoders = {standard_decoders()[0], standard_decoders()[4]};
     const gen::EndOfText modes[] = {gen::EndOfText::stop, gen::EndOfText::ignore,
                                     gen::EndOfText::new_story};
-    ouro::data::ProgressBar bar =
+    ouro::examples::ProgressBar bar =
         progress_bar(lab, "E5 end of story",
                      std::uint64_t(texts.size()) * 64 + 6 * std::uint64_t(lab.prompts().size()) *
                                                             std::uint64_t(req.max_new_tokens));

@@ -147,9 +147,9 @@ ExperimentResult run_e9_data_ngrams(Lab& lab) {
     request.seed = settings.seed;
     DecodedSet set;
     {
-        ouro::data::ProgressBar bar = progress_bar(lab, "e9 greedy samples",
-                                                   std::uint64_t(lab.prompts().size()) *
-                                                       std::uint64_t(request.max_new_tokens));
+        ouro::examples::ProgressBar bar = progress_bar(lab, "e9 greedy samples",
+                                                       std::uint64_t(lab.prompts().size()) *
+                                                           std::uint64_t(request.max_new_tokens));
         std::uint64_t done = 0;
         set = decode(lab, greedy, request, &bar, &done);
     }

@@ -171,9 +171,9 @@ std::vector<Decoder> standard_decoders() {
     return d;
 }
 
-ouro::data::ProgressBar progress_bar(const Lab& lab, const std::string& label,
-                                     std::uint64_t total) {
-    return ouro::data::ProgressBar(label, total, lab.progress(), "tokens");
+ouro::examples::ProgressBar progress_bar(const Lab& lab, const std::string& label,
+                                         std::uint64_t total) {
+    return ouro::examples::ProgressBar(label, total, lab.progress(), "tokens");
 }
 
 namespace {
@@ -200,7 +200,7 @@ void append_trace(DecodedSet& set, const gen::GeneratedSequence& seq) {
 } // namespace
 
 DecodedSet decode(Lab& lab, const Decoder& decoder, const DecodeRequest& request,
-                  ouro::data::ProgressBar* progress, std::uint64_t* progress_done) {
+                  ouro::examples::ProgressBar* progress, std::uint64_t* progress_done) {
     DecodedSet set;
     set.decoder = decoder.name;
     const auto& prompts = lab.prompts();
@@ -317,7 +317,7 @@ std::vector<SampleMetrics> measure_decoders(Lab& lab, const std::vector<Decoder>
         total += std::uint64_t(lab.prompts().size()) *
                  std::uint64_t(d.samples() ? request.samples_per_prompt : 1) *
                  std::uint64_t(request.max_new_tokens);
-    ouro::data::ProgressBar bar = progress_bar(lab, label, total);
+    ouro::examples::ProgressBar bar = progress_bar(lab, label, total);
     std::uint64_t done = 0;
     std::vector<SampleMetrics> out;
     for (const Decoder& d : decoders)

@@ -195,9 +195,9 @@ int main(int argc, char** argv) {
         s.out_dir = out;
         s.valid_text = valid;
         s.train_text = train;
-        s.progress = progress      ? ouro::data::Progress::always
-                     : no_progress ? ouro::data::Progress::never
-                                   : ouro::data::Progress::automatic;
+        s.progress = progress      ? ouro::examples::Progress::always
+                     : no_progress ? ouro::examples::Progress::never
+                                   : ouro::examples::Progress::automatic;
         if (c_bundle->parsed()) {
             write_bundle(bundle);
             return 0;

@@ -52,11 +52,12 @@ TEST_SUITE("io") {
         opt.step(1e-2);
 
         SUBCASE("round trip of weights, optimizer state and training state") {
-            const TrainingState state{.step = 7,
-                                      .rng_state = 0xfedcba9876543210ULL,
-                                      .data_position = R"({"offset":12})",
-                                      .tokenizer = "bpe-512",
-                                      .train_config = R"({"lr":0.01})"};
+            const TrainingState state{
+                .step = 7,
+                .rng_state = 0xfedcba9876543210ULL,
+                .data_position = R"({"offset":12})",
+                .tokenizer = "bpe-512",
+                .metadata = {{"train_config", R"({"lr":0.01})"}, {"notes", "second run"}}};
             save_checkpoint(at("ck.safetensors"), model, &opt, state);
             const Checkpoint ck = Checkpoint::read(at("ck.safetensors"));
             CHECK(ck.config.n_embd == 8);
@@ -64,6 +65,9 @@ TEST_SUITE("io") {
             CHECK(ck.state.rng_state == 0xfedcba9876543210ULL);
             CHECK(ck.state.data_position == R"({"offset":12})");
             CHECK(ck.state.tokenizer == "bpe-512");
+            CHECK(ck.state.metadata == state.metadata);
+            CHECK(ck.state.metadata_value("train_config") == R"({"lr":0.01})");
+            CHECK(ck.state.metadata_value("absent") == "");
             CHECK(ck.has_optimizer);
             const auto loaded = ck.build_model<float>();
             for (auto& [name, p] : model.named_parameters())
@@ -72,6 +76,19 @@ TEST_SUITE("io") {
             ck.load_optimizer(opt2);
             CHECK(opt2.steps() == 1);
             CHECK(bitwise_equal(opt2.exp_avg_sq(3), opt.exp_avg_sq(3)));
+        }
+        SUBCASE("metadata cannot take the format's own keys") {
+            for (const std::string_view key : checkpoint_metadata_keys()) {
+                TrainingState state;
+                state.metadata[std::string(key)] = "x";
+                CHECK_THROWS_WITH_AS(save_checkpoint(at("own.safetensors"), model, &opt, state),
+                                     ("save_checkpoint: metadata key '" + std::string(key) +
+                                      "' is one of the checkpoint format's own keys")
+                                         .c_str(),
+                                     ConfigError);
+            }
+            CHECK(checkpoint_metadata_keys().size() == 9);
+            CHECK_FALSE(std::filesystem::exists(at("own.safetensors")));
         }
         SUBCASE("16-bit weights round to within half precision") {
             save_checkpoint(at("half.safetensors"), model, nullptr, {}, DType::F16);
@@ -142,6 +159,20 @@ TEST_SUITE("io") {
                 files += e.is_regular_file();
             CHECK(files == 1);
         }
+    }
+
+    TEST_CASE("checkpoint: files written before the metadata map") {
+        // The bundled model was written when the settings were a field of their own
+        // (TrainingState::train_config); its "train_config" key reads back as an entry.
+        const Checkpoint ck = Checkpoint::read(OURO_TEST_BUNDLED_MODEL);
+        CHECK(ck.state.step == 1200);
+        CHECK(ck.state.tokenizer.rfind("bpe:4096:", 0) == 0);
+        REQUIRE(ck.state.metadata.size() == 1);
+        const std::string settings = ck.state.metadata_value("train_config");
+        CHECK(settings.rfind(R"({"data_dir":"data4096",)", 0) == 0);
+        const auto model = ck.build_model<float>();
+        CHECK(model->config.n_layer == 4);
+        CHECK(model->config.n_embd == 192);
     }
 
     TEST_CASE("GPT-2 formats") {
@@ -238,7 +269,13 @@ TEST_SUITE("io") {
         Rng rng(4);
         nn::GPT<double> model(tiny(), rng);
         const TensorI idx = batch(rng, 13);
-        const double loss = dump_debug_state(at("dump.safetensors"), model, idx, idx);
+        // The train program's step (examples/train/debug_dump.cpp).
+        model.zero_grad();
+        std::vector<std::pair<std::string, Var<double>>> activations;
+        const Var<double> loss_var = model.loss(idx, idx, {.activations = &activations});
+        backward(loss_var, BackwardOptions{.retain_graph = true});
+        const double loss = loss_var.item();
+        write_debug_state<double>(at("dump.safetensors"), model, idx, idx, activations, loss);
         const Safetensors f = Safetensors::read(at("dump.safetensors"));
         CHECK(std::stod(f.metadata("loss")) == doctest::Approx(loss));
         CHECK(f.entry("act.transformer.h.1.attn.c_attn").shape == Shape{2, 8, 24});
