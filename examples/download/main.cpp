@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-using namespace ouro::data;
+using namespace ouro::examples;
 namespace fs = std::filesystem;
 
 namespace {
