@@ -19,6 +19,7 @@
 #include "bench_util.hpp"
 #include "fma_peak.hpp"
 
+#include <ouro/core/eigen_view.hpp>
 #include <ouro/core/rng.hpp>
 #include <ouro/core/tensor.hpp>
 #include <ouro/ops/matmul.hpp>
@@ -172,9 +173,9 @@ template <bool linear_layout> void BM_EigenGemm_forward(benchmark::State& state)
     TensorF out({p.m, p.n});
     auto run = [&] {
         if constexpr (linear_layout)
-            out.matrix().noalias() = x.matrix() * w.matrix().transpose();
+            matrix_view(out).noalias() = matrix_view(x) * matrix_view(w).transpose();
         else
-            out.matrix().noalias() = x.matrix() * w.matrix();
+            matrix_view(out).noalias() = matrix_view(x) * matrix_view(w);
     };
     run();
     check_sampled(
@@ -193,11 +194,11 @@ template <bool linear_layout> void BM_EigenGemm_backward(benchmark::State& state
     TensorF dx({p.m, p.k}), dw(w.shape());
     auto run = [&] {
         if constexpr (linear_layout) {
-            dx.matrix().noalias() += dout.matrix() * w.matrix();
-            dw.matrix().noalias() += dout.matrix().transpose() * x.matrix();
+            matrix_view(dx).noalias() += matrix_view(dout) * matrix_view(w);
+            matrix_view(dw).noalias() += matrix_view(dout).transpose() * matrix_view(x);
         } else {
-            dx.matrix().noalias() += dout.matrix() * w.matrix().transpose();
-            dw.matrix().noalias() += x.matrix().transpose() * dout.matrix();
+            matrix_view(dx).noalias() += matrix_view(dout) * matrix_view(w).transpose();
+            matrix_view(dw).noalias() += matrix_view(x).transpose() * matrix_view(dout);
         }
     };
     run();

@@ -83,7 +83,7 @@ void encode(benchmark::State& state, const Tokenizer* tok) {
     }
     ouro::ThreadCountGuard guard(int(state.range(0)));
     // Checked once: every story decodes back to itself.
-    const auto ids = tok->encode_corpus(*texts, {.progress = Progress::never});
+    const auto ids = tok->encode_corpus(*texts);
     std::int64_t tokens = 0;
     for (std::size_t i = 0; i < texts->size(); ++i) {
         if (tok->decode(ids[i]) != (*texts)[i])
@@ -91,7 +91,7 @@ void encode(benchmark::State& state, const Tokenizer* tok) {
         tokens += std::int64_t(ids[i].size());
     }
     for (auto _ : state)
-        benchmark::DoNotOptimize(tok->encode_corpus(*texts, {.progress = Progress::never}));
+        benchmark::DoNotOptimize(tok->encode_corpus(*texts));
     ouro::bench::report(state, 0);
     state.SetBytesProcessed(state.iterations() * corpus_bytes(*texts));
     state.counters["tokens/s"] =

@@ -1,9 +1,8 @@
 // Where the time of a training step goes: one optimizer step of PERF.md's config XS or S
 // (zeroing, forward, backward, clipping, AdamW) timed phase by phase with an OpProfile, at each
-// thread count given, the counts interleaved step by step so that a noisy moment of a shared
-// machine hits all of them alike. Prints, per phase, milliseconds per step at each count and,
-// when the counts include 1 and 2, the 2-thread speedup and the serial fraction it implies
-// (Amdahl: speedup = 1 / (f + (1 - f) / 2), so f = 2 / speedup - 1). Also counts the heap
+// thread count given, one count after the other. Prints, per phase, milliseconds per step at each
+// count and, when the counts include 1 and 2, the 2-thread speedup and the serial fraction it
+// implies (Amdahl: speedup = 1 / (f + (1 - f) / 2), so f = 2 / speedup - 1). Also counts the heap
 // blocks of tensor storage taken from the system per step (not those the tensor cache served).
 //
 // Usage: ouro_profile_train [XS|S] [STEPS] [THREADS...]     defaults: S 10 1 2
@@ -162,12 +161,16 @@ int main(int argc, char** argv) try {
     std::vector<Run> runs;
     for (int t : threads)
         runs.emplace_back(t, config, B);
-    for (Run& r : runs) // warm up: first-touch of every buffer, the allocator's pools
+    // Each thread count in turn: two steps to warm up (first touch of every buffer, the tensor
+    // cache, the OpenMP team), then its profiled steps. (Alternating the counts step by step
+    // was tried: each step then starts with cold caches and a sleeping worker thread, which
+    // took a quarter off the 2-thread speedup of S.)
+    for (Run& r : runs) {
         for (int i = 0; i < 2; ++i)
             r.step(false);
-    for (int s = 0; s < steps; ++s)
-        for (Run& r : runs)
+        for (int s = 0; s < steps; ++s)
             r.step(true);
+    }
 
     const auto one =
         std::find_if(runs.begin(), runs.end(), [](const Run& r) { return r.threads == 1; });

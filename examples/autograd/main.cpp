@@ -6,6 +6,7 @@
 //   forward (builds the graph) -> backward (fills .grad()) -> update (under NoGradGuard) -> zero.
 #include "common/flags.hpp"
 
+#include <ouro/core/eigen_view.hpp>
 #include <ouro/ouro.hpp>
 
 #include <CLI/CLI.hpp>
@@ -94,7 +95,7 @@ int main(int argc, char** argv) {
         backward(loss);
         NoGradGuard no_grad; // the update is not part of any graph
         for (VarF& p : params) {
-            p.value().vector() -= lr * p.grad().vector();
+            vector_view(p.value()) -= lr * vector_view(p.grad());
             p.zero_grad();
         }
     }

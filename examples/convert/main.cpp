@@ -104,8 +104,8 @@ void write_provenance(const fs::path& dir, const io::ModelBundle& in, std::int64
         {"sha256", ouro::data::sha256_file(folder ? fs::path(o.input) / "model.safetensors"
                                                   : fs::path(o.input))}};
     p["command"] = "convert " + o.input + " " + o.output + " --to bundle";
-    if (!state.train_config.empty())
-        p["training_settings"] = nlohmann::json::parse(state.train_config);
+    if (!state.metadata_value("train_config").empty())
+        p["training_settings"] = nlohmann::json::parse(state.metadata_value("train_config"));
     ouro::write_file_atomic(dir / "provenance.json", p.dump(2) + "\n");
 }
 

@@ -16,7 +16,7 @@
 #include "common/flags.hpp"
 #include "common/text_width.hpp"
 
-#include <ouro/data/download.hpp>
+#include "download/download.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-using namespace ouro::data;
+using namespace ouro::examples;
 namespace fs = std::filesystem;
 
 namespace {

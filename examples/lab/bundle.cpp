@@ -93,8 +93,9 @@ void write_bundle(const BundleSettings& b) {
     p["final_val_loss_step"] = losses.val_step;
     p["command"] = b.command;
     p["project_commit"] = b.commit.empty() ? "unknown" : b.commit;
-    p["training_settings"] = nlohmann::json::parse(
-        m.state.train_config.empty() ? std::string("{}") : m.state.train_config);
+    p["training_settings"] = nlohmann::json::parse(m.state.metadata_value("train_config").empty()
+                                                       ? std::string("{}")
+                                                       : m.state.metadata_value("train_config"));
     ouro::write_file_atomic(out / "provenance.json", p.dump(2) + "\n");
     std::printf("wrote %s (F16, %lld parameters) with its tokenizer and provenance.json\n",
                 (out / "model.safetensors").string().c_str(), (long long)m.model->num_parameters());

@@ -130,7 +130,7 @@ std::vector<DecodedSet> decode_greedy_and_top_p(Lab& lab, const DemoSettings& de
     req.end_of_text = gen::EndOfText::ignore;
     req.context = lab.long_context();
     req.seed = lab.settings().seed;
-    ouro::data::ProgressBar bar =
+    ouro::examples::ProgressBar bar =
         progress_bar(lab, "greedy and top-p",
                      2 * std::uint64_t(lab.prompts().size()) * std::uint64_t(req.max_new_tokens));
     std::uint64_t done = 0;

@@ -89,7 +89,7 @@ E2Result measure_e2(Lab& lab) {
     const auto texts = human_streams(human, lab.settings().quick ? 8 : 16, m.length);
     std::uint64_t total = std::uint64_t(texts.size() * std::size_t(m.length)) +
                           2 * std::uint64_t(lab.prompts().size()) * std::uint64_t(m.length);
-    ouro::data::ProgressBar bar = progress_bar(lab, "E2 uncertainty", total);
+    ouro::examples::ProgressBar bar = progress_bar(lab, "E2 uncertainty", total);
     std::uint64_t done = 0;
     gen::InferenceSession session(
         lab.model(), gen::session_options(lab.config(), context, std::int64_t(texts.size())));

@@ -119,7 +119,7 @@ E3Result measure_e3(Lab& lab) {
                                 " tokens found");
     const auto random = random_sentences(lab, human);
     m.sentences = human.size();
-    ouro::data::ProgressBar bar = progress_bar(lab, "E3 self-reinforcement", 2);
+    ouro::examples::ProgressBar bar = progress_bar(lab, "E3 self-reinforcement", 2);
     m.story = curves(lab, human, m.copies, m.story_gain);
     bar.update(1);
     m.random = curves(lab, random, m.copies, m.random_gain);

@@ -183,7 +183,7 @@ void teacher_forced(Lab& m, const E4Plan& plan, const gen::ContextOptions& ctx,
 
 E4Policy measure_policy(Lab& m, const E4Plan& plan, gen::ContextPolicy p,
                         const std::vector<std::vector<std::int32_t>>& streams,
-                        ouro::data::ProgressBar& bar, std::uint64_t& done) {
+                        ouro::examples::ProgressBar& bar, std::uint64_t& done) {
     E4Policy pr;
     pr.policy = p;
     pr.applies = allowed(p, m.config().position);
@@ -241,7 +241,7 @@ E4Model measure_model(Lab& lab, const fs::path& ckpt, const std::vector<std::str
             total += std::uint64_t(m.prompts().size()) * std::uint64_t(1 + samples) *
                          std::uint64_t(plan.new_tokens(p)) +
                      std::uint64_t(streams.size()) * std::uint64_t(plan.stream_length(p));
-    ouro::data::ProgressBar bar = progress_bar(lab, "e4 " + res.name, total);
+    ouro::examples::ProgressBar bar = progress_bar(lab, "e4 " + res.name, total);
     std::uint64_t done = 0;
     for (const gen::ContextPolicy p : policies)
         res.policies.push_back(measure_policy(m, plan, p, streams, bar, done));

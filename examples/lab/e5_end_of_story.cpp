@@ -135,7 +135,7 @@ E5Result measure_e5(Lab& lab) {
     m.stories = texts.size();
     m.prompts = std::int64_t(lab.prompts().size());
     m.max_new_tokens = req.max_new_tokens;
-    ouro::data::ProgressBar bar =
+    ouro::examples::ProgressBar bar =
         progress_bar(lab, "E5 end of story",
                      std::uint64_t(texts.size()) * 64 + 6 * std::uint64_t(lab.prompts().size()) *
                                                             std::uint64_t(req.max_new_tokens));

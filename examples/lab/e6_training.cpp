@@ -137,7 +137,7 @@ E6Result measure_e6(Lab& lab, const std::vector<fs::path>& checkpoints) {
     const std::uint64_t per_ckpt =
         std::uint64_t(lab.prompts().size()) * std::uint64_t(request.max_new_tokens) +
         std::uint64_t(streams.size()) * std::uint64_t(T);
-    ouro::data::ProgressBar bar =
+    ouro::examples::ProgressBar bar =
         progress_bar(lab, "e6 checkpoints", per_ckpt * std::uint64_t(checkpoints.size()));
     std::uint64_t done = 0;
     for (const fs::path& c : checkpoints) {

@@ -228,7 +228,7 @@ E9Result measure_e9(Lab& lab) {
     request.seed = settings.seed;
     DecodedSet set;
     {
-        ouro::data::ProgressBar bar = progress_bar(lab, "e9 greedy samples",
+        ouro::examples::ProgressBar bar = progress_bar(lab, "e9 greedy samples",
                                                    std::uint64_t(lab.prompts().size()) *
                                                        std::uint64_t(request.max_new_tokens));
         std::uint64_t done = 0;

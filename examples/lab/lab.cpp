@@ -71,13 +71,20 @@ namespace {
 
 std::vector<std::vector<std::int32_t>> encode_stories(const ouro::data::Tokenizer& tok,
                                                       std::int32_t eot, const fs::path& path,
-                                                      const char* flag) {
+                                                      const char* flag,
+                                                      ouro::examples::Progress progress) {
     if (path.empty())
         return {};
     if (!fs::exists(path))
         throw ouro::IoError(std::string(flag) + " " + path.string() + " does not exist");
     const std::vector<std::string> stories = ouro::data::read_stories(path);
-    const std::vector<std::vector<std::int32_t>> encoded = tok.encode_corpus(stories);
+    std::uint64_t bytes = 0;
+    for (const std::string& story : stories)
+        bytes += story.size();
+    ouro::examples::ProgressBar bar("encoding " + path.filename().string(), bytes, progress);
+    const std::vector<std::vector<std::int32_t>> encoded = tok.encode_corpus(
+        stories, {.on_progress = [&](std::uint64_t done, std::uint64_t) { bar.update(done); }});
+    bar.finish();
     std::vector<std::vector<std::int32_t>> out;
     out.reserve(encoded.size());
     for (const auto& e : encoded) {
@@ -92,7 +99,8 @@ std::vector<std::vector<std::int32_t>> encode_stories(const ouro::data::Tokenize
 
 const std::vector<std::vector<std::int32_t>>& Lab::human_stories() {
     if (!human_)
-        human_ = encode_stories(bundle_.tokenizer, eot_, settings_.valid_text, "--valid");
+        human_ = encode_stories(bundle_.tokenizer, eot_, settings_.valid_text, "--valid",
+                                settings_.progress);
     return *human_;
 }
 
@@ -106,7 +114,8 @@ Lab::require_human_stories(const std::string& experiment) {
 
 const std::vector<std::vector<std::int32_t>>& Lab::train_stories() {
     if (!train_)
-        train_ = encode_stories(bundle_.tokenizer, eot_, settings_.train_text, "--train");
+        train_ = encode_stories(bundle_.tokenizer, eot_, settings_.train_text, "--train",
+                                settings_.progress);
     return *train_;
 }
 
@@ -162,13 +171,13 @@ std::vector<Decoder> standard_decoders() {
     };
 }
 
-ouro::data::ProgressBar progress_bar(const Lab& lab, const std::string& label,
-                                     std::uint64_t total) {
-    return ouro::data::ProgressBar(label, total, lab.progress(), "tokens");
+ouro::examples::ProgressBar progress_bar(const Lab& lab, const std::string& label,
+                                         std::uint64_t total) {
+    return ouro::examples::ProgressBar(label, total, lab.progress(), "tokens");
 }
 
 DecodedSet decode(Lab& lab, const Decoder& decoder, const DecodeRequest& request,
-                  ouro::data::ProgressBar* progress, std::uint64_t* progress_done) {
+                  ouro::examples::ProgressBar* progress, std::uint64_t* progress_done) {
     gen::DecodeOptions options;
     options.max_new_tokens = request.max_new_tokens;
     options.context = request.context;
@@ -226,7 +235,7 @@ std::vector<SampleMetrics> measure_decoders(Lab& lab, const std::vector<Decoder>
         total += std::uint64_t(lab.prompts().size()) *
                  std::uint64_t(d.samples() ? request.samples_per_prompt : 1) *
                  std::uint64_t(request.max_new_tokens);
-    ouro::data::ProgressBar bar = progress_bar(lab, label, total);
+    ouro::examples::ProgressBar bar = progress_bar(lab, label, total);
     std::uint64_t done = 0;
     std::vector<SampleMetrics> out;
     for (const Decoder& d : decoders)

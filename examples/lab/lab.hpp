@@ -9,7 +9,7 @@
 // running an experiment twice prints the same text. Timings go to stderr only.
 #pragma once
 
-#include <ouro/data/progress.hpp>
+#include "common/progress.hpp"
 #include <ouro/gen/decode.hpp>
 #include <ouro/gen/generate.hpp>
 #include <ouro/gen/sampler.hpp>
@@ -43,7 +43,7 @@ struct LabSettings {
     std::int64_t samples_per_prompt = 1; ///< samples drawn per prompt by sampling decoders
     std::int64_t max_new_tokens = 1000;  ///< tokens generated per sample (quick: at most 512)
     bool quick = false;                  ///< smaller runs (the demo and the tests)
-    ouro::data::Progress progress = ouro::data::Progress::automatic;
+    ouro::examples::Progress progress = ouro::examples::Progress::automatic;
 };
 
 /// Story beginnings in the style of TinyStories, the blog post's prince among them.
@@ -90,7 +90,7 @@ public:
     ouro::gen::ContextOptions long_context() const;
 
     /// A progress mode for bars (the settings' mode).
-    ouro::data::Progress progress() const { return settings_.progress; }
+    ouro::examples::Progress progress() const { return settings_.progress; }
 
 private:
     LabSettings settings_;
@@ -156,7 +156,7 @@ struct DecodedSet {
 /// decoders) through gen::decode, the context policy given once by the request.
 /// `progress` (optional) is advanced by generated tokens.
 DecodedSet decode(Lab& lab, const Decoder& decoder, const DecodeRequest& request,
-                  ouro::data::ProgressBar* progress = nullptr,
+                  ouro::examples::ProgressBar* progress = nullptr,
                   std::uint64_t* progress_done = nullptr);
 
 /// The metrics of one set of samples (COLLAPSE.md "Metrics").
@@ -199,6 +199,6 @@ std::vector<SampleMetrics> measure_decoders(Lab& lab, const std::vector<Decoder>
                                             const DecodeRequest& request, const std::string& label);
 
 /// A progress bar over `total` items labelled `label`, drawn as the lab's settings say.
-ouro::data::ProgressBar progress_bar(const Lab& lab, const std::string& label, std::uint64_t total);
+ouro::examples::ProgressBar progress_bar(const Lab& lab, const std::string& label, std::uint64_t total);
 
 } // namespace collapse

@@ -221,9 +221,9 @@ void finish_settings(CommonFlags& f, bool bundle) {
     s.out_dir = f.out;
     s.valid_text = f.valid;
     s.train_text = f.train;
-    s.progress = f.progress      ? ouro::data::Progress::always
-                 : f.no_progress ? ouro::data::Progress::never
-                                 : ouro::data::Progress::automatic;
+    s.progress = f.progress      ? ouro::examples::Progress::always
+                 : f.no_progress ? ouro::examples::Progress::never
+                                 : ouro::examples::Progress::automatic;
 }
 
 } // namespace

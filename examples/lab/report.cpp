@@ -2,6 +2,7 @@
 #include "report.hpp"
 
 #include "glossary.hpp"
+#include "lab/html_check.hpp"
 
 #include <ouro/core/error.hpp>
 #include <ouro/lab/html_report.hpp>
@@ -303,7 +304,7 @@ void write_report(const std::filesystem::path& path, Lab& lab, const LongSample*
             rep.svg(olab::svg_plot(p), p.title);
     }
     // Every report is checked before it is written: well-formed, nothing fetched from outside.
-    const std::vector<std::string> problems = olab::check_self_contained_html(rep.str());
+    const std::vector<std::string> problems = ouro::examples::check_self_contained_html(rep.str());
     if (!problems.empty())
         throw ouro::Error("report: the HTML is not self-contained and well-formed: " +
                           problems.front());

@@ -23,6 +23,7 @@
 // flags or files: one line "prepare: <message>" on stderr and exit code 1 (common/flags.hpp).
 #include "common/flags.hpp"
 #include "common/output_folder.hpp"
+#include "common/progress.hpp"
 
 #include <ouro/core/error.hpp>
 #include <ouro/core/parallel.hpp>
@@ -37,12 +38,15 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace fs = std::filesystem;
 using namespace ouro::data;
+using ouro::examples::Progress;
+using ouro::examples::ProgressBar;
 
 namespace {
 
@@ -172,7 +176,15 @@ int run(const Settings& s) {
                     s.tokenizer.c_str(), tok.vocab_size());
     } else {
         const std::vector<std::string> texts = tokenizer_corpus(s);
-        tok = Tokenizer::train(texts, {.vocab_size = s.vocab_size, .progress = progress});
+        std::optional<ProgressBar> bar;
+        const auto on_progress = [&](std::uint64_t done, std::uint64_t total) {
+            if (!bar)
+                bar.emplace("training BPE", total, progress, "merges");
+            bar->update(done);
+        };
+        tok = Tokenizer::train(texts, {.vocab_size = s.vocab_size, .on_progress = on_progress});
+        if (bar)
+            bar->finish();
         std::printf("trained a %d-token BPE on %zu stories (%.1f s)\n", tok.vocab_size(),
                     texts.size(), seconds());
     }
@@ -193,7 +205,7 @@ int run(const Settings& s) {
     std::uint64_t bytes_done = 0; // of the current input, for the progress bar
     ProgressBar* bar = nullptr;
     const auto encode_into = [&](std::vector<std::string>& stories, bool to_valid) {
-        const auto ids = tok.encode_corpus(stories, {.progress = Progress::never});
+        const auto ids = tok.encode_corpus(stories);
         for (const std::string& story : stories)
             bytes_done += story.size() + 15; // and roughly its separator line
         if (bar != nullptr)

@@ -21,14 +21,14 @@
 // checkpoint that was being written are removed). A log or checkpoint that cannot be written (a
 // full disk, a read-only folder) stops training with one line naming the file and exit code 1;
 // the checkpoints written before it stay as they were.
+#include "debug_dump.hpp"
 #include "memory.hpp"
 #include "trainer.hpp"
 
 #include "common/flags.hpp"
+#include "common/progress.hpp"
 
 #include <ouro/core/parallel.hpp>
-#include <ouro/data/progress.hpp>
-#include <ouro/io/debug_state.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -289,11 +289,12 @@ int main(int argc, char** argv) {
         if (!dump.empty()) {
             TensorI x, y;
             trainer.train_loader().next(x, y);
-            const double loss = io::dump_debug_state(dump, trainer.model(), x, y);
+            const double loss = train::dump_debug_state(dump, trainer.model(), x, y);
             std::printf("wrote %s (loss %.6f)\n", dump.c_str(), loss);
             return 0;
         }
-        trainer.run(progress || (!no_progress && data::shows_progress(data::Progress::automatic)));
+        trainer.run(progress ||
+                    (!no_progress && examples::shows_progress(examples::Progress::automatic)));
         return 0;
     } catch (const train::DivergedError& e) {
         std::fprintf(stderr, "train: %s\n", e.what()); // the status bar ended its line

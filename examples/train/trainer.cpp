@@ -3,11 +3,11 @@
 
 #include "init_model.hpp"
 
+#include "common/progress.hpp"
 #include "common/text_width.hpp"
 
 #include <ouro/autograd/backward.hpp>
 #include <ouro/core/parallel.hpp>
-#include <ouro/data/progress.hpp>
 #include <ouro/data/token_shard.hpp>
 #include <ouro/gen/decode.hpp>
 #include <ouro/ops/elementwise.hpp>
@@ -78,7 +78,7 @@ Trainer Trainer::resume(const std::string& checkpoint,
     if (!ck.has_optimizer)
         throw FormatError(checkpoint + ": has no optimizer state (a weights-only export); "
                                        "training cannot resume from it");
-    TrainSettings s = TrainSettings::from_json(ck.state.train_config);
+    TrainSettings s = TrainSettings::from_json(ck.state.metadata_value("train_config"));
     if (adjust) {
         TrainSettings changed = s;
         adjust(changed);
@@ -304,7 +304,7 @@ std::string Trainer::save_checkpoint() {
     state.rng_state = rng_.state();
     state.data_position = position_to_json(train_->position());
     state.tokenizer = tokenizer_id_;
-    state.train_config = settings_.to_json();
+    state.metadata["train_config"] = settings_.to_json();
     io::save_checkpoint(path, *model_, optimizer_.get(), state);
     last_checkpoint_ = path;
     return path;
@@ -353,8 +353,9 @@ void Trainer::run(bool progress) {
     std::optional<double> last_val;
     // The status line: a bar with the elapsed time and ETA, erased before any line of stdout is
     // printed (on a terminal both go to the same screen) and drawn again after it.
-    data::ProgressBar bar("train", std::uint64_t(total - first),
-                          progress ? data::Progress::always : data::Progress::never, "steps");
+    examples::ProgressBar bar("train", std::uint64_t(total - first),
+                              progress ? examples::Progress::always : examples::Progress::never,
+                              "steps");
     while (step_ < total) {
         const StepResult r = step();
         std::optional<double> val;
@@ -375,7 +376,7 @@ void Trainer::run(bool progress) {
         if (val)
             std::printf("step %lld: train loss %.4f, val loss %.4f, %.0f tok/s, elapsed %s\n",
                         (long long)step_, r.loss, *val, r.tokens_per_second,
-                        data::format_duration(elapsed).c_str());
+                        examples::format_duration(elapsed).c_str());
         if (settings_.sample_every > 0 && step_ % settings_.sample_every == 0)
             std::printf("%s\n", flags::wrap("sample at step " + std::to_string(step_) + ": " +
                                                 sample(settings_.sample_tokens),

@@ -175,7 +175,10 @@ Tokenizer Tokenizer::train(std::span<const std::string> texts, const TrainOption
     std::unordered_set<std::uint64_t> merged;
 
     const auto target = std::size_t(options.vocab_size) - options.special_tokens.size();
-    ProgressBar bar("training BPE", target - 256, options.progress, "merges");
+    auto progress = [&](std::size_t done) {
+        if (options.on_progress)
+            options.on_progress(done, target - 256);
+    };
     std::vector<std::uint64_t> changed;
     while (vocab.tokens.size() < target) {
         // The most frequent pair, skipping stale heap entries.
@@ -251,9 +254,9 @@ Tokenizer Tokenizer::train(std::span<const std::string> texts, const TrainOption
                 where.erase(k);
             }
         }
-        bar.update(vocab.tokens.size() - 256);
+        progress(vocab.tokens.size() - 256);
     }
-    bar.finish();
+    progress(vocab.tokens.size() - 256);
     return Tokenizer(finish(vocab, options));
 }
 

@@ -6,7 +6,7 @@
 #include "ouro/core/file_checks.hpp"
 #include "ouro/data/tokenizer.hpp"
 
-#include "../core/json_error.hpp"
+#include "json_error.hpp"
 
 #include <cerrno>
 #include <cstring>

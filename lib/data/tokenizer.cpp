@@ -11,7 +11,7 @@
 #include "ouro/core/parallel.hpp"
 #include "ouro/data/sha256.hpp"
 
-#include "../core/json_error.hpp"
+#include "json_error.hpp"
 
 #include <nlohmann/json.hpp>
 #include <omp.h>
@@ -521,7 +521,6 @@ Tokenizer::encode_corpus(std::span<const std::string> texts, const EncodeOptions
     std::uint64_t total = 0;
     for (const std::string& t : texts)
         total += t.size();
-    ProgressBar bar("encoding", total, options.progress);
     std::atomic<std::uint64_t> done{0};
     ParallelErrors errors;
     const auto n = std::int64_t(texts.size());
@@ -538,16 +537,16 @@ Tokenizer::encode_corpus(std::span<const std::string> texts, const EncodeOptions
                 ids.reserve(text.size() / 3);
                 encode_segment(text, ids, cache);
                 const std::uint64_t now = done.fetch_add(text.size()) + text.size();
-                if (omp_get_thread_num() == 0)
-                    bar.update(now);
+                if (options.on_progress && omp_get_thread_num() == 0)
+                    options.on_progress(now, total);
             } catch (...) {
                 errors.capture();
             }
         }
     }
     errors.rethrow();
-    bar.update(total);
-    bar.finish();
+    if (options.on_progress)
+        options.on_progress(total, total);
     return result;
 }
 

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <array>
 #include <optional>
 #include <string>
 
@@ -13,6 +15,9 @@ namespace {
 
 constexpr const char* checkpoint_format = "ouro-checkpoint";
 constexpr const char* checkpoint_version = "1";
+constexpr std::array<std::string_view, 9> own_metadata_keys = {
+    "format",        "format_version", "config",          "step", "rng_state",
+    "data_position", "tokenizer",      "optimizer_steps", "adamw"};
 
 std::string exp_avg_name(const std::string& p) {
     return "optimizer.exp_avg." + p;
@@ -132,6 +137,11 @@ template <typename T>
 void save_checkpoint(const std::string& path, const nn::GPT<T>& model,
                      std::type_identity_t<const optim::AdamW<T>*> optimizer,
                      const TrainingState& state, DType weights_dtype) {
+    for (const auto& [key, value] : state.metadata)
+        if (std::find(own_metadata_keys.begin(), own_metadata_keys.end(), key) !=
+            own_metadata_keys.end())
+            throw ConfigError("save_checkpoint: metadata key '" + key +
+                              "' is one of the checkpoint format's own keys");
     SafetensorsWriter w;
     w.set_metadata("format", checkpoint_format);
     w.set_metadata("format_version", checkpoint_version);
@@ -140,7 +150,8 @@ void save_checkpoint(const std::string& path, const nn::GPT<T>& model,
     w.set_metadata("rng_state", std::to_string(state.rng_state));
     w.set_metadata("data_position", state.data_position);
     w.set_metadata("tokenizer", state.tokenizer);
-    w.set_metadata("train_config", state.train_config);
+    for (const auto& [key, value] : state.metadata)
+        w.set_metadata(key, value);
     for (auto& [name, p] : model.named_parameters())
         add_tensor(w, name, p.value(), weights_dtype);
     if (optimizer) {
@@ -161,6 +172,10 @@ void save_checkpoint(const std::string& path, const nn::GPT<T>& model,
         w.set_metadata("adamw", a.dump());
     }
     w.write(path);
+}
+
+std::span<const std::string_view> checkpoint_metadata_keys() {
+    return own_metadata_keys;
 }
 
 Checkpoint Checkpoint::read(const std::string& path) {
@@ -193,7 +208,10 @@ Checkpoint Checkpoint::read(const std::string& path) {
     };
     c.state.data_position = get("data_position");
     c.state.tokenizer = get("tokenizer");
-    c.state.train_config = get("train_config");
+    for (const auto& [key, value] : meta)
+        if (std::find(own_metadata_keys.begin(), own_metadata_keys.end(), key) ==
+            own_metadata_keys.end())
+            c.state.metadata.emplace(key, value);
     c.has_optimizer = meta.count("optimizer_steps") != 0;
     validate_tensors(c);
     return c;

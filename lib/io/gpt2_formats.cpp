@@ -3,6 +3,7 @@
 
 #include "ouro/core/atomic_file.hpp"
 #include "ouro/core/checked.hpp"
+#include "ouro/core/eigen_view.hpp"
 #include "ouro/io/hugging_face.hpp"
 #include "ouro/io/safetensors.hpp"
 
@@ -30,7 +31,7 @@ bool is_conv1d_weight(const std::string& name) {
 
 TensorF transposed(const TensorF& t) {
     TensorF out({t.dim(1), t.dim(0)});
-    out.matrix() = t.matrix().transpose();
+    matrix_view(out) = matrix_view(t).transpose();
     return out;
 }
 

@@ -4,6 +4,7 @@
 #include "ouro/io/hugging_face.hpp"
 
 #include "ouro/core/atomic_file.hpp"
+#include "ouro/core/eigen_view.hpp"
 #include "ouro/core/error.hpp"
 #include "ouro/io/safetensors.hpp"
 #include "ouro/nn/parameter_shapes.hpp"
@@ -112,7 +113,7 @@ TensorF cut(const TensorF& t, const Slice& s) {
     if (!s.transpose)
         return part;
     TensorF out({s.cols, s.rows});
-    out.matrix() = part.matrix().transpose();
+    matrix_view(out) = matrix_view(part).transpose();
     return out;
 }
 
@@ -124,7 +125,7 @@ void paste(const TensorF& hf, const Slice& s, TensorF& t) {
         return;
     }
     TensorF part({s.rows, s.cols});
-    part.matrix() = hf.matrix().transpose();
+    matrix_view(part) = matrix_view(hf).transpose();
     std::memcpy(dst, part.data(), std::size_t(s.rows * s.cols) * 4);
 }
 

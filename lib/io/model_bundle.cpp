@@ -129,8 +129,8 @@ std::filesystem::path find_tokenizer(const std::filesystem::path& checkpoint) {
     if (holds_tokenizer(dir))
         return dir;
     const Checkpoint ckpt = Checkpoint::read(checkpoint.string());
-    const auto settings =
-        nlohmann::json::parse(ckpt.state.train_config, nullptr, /*allow_exceptions=*/false);
+    const auto settings = nlohmann::json::parse(ckpt.state.metadata_value("train_config"), nullptr,
+                                                /*allow_exceptions=*/false);
     std::string recorded = "none recorded";
     if (settings.is_object() && settings.contains("data_dir") && settings["data_dir"].is_string()) {
         const fs::path data_dir = settings["data_dir"].get<std::string>();

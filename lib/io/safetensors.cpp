@@ -5,7 +5,7 @@
 #include "ouro/core/checked.hpp"
 #include "ouro/core/error.hpp"
 
-#include "../core/json_error.hpp"
+#include "../data/json_error.hpp"
 
 #include <algorithm>
 #include <bit>

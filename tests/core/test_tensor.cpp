@@ -34,14 +34,6 @@ TEST_SUITE("core") {
             CHECK(b.data() == p);
             CHECK(b.at({2, 1}) == 5.0f);
         }
-        SUBCASE("Eigen views are row-major") {
-            TensorF a({2, 3}, {0, 1, 2, 3, 4, 5});
-            CHECK(a.matrix().rows() == 2);
-            CHECK(a.matrix()(1, 0) == 3.0f);
-            a.matrix()(0, 2) = 7.0f;
-            CHECK(a[2] == 7.0f);
-            CHECK(a.vector().sum() == doctest::Approx(20.0));
-        }
         SUBCASE("rejects bad sizes and indices") {
             CHECK_THROWS_WITH_AS(TensorF({2, 2}, {1.0f, 2.0f}),
                                  "Tensor: 2 values given for shape (2, 2) (4 elements)",

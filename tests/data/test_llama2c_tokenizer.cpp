@@ -130,7 +130,7 @@ TEST_SUITE("data") {
             tok.encode("aaa", out, cache);
             CHECK(out == Ids{9, sp, aa, a});
             const std::vector<std::string> texts = {"abcd", "", "dd"};
-            const auto corpus = tok.encode_corpus(texts, {.progress = Progress::never});
+            const auto corpus = tok.encode_corpus(texts);
             CHECK(corpus == std::vector<Ids>{tok.encode("abcd"), {}, tok.encode("dd")});
             const Tokenizer copy = tok;
             CHECK(copy.encode("abcd") == Ids{sp, abc, d});

@@ -351,7 +351,7 @@ TEST_SUITE("data") {
                     expected[i] = v;
                 }
                 std::vector<std::int32_t> got;
-                for (const auto& ids : tok.encode_corpus(stories, {.progress = Progress::never})) {
+                for (const auto& ids : tok.encode_corpus(stories)) {
                     got.insert(got.end(), ids.begin(), ids.end());
                     got.push_back(tok.eot_id());
                 }
@@ -402,7 +402,7 @@ TEST_SUITE("data") {
             }
             const auto stories = read_stories_txt(valid);
             REQUIRE(stories.size() == 600);
-            const auto ids = trained.encode_corpus(stories, {.progress = Progress::never});
+            const auto ids = trained.encode_corpus(stories);
             std::size_t same = 0;
             for (std::size_t i = 0; i < stories.size(); ++i)
                 same += trained.decode(ids[i]) == stories[i];
@@ -410,7 +410,7 @@ TEST_SUITE("data") {
             const auto gpt2_vocab = shared_data("gpt2/vocab.json");
             if (!gpt2_vocab.empty()) {
                 const Tokenizer gpt2 = Tokenizer::load(gpt2_vocab.parent_path());
-                const auto gids = gpt2.encode_corpus(stories, {.progress = Progress::never});
+                const auto gids = gpt2.encode_corpus(stories);
                 same = 0;
                 for (std::size_t i = 0; i < stories.size(); ++i)
                     same += gpt2.decode(gids[i]) == stories[i];
@@ -497,15 +497,36 @@ TEST_SUITE("data") {
             std::vector<std::vector<std::int32_t>> one, two;
             {
                 ThreadCountGuard guard(1);
-                one = tok.encode_corpus(texts, {.progress = Progress::never});
+                one = tok.encode_corpus(texts);
             }
             {
                 ThreadCountGuard guard(2);
-                two = tok.encode_corpus(texts, {.progress = Progress::never});
+                two = tok.encode_corpus(texts);
             }
             CHECK(one == two);
             for (std::size_t i = 0; i < texts.size(); i += 50)
                 CHECK(one[i] == tok.encode(texts[i]));
+        }
+        SUBCASE("progress: bytes encoded of all, rising, ending at all; a throw ends the job") {
+            const std::vector<std::string> texts(300, "Once upon a time, a dog ran.");
+            const std::uint64_t total = 300 * texts[0].size();
+            std::vector<std::pair<std::uint64_t, std::uint64_t>> calls;
+            const auto ids =
+                tok.encode_corpus(texts, {.on_progress = [&](std::uint64_t d, std::uint64_t t) {
+                                      calls.emplace_back(d, t);
+                                  }});
+            CHECK(ids.size() == 300);
+            REQUIRE(!calls.empty());
+            CHECK(calls.back() == std::pair<std::uint64_t, std::uint64_t>{total, total});
+            for (std::size_t i = 1; i < calls.size(); ++i) {
+                CHECK(calls[i].first >= calls[i - 1].first);
+                CHECK(calls[i].second == total);
+            }
+            const auto stop = [](std::uint64_t, std::uint64_t) -> void {
+                throw ouro::IoError("stopped");
+            };
+            CHECK_THROWS_WITH_AS(tok.encode_corpus(texts, {.on_progress = stop}), "stopped",
+                                 ouro::IoError);
         }
     }
 
@@ -521,6 +542,17 @@ TEST_SUITE("data") {
             CHECK(tok.token(257) == "aaaa");
             CHECK(tok.eot_id() == 258);
             CHECK(tok.encode("aaaaaaa") == std::vector<std::int32_t>{257, 256, 97});
+        }
+        SUBCASE("progress: merges made of those asked for, one call per merge and one at the end") {
+            std::vector<std::pair<std::uint64_t, std::uint64_t>> calls;
+            const std::vector<std::string> texts = {"aaaa"};
+            const Tokenizer tok = Tokenizer::train(
+                texts, {.vocab_size = 300, .on_progress = [&](std::uint64_t d, std::uint64_t t) {
+                            calls.emplace_back(d, t);
+                        }});
+            // 300 - 1 special token - 256 bytes = 43 merges asked for; 2 made.
+            using Call = std::pair<std::uint64_t, std::uint64_t>;
+            CHECK(calls == std::vector<Call>{{1, 43}, {2, 43}, {2, 43}});
         }
         SUBCASE("ties go to the smaller (left id, right id)") {
             // (c, d), (b, a) and (a, b) occur once each: (a, b) first, then (b, a), then (c, d).

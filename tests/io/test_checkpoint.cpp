@@ -50,11 +50,12 @@ TEST_SUITE("io") {
         opt.step(1e-2);
 
         SUBCASE("round trip of weights, optimizer state and training state") {
-            const TrainingState state{.step = 7,
-                                      .rng_state = 0xfedcba9876543210ULL,
-                                      .data_position = R"({"offset":12})",
-                                      .tokenizer = "bpe-512",
-                                      .train_config = R"({"lr":0.01})"};
+            const TrainingState state{
+                .step = 7,
+                .rng_state = 0xfedcba9876543210ULL,
+                .data_position = R"({"offset":12})",
+                .tokenizer = "bpe-512",
+                .metadata = {{"train_config", R"({"lr":0.01})"}, {"notes", "second run"}}};
             save_checkpoint(at("ck.safetensors"), model, &opt, state);
             const Checkpoint ck = Checkpoint::read(at("ck.safetensors"));
             CHECK(ck.config.n_embd == 8);
@@ -62,6 +63,9 @@ TEST_SUITE("io") {
             CHECK(ck.state.rng_state == 0xfedcba9876543210ULL);
             CHECK(ck.state.data_position == R"({"offset":12})");
             CHECK(ck.state.tokenizer == "bpe-512");
+            CHECK(ck.state.metadata == state.metadata);
+            CHECK(ck.state.metadata_value("train_config") == R"({"lr":0.01})");
+            CHECK(ck.state.metadata_value("absent") == "");
             CHECK(ck.has_optimizer);
             const auto loaded = ck.build_model<float>();
             for (auto& [name, p] : model.named_parameters())
@@ -70,6 +74,19 @@ TEST_SUITE("io") {
             ck.load_optimizer(opt2);
             CHECK(opt2.steps() == 1);
             CHECK(bitwise_equal(opt2.exp_avg_sq(3), opt.exp_avg_sq(3)));
+        }
+        SUBCASE("metadata cannot take the format's own keys") {
+            for (const std::string_view key : checkpoint_metadata_keys()) {
+                TrainingState state;
+                state.metadata[std::string(key)] = "x";
+                CHECK_THROWS_WITH_AS(save_checkpoint(at("own.safetensors"), model, &opt, state),
+                                     ("save_checkpoint: metadata key '" + std::string(key) +
+                                      "' is one of the checkpoint format's own keys")
+                                         .c_str(),
+                                     ConfigError);
+            }
+            CHECK(checkpoint_metadata_keys().size() == 9);
+            CHECK_FALSE(std::filesystem::exists(at("own.safetensors")));
         }
         SUBCASE("16-bit weights round to within half precision") {
             save_checkpoint(at("half.safetensors"), model, nullptr, {}, DType::F16);
@@ -140,5 +157,19 @@ TEST_SUITE("io") {
                 files += e.is_regular_file();
             CHECK(files == 1);
         }
+    }
+
+    TEST_CASE("checkpoint: files written before the metadata map") {
+        // The bundled model was written when the settings were a field of their own
+        // (TrainingState::train_config); its "train_config" key reads back as an entry.
+        const Checkpoint ck = Checkpoint::read(OURO_TEST_BUNDLED_MODEL);
+        CHECK(ck.state.step == 1200);
+        CHECK(ck.state.tokenizer.rfind("bpe:4096:", 0) == 0);
+        REQUIRE(ck.state.metadata.size() == 1);
+        const std::string settings = ck.state.metadata_value("train_config");
+        CHECK(settings.rfind(R"({"data_dir":"data4096",)", 0) == 0);
+        const auto model = ck.build_model<float>();
+        CHECK(model->config.n_layer == 4);
+        CHECK(model->config.n_embd == 192);
     }
 }

@@ -1,22 +1,22 @@
-// io/debug_state.hpp: the dump names every activation, its gradient and every parameter's, holds
-// the model's own numbers, zeroes the gradients first, and passes on the errors of GPT::loss and of
-// writing.
+// io/debug_state.hpp: write_debug_state names every activation, its gradient and every
+// parameter's, with the model's own numbers (the step that fills them is train's, see
+// tests/examples/test_debug_dump.cpp).
 #include "test_util.hpp"
 
+#include <ouro/autograd/backward.hpp>
 #include <ouro/io/debug_state.hpp>
 #include <ouro/io/safetensors.hpp>
 
 #include <doctest/doctest.h>
 
-#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
 
 using namespace ouro;
 using namespace ouro::io;
-using ouro::testing::bitwise_equal;
 
 namespace {
-
-namespace fs = std::filesystem;
 
 nn::GPTConfig tiny() {
     nn::GPTConfig c;
@@ -38,60 +38,32 @@ TensorI batch(Rng& rng, std::int64_t V) {
 } // namespace
 
 TEST_SUITE("io") {
-    TEST_CASE("dump_debug_state") {
+    TEST_CASE("debug-state dump") {
         ouro::testing::TempDir dir;
         auto at = [&](const std::string& f) { return (dir / f).string(); };
         Rng rng(4);
         nn::GPT<double> model(tiny(), rng);
         const TensorI idx = batch(rng, 13);
-        SUBCASE("names every activation, its gradient and every parameter's") {
-            const double loss = dump_debug_state(at("dump.safetensors"), model, idx, idx);
-            const Safetensors f = Safetensors::read(at("dump.safetensors"));
-            CHECK(std::stod(f.metadata("loss")) == doctest::Approx(loss));
-            CHECK(f.entry("act.transformer.h.1.attn.c_attn").shape == Shape{2, 8, 24});
-            CHECK(f.entry("act.lm_head").shape == Shape{2, 8, 13});
-            CHECK(f.contains("grad.transformer.h.0.mlp.gelu"));
-            CHECK(f.contains("grad.param.transformer.wte.weight"));
-            // Gradients in the file are the model's: the last layer norm's weight gradient.
-            ouro::testing::check_close(f.get_double("grad.param.transformer.ln_f.weight"),
-                                       model.parameter("transformer.ln_f.weight").grad(), 0.0, 0.0);
-            // Every activation has its gradient (the loss's own is 1).
-            for (const std::string& name : f.names())
-                if (name.rfind("act.", 0) == 0)
-                    CHECK_MESSAGE(f.contains("grad." + name.substr(4)), name);
-            CHECK(f.get_double("grad.loss").item() == 1.0);
-        }
-        SUBCASE("forward matches reference: the file holds the model's own numbers") {
-            dump_debug_state(at("dump.safetensors"), model, idx, idx);
-            const Safetensors f = Safetensors::read(at("dump.safetensors"));
-            ouro::testing::check_close(f.get_double("act.lm_head"), model.forward(idx).value(), 0.0,
-                                       0.0);
-            CHECK(f.get_double("act.loss").item() == model.loss(idx, idx).item());
-            for (auto& [name, p] : model.named_parameters())
-                ouro::testing::check_close(f.get_double("param." + name), p.value(), 0.0, 0.0);
-            const TensorI stored = f.get_int("input.idx");
-            CHECK(bitwise_equal(stored, idx));
-            CHECK(f.metadata("config").find("\"n_layer\":2") != std::string::npos);
-        }
-        SUBCASE("gradients are this step's: zeroed first, not accumulated") {
-            const double first = dump_debug_state(at("a.safetensors"), model, idx, idx);
-            const TensorD g1 = model.parameter("transformer.wte.weight").grad();
-            const double second = dump_debug_state(at("b.safetensors"), model, idx, idx);
-            CHECK(first == second);
-            ouro::testing::check_close(model.parameter("transformer.wte.weight").grad(), g1, 0.0,
-                                       0.0);
-            CHECK(bitwise_equal(Safetensors::read(at("a.safetensors")).get_double("grad.lm_head"),
-                                Safetensors::read(at("b.safetensors")).get_double("grad.lm_head")));
-        }
-        SUBCASE("rejects what GPT::loss rejects, and a path it cannot write") {
-            CHECK_THROWS_WITH_AS(
-                dump_debug_state(at("bad.safetensors"), model, idx, TensorI({2, 7})),
-                "GPT: targets must match idx: idx is (2, 8), targets are (2, 7)", ShapeError);
-            CHECK_FALSE(fs::exists(dir.path() / "bad.safetensors"));
-            ouro::testing::check_throws_message<IoError>(
-                [&] { dump_debug_state(at("missing/dump.safetensors"), model, idx, idx); },
-                "cannot create a temporary file for " + at("missing/dump.safetensors") +
-                    ": No such file or directory");
-        }
+        // The train program's step (examples/train/debug_dump.cpp).
+        model.zero_grad();
+        std::vector<std::pair<std::string, Var<double>>> activations;
+        const Var<double> loss_var = model.loss(idx, idx, {.activations = &activations});
+        backward(loss_var, BackwardOptions{.retain_graph = true});
+        const double loss = loss_var.item();
+        write_debug_state<double>(at("dump.safetensors"), model, idx, idx, activations, loss);
+        const Safetensors f = Safetensors::read(at("dump.safetensors"));
+        CHECK(std::stod(f.metadata("loss")) == doctest::Approx(loss));
+        CHECK(f.entry("act.transformer.h.1.attn.c_attn").shape == Shape{2, 8, 24});
+        CHECK(f.entry("act.lm_head").shape == Shape{2, 8, 13});
+        CHECK(f.contains("grad.transformer.h.0.mlp.gelu"));
+        CHECK(f.contains("grad.param.transformer.wte.weight"));
+        // Gradients in the file are the model's: the last layer norm's weight gradient.
+        ouro::testing::check_close(f.get_double("grad.param.transformer.ln_f.weight"),
+                                   model.parameter("transformer.ln_f.weight").grad(), 0.0, 0.0);
+        // Every activation has its gradient (the loss's own is 1).
+        for (const std::string& name : f.names())
+            if (name.rfind("act.", 0) == 0)
+                CHECK_MESSAGE(f.contains("grad." + name.substr(4)), name);
+        CHECK(f.get_double("grad.loss").item() == 1.0);
     }
 }

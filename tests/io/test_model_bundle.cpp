@@ -42,7 +42,7 @@ std::unique_ptr<nn::GPT<float>> tiny_llama() {
 void write_checkpoint(const fs::path& p, const std::string& tokenizer, const fs::path& data_dir) {
     TrainingState state;
     state.tokenizer = tokenizer;
-    state.train_config = R"({"data_dir": ")" + data_dir.string() + R"("})";
+    state.metadata["train_config"] = R"({"data_dir": ")" + data_dir.string() + R"("})";
     save_checkpoint(p.string(), *tiny_llama(), nullptr, state);
 }
 

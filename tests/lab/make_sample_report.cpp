@@ -1,6 +1,7 @@
 // Writes the sample report of tests/lab/sample_report.hpp to the path given, after checking it
 // with check_self_contained_html. Run by the ctest lab_report_renders_in_chromium
 // (test_report_browser.cmake), which then renders the page in headless Chromium.
+#include "lab/html_check.hpp"
 #include "lab/sample_report.hpp"
 
 #include <ouro/core/atomic_file.hpp>
@@ -16,7 +17,7 @@ int main(int argc, char** argv) {
     }
     try {
         const std::string html = ouro::testing::sample_report_html();
-        const auto problems = ouro::lab::check_self_contained_html(html);
+        const auto problems = ouro::examples::check_self_contained_html(html);
         for (const auto& p : problems)
             std::cerr << "make_sample_report: " << p << "\n";
         if (!problems.empty())

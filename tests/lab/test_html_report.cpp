@@ -1,3 +1,4 @@
+#include "lab/html_check.hpp"
 #include "lab/sample_report.hpp"
 #include "lab/xml_check.hpp"
 
@@ -14,6 +15,7 @@
 
 using namespace ouro;
 using namespace ouro::lab;
+using ouro::examples::check_self_contained_html;
 
 namespace {
 

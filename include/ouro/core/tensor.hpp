@@ -4,16 +4,15 @@
 // Ownership: a Tensor owns its buffer outright, like std::vector. Copying a Tensor copies the data;
 // moving it transfers the buffer and leaves the source empty (shape (0)). There are no strided or
 // shared views: reshaping a tensor you own is free (`std::move(t).reshaped(s)`), and everything
-// else that rearranges data makes a new tensor. `matrix()`, `vector()` and `data()` hand out
-// non-owning views (Eigen Maps, raw pointers) that are valid only while the tensor is alive and
-// is not reassigned or resized.
+// else that rearranges data makes a new tensor. `data()` and `values()` hand out non-owning views
+// (a raw pointer, a span) that are valid only while the tensor is alive and is not reassigned or
+// resized; so do the Eigen views of ouro/core/eigen_view.hpp, which this header leaves out to keep
+// Eigen out of every file that uses a Tensor.
 #pragma once
 
 #include "ouro/core/error.hpp"
 #include "ouro/core/shape.hpp"
 #include "ouro/core/tensor_memory.hpp"
-
-#include <Eigen/Core>
 
 #include <algorithm>
 #include <cstdint>
@@ -34,12 +33,6 @@ template <typename T> class Tensor {
 
 public:
     using Scalar = T;
-    /// Row-major Eigen matrix type used by the views.
-    using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    using MatrixMap = Eigen::Map<Matrix, Eigen::Aligned64>;
-    using ConstMatrixMap = Eigen::Map<const Matrix, Eigen::Aligned64>;
-    using VectorMap = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>, Eigen::Aligned64>;
-    using ConstVectorMap = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>, Eigen::Aligned64>;
 
     /// An empty tensor of shape (0).
     Tensor() : shape_{0} {}
@@ -133,13 +126,6 @@ public:
         return t;
     }
 
-    /// The tensor as a (rows x last dimension) row-major Eigen matrix view.
-    MatrixMap matrix() { return MatrixMap(data_.get(), shape_.rows(), last()); }
-    ConstMatrixMap matrix() const { return ConstMatrixMap(data_.get(), shape_.rows(), last()); }
-    /// The tensor as a flat Eigen column-vector view of all its elements.
-    VectorMap vector() { return VectorMap(data_.get(), numel()); }
-    ConstVectorMap vector() const { return ConstVectorMap(data_.get(), numel()); }
-
     /// A new tensor with every element converted to U (e.g. float -> double for gradient checks).
     template <typename U> Tensor<U> cast() const {
         Tensor<U> out(shape_);
@@ -161,8 +147,6 @@ private:
                                   detail::tensor_alignment * detail::tensor_alignment;
         return Buffer(static_cast<T*>(detail::allocate_tensor_memory(bytes)));
     }
-
-    std::int64_t last() const { return shape_.rank() == 0 ? 1 : shape_.back(); }
 
     std::size_t offset(std::initializer_list<std::int64_t> index) const {
         if (int(index.size()) != shape_.rank())

@@ -36,11 +36,10 @@
 //   std::string text = tok.decode(ids); // "Once upon a time": after BOS the leading space goes
 #pragma once
 
-#include "ouro/data/progress.hpp"
-
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -67,6 +66,11 @@ std::string to_byte_level(std::string_view bytes);
 /// "byte-level text: character U+0020 is not in GPT-2's byte alphabet".
 std::string from_byte_level(std::string_view text);
 
+/// Told how far a long job has come: `done` of `total` units of work. The library draws nothing;
+/// programs pass a progress bar's update here (examples/common/progress.hpp). An exception it
+/// throws ends the job and reaches the caller.
+using ProgressCallback = std::function<void(std::uint64_t done, std::uint64_t total)>;
+
 /// Options of Tokenizer::train.
 struct TrainOptions {
     /// The size of the result: 256 byte tokens + merges + special tokens. Training stops earlier
@@ -74,14 +78,16 @@ struct TrainOptions {
     std::int32_t vocab_size = 4096;
     /// Special tokens, given the last ids in this order.
     std::vector<std::string> special_tokens = {std::string(end_of_text)};
-    /// Progress of the merges on stderr.
-    Progress progress = Progress::never;
+    /// Called after each merge with the merges made (of vocab_size - 256 - the special tokens
+    /// at most), and once more at the end. Empty: not called.
+    ProgressCallback on_progress = nullptr;
 };
 
 /// Options of Tokenizer::encode_corpus.
 struct EncodeOptions {
-    /// A progress bar on stderr (by default only when stderr is a terminal).
-    Progress progress = Progress::automatic;
+    /// Called now and then with the bytes of text encoded (of all the texts' bytes), from one
+    /// thread at a time, and once more at the end with all of them. Empty: not called.
+    ProgressCallback on_progress = nullptr;
 };
 
 /// A memo of pre-token -> ids for encoding many texts with one tokenizer. Not thread-safe: use

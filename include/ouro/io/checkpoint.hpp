@@ -1,8 +1,9 @@
 // Checkpoints: a safetensors file (see safetensors.hpp) that holds a GPT's weights under their
 // module names, optionally the AdamW moments ("optimizer.exp_avg.<name>",
 // "optimizer.exp_avg_sq.<name>"), and in its metadata the model config, the step, the RNG state,
-// the data loader's position, the tokenizer's identity and the training settings, so that a run
-// resumed from it continues bit-exactly. Files are written atomically.
+// the data loader's position, the tokenizer's identity and whatever else the training program
+// keeps there (its settings), so that a run resumed from it continues bit-exactly. Files are
+// written atomically.
 #pragma once
 
 #include "ouro/io/dtype.hpp"
@@ -11,8 +12,11 @@
 #include "ouro/optim/adamw.hpp"
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <type_traits>
 
 namespace ouro::io {
@@ -23,8 +27,22 @@ struct TrainingState {
     std::uint64_t rng_state = 0; ///< state of the run's Rng (dropout, sampling)
     std::string data_position;   ///< the batch loader's position (its own JSON text)
     std::string tokenizer;       ///< identity of the tokenizer the model was trained with
-    std::string train_config;    ///< the training program's settings (JSON text)
+    /// The training program's own entries, stored as metadata of the file under their keys and
+    /// read back unchanged (every metadata key that is not one of checkpoint_metadata_keys()).
+    /// The train program keeps its settings as JSON under "train_config"; load_model_bundle
+    /// finds a model's tokenizer in the "data_dir" those settings name.
+    std::map<std::string, std::string> metadata;
+
+    /// The metadata value of `key`, or "" when there is none.
+    std::string metadata_value(const std::string& key) const {
+        const auto it = metadata.find(key);
+        return it == metadata.end() ? std::string() : it->second;
+    }
 };
+
+/// The metadata keys of the checkpoint format itself ("format", "config", "step", ...), which
+/// TrainingState::metadata cannot use.
+std::span<const std::string_view> checkpoint_metadata_keys();
 
 /// The config as a JSON object text, and back. from_json throws FormatError naming `source`
 /// and the bad field.
@@ -32,7 +50,9 @@ std::string config_to_json(const nn::GPTConfig& config);
 nn::GPTConfig config_from_json(const std::string& json, const std::string& source);
 
 /// Writes model weights (as `weights_dtype`: F32, F16 or BF16 for float models; F64 or F32 for
-/// double), the optimizer state when `optimizer` is given, and `state`. Atomic; throws IoError.
+/// double), the optimizer state when `optimizer` is given, and `state`. Atomic; throws IoError,
+/// and ConfigError when a key of state.metadata is one of the format's own
+/// ("save_checkpoint: metadata key 'step' is one of the checkpoint format's own keys").
 template <typename T>
 void save_checkpoint(const std::string& path, const nn::GPT<T>& model,
                      std::type_identity_t<const optim::AdamW<T>*> optimizer,

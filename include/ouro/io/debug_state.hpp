@@ -1,5 +1,7 @@
 // The debug-state dump, for people who regression-test their own numerics against ouro: one
-// training step's every named activation and every gradient, in one safetensors file.
+// training step's every named activation and every gradient, in one safetensors file. This
+// writes what a caller has computed; the train program's --dump-debug-state runs the step
+// (forward with the activation log on, backward with the graph retained) and calls it.
 //
 // Tensor names:
 //   input.idx, input.targets                 the batch
@@ -12,17 +14,22 @@
 // Metadata: the model config and the loss.
 #pragma once
 
+#include "ouro/autograd/var.hpp"
 #include "ouro/nn/gpt.hpp"
 
+#include <span>
 #include <string>
+#include <utility>
 
 namespace ouro::io {
 
-/// Runs forward and backward on (idx, targets) and writes the dump to `path` (atomically). The
-/// model's parameter gradients are left holding this step's gradients (they are zeroed first).
-/// Returns the loss. Throws what GPT::loss throws, and IoError when writing fails.
+/// Writes the dump to `path` (atomically): the batch (idx, targets), the model's parameters and
+/// their gradients, the `activations` that GPT::loss logged (ForwardContext::activations) with
+/// the gradients they hold, and `loss`. Values without a gradient are written without one.
+/// Throws IoError when writing fails.
 template <typename T>
-double dump_debug_state(const std::string& path, nn::GPT<T>& model, const TensorI& idx,
-                        const TensorI& targets);
+void write_debug_state(const std::string& path, const nn::GPT<T>& model, const TensorI& idx,
+                       const TensorI& targets,
+                       std::span<const std::pair<std::string, Var<T>>> activations, double loss);
 
 } // namespace ouro::io

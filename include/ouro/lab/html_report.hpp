@@ -22,8 +22,8 @@
 // Hovering a token that has numbers (ShadedToken::prob, entropy, alternatives) shows them in a
 // box (CSS only: the text is in the span's data-tip attribute).
 //
-// check_self_contained_html() is a small validator for such pages (and for tests of other
-// writers): balanced tags, the required head elements, and no external references.
+// The lab program checks its page with check_self_contained_html() (examples/lab/html_check.hpp)
+// before writing it.
 #pragma once
 
 #include "ouro/lab/table.hpp"
@@ -141,18 +141,5 @@ std::string sanitize_utf8(std::string_view text);
 /// The background colour of a shade in [0, 1] (clamped) as "#rrggbb", from a light to a dark
 /// blue; values above 0.55 need light text on it. NaN gives "" (no shade).
 std::string shade_colour(double value);
-
-/// Problems that keep `html` from being a self-contained HTML5 page; empty when there are none.
-/// Checked: <!DOCTYPE html> first; <meta charset="utf-8">; a non-empty <title>; start and end
-/// tags balanced (HTML void elements need no end tag; "/>" closes elements inside <svg> only;
-/// every end tag must close the innermost open element); attribute quotes closed; comments and
-/// tags terminated; no external reference: src, srcset, poster, <object data> and <link href>
-/// must be data: URLs, any attribute starting with http:, https: or ftp: (xmlns attributes are
-/// namespace names, not fetched, and are allowed), href values starting with "//" in any
-/// element and href values other than "#..." or data: in SVG <image>, <use>, <feImage>, and in
-/// CSS (<style> and style attributes) @import and url(...) not starting with data: or #.
-/// Each problem is one line naming the line number, e.g.
-/// "line 12: </div> closes <span> opened at line 11".
-std::vector<std::string> check_self_contained_html(std::string_view html);
 
 } // namespace ouro::lab

@@ -1,7 +1,7 @@
 #include "data/data_test_util.hpp"
+#include "download/download.hpp"
 
 #include <ouro/core/error.hpp>
-#include <ouro/data/download.hpp>
 #include <ouro/data/sha256.hpp>
 
 #include <doctest/doctest.h>
@@ -11,6 +11,7 @@
 
 using namespace ouro;
 using namespace ouro::data;
+using namespace ouro::examples;
 using ouro::testing::read_bytes;
 using ouro::testing::TempDir;
 using ouro::testing::write_bytes;
@@ -36,7 +37,7 @@ DownloadOptions quiet(std::string sha256 = "") {
 
 } // namespace
 
-TEST_SUITE("data") {
+TEST_SUITE("examples") {
     TEST_CASE("download: server announcements") {
         SUBCASE("Hugging Face's redirect carries the LFS digest and size") {
             const std::string headers = "HTTP/2 302 \r\n"

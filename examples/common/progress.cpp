@@ -1,5 +1,5 @@
 // Progress bar on stderr; see the header.
-#include "ouro/data/progress.hpp"
+#include "common/progress.hpp"
 
 #include <unistd.h>
 
@@ -7,7 +7,7 @@
 #include <cmath>
 #include <cstdio>
 
-namespace ouro::data {
+namespace ouro::examples {
 
 namespace {
 
@@ -146,4 +146,4 @@ void ProgressBar::draw(std::uint64_t done) {
     drawn_ = cols;
 }
 
-} // namespace ouro::data
+} // namespace ouro::examples

@@ -1,6 +1,5 @@
-// check_self_contained_html: a small validator of self-contained HTML5 pages (the lab's report
-// and tests of other writers). See html_report.hpp for what it checks.
-#include "ouro/lab/html_report.hpp"
+// check_self_contained_html: a small validator of self-contained HTML5 pages; see the header.
+#include "lab/html_check.hpp"
 
 #include <algorithm>
 #include <array>
@@ -9,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace ouro::lab {
+namespace ouro::examples {
 
 namespace {
 
@@ -323,4 +322,4 @@ std::vector<std::string> check_self_contained_html(std::string_view html) {
     return HtmlChecker(html).run();
 }
 
-} // namespace ouro::lab
+} // namespace ouro::examples

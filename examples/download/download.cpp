@@ -1,5 +1,5 @@
 // Resumable, checksummed downloads through the curl program; see the header.
-#include "ouro/data/download.hpp"
+#include "download/download.hpp"
 
 #include "ouro/core/atomic_file.hpp"
 #include "ouro/core/error.hpp"
@@ -20,7 +20,9 @@
 
 extern char** environ;
 
-namespace ouro::data {
+namespace ouro::examples {
+
+using data::sha256_file;
 
 std::span<const RemoteFile> tinystories_files() {
     static constexpr std::array<RemoteFile, 3> files = {{
@@ -350,4 +352,4 @@ DownloadReport download_file(const std::string& url, const std::filesystem::path
     return report;
 }
 
-} // namespace ouro::data
+} // namespace ouro::examples

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string>
 
-namespace ouro::data {
+namespace ouro::examples {
 
 /// When to draw progress: only on a terminal (automatic), always, or never.
 enum class Progress { automatic, always, never };
@@ -65,4 +65,4 @@ private:
     std::chrono::steady_clock::time_point start_, last_draw_;
 };
 
-} // namespace ouro::data
+} // namespace ouro::examples

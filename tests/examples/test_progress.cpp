@@ -1,6 +1,6 @@
 #include "data/data_test_util.hpp"
 
-#include <ouro/data/progress.hpp>
+#include "common/progress.hpp"
 
 #include <doctest/doctest.h>
 
@@ -11,9 +11,9 @@
 #include <cmath>
 #include <cstdio>
 
-using namespace ouro::data;
+using namespace ouro::examples;
 
-TEST_SUITE("data") {
+TEST_SUITE("examples") {
     TEST_CASE("ProgressBar") {
         CHECK(shows_progress(Progress::always));
         CHECK_FALSE(shows_progress(Progress::never));

@@ -10,7 +10,7 @@
 // once) and the IoError says how to point the tools at local files instead.
 #pragma once
 
-#include "ouro/data/progress.hpp"
+#include "common/progress.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -19,7 +19,7 @@
 #include <string>
 #include <string_view>
 
-namespace ouro::data {
+namespace ouro::examples {
 
 /// Where TinyStories lives: Hugging Face, dataset roneneldan/TinyStories.
 inline constexpr std::string_view tinystories_url =
@@ -109,4 +109,4 @@ struct DownloadReport {
 DownloadReport download_file(const std::string& url, const std::filesystem::path& dest,
                              const DownloadOptions& options = {});
 
-} // namespace ouro::data
+} // namespace ouro::examples

@@ -1,0 +1,99 @@
+// train's --dump-debug-state step (examples/train/debug_dump.hpp): the dump names every
+// activation, its gradient and every parameter's, holds the model's own numbers, zeroes the
+// gradients first, and passes on the errors of GPT::loss and of writing.
+#include "test_util.hpp"
+
+#include "train/debug_dump.hpp"
+
+#include <ouro/io/safetensors.hpp>
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+using namespace ouro;
+using namespace ouro::io;
+using ouro::testing::bitwise_equal;
+using ouro::train::dump_debug_state;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+nn::GPTConfig tiny() {
+    nn::GPTConfig c;
+    c.vocab_size = 13;
+    c.block_size = 8;
+    c.n_layer = 2;
+    c.n_head = 2;
+    c.n_embd = 8;
+    return c;
+}
+
+TensorI batch(Rng& rng, std::int64_t V) {
+    TensorI idx({2, 8});
+    for (auto& v : idx.values())
+        v = std::int32_t(rng.below(std::uint64_t(V)));
+    return idx;
+}
+
+} // namespace
+
+TEST_SUITE("examples") {
+    TEST_CASE("dump_debug_state") {
+        ouro::testing::TempDir dir;
+        auto at = [&](const std::string& f) { return (dir / f).string(); };
+        Rng rng(4);
+        nn::GPT<double> model(tiny(), rng);
+        const TensorI idx = batch(rng, 13);
+        SUBCASE("names every activation, its gradient and every parameter's") {
+            const double loss = dump_debug_state(at("dump.safetensors"), model, idx, idx);
+            const Safetensors f = Safetensors::read(at("dump.safetensors"));
+            CHECK(std::stod(f.metadata("loss")) == doctest::Approx(loss));
+            CHECK(f.entry("act.transformer.h.1.attn.c_attn").shape == Shape{2, 8, 24});
+            CHECK(f.entry("act.lm_head").shape == Shape{2, 8, 13});
+            CHECK(f.contains("grad.transformer.h.0.mlp.gelu"));
+            CHECK(f.contains("grad.param.transformer.wte.weight"));
+            // Gradients in the file are the model's: the last layer norm's weight gradient.
+            ouro::testing::check_close(f.get_double("grad.param.transformer.ln_f.weight"),
+                                       model.parameter("transformer.ln_f.weight").grad(), 0.0, 0.0);
+            // Every activation has its gradient (the loss's own is 1).
+            for (const std::string& name : f.names())
+                if (name.rfind("act.", 0) == 0)
+                    CHECK_MESSAGE(f.contains("grad." + name.substr(4)), name);
+            CHECK(f.get_double("grad.loss").item() == 1.0);
+        }
+        SUBCASE("forward matches reference: the file holds the model's own numbers") {
+            dump_debug_state(at("dump.safetensors"), model, idx, idx);
+            const Safetensors f = Safetensors::read(at("dump.safetensors"));
+            ouro::testing::check_close(f.get_double("act.lm_head"), model.forward(idx).value(), 0.0,
+                                       0.0);
+            CHECK(f.get_double("act.loss").item() == model.loss(idx, idx).item());
+            for (auto& [name, p] : model.named_parameters())
+                ouro::testing::check_close(f.get_double("param." + name), p.value(), 0.0, 0.0);
+            const TensorI stored = f.get_int("input.idx");
+            CHECK(bitwise_equal(stored, idx));
+            CHECK(f.metadata("config").find("\"n_layer\":2") != std::string::npos);
+        }
+        SUBCASE("gradients are this step's: zeroed first, not accumulated") {
+            const double first = dump_debug_state(at("a.safetensors"), model, idx, idx);
+            const TensorD g1 = model.parameter("transformer.wte.weight").grad();
+            const double second = dump_debug_state(at("b.safetensors"), model, idx, idx);
+            CHECK(first == second);
+            ouro::testing::check_close(model.parameter("transformer.wte.weight").grad(), g1, 0.0,
+                                       0.0);
+            CHECK(bitwise_equal(Safetensors::read(at("a.safetensors")).get_double("grad.lm_head"),
+                                Safetensors::read(at("b.safetensors")).get_double("grad.lm_head")));
+        }
+        SUBCASE("rejects what GPT::loss rejects, and a path it cannot write") {
+            CHECK_THROWS_WITH_AS(
+                dump_debug_state(at("bad.safetensors"), model, idx, TensorI({2, 7})),
+                "GPT: targets must match idx: idx is (2, 8), targets are (2, 7)", ShapeError);
+            CHECK_FALSE(fs::exists(dir.path() / "bad.safetensors"));
+            ouro::testing::check_throws_message<IoError>(
+                [&] { dump_debug_state(at("missing/dump.safetensors"), model, idx, idx); },
+                "cannot create a temporary file for " + at("missing/dump.safetensors") +
+                    ": No such file or directory");
+        }
+    }
+}
