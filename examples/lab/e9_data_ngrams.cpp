@@ -229,8 +229,8 @@ E9Result measure_e9(Lab& lab) {
     DecodedSet set;
     {
         ouro::examples::ProgressBar bar = progress_bar(lab, "e9 greedy samples",
-                                                   std::uint64_t(lab.prompts().size()) *
-                                                       std::uint64_t(request.max_new_tokens));
+                                                       std::uint64_t(lab.prompts().size()) *
+                                                           std::uint64_t(request.max_new_tokens));
         std::uint64_t done = 0;
         set = decode(lab, find_decoder("greedy"), request, &bar, &done);
     }

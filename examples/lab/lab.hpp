@@ -199,6 +199,7 @@ std::vector<SampleMetrics> measure_decoders(Lab& lab, const std::vector<Decoder>
                                             const DecodeRequest& request, const std::string& label);
 
 /// A progress bar over `total` items labelled `label`, drawn as the lab's settings say.
-ouro::examples::ProgressBar progress_bar(const Lab& lab, const std::string& label, std::uint64_t total);
+ouro::examples::ProgressBar progress_bar(const Lab& lab, const std::string& label,
+                                         std::uint64_t total);
 
 } // namespace collapse
