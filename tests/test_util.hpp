@@ -4,6 +4,7 @@
 
 #include <ouro/core/rng.hpp>
 #include <ouro/core/tensor.hpp>
+#include <ouro/nn/gpt_config.hpp>
 
 #include <doctest/doctest.h>
 
@@ -16,6 +17,26 @@
 #include <unistd.h>
 
 namespace ouro::testing {
+
+/// The tiny GPT that the save/load tests use: vocabulary 13, context 8, 2 layers of 2 heads, width
+/// 8 (GPT-2 blocks, learned positions).
+inline nn::GPTConfig tiny_gpt() {
+    nn::GPTConfig c;
+    c.vocab_size = 13;
+    c.block_size = 8;
+    c.n_layer = 2;
+    c.n_head = 2;
+    c.n_embd = 8;
+    return c;
+}
+
+/// A (2, 8) batch of token ids drawn uniformly below V.
+inline TensorI token_batch(Rng& rng, std::int64_t V) {
+    TensorI idx({2, 8});
+    for (auto& v : idx.values())
+        v = std::int32_t(rng.below(std::uint64_t(V)));
+    return idx;
+}
 
 /// A tensor of the given shape with values uniform in [lo, hi).
 template <typename T>

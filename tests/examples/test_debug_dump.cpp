@@ -16,36 +16,15 @@ using namespace ouro::io;
 using ouro::testing::bitwise_equal;
 using ouro::train::dump_debug_state;
 
-namespace {
-
 namespace fs = std::filesystem;
-
-nn::GPTConfig tiny() {
-    nn::GPTConfig c;
-    c.vocab_size = 13;
-    c.block_size = 8;
-    c.n_layer = 2;
-    c.n_head = 2;
-    c.n_embd = 8;
-    return c;
-}
-
-TensorI batch(Rng& rng, std::int64_t V) {
-    TensorI idx({2, 8});
-    for (auto& v : idx.values())
-        v = std::int32_t(rng.below(std::uint64_t(V)));
-    return idx;
-}
-
-} // namespace
 
 TEST_SUITE("examples") {
     TEST_CASE("dump_debug_state") {
         ouro::testing::TempDir dir;
         auto at = [&](const std::string& f) { return (dir / f).string(); };
         Rng rng(4);
-        nn::GPT<double> model(tiny(), rng);
-        const TensorI idx = batch(rng, 13);
+        nn::GPT<double> model(ouro::testing::tiny_gpt(), rng);
+        const TensorI idx = ouro::testing::token_batch(rng, 13);
         SUBCASE("names every activation, its gradient and every parameter's") {
             const double loss = dump_debug_state(at("dump.safetensors"), model, idx, idx);
             const Safetensors f = Safetensors::read(at("dump.safetensors"));

@@ -15,37 +15,16 @@ using namespace ouro;
 using namespace ouro::io;
 using ouro::testing::bitwise_equal;
 
-namespace {
-
 namespace fs = std::filesystem;
-
-nn::GPTConfig tiny() {
-    nn::GPTConfig c;
-    c.vocab_size = 13;
-    c.block_size = 8;
-    c.n_layer = 2;
-    c.n_head = 2;
-    c.n_embd = 8;
-    return c;
-}
-
-TensorI batch(Rng& rng, std::int64_t V) {
-    TensorI idx({2, 8});
-    for (auto& v : idx.values())
-        v = std::int32_t(rng.below(std::uint64_t(V)));
-    return idx;
-}
-
-} // namespace
 
 TEST_SUITE("io") {
     TEST_CASE("checkpoint") {
         ouro::testing::TempDir dir;
         auto at = [&](const std::string& f) { return (dir / f).string(); };
         Rng rng(5);
-        nn::GPT<float> model(tiny(), rng);
+        nn::GPT<float> model(ouro::testing::tiny_gpt(), rng);
         optim::AdamW<float> opt(model.named_parameters(), {.weight_decay = 0.1});
-        const TensorI idx = batch(rng, 13);
+        const TensorI idx = ouro::testing::token_batch(rng, 13);
         backward(model.loss(idx, idx));
         opt.step(1e-2);
 

@@ -16,34 +16,13 @@
 using namespace ouro;
 using namespace ouro::io;
 
-namespace {
-
-nn::GPTConfig tiny() {
-    nn::GPTConfig c;
-    c.vocab_size = 13;
-    c.block_size = 8;
-    c.n_layer = 2;
-    c.n_head = 2;
-    c.n_embd = 8;
-    return c;
-}
-
-TensorI batch(Rng& rng, std::int64_t V) {
-    TensorI idx({2, 8});
-    for (auto& v : idx.values())
-        v = std::int32_t(rng.below(std::uint64_t(V)));
-    return idx;
-}
-
-} // namespace
-
 TEST_SUITE("io") {
     TEST_CASE("debug-state dump") {
         ouro::testing::TempDir dir;
         auto at = [&](const std::string& f) { return (dir / f).string(); };
         Rng rng(4);
-        nn::GPT<double> model(tiny(), rng);
-        const TensorI idx = batch(rng, 13);
+        nn::GPT<double> model(ouro::testing::tiny_gpt(), rng);
+        const TensorI idx = ouro::testing::token_batch(rng, 13);
         // The train program's step (examples/train/debug_dump.cpp).
         model.zero_grad();
         std::vector<std::pair<std::string, Var<double>>> activations;

@@ -17,36 +17,15 @@ using namespace ouro;
 using namespace ouro::io;
 using ouro::testing::bitwise_equal;
 
-namespace {
-
 namespace fs = std::filesystem;
-
-nn::GPTConfig tiny() {
-    nn::GPTConfig c;
-    c.vocab_size = 13;
-    c.block_size = 8;
-    c.n_layer = 2;
-    c.n_head = 2;
-    c.n_embd = 8;
-    return c;
-}
-
-TensorI batch(Rng& rng, std::int64_t V) {
-    TensorI idx({2, 8});
-    for (auto& v : idx.values())
-        v = std::int32_t(rng.below(std::uint64_t(V)));
-    return idx;
-}
-
-} // namespace
 
 TEST_SUITE("io") {
     TEST_CASE("GPT-2 formats") {
         ouro::testing::TempDir dir;
         auto at = [&](const std::string& f) { return (dir / f).string(); };
         Rng rng(8);
-        nn::GPT<float> model(tiny(), rng);
-        const TensorI idx = batch(rng, 13);
+        nn::GPT<float> model(ouro::testing::tiny_gpt(), rng);
+        const TensorI idx = ouro::testing::token_batch(rng, 13);
         const TensorF logits = model.forward(idx).value();
 
         SUBCASE("Hugging Face export and import give the same logits") {
@@ -63,7 +42,7 @@ TEST_SUITE("io") {
         }
         SUBCASE("an llm.c file written by hand loads and gives the same logits") {
             // Written here from llm.c's documented layout, independently of export_llmc.
-            const nn::GPTConfig c = tiny();
+            const nn::GPTConfig c = ouro::testing::tiny_gpt();
             const std::int64_t C = c.n_embd, L = c.n_layer, V = c.vocab_size, Vp = 128;
             std::array<std::int32_t, 256> header{};
             header[0] = 20240326;
@@ -114,7 +93,7 @@ TEST_SUITE("io") {
                     std::to_string((bytes.size() - 1024) / 4) + " parameters)");
         }
         SUBCASE("only GPT-2 shaped models can be exported") {
-            nn::GPTConfig c = tiny();
+            nn::GPTConfig c = ouro::testing::tiny_gpt();
             c.position = nn::PositionEncoding::rope;
             nn::GPT<float> rope(c, rng);
             CHECK_THROWS_WITH_AS(
@@ -128,7 +107,7 @@ TEST_SUITE("io") {
         SUBCASE("an llm.c bfloat16 file (version 5) loads the upper halves of the floats") {
             // Written by hand: every weight's upper 16 bits, version 5. The model whose weights
             // are those bfloat16 values exactly must come back bit for bit.
-            const nn::GPTConfig c = tiny();
+            const nn::GPTConfig c = ouro::testing::tiny_gpt();
             const std::int64_t C = c.n_embd, L = c.n_layer, V = c.vocab_size, Vp = 16;
             std::array<std::int32_t, 256> header{};
             header[0] = 20240326;
@@ -224,7 +203,7 @@ TEST_SUITE("io") {
                     ": GPTConfig: n_embd = 8 is not a multiple of n_head = 3");
         }
         SUBCASE("export_hf_gpt2 refuses other architectures; export_llmc llm.c's other epsilons") {
-            nn::GPTConfig c = tiny();
+            nn::GPTConfig c = ouro::testing::tiny_gpt();
             c.tied_head = false;
             c.bias = false;
             nn::GPT<float> untied(c, rng);
@@ -237,7 +216,7 @@ TEST_SUITE("io") {
                 "key/value heads of 2, head separate",
                 ConfigError);
             CHECK_FALSE(fs::exists(dir.path() / "x" / "model.safetensors"));
-            nn::GPTConfig e = tiny();
+            nn::GPTConfig e = ouro::testing::tiny_gpt();
             e.norm_eps = 1e-6;
             nn::GPT<float> eps(e, rng);
             CHECK_THROWS_WITH_AS(export_llmc(at("eps.bin"), eps),
