@@ -4,53 +4,16 @@
 // token, PERF.md's count) and the thread count; compare GFLOP/s with ouro_bench_peak's FMA peak.
 #include "bench_util.hpp"
 
-#include <ouro/autograd/backward.hpp>
-#include <ouro/nn/gpt.hpp>
-#include <ouro/optim/adamw.hpp>
-#include <ouro/optim/clip.hpp>
+#include "train_setup.hpp"
 
 #include <cmath>
-#include <memory>
 
 using namespace ouro;
 
 namespace {
 
-struct TrainSetup {
-    nn::GPTConfig config;
-    std::int64_t B;
-    std::unique_ptr<nn::GPT<float>> model;
-    std::unique_ptr<optim::AdamW<float>> opt;
-    TensorI x, y;
-
-    TrainSetup(const nn::GPTConfig& c, std::int64_t batch) : config(c), B(batch) {
-        Rng rng(1);
-        model = std::make_unique<nn::GPT<float>>(c, rng);
-        opt = std::make_unique<optim::AdamW<float>>(model->named_parameters(),
-                                                    optim::AdamWConfig{.weight_decay = 0.1});
-        x = TensorI({B, c.block_size});
-        y = TensorI({B, c.block_size});
-        for (auto& v : x.values())
-            v = std::int32_t(rng.below(std::uint64_t(c.vocab_size)));
-        for (auto& v : y.values())
-            v = std::int32_t(rng.below(std::uint64_t(c.vocab_size)));
-    }
-    float step() {
-        model->zero_grad();
-        const VarF loss = model->loss(x, y);
-        backward(loss);
-        optim::clip_grad_norm(model->parameters(), 1.0);
-        opt->step(1e-4);
-        return loss.item();
-    }
-    double flops_per_token() const {
-        const double N = double(model->num_parameters());
-        return 6.0 * N + 12.0 * double(config.n_layer * config.n_embd * config.block_size);
-    }
-};
-
 void run(benchmark::State& state, const nn::GPTConfig& config, std::int64_t B) {
-    TrainSetup s(config, B);
+    bench::TrainSetup s(config, B);
     // Check once before timing: the first loss of a fresh model is close to log(V).
     const float first = s.step();
     bench::check_close(first, std::log(double(config.vocab_size)), 0.0, 0.05,

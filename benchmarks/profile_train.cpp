@@ -6,12 +6,10 @@
 // blocks of tensor storage taken from the system per step (not those the tensor cache served).
 //
 // Usage: ouro_profile_train [XS|S] [STEPS] [THREADS...]     defaults: S 10 1 2
-#include <ouro/autograd/backward.hpp>
+#include "train_setup.hpp"
+
 #include <ouro/autograd/op_profile.hpp>
 #include <ouro/core/parallel.hpp>
-#include <ouro/nn/gpt.hpp>
-#include <ouro/optim/adamw.hpp>
-#include <ouro/optim/clip.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -61,25 +59,12 @@ double seconds_since(Clock::time_point start) {
 // One thread count's model, optimizer, batch and summed phase times.
 struct Run {
     int threads;
-    std::unique_ptr<nn::GPT<float>> model;
-    std::unique_ptr<optim::AdamW<float>> opt;
-    TensorI x, y;
+    bench::TrainSetup setup;
     std::map<std::string, double> seconds; // phase -> summed seconds
     std::map<std::string, std::int64_t> calls;
     std::int64_t steps = 0, bytes = 0, allocs = 0;
 
-    Run(int t, const nn::GPTConfig& c, std::int64_t B) : threads(t) {
-        Rng rng(1);
-        model = std::make_unique<nn::GPT<float>>(c, rng);
-        opt = std::make_unique<optim::AdamW<float>>(model->named_parameters(),
-                                                    optim::AdamWConfig{.weight_decay = 0.1});
-        x = TensorI({B, c.block_size});
-        y = TensorI({B, c.block_size});
-        for (auto& v : x.values())
-            v = std::int32_t(rng.below(std::uint64_t(c.vocab_size)));
-        for (auto& v : y.values())
-            v = std::int32_t(rng.below(std::uint64_t(c.vocab_size)));
-    }
+    Run(int t, const nn::GPTConfig& c, std::int64_t B) : threads(t), setup(c, B) {}
 
     void step(bool record) {
         ThreadCountGuard guard(threads);
@@ -90,20 +75,20 @@ struct Run {
         const Clock::time_point start = Clock::now();
         Clock::time_point t = start;
         std::map<std::string, double> phase;
-        model->zero_grad();
+        setup.model->zero_grad();
         phase["zero_grad"] = seconds_since(t);
         profile.start_forward();
         t = Clock::now();
-        const VarF loss = model->loss(x, y);
+        const VarF loss = setup.model->loss(setup.x, setup.y);
         const double forward_s = seconds_since(t);
         t = Clock::now();
         backward(loss);
         const double backward_s = seconds_since(t);
         t = Clock::now();
-        optim::clip_grad_norm(model->parameters(), 1.0);
+        optim::clip_grad_norm(setup.model->parameters(), 1.0);
         phase["clip_grad_norm"] = seconds_since(t);
         t = Clock::now();
-        opt->step(1e-4);
+        setup.opt->step(1e-4);
         phase["AdamW"] = seconds_since(t);
         const double total = seconds_since(start);
         counting = false;
