@@ -145,8 +145,12 @@ TEST_SUITE("io") {
             put("transformer.ln_f.bias");
             ouro::testing::write_bytes(at("bf16.bin"), bytes);
             const auto loaded = import_llmc(at("bf16.bin"));
-            for (auto& [name, p] : rounded.named_parameters())
-                CHECK_MESSAGE(bitwise_equal(loaded->parameter(name).value(), p.value()), name);
+            // (A named pair, not a structured binding: clang 14 cannot capture a binding in
+            // the lambda that CHECK_MESSAGE expands to.)
+            for (const auto& named : rounded.named_parameters())
+                CHECK_MESSAGE(
+                    bitwise_equal(loaded->parameter(named.first).value(), named.second.value()),
+                    named.first);
         }
         SUBCASE("an llm.c header is checked before anything is read") {
             std::array<std::int32_t, 256> header{};
