@@ -2,6 +2,7 @@
 #include "ouro/gen/search.hpp"
 
 #include "numerics/logit_stats.hpp"
+#include "numerics/sum.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -231,12 +232,8 @@ GeneratedSequence contrastive_search(InferenceSession& session,
     hidden.reserve((std::size_t(fed) + detail::reserve_for(options.max_new_tokens)) *
                    std::size_t(C));
     std::vector<double> norms;
-    const auto norm = [C](const float* h) {
-        double s = 0.0;
-        for (std::int64_t c = 0; c < C; ++c)
-            s += double(h[c]) * double(h[c]);
-        return std::sqrt(s);
-    };
+    // Norms and dot products in the library's fixed summation order (numerics/sum.hpp).
+    const auto norm = [C](const float* h) { return std::sqrt(numerics::dot_double(h, h, C)); };
     for (std::int64_t j = 0; j < fed; ++j)
         norms.push_back(norm(hidden.data() + j * C));
     for (std::int64_t s = 1; s < k; ++s)
@@ -283,9 +280,7 @@ GeneratedSequence contrastive_search(InferenceSession& session,
             double penalty = -1.0; // cosines are >= -1
             for (std::int64_t j = 0; j < std::int64_t(norms.size()); ++j) {
                 const float* hj = hidden.data() + j * C;
-                double dot = 0.0;
-                for (std::int64_t c = 0; c < C; ++c)
-                    dot += double(h[std::size_t(c)]) * double(hj[c]);
+                const double dot = numerics::dot_double(h.data(), hj, C);
                 penalty = std::max(penalty, dot / (hn * norms[std::size_t(j)]));
             }
             const double s = (1.0 - options.alpha) * std::exp(lp[std::size_t(cands[i])]) -

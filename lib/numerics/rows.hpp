@@ -61,4 +61,11 @@ template <typename Acc, typename T> inline Acc row_sum_exp(const T* x, std::int6
     return s.total();
 }
 
+/// log of the sum of exp(x[j] - m) over j < n, with m the row's max, accumulated in double: the
+/// log-softmax of x[j] is (x[j] - m) - this, in ops::log_softmax and in cross-entropy alike, so a
+/// row's loss is bit for bit its negated log-probability.
+template <typename T> inline T row_log_sum_exp(const T* x, std::int64_t n, T m) {
+    return T(std::log(row_sum_exp<double>(x, n, m)));
+}
+
 } // namespace ouro::numerics

@@ -53,11 +53,13 @@ std::int64_t cross_entropy_forward(const T* logits, const std::int32_t* targets,
             lse[i] = T(0);
             continue;
         }
-        // lse = m + log sum exp(x - m), with m the row maximum so no exp overflows.
+        // lse = m + log sum exp(x - m), with m the row maximum so no exp overflows. The loss is
+        // written as log_softmax writes -log p: bit for bit the negated log-probability.
         const T* x = logits + i * V;
         const T m = numerics::row_max(x, V);
-        lse[i] = m + std::log(numerics::row_sum_exp<T>(x, V, m));
-        losses[i] = lse[i] - x[targets[i]];
+        const T log_sum = numerics::row_log_sum_exp(x, V, m);
+        lse[i] = m + log_sum;
+        losses[i] = log_sum - (x[targets[i]] - m);
     }
     return count;
 }

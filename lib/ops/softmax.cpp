@@ -42,7 +42,7 @@ template <typename T> void log_softmax_row(const T* x, T* y, std::int64_t C) {
     const T m = numerics::row_max(x, C);
     if (m == minus_inf<T>)
         return fill_masked_row(x, y, C, minus_inf<T>);
-    const T log_sum = T(std::log(numerics::row_sum_exp<double>(x, C, m)));
+    const T log_sum = numerics::row_log_sum_exp(x, C, m);
     for (std::int64_t i = 0; i < C; ++i)
         y[i] = (x[i] - m) - log_sum;
 }

@@ -1,6 +1,9 @@
-// Global gradient norm and clipping. The sum of squares runs over fixed chunks whose partial sums
-// are added in order, so the norm is the same for any thread count.
+// Global gradient norm and clipping. The sum of squares runs over fixed chunks, each summed in the
+// library's fixed order (numerics/sum.hpp), whose partial sums are added in chunk order, so the
+// norm is the same for any thread count.
 #include "ouro/optim/clip.hpp"
+
+#include "numerics/sum.hpp"
 
 #include "ouro/core/parallel.hpp"
 
@@ -21,10 +24,8 @@ template <typename T> double grad_norm(const std::vector<Var<T>>& parameters) {
 #pragma omp parallel for schedule(static)
         for (std::int64_t c = 0; c < chunks; ++c) {
             const std::int64_t end = std::min(n, (c + 1) * detail::reduction_chunk);
-            double s = 0.0;
-            for (std::int64_t i = c * detail::reduction_chunk; i < end; ++i)
-                s += double(g[i]) * double(g[i]);
-            partial[std::size_t(c)] = s;
+            const std::int64_t begin = c * detail::reduction_chunk;
+            partial[std::size_t(c)] = numerics::dot_double(g + begin, g + begin, end - begin);
         }
         for (double s : partial)
             total += s;

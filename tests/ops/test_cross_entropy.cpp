@@ -5,6 +5,7 @@
 #include <ouro/core/parallel.hpp>
 #include <ouro/ops/cross_entropy.hpp>
 #include <ouro/ops/elementwise.hpp>
+#include <ouro/ops/softmax.hpp>
 
 #include <doctest/doctest.h>
 
@@ -59,6 +60,22 @@ TEST_SUITE("ops") {
             const VarF big(TensorF({1, 2}, {1000.0f, 1000.0f + std::log(3.0f)}));
             CHECK(cross_entropy(big, TensorI({1}, {1})).item() ==
                   doctest::Approx(std::log(4.0 / 3.0)).epsilon(1e-4));
+        }
+        SUBCASE("a row's loss is its negated log_softmax, bit for bit") {
+            // One log-sum-exp rule (lib/numerics/rows.hpp) for both ops, float and double.
+            for (std::int64_t V : {1, 17, 4099}) {
+                INFO("V " << V);
+                const TensorF logits = random_tensor<float>({4, V}, rng, -9.0, 9.0);
+                const TensorI targets = random_targets({4}, V, rng);
+                const TensorF rows = cross_entropy_per_row(logits, targets);
+                const TensorF logp = log_softmax(VarF(logits)).value();
+                const TensorD rows_d = cross_entropy_per_row(logits.cast<double>(), targets);
+                const TensorD logp_d = log_softmax(VarD(logits.cast<double>())).value();
+                for (std::int64_t i = 0; i < 4; ++i) {
+                    CHECK(rows[i] == -logp[i * V + targets[i]]);
+                    CHECK(rows_d[i] == -logp_d[i * V + targets[i]]);
+                }
+            }
         }
         SUBCASE("a case worked by hand") {
             // Row 0: softmax(0, ln 3) = (1/4, 3/4), target 1: loss ln(4/3), gradient

@@ -7,7 +7,8 @@
 // recomputes softmax(x_i) = exp(x_i - lse_i) and writes
 //   dx_i = (softmax(x_i) - onehot(y_i)) * dloss / count   (0 for ignored rows).
 // Each row is one independent task and the mean adds the per-row losses in row order in double,
-// so the results do not depend on the thread count.
+// so the results do not depend on the thread count. The log-sum-exp is log_softmax's own
+// (summed in double), so loss_i is bit for bit -log_softmax(x_i)[y_i].
 //
 // When every target is ignored the loss is 0 and so are the gradients (PyTorch returns NaN there,
 // a 0 / 0 mean; 0 keeps an all-padding batch from poisoning a training run).
