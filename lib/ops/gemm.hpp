@@ -1,0 +1,45 @@
+// The tiled GEMM under matmul and linear, compiled once per instruction-set path (gemm_avx2.cpp,
+// gemm_avx512.cpp, both from gemm_tiles.hpp) and chosen at run time by run_gemm. Internal to the
+// library: not installed.
+//
+// This header holds only data types and declarations: every function is defined inside the
+// per-path namespaces, so that no inline function compiled for AVX-512 can be kept by the linker
+// in place of the same function compiled for AVX2 (see gemm_tiles.hpp).
+#pragma once
+
+#include <cstdint>
+
+namespace ouro::ops::gemm {
+
+/// One batched product C_i (+)= op(X_i) . op(Y_i) for i < batch: op(X_i) is (m, k), stored (k, m)
+/// when tx; op(Y_i) is (k, n), stored (n, k) when ty; C_i is (m, n). The strides count elements
+/// from one batch's matrix to the next; y_stride 0 shares one Y. With sum_batches, C is a single
+/// (m, n) matrix receiving the products of all batches, added in batch order.
+template <typename T> struct Gemm {
+    const T* x;
+    std::int64_t x_stride;
+    bool tx;
+    const T* y;
+    std::int64_t y_stride;
+    bool ty;
+    T* c;
+    std::int64_t c_stride;
+    bool sum_batches;
+    std::int64_t batch, m, n, k;
+};
+
+/// Whether run_gemm adds the products to C (backward) or replaces C with them (forward).
+enum class Into { add, overwrite };
+
+// Runs g one tile of C at a time, tiles spread over threads (gemm_tiles.hpp). With Into::overwrite
+// each tile first gets `bias` on every row (zero when bias is nullptr).
+namespace avx2 {
+void run_gemm(const Gemm<float>& g, Into into, const float* bias);
+void run_gemm(const Gemm<double>& g, Into into, const double* bias);
+} // namespace avx2
+namespace avx512 {
+void run_gemm(const Gemm<float>& g, Into into, const float* bias);
+void run_gemm(const Gemm<double>& g, Into into, const double* bias);
+} // namespace avx512
+
+} // namespace ouro::ops::gemm
