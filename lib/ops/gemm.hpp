@@ -31,8 +31,25 @@ template <typename T> struct Gemm {
 /// Whether run_gemm adds the products to C (backward) or replaces C with them (forward).
 enum class Into { add, overwrite };
 
-// Runs g one tile of C at a time, tiles spread over threads (gemm_tiles.hpp). With Into::overwrite
-// each tile first gets `bias` on every row (zero when bias is nullptr).
+/// One single-threaded product on row-major strided matrices, for kernels that block and thread
+/// their work themselves (attention): C (m, n) = or += alpha op(A) . op(B), op(A) (m, k) stored
+/// (k, m) when ta, op(B) (k, n) stored (n, k) when tb; ld* are the row strides, in elements.
+template <typename T> struct Product {
+    const T* a;
+    std::int64_t lda;
+    bool ta;
+    const T* b;
+    std::int64_t ldb;
+    bool tb;
+    T* c;
+    std::int64_t ldc;
+    std::int64_t m, n, k;
+    T alpha;
+};
+
+// run_gemm: runs g one tile of C at a time, tiles spread over threads (gemm_tiles.hpp). With
+// Into::overwrite each tile first gets `bias` on every row (zero when bias is nullptr).
+// product: runs p on the calling thread.
 namespace avx2 {
 void run_gemm(const Gemm<float>& g, Into into, const float* bias);
 void run_gemm(const Gemm<double>& g, Into into, const double* bias);
@@ -40,6 +57,8 @@ void run_gemm(const Gemm<double>& g, Into into, const double* bias);
 namespace avx512 {
 void run_gemm(const Gemm<float>& g, Into into, const float* bias);
 void run_gemm(const Gemm<double>& g, Into into, const double* bias);
+void product(const Product<float>& p, Into into);
+void product(const Product<double>& p, Into into);
 } // namespace avx512
 
 } // namespace ouro::ops::gemm

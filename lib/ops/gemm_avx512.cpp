@@ -4,5 +4,6 @@
 // one (illegal instructions on an AVX2 CPU) or the AVX2 one (no AVX-512 where it was chosen). The
 // isa_symbols test checks that this object defines no symbol outside its own namespaces.
 #define OURO_GEMM_PATH avx512
+#define OURO_GEMM_WITH_PRODUCT 1
 #define Eigen ouro_eigen_avx512
 #include "gemm_tiles.hpp"

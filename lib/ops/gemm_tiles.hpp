@@ -114,6 +114,27 @@ template <typename T> void run_tiles(const Gemm<T>& g, Into into, const T* bias)
     }
 }
 
+// C = or += alpha op(A) . op(B), as attention's Eigen expressions compute it.
+template <typename T> void product_of(const Product<T>& p, Into into) {
+    MutableMap<T> c(p.c, p.m, p.n, Eigen::OuterStride<>(p.ldc));
+    auto times_b = [&](const auto& a) {
+        auto finish = [&](const auto& b) {
+            if (into == Into::add)
+                c.noalias() += p.alpha * a * b;
+            else
+                c.noalias() = p.alpha * a * b;
+        };
+        if (p.tb)
+            finish(ConstMap<T>(p.b, p.n, p.k, Eigen::OuterStride<>(p.ldb)).transpose());
+        else
+            finish(ConstMap<T>(p.b, p.k, p.n, Eigen::OuterStride<>(p.ldb)));
+    };
+    if (p.ta)
+        times_b(ConstMap<T>(p.a, p.k, p.m, Eigen::OuterStride<>(p.lda)).transpose());
+    else
+        times_b(ConstMap<T>(p.a, p.m, p.k, Eigen::OuterStride<>(p.lda)));
+}
+
 } // namespace
 
 void run_gemm(const Gemm<float>& g, Into into, const float* bias) {
@@ -122,5 +143,14 @@ void run_gemm(const Gemm<float>& g, Into into, const float* bias) {
 void run_gemm(const Gemm<double>& g, Into into, const double* bias) {
     run_tiles(g, into, bias);
 }
+
+#if OURO_GEMM_WITH_PRODUCT
+void product(const Product<float>& p, Into into) {
+    product_of(p, into);
+}
+void product(const Product<double>& p, Into into) {
+    product_of(p, into);
+}
+#endif
 
 } // namespace ouro::ops::gemm::OURO_GEMM_PATH
