@@ -1,10 +1,13 @@
 // Choosing the instruction-set path of the dispatched kernels (see ouro/core/isa.hpp).
 #include "ouro/core/isa.hpp"
 
+#include "../ops/gemm.hpp"
+
 #include "ouro/core/error.hpp"
 
 #include <atomic>
 #include <cstdlib>
+#include <mutex>
 #include <string>
 
 namespace ouro {
@@ -22,6 +25,16 @@ bool known(std::string_view name, Isa& isa) {
             return true;
         }
     return false;
+}
+
+// Eigen's GEMM blocking, fixed before the first product runs (ops::gemm::blocking_l1_bytes).
+void fix_blocking_once() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        ops::gemm::avx2::fix_blocking();
+        if (cpu_supports(Isa::avx512))
+            ops::gemm::avx512::fix_blocking();
+    });
 }
 
 } // namespace
@@ -68,6 +81,7 @@ Isa isa_from_environment(const char* value) {
 Isa current_isa() {
     int isa = chosen.load(std::memory_order_relaxed);
     if (isa < 0) {
+        fix_blocking_once();
         // Two threads that both get here choose the same path.
         isa = int(detail::isa_from_environment(std::getenv("OURO_ISA")));
         int expected = -1;
@@ -84,6 +98,7 @@ std::string_view active_isa() {
 void set_isa(Isa isa) {
     if (!cpu_supports(isa))
         throw ConfigError(std::string("set_isa: ") + no_avx512);
+    fix_blocking_once();
     chosen.store(int(isa));
 }
 

@@ -28,6 +28,14 @@ template <typename T> struct Gemm {
     std::int64_t batch, m, n, k;
 };
 
+/// The L1 data cache size, in bytes, that Eigen's GEMM blocking assumes on both paths, whatever
+/// the CPU has. Eigen cuts a product's depth into panels sized from the L1 cache and sums the
+/// panels one after the other, so with the CPU's own size a product deeper than one panel (a
+/// weight gradient summed over B * T rows, the MLP's down projection) would round differently on
+/// a CPU with another L1. 48 KiB is the L1d of Zen 5 and of recent Intel cores (Sapphire Rapids):
+/// the results there are those of the library before this setting existed.
+inline constexpr std::int64_t blocking_l1_bytes = 48 * 1024;
+
 /// Whether run_gemm adds the products to C (backward) or replaces C with them (forward).
 enum class Into { add, overwrite };
 
@@ -50,11 +58,15 @@ template <typename T> struct Product {
 // run_gemm: runs g one tile of C at a time, tiles spread over threads (gemm_tiles.hpp). With
 // Into::overwrite each tile first gets `bias` on every row (zero when bias is nullptr).
 // product: runs p on the calling thread.
+// fix_blocking: makes the path's Eigen GEMM block for blocking_l1_bytes (keeping the CPU's L2
+// and L3 sizes, which change only the speed). Called once per process (ouro/core/isa.cpp).
 namespace avx2 {
+void fix_blocking();
 void run_gemm(const Gemm<float>& g, Into into, const float* bias);
 void run_gemm(const Gemm<double>& g, Into into, const double* bias);
 } // namespace avx2
 namespace avx512 {
+void fix_blocking();
 void run_gemm(const Gemm<float>& g, Into into, const float* bias);
 void run_gemm(const Gemm<double>& g, Into into, const double* bias);
 void product(const Product<float>& p, Into into);

@@ -137,6 +137,10 @@ template <typename T> void product_of(const Product<T>& p, Into into) {
 
 } // namespace
 
+void fix_blocking() {
+    Eigen::setCpuCacheSizes(blocking_l1_bytes, Eigen::l2CacheSize(), Eigen::l3CacheSize());
+}
+
 void run_gemm(const Gemm<float>& g, Into into, const float* bias) {
     run_tiles(g, into, bias);
 }

@@ -6,6 +6,7 @@
 #include <ouro/core/parallel.hpp>
 #include <ouro/ops/matmul.hpp>
 
+#include <Eigen/Core>
 #include <doctest/doctest.h>
 
 #include <string>
@@ -91,6 +92,10 @@ TEST_SUITE("ops") {
                 check_close(r.dx, dx, 1e-5, 1e-5);
                 check_close(r.dw, dw, 1e-4, 1e-5);
             }
+        }
+        SUBCASE("Eigen blocks for a fixed L1 size, not the CPU's") {
+            run_linear(x, w, bias, dout);
+            CHECK(Eigen::l1CacheSize() == 48 * 1024);
         }
         SUBCASE("bit-identical for any thread count") {
             for (const Isa path : runnable_paths()) {

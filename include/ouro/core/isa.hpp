@@ -7,6 +7,11 @@
 //   avx512  AVX-512 F, VL, BW, DQ (x86-64-v4): 16-lane kernels. Results differ from avx2's in the
 //           last bits (another summation blocking), and are the same on every AVX-512 CPU.
 //
+// On both paths Eigen's GEMM blocks for a fixed 48 KiB L1 cache, not the CPU's own (which would
+// change how the depth of a long product is cut, and so its rounding): with the same path, every
+// machine computes the same bits. This sets Eigen's cache sizes for the whole process, so other
+// Eigen code in it blocks the same way (a matter of speed only).
+//
 // The path is chosen at the first kernel call: the environment variable OURO_ISA (avx2 or
 // avx512) when it is set and not empty, else default_isa(). set_isa (the programs' --isa flag)
 // changes it later. On either path, results are bit-identical for any thread count.
