@@ -3,10 +3,14 @@
 // (4096, 256) the vocabulary head; and (128, 512), config XS's MLP down, whose small 128 x 512
 // weight gradient is cut into column tiles.
 //
-//   BM_Matmul_{forward,backward}      ops::matmul kernels, a (M, K) . b (K, N)
-//   BM_Linear_{forward,backward}      ops::linear kernels, x (M, K) . W^T + bias, W (N, K)
+//   BM_Matmul_{forward,backward}/P    ops::matmul kernels, a (M, K) . b (K, N)
+//   BM_Linear_{forward,backward}/P    ops::linear kernels, x (M, K) . W^T + bias, W (N, K)
 //   BM_EigenGemm_{matmul,linear}_*    the same products as one plain single-threaded Eigen call
-//                                     each: the baseline that shows what the tiling costs
+//                                     each, built for AVX2: the baseline that shows what the
+//                                     tiling costs
+//
+// P is the instruction-set path (avx2, avx512: ouro/core/isa.hpp); MFU is against that path's
+// FMA peak.
 //
 // Forward does 2 M N K flops, backward 4 M N K (both input gradients; the bias sum is not
 // counted). Each benchmark checks sampled output elements against a double-precision dot product
@@ -92,7 +96,10 @@ template <typename Body> void timed_loop(benchmark::State& state, double flops, 
 }
 
 // out (M, N) = a (M, K) . b (K, N)
-void BM_Matmul_forward(benchmark::State& state) {
+void BM_Matmul_forward(benchmark::State& state, ouro::Isa isa) {
+    const ouro::bench::PathGuard path(state, isa);
+    if (path.skipped())
+        return;
     const Problem p(state);
     const TensorF a = random({p.m, p.k}, 1), b = random({p.k, p.n}, 2);
     TensorF out({p.m, p.n});
@@ -104,10 +111,14 @@ void BM_Matmul_forward(benchmark::State& state) {
     timed_loop(state, p.flops(),
                [&] { ouro::ops::matmul_forward(a.data(), b.data(), out.data(), d); });
 }
-BENCHMARK(BM_Matmul_forward)->Apply(gpt_shapes);
+BENCHMARK_CAPTURE(BM_Matmul_forward, avx2, ouro::Isa::avx2)->Apply(gpt_shapes);
+BENCHMARK_CAPTURE(BM_Matmul_forward, avx512, ouro::Isa::avx512)->Apply(gpt_shapes);
 
 // da (M, K) += dout . b^T, db (K, N) += a^T . dout
-void BM_Matmul_backward(benchmark::State& state) {
+void BM_Matmul_backward(benchmark::State& state, ouro::Isa isa) {
+    const ouro::bench::PathGuard path(state, isa);
+    if (path.skipped())
+        return;
     const Problem p(state);
     const TensorF a = random({p.m, p.k}, 1), b = random({p.k, p.n}, 2);
     const TensorF dout = random({p.m, p.n}, 3);
@@ -124,10 +135,14 @@ void BM_Matmul_backward(benchmark::State& state) {
         ouro::ops::matmul_backward(a.data(), b.data(), dout.data(), da.data(), db.data(), d);
     });
 }
-BENCHMARK(BM_Matmul_backward)->Apply(gpt_shapes);
+BENCHMARK_CAPTURE(BM_Matmul_backward, avx2, ouro::Isa::avx2)->Apply(gpt_shapes);
+BENCHMARK_CAPTURE(BM_Matmul_backward, avx512, ouro::Isa::avx512)->Apply(gpt_shapes);
 
 // out (M, N) = x (M, K) . w^T + bias, w (N, K)
-void BM_Linear_forward(benchmark::State& state) {
+void BM_Linear_forward(benchmark::State& state, ouro::Isa isa) {
+    const ouro::bench::PathGuard path(state, isa);
+    if (path.skipped())
+        return;
     const Problem p(state);
     const TensorF x = random({p.m, p.k}, 1), w = random({p.n, p.k}, 2), bias = random({p.n}, 4);
     TensorF out({p.m, p.n});
@@ -139,10 +154,14 @@ void BM_Linear_forward(benchmark::State& state) {
         ouro::ops::linear_forward(x.data(), w.data(), bias.data(), out.data(), p.m, p.k, p.n);
     });
 }
-BENCHMARK(BM_Linear_forward)->Apply(gpt_shapes);
+BENCHMARK_CAPTURE(BM_Linear_forward, avx2, ouro::Isa::avx2)->Apply(gpt_shapes);
+BENCHMARK_CAPTURE(BM_Linear_forward, avx512, ouro::Isa::avx512)->Apply(gpt_shapes);
 
 // dx (M, K) += dout . w, dw (N, K) += dout^T . x, dbias (N) += column sums of dout
-void BM_Linear_backward(benchmark::State& state) {
+void BM_Linear_backward(benchmark::State& state, ouro::Isa isa) {
+    const ouro::bench::PathGuard path(state, isa);
+    if (path.skipped())
+        return;
     const Problem p(state);
     const TensorF x = random({p.m, p.k}, 1), w = random({p.n, p.k}, 2);
     const TensorF dout = random({p.m, p.n}, 3);
@@ -163,7 +182,8 @@ void BM_Linear_backward(benchmark::State& state) {
                                    dbias.data(), p.m, p.k, p.n);
     });
 }
-BENCHMARK(BM_Linear_backward)->Apply(gpt_shapes);
+BENCHMARK_CAPTURE(BM_Linear_backward, avx2, ouro::Isa::avx2)->Apply(gpt_shapes);
+BENCHMARK_CAPTURE(BM_Linear_backward, avx512, ouro::Isa::avx512)->Apply(gpt_shapes);
 
 // Baselines: each product as one Eigen call on the whole matrices, single-threaded.
 template <bool linear_layout> void BM_EigenGemm_forward(benchmark::State& state) {

@@ -1,31 +1,42 @@
-// Helpers shared by the benchmark programs: the build's instruction set, counters that every
+// Helpers shared by the benchmark programs: the instruction-set path, counters that every
 // benchmark reports (threads, GFLOP/s, tokens/s), and the check of a result against a reference
 // before timing.
 #pragma once
 
+#include <ouro/core/isa.hpp>
 #include <ouro/core/parallel.hpp>
 
 #include <benchmark/benchmark.h>
 
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
 namespace ouro::bench {
 
-/// The vector instruction set this binary was compiled for.
+/// The instruction-set path the dispatched kernels take now (ouro/core/isa.hpp): "avx2" or
+/// "avx512". The rest of the library is AVX2 + FMA code on either path.
 inline const char* isa_name() {
-#if defined(__AVX512F__)
-    return "avx512";
-#elif defined(__AVX2__) && defined(__FMA__)
-    return "avx2+fma";
-#elif defined(__AVX2__)
-    return "avx2";
-#else
-    return "generic";
-#endif
+    return ouro::current_isa() == ouro::Isa::avx512 ? "avx512" : "avx2";
 }
+
+/// The benchmarks that compare the paths take one as their argument (BENCHMARK_CAPTURE): it is
+/// used for the benchmark's lifetime, or the benchmark is skipped where the CPU cannot run it.
+class PathGuard {
+public:
+    PathGuard(benchmark::State& state, ouro::Isa isa) {
+        if (!ouro::cpu_supports(isa))
+            state.SkipWithError("this CPU cannot run this instruction-set path");
+        else
+            guard_.emplace(isa);
+    }
+    bool skipped() const { return !guard_; }
+
+private:
+    std::optional<ouro::IsaGuard> guard_;
+};
 
 /// Adds the counters every ouro benchmark reports: threads, and flops as a rate (GFLOP/s in the
 /// output when `flops_per_iteration` is the work of one iteration).

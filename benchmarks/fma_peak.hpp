@@ -2,10 +2,14 @@
 // independent chains of AVX2 fused multiply-adds (_mm256_fmadd_ps) that never touch memory. With
 // more independent chains than FMA latency x FMA units (4 x 2 on Zen 4, 4 x 2 on Skylake, 5 x 2
 // on Haswell), the units never wait, so flops / time is the FMA peak of the 8-wide float path.
-// Benchmarks report MFU (achieved GFLOP/s / this peak, at the same thread count, measured in the
-// same run).
+// The AVX-512 path's peak is measured the same way with 16-lane chains (_mm512_fmadd_ps, built for
+// AVX-512 in this function only and run only on that path): on Zen 4, which splits a 512-bit FMA
+// into two 256-bit halves, it equals the AVX2 peak; on CPUs with 512-bit FMA units it is twice.
+// Benchmarks report MFU (achieved GFLOP/s / the peak of the path in use, at the same thread count,
+// measured in the same run).
 #pragma once
 
+#include <ouro/core/isa.hpp>
 #include <ouro/core/parallel.hpp>
 
 #include <benchmark/benchmark.h>
@@ -16,6 +20,7 @@
 #include <cstdint>
 #include <ctime>
 #include <map>
+#include <utility>
 #include <vector>
 
 namespace ouro::bench {
@@ -41,17 +46,39 @@ inline void fma_chains_on_this_thread(std::int64_t steps) {
     benchmark::DoNotOptimize(sum);
 }
 
+/// The same chains with 16 lanes, on the AVX-512 path only.
+__attribute__((target("avx512f"))) inline void
+fma_chains_avx512_on_this_thread(std::int64_t steps) {
+    const __m512 a = _mm512_set1_ps(0.9999999f), b = _mm512_set1_ps(1e-7f);
+    __m512 acc[fma_chains];
+    for (int j = 0; j < fma_chains; ++j)
+        acc[j] = _mm512_set1_ps(float(j));
+    for (std::int64_t s = 0; s < steps; ++s)
+        for (int j = 0; j < fma_chains; ++j)
+            acc[j] = _mm512_fmadd_ps(acc[j], a, b);
+    __m512 sum = acc[0];
+    for (int j = 1; j < fma_chains; ++j)
+        sum = _mm512_add_ps(sum, acc[j]);
+    benchmark::DoNotOptimize(sum);
+}
+
+/// Runs `steps` steps of the chains of the instruction-set path in use; returns their flops.
+inline double fma_chains_of_path(std::int64_t steps) {
+    if (ouro::current_isa() == ouro::Isa::avx512) {
+        fma_chains_avx512_on_this_thread(steps);
+        return double(steps) * fma_step_flops * 2;
+    }
+    fma_chains_on_this_thread(steps);
+    return double(steps) * fma_step_flops;
+}
+
 /// Runs `steps` steps of the FMA chains on every thread of one parallel region; returns the flops
 /// done by all threads together.
 inline double run_fma_chains(std::int64_t steps) {
-    int threads = 1;
-#pragma omp parallel
-    {
-#pragma omp single nowait
-        threads = omp_get_num_threads();
-        fma_chains_on_this_thread(steps);
-    }
-    return double(steps) * fma_step_flops * threads;
+    double flops = 0.0;
+#pragma omp parallel reduction(+ : flops)
+    flops += fma_chains_of_path(steps);
+    return flops;
 }
 
 /// CPU time of the calling thread, in seconds.
@@ -61,12 +88,13 @@ inline double thread_cpu_seconds() {
     return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
 }
 
-/// The FMA peak in GFLOP/s with the current thread count: the sum over threads of each thread's
-/// flops / its own CPU time, so that another process holding a core for a moment does not lower
-/// it; the best of 20 runs. Measured once per program and thread count (about 0.1 s).
+/// The FMA peak in GFLOP/s of the path in use with the current thread count: the sum over threads
+/// of each thread's flops / its own CPU time, so that another process holding a core for a moment
+/// does not lower it; the best of 20 runs. Measured once per program and thread count (about 0.1
+/// s).
 inline double fma_peak_gflops() {
-    static std::map<int, double> peaks;
-    double& peak = peaks[ouro::num_threads()];
+    static std::map<std::pair<int, ouro::Isa>, double> peaks;
+    double& peak = peaks[{ouro::num_threads(), ouro::current_isa()}];
     if (peak == 0.0)
         for (int run = 0; run < 20; ++run) {
             constexpr std::int64_t steps = std::int64_t(1) << 20;
@@ -74,9 +102,8 @@ inline double fma_peak_gflops() {
 #pragma omp parallel
             {
                 const double t0 = thread_cpu_seconds();
-                fma_chains_on_this_thread(steps);
-                rates[std::size_t(omp_get_thread_num())] =
-                    double(steps) * fma_step_flops / (thread_cpu_seconds() - t0);
+                const double flops = fma_chains_of_path(steps);
+                rates[std::size_t(omp_get_thread_num())] = flops / (thread_cpu_seconds() - t0);
             }
             double total = 0.0;
             for (double r : rates)

@@ -2,6 +2,7 @@
 #include "common/flags.hpp"
 #include "common/text_width.hpp"
 
+#include <ouro/core/isa.hpp>
 #include <ouro/core/parallel.hpp>
 
 #include <algorithm>
@@ -232,6 +233,20 @@ CLI::Option* output_file(CLI::Option* option, bool folder_must_exist) {
 }
 
 CLI::Option* add_threads(CLI::App& app, int& threads, bool chosen) {
+    app.add_option_function<std::string>(
+           "--isa",
+           [](const std::string& name) {
+               if (name != "avx2" && name != "avx512")
+                   throw UsageError("--isa " + name + ": must be avx2 or avx512");
+               const ouro::Isa isa = ouro::parse_isa(name);
+               if (!ouro::cpu_supports(isa))
+                   throw UsageError("--isa " + name + ": this CPU has no AVX-512 (F, VL, BW, DQ)");
+               ouro::set_isa(isa);
+           },
+           "Instruction set of the training kernels: avx2 (the same results on every machine) or "
+           "avx512")
+        ->type_name("NAME")
+        ->default_str("OURO_ISA, else avx512 where the CPU has it");
     return whole(app.add_option("-t,--threads", threads, "OpenMP threads")
                      ->default_str(chosen ? "all or 1, whichever is measured faster" : "all"),
                  1, max_threads);
@@ -276,6 +291,7 @@ std::optional<int> parse(CLI::App& app, std::string_view program, int argc, char
     fit_help(app);
     try {
         app.parse(argc, argv);
+        ouro::current_isa(); // a bad OURO_ISA fails here, in one line, rather than mid-run
     } catch (const CLI::ParseError& e) {
         if (e.get_exit_code() == 0) // --help
             return app.exit(e);

@@ -102,6 +102,10 @@ CLI::Option* output_file(CLI::Option* option, bool folder_must_exist = true);
 /// "-t,--threads N": OpenMP threads, 1 to max_threads; `threads` stays 0 when not given. `chosen`:
 /// the program decodes or trains through the library's ThreadChooser, which then runs with all the
 /// cores or one, whichever it measures faster (--help says so); otherwise all the cores.
+/// Also "--isa NAME", the instruction-set path of the dispatched kernels (ouro/core/isa.hpp),
+/// set at parse time; avx2 gives the same results on every machine. Throws UsageError at parse
+/// time: "--isa sse: must be avx2 or avx512", "--isa avx512: this CPU has no AVX-512 (F, VL, BW,
+/// DQ)". parse() also fails, in one line, on a bad OURO_ISA.
 CLI::Option* add_threads(CLI::App& app, int& threads, bool chosen);
 /// Applies add_threads' value: set_num_threads when it was given.
 void apply_threads(int threads);

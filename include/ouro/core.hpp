@@ -8,6 +8,7 @@
 #include "ouro/core/error.hpp"
 #include "ouro/core/file_checks.hpp"
 #include "ouro/core/half.hpp"
+#include "ouro/core/isa.hpp"
 #include "ouro/core/parallel.hpp"
 #include "ouro/core/rng.hpp"
 #include "ouro/core/shape.hpp"

@@ -6,11 +6,15 @@
 // triangle. Per block, the scores are one Eigen GEMM on strided row-major Maps (a head's slice of
 // a (B, T, C) buffer is a T x HS matrix with outer stride C) into a per-thread scratch of at most
 // row_block x T. Each pair is computed by one thread with the same sequence of operations whatever
-// the thread count, so results are bit-identical for any number of threads.
+// the thread count, so results are bit-identical for any number of threads. On the AVX-512 path
+// (ouro/core/isa.hpp) the block products run in gemm_avx512.cpp, built for AVX-512; on the AVX2
+// path they are the Eigen expressions below.
 #include "ouro/ops/attention.hpp"
 
+#include "gemm.hpp"
 #include "numerics/rows.hpp"
 
+#include "ouro/core/isa.hpp"
 #include "ouro/core/parallel.hpp"
 
 #include <Eigen/Core>
@@ -88,6 +92,16 @@ inline void score_block(const HeadMap<Scalar>& Q, const HeadMap<Scalar>& K, std:
     P.noalias() = Q.middleRows(r0, nr) * K.topRows(r0 + nr).transpose();
 }
 
+// One product of a block: gemm_avx512.cpp's on the AVX-512 path (`wide`), else the Eigen
+// expression `avx2` (the AVX2 path's code, unchanged).
+template <typename Scalar, typename Avx2>
+inline void block_product(bool wide, const gemm::Product<Scalar>& p, gemm::Into into, Avx2 avx2) {
+    if (wide)
+        gemm::avx512::product(p, into);
+    else
+        avx2();
+}
+
 } // namespace
 
 // Shapes: q, k, v, out (B, T, C), C = NH * HS; lse (B, NH, T).
@@ -101,6 +115,9 @@ void attention_forward(const Scalar* q, const Scalar* k, const Scalar* v, Scalar
     const std::vector<Scalar> slopes = head_slopes<Scalar>(NH, options);
     const std::int64_t pairs = B * NH;
     const Eigen::OuterStride<> stride(C), kv_stride(C_kv);
+    const bool wide = current_isa() == Isa::avx512;
+    using gemm::Into;
+    using Product = gemm::Product<Scalar>;
 #pragma omp parallel
     {
         std::vector<Scalar> scratch(std::size_t(std::min(T, row_block) * T));
@@ -116,7 +133,12 @@ void attention_forward(const Scalar* q, const Scalar* k, const Scalar* v, Scalar
             for (std::int64_t r0 = 0; r0 < T; r0 += row_block) {
                 const std::int64_t nr = std::min(row_block, T - r0), nk = r0 + nr;
                 ScratchMap<Scalar> P(scratch.data(), nr, nk);
-                score_block(Q, K, r0, nr, P);
+                const Scalar* q_rows = q + offset + r0 * C;
+                const Scalar* k_head = k + kv_offset;
+                block_product(wide,
+                              Product{q_rows, C, false, k_head, C_kv, true, P.data(), nk, nr, nk,
+                                      HS, Scalar(1)},
+                              Into::overwrite, [&] { score_block(Q, K, r0, nr, P); });
                 for (std::int64_t i = 0; i < nr; ++i) {
                     // Row t: softmax over keys 0..t, zeros over the masked keys t+1..nk-1.
                     const std::int64_t t = r0 + i;
@@ -131,7 +153,11 @@ void attention_forward(const Scalar* q, const Scalar* k, const Scalar* v, Scalar
                         row[s] *= inv;
                     std::fill(row + t + 1, row + nk, Scalar(0));
                 }
-                O.middleRows(r0, nr).noalias() = P * V.topRows(nk);
+                block_product(wide,
+                              Product{P.data(), nk, false, v + kv_offset, C_kv, false,
+                                      out + offset + r0 * C, C, nr, HS, nk, Scalar(1)},
+                              Into::overwrite,
+                              [&] { O.middleRows(r0, nr).noalias() = P * V.topRows(nk); });
             }
         }
     }
@@ -153,6 +179,9 @@ void attention_backward(const Scalar* q, const Scalar* k, const Scalar* v, const
     // dV slices, so they run in one task, in head order.
     const std::int64_t kv_pairs = B * NKV;
     const Eigen::OuterStride<> stride(C), kv_stride(C_kv);
+    const bool wide = current_isa() == Isa::avx512;
+    using gemm::Into;
+    using Product = gemm::Product<Scalar>;
 #pragma omp parallel
     {
         const std::int64_t block_size = std::min(T, row_block) * T;
@@ -174,8 +203,15 @@ void attention_backward(const Scalar* q, const Scalar* k, const Scalar* v, const
                     const std::int64_t nr = std::min(row_block, T - r0), nk = r0 + nr;
                     ScratchMap<Scalar> P(scratch.data(), nr, nk);
                     ScratchMap<Scalar> dS(scratch.data() + block_size, nr, nk);
+                    const Scalar* q_rows = q + offset + r0 * C;
+                    const Scalar* do_rows = dout + offset + r0 * C;
+                    const Scalar* k_head = k + kv_offset;
+                    const Scalar* v_head = v + kv_offset;
                     // Recompute the probabilities from the saved log-sum-exp.
-                    score_block(Q, K, r0, nr, P);
+                    block_product(wide,
+                                  Product{q_rows, C, false, k_head, C_kv, true, P.data(), nk, nr,
+                                          nk, HS, Scalar(1)},
+                                  Into::overwrite, [&] { score_block(Q, K, r0, nr, P); });
                     for (std::int64_t i = 0; i < nr; ++i) {
                         const std::int64_t t = r0 + i;
                         Scalar* row = P.row(i).data();
@@ -184,11 +220,23 @@ void attention_backward(const Scalar* q, const Scalar* k, const Scalar* v, const
                         std::fill(row + t + 1, row + nk, Scalar(0));
                     }
                     if (dv)
-                        dV.topRows(nk).noalias() += P.transpose() * dO.middleRows(r0, nr);
+                        block_product(wide,
+                                      Product{P.data(), nk, true, do_rows, C, false, dv + kv_offset,
+                                              C_kv, nk, HS, nr, Scalar(1)},
+                                      Into::add, [&] {
+                                          dV.topRows(nk).noalias() +=
+                                              P.transpose() * dO.middleRows(r0, nr);
+                                      });
                     if (!dq && !dk)
                         continue;
                     // dS = P * (dO V^T - D), D_t = dO_t . O_t (the softmax Jacobian applied to dP).
-                    dS.noalias() = dO.middleRows(r0, nr) * V.topRows(nk).transpose();
+                    block_product(wide,
+                                  Product{do_rows, C, false, v_head, C_kv, true, dS.data(), nk, nr,
+                                          nk, HS, Scalar(1)},
+                                  Into::overwrite, [&] {
+                                      dS.noalias() =
+                                          dO.middleRows(r0, nr) * V.topRows(nk).transpose();
+                                  });
                     for (std::int64_t i = 0; i < nr; ++i) {
                         const std::int64_t t = r0 + i;
                         const Scalar* o_t = out + offset + t * C;
@@ -203,9 +251,21 @@ void attention_backward(const Scalar* q, const Scalar* k, const Scalar* v, const
                         std::fill(ds + t + 1, ds + nk, Scalar(0));
                     }
                     if (dq)
-                        dQ.middleRows(r0, nr).noalias() += scale * dS * K.topRows(nk);
+                        block_product(wide,
+                                      Product{dS.data(), nk, false, k_head, C_kv, false,
+                                              dq + offset + r0 * C, C, nr, HS, nk, scale},
+                                      Into::add, [&] {
+                                          dQ.middleRows(r0, nr).noalias() +=
+                                              scale * dS * K.topRows(nk);
+                                      });
                     if (dk)
-                        dK.topRows(nk).noalias() += scale * dS.transpose() * Q.middleRows(r0, nr);
+                        block_product(wide,
+                                      Product{dS.data(), nk, true, q_rows, C, false, dk + kv_offset,
+                                              C_kv, nk, HS, nr, scale},
+                                      Into::add, [&] {
+                                          dK.topRows(nk).noalias() +=
+                                              scale * dS.transpose() * Q.middleRows(r0, nr);
+                                      });
                 }
             }
     }

@@ -1,11 +1,13 @@
 // Matrix products: matmul (batched, transposes) and linear (x W^T + b). Every product, forward and
-// backward, is one tiled GEMM (run_gemm below): Eigen's single-threaded GEMM on row-major Maps,
-// called once per tile of the output, with OpenMP over the tiles. Then, for each op, the forward
-// kernel, the backward kernel (adding into gradients), the naive reference and the autograd
-// wrapper, in that order.
+// backward, is one tiled GEMM (gemm_tiles.hpp): Eigen's single-threaded GEMM on row-major Maps,
+// called once per tile of the output, with OpenMP over the tiles, compiled once per instruction-set
+// path and chosen at run time (run_gemm below). Then, for each op, the forward kernel, the backward
+// kernel (adding into gradients), the naive reference and the autograd wrapper, in that order.
 #include "ouro/ops/matmul.hpp"
 
-#include <Eigen/Core>
+#include "gemm.hpp"
+
+#include "ouro/core/isa.hpp"
 
 #include <algorithm>
 #include <string>
@@ -15,115 +17,16 @@
 namespace ouro::ops {
 namespace {
 
-// One batched product C_i (+)= op(X_i) . op(Y_i) for i < batch: op(X_i) is (m, k), stored (k, m)
-// when tx; op(Y_i) is (k, n), stored (n, k) when ty; C_i is (m, n). The strides count elements
-// from one batch's matrix to the next; y_stride 0 shares one Y. With sum_batches, C is a single
-// (m, n) matrix receiving the products of all batches, added in batch order.
-template <typename T> struct Gemm {
-    const T* x;
-    std::int64_t x_stride;
-    bool tx;
-    const T* y;
-    std::int64_t y_stride;
-    bool ty;
-    T* c;
-    std::int64_t c_stride;
-    bool sum_batches;
-    std::int64_t batch, m, n, k;
-};
+using gemm::Gemm;
+using gemm::Into;
 
-template <typename T>
-using RowMajor = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <typename T> using ConstMap = Eigen::Map<const RowMajor<T>, 0, Eigen::OuterStride<>>;
-template <typename T> using MutableMap = Eigen::Map<RowMajor<T>, 0, Eigen::OuterStride<>>;
-
-// The tile of C_i at rows [r0, r0 + c.rows()) and columns [c0, c0 + c.cols()) += the same tile
-// of op(X_i) . op(Y_i).
-template <typename T>
-void add_product_tile(const Gemm<T>& g, std::int64_t i, std::int64_t r0, std::int64_t c0,
-                      MutableMap<T>& c) {
-    const T* x = g.x + i * g.x_stride;
-    const T* y = g.y + i * g.y_stride;
-    const std::int64_t rows = c.rows(), cols = c.cols();
-    auto times_y = [&](const auto& x_rows) {
-        if (g.ty) // columns c0.. of op(Y) are rows c0.. of the stored (n, k) matrix
-            c.noalias() +=
-                x_rows *
-                ConstMap<T>(y + c0 * g.k, cols, g.k, Eigen::OuterStride<>(g.k)).transpose();
-        else
-            c.noalias() += x_rows * ConstMap<T>(y + c0, g.k, cols, Eigen::OuterStride<>(g.n));
-    };
-    if (g.tx) // rows r0.. of op(X) are columns r0.. of the stored (k, m) matrix
-        times_y(ConstMap<T>(x + r0, g.k, rows, Eigen::OuterStride<>(g.m)).transpose());
-    else
-        times_y(ConstMap<T>(x + r0 * g.k, rows, g.k, Eigen::OuterStride<>(g.k)));
-}
-
-// Whether run_gemm adds the products to C (backward) or replaces C with them (forward).
-enum class Into { add, overwrite };
-
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
-    return (a + b - 1) / b;
-}
-
-// The size of the tiles C is cut into, from its shape alone (never the thread count). Each tile
-// repacks the rows of op(X) and the columns of op(Y) it needs, so cutting C's rows into r tiles
-// repacks op(Y) r times, and cutting its columns repacks op(X): the cheaper side to cut is the
-// longer one. It is cut into the largest of 256, 128, 64 that still gives matmul_min_tiles tiles;
-// when even 64 gives too few (a 128 x 128 weight gradient, a few rows while decoding), the other
-// side is cut too, into parts at least 64 wide.
-struct Tile {
-    std::int64_t rows, cols;
-};
-Tile tile_size(std::int64_t slices, std::int64_t m, std::int64_t n) {
-    constexpr std::int64_t min_width = 64;
-    const bool cut_rows = m >= n;
-    const std::int64_t along = cut_rows ? m : n, across = cut_rows ? n : m;
-    std::int64_t length = matmul_tile;
-    while (length > matmul_min_tile && slices * ceil_div(along, length) < matmul_min_tiles)
-        length /= 2;
-    std::int64_t width = across;
-    const std::int64_t tiles = slices * ceil_div(along, length);
-    if (tiles < matmul_min_tiles) {
-        const std::int64_t parts = ceil_div(matmul_min_tiles, tiles);
-        width = std::min(across, std::max(min_width, ceil_div(ceil_div(across, parts), 16) * 16));
-    }
-    return cut_rows ? Tile{length, width} : Tile{width, length};
-}
-
-// Runs g one tile of C at a time (see tile_size), tiles spread over threads. Each tile is computed
-// by one thread, the same way whichever thread it is, so the result does not depend on the thread
-// count. With Into::overwrite each tile first gets `bias` on every row (zero when bias is
-// nullptr), while it is in cache, and the products are then added to it.
+// The tiled GEMM of the instruction-set path in use (ouro/core/isa.hpp, gemm_tiles.hpp).
 template <typename T>
 void run_gemm(const Gemm<T>& g, Into into, std::type_identity_t<const T*> bias = nullptr) {
-    const std::int64_t slices = g.sum_batches ? 1 : g.batch;
-    if (slices == 0 || g.m == 0 || g.n == 0)
-        return;
-    const Tile size = tile_size(slices, g.m, g.n);
-    const std::int64_t row_tiles = ceil_div(g.m, size.rows), col_tiles = ceil_div(g.n, size.cols);
-    const std::int64_t tiles_per_slice = row_tiles * col_tiles;
-#pragma omp parallel for schedule(dynamic)
-    for (std::int64_t t = 0; t < slices * tiles_per_slice; ++t) {
-        const std::int64_t s = t / tiles_per_slice, tile = t % tiles_per_slice;
-        const std::int64_t r0 = tile / col_tiles * size.rows, c0 = tile % col_tiles * size.cols;
-        const std::int64_t rows = std::min(size.rows, g.m - r0);
-        const std::int64_t cols = std::min(size.cols, g.n - c0);
-        T* c_tile = g.c + s * g.c_stride + r0 * g.n + c0;
-        MutableMap<T> c(c_tile, rows, cols, Eigen::OuterStride<>(g.n));
-        if (into == Into::overwrite)
-            for (std::int64_t r = 0; r < rows; ++r) {
-                if (bias)
-                    std::copy_n(bias + c0, cols, c_tile + r * g.n);
-                else
-                    std::fill_n(c_tile + r * g.n, cols, T(0));
-            }
-        if (g.sum_batches)
-            for (std::int64_t i = 0; i < g.batch; ++i)
-                add_product_tile(g, i, r0, c0, c);
-        else
-            add_product_tile(g, s, r0, c0, c);
-    }
+    if (current_isa() == Isa::avx512)
+        gemm::avx512::run_gemm(g, into, bias);
+    else
+        gemm::avx2::run_gemm(g, into, bias);
 }
 
 // Width of the column blocks the bias gradient is summed in (see column_sums_add).

@@ -1,0 +1,160 @@
+// The tiled GEMM, once per instruction-set path: gemm_avx2.cpp and gemm_avx512.cpp each include
+// this file once, with OURO_GEMM_PATH naming the path's namespace (avx2, avx512), and are compiled
+// with that path's flags. Not a header to include anywhere else.
+//
+// Every product, forward and backward, is Eigen's single-threaded GEMM on row-major Maps, called
+// once per tile of the output, with OpenMP over the tiles. The tiles come from the shape alone,
+// so the result does not depend on the thread count; each path gives its own bits (Eigen's
+// register blocking and packets differ between 8 and 16 lanes).
+//
+// Everything defined here is in ouro::ops::gemm::OURO_GEMM_PATH (or a namespace that the AVX-512
+// file renames Eigen to): no inline function or template is shared by name with code built for
+// another path, and std:: helpers are avoided, since an out-of-line copy of one (a debug build)
+// would be a weak symbol that the linker keeps only once for all paths.
+#ifndef OURO_GEMM_PATH
+#error "gemm_tiles.hpp is included only by gemm_avx2.cpp and gemm_avx512.cpp"
+#endif
+
+#include "gemm.hpp"
+
+#include "ouro/ops/matmul.hpp"
+
+#include <Eigen/Core>
+
+namespace ouro::ops::gemm::OURO_GEMM_PATH {
+namespace {
+
+template <typename T>
+using RowMajor = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <typename T> using ConstMap = Eigen::Map<const RowMajor<T>, 0, Eigen::OuterStride<>>;
+template <typename T> using MutableMap = Eigen::Map<RowMajor<T>, 0, Eigen::OuterStride<>>;
+
+std::int64_t smaller(std::int64_t a, std::int64_t b) {
+    return a < b ? a : b;
+}
+std::int64_t larger(std::int64_t a, std::int64_t b) {
+    return a < b ? b : a;
+}
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
+    return (a + b - 1) / b;
+}
+
+// The tile of C_i at rows [r0, r0 + c.rows()) and columns [c0, c0 + c.cols()) += the same tile
+// of op(X_i) . op(Y_i).
+template <typename T>
+void add_product_tile(const Gemm<T>& g, std::int64_t i, std::int64_t r0, std::int64_t c0,
+                      MutableMap<T>& c) {
+    const T* x = g.x + i * g.x_stride;
+    const T* y = g.y + i * g.y_stride;
+    const std::int64_t rows = c.rows(), cols = c.cols();
+    auto times_y = [&](const auto& x_rows) {
+        if (g.ty) // columns c0.. of op(Y) are rows c0.. of the stored (n, k) matrix
+            c.noalias() +=
+                x_rows *
+                ConstMap<T>(y + c0 * g.k, cols, g.k, Eigen::OuterStride<>(g.k)).transpose();
+        else
+            c.noalias() += x_rows * ConstMap<T>(y + c0, g.k, cols, Eigen::OuterStride<>(g.n));
+    };
+    if (g.tx) // rows r0.. of op(X) are columns r0.. of the stored (k, m) matrix
+        times_y(ConstMap<T>(x + r0, g.k, rows, Eigen::OuterStride<>(g.m)).transpose());
+    else
+        times_y(ConstMap<T>(x + r0 * g.k, rows, g.k, Eigen::OuterStride<>(g.k)));
+}
+
+// The size of the tiles C is cut into, from its shape alone (never the thread count). Each tile
+// repacks the rows of op(X) and the columns of op(Y) it needs, so cutting C's rows into r tiles
+// repacks op(Y) r times, and cutting its columns repacks op(X): the cheaper side to cut is the
+// longer one. It is cut into the largest of 256, 128, 64 that still gives matmul_min_tiles tiles;
+// when even 64 gives too few (a 128 x 128 weight gradient, a few rows while decoding), the other
+// side is cut too, into parts at least 64 wide.
+struct Tile {
+    std::int64_t rows, cols;
+};
+Tile tile_size(std::int64_t slices, std::int64_t m, std::int64_t n) {
+    constexpr std::int64_t min_width = 64;
+    const bool cut_rows = m >= n;
+    const std::int64_t along = cut_rows ? m : n, across = cut_rows ? n : m;
+    std::int64_t length = matmul_tile;
+    while (length > matmul_min_tile && slices * ceil_div(along, length) < matmul_min_tiles)
+        length /= 2;
+    std::int64_t width = across;
+    const std::int64_t tiles = slices * ceil_div(along, length);
+    if (tiles < matmul_min_tiles) {
+        const std::int64_t parts = ceil_div(matmul_min_tiles, tiles);
+        width = smaller(across, larger(min_width, ceil_div(ceil_div(across, parts), 16) * 16));
+    }
+    return cut_rows ? Tile{length, width} : Tile{width, length};
+}
+
+// Each tile is computed by one thread, the same way whichever thread it is.
+template <typename T> void run_tiles(const Gemm<T>& g, Into into, const T* bias) {
+    const std::int64_t slices = g.sum_batches ? 1 : g.batch;
+    if (slices == 0 || g.m == 0 || g.n == 0)
+        return;
+    const Tile size = tile_size(slices, g.m, g.n);
+    const std::int64_t row_tiles = ceil_div(g.m, size.rows), col_tiles = ceil_div(g.n, size.cols);
+    const std::int64_t tiles_per_slice = row_tiles * col_tiles;
+#pragma omp parallel for schedule(dynamic)
+    for (std::int64_t t = 0; t < slices * tiles_per_slice; ++t) {
+        const std::int64_t s = t / tiles_per_slice, tile = t % tiles_per_slice;
+        const std::int64_t r0 = tile / col_tiles * size.rows, c0 = tile % col_tiles * size.cols;
+        const std::int64_t rows = smaller(size.rows, g.m - r0);
+        const std::int64_t cols = smaller(size.cols, g.n - c0);
+        T* c_tile = g.c + s * g.c_stride + r0 * g.n + c0;
+        MutableMap<T> c(c_tile, rows, cols, Eigen::OuterStride<>(g.n));
+        if (into == Into::overwrite)
+            for (std::int64_t r = 0; r < rows; ++r)
+                for (std::int64_t j = 0; j < cols; ++j)
+                    c_tile[r * g.n + j] = bias ? bias[c0 + j] : T(0);
+        if (g.sum_batches)
+            for (std::int64_t i = 0; i < g.batch; ++i)
+                add_product_tile(g, i, r0, c0, c);
+        else
+            add_product_tile(g, s, r0, c0, c);
+    }
+}
+
+// C = or += alpha op(A) . op(B), as attention's Eigen expressions compute it.
+template <typename T> void product_of(const Product<T>& p, Into into) {
+    MutableMap<T> c(p.c, p.m, p.n, Eigen::OuterStride<>(p.ldc));
+    auto times_b = [&](const auto& a) {
+        auto finish = [&](const auto& b) {
+            if (into == Into::add)
+                c.noalias() += p.alpha * a * b;
+            else
+                c.noalias() = p.alpha * a * b;
+        };
+        if (p.tb)
+            finish(ConstMap<T>(p.b, p.n, p.k, Eigen::OuterStride<>(p.ldb)).transpose());
+        else
+            finish(ConstMap<T>(p.b, p.k, p.n, Eigen::OuterStride<>(p.ldb)));
+    };
+    if (p.ta)
+        times_b(ConstMap<T>(p.a, p.k, p.m, Eigen::OuterStride<>(p.lda)).transpose());
+    else
+        times_b(ConstMap<T>(p.a, p.m, p.k, Eigen::OuterStride<>(p.lda)));
+}
+
+} // namespace
+
+void fix_blocking() {
+    Eigen::setCpuCacheSizes(blocking_l1_bytes, Eigen::l2CacheSize(), Eigen::l3CacheSize());
+}
+
+void run_gemm(const Gemm<float>& g, Into into, const float* bias) {
+    run_tiles(g, into, bias);
+}
+void run_gemm(const Gemm<double>& g, Into into, const double* bias) {
+    run_tiles(g, into, bias);
+}
+
+#if OURO_GEMM_WITH_PRODUCT
+void product(const Product<float>& p, Into into) {
+    product_of(p, into);
+}
+void product(const Product<double>& p, Into into) {
+    product_of(p, into);
+}
+#endif
+
+} // namespace ouro::ops::gemm::OURO_GEMM_PATH
