@@ -536,6 +536,11 @@ void InferenceSession::run_pass(std::int64_t R) {
         gate_up_.assign(std::size_t(threads * max_rows_ * 2 * feature_block), 0.0f);
     }
     const bool swiglu = cfg_.mlp == nn::MlpKind::swiglu;
+    const std::int64_t first_slot = row_slot_[std::size_t(last_rows_[0])];
+    bool head_direct = true;
+    for (std::int64_t i = 0; i < nlast; ++i)
+        head_direct =
+            head_direct && row_slot_[std::size_t(last_rows_[std::size_t(i)])] == first_slot + i;
 #pragma omp parallel num_threads(threads)
     {
         const std::int64_t t = omp_get_thread_num();
@@ -579,21 +584,28 @@ void InferenceSession::run_pass(std::int64_t R) {
             linear_blocks(f_.data(), R, H_, w.mlp_out, x_.data(), C, LinearInto::add);
         }
         // Hidden states = the final norm of every row (prefill may return them all); those of
-        // the last rows of their slots are kept.
-#pragma omp for schedule(static)
+        // the last rows of their slots are kept. No barrier: the classifier's input is
+        // normalised again by each thread (the same kernel on the same row, the same bits).
+#pragma omp for schedule(static) nowait
         for (std::int64_t r = 0; r < R; ++r) {
             normalise(final_norm_, x_.data() + r * C, hid_.data() + r * C, stats + 2 * r, 1);
             if (row_last_[std::size_t(r)])
                 std::copy_n(hid_.data() + r * C, C, hidden_.data() + row_slot_[std::size_t(r)] * C);
         }
-        // logits = hidden W_head^T for the last rows, gathered by each thread.
+        // logits = hidden W_head^T for the last rows: straight into the slots' logits when the
+        // last rows belong to consecutive slots (a step of every slot, a prefill), else gathered.
         for (std::int64_t i = 0; i < nlast; ++i)
-            std::copy_n(hid_.data() + last_rows_[std::size_t(i)] * C, C, a + i * C);
-        linear_blocks(a, nlast, C, head_, head_out_.data(), V_, LinearInto::overwrite);
+            normalise(final_norm_, x_.data() + last_rows_[std::size_t(i)] * C, a + i * C, stats, 1);
+        linear_blocks(a, nlast, C, head_,
+                      head_direct ? logits_.data() + first_slot * V_ : head_out_.data(), V_,
+                      LinearInto::overwrite);
+        if (!head_direct) {
 #pragma omp for schedule(static)
-        for (std::int64_t i = 0; i < nlast; ++i)
-            std::copy_n(head_out_.data() + i * V_, V_,
-                        logits_.data() + row_slot_[std::size_t(last_rows_[std::size_t(i)])] * V_);
+            for (std::int64_t i = 0; i < nlast; ++i)
+                std::copy_n(head_out_.data() + i * V_, V_,
+                            logits_.data() +
+                                row_slot_[std::size_t(last_rows_[std::size_t(i)])] * V_);
+        }
     }
 }
 
