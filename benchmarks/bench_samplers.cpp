@@ -68,16 +68,15 @@ std::vector<std::int32_t> make_history(std::int64_t V) {
 }
 
 SamplerSettings llama_settings() {
-    SamplerSettings s;
-    s.repetition_penalty = 1.1;
-    s.penalty_window = 64;
-    s.top_k = 40;
-    s.top_p = 0.95;
-    s.min_p = 0.05;
-    s.temperature = 0.8;
-    return s;
+    return {.temperature = 0.8,
+            .top_k = 40,
+            .top_p = 0.95,
+            .min_p = 0.05,
+            .repetition_penalty = 1.1,
+            .penalty_window = 64};
 }
 
+// Every stage on: llama_settings() and the rest.
 SamplerSettings long_settings() {
     SamplerSettings s = llama_settings();
     s.logit_bias = {{3, -1.0f}, {5, 0.5f}};

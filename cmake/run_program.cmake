@@ -10,6 +10,41 @@ function(run expect_rc)
     set(last_err "${err}" PARENT_SCOPE)
 endfunction()
 
+# fails_with(<program> <pattern> <args...>) runs <program> <args> and fails the test unless it exits
+# 1 after printing exactly one line on stderr: "<program's file name>: ..." matching <pattern>.
+function(fails_with program pattern)
+    run(1 ${program} ${ARGN})
+    get_filename_component(name "${program}" NAME)
+    string(REGEX MATCHALL "\n" newlines "${last_err}")
+    list(LENGTH newlines lines)
+    if(NOT lines EQUAL 1 OR NOT last_err MATCHES "^${name}: " OR NOT last_err MATCHES "${pattern}")
+        message(FATAL_ERROR "expected one line '${name}: ...${pattern}...', got:\n${last_err}")
+    endif()
+endfunction()
+
+# same_files(<a> <b> [<exclude regex>]) fails the test unless folders <a> and <b> hold the same
+# files, byte for byte and none else, leaving out the names that match <exclude regex>.
+function(same_files a b)
+    file(GLOB_RECURSE files RELATIVE ${a} ${a}/*)
+    file(GLOB_RECURSE other RELATIVE ${b} ${b}/*)
+    if(ARGC GREATER 2)
+        list(FILTER files EXCLUDE REGEX "${ARGV2}")
+        list(FILTER other EXCLUDE REGEX "${ARGV2}")
+    endif()
+    list(LENGTH files n)
+    list(LENGTH other m)
+    if(n EQUAL 0 OR NOT n EQUAL m)
+        message(FATAL_ERROR "${a} holds ${n} files (${files}), ${b} holds ${m} (${other})")
+    endif()
+    foreach(f ${files})
+        execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${a}/${f} ${b}/${f}
+                        RESULT_VARIABLE differ)
+        if(differ)
+            message(FATAL_ERROR "${a}/${f} differs from ${b}/${f}")
+        endif()
+    endforeach()
+endfunction()
+
 # unwrap(<var>): the text of <var> with the lines that the programs wrap to fit 100 columns joined
 # back (a line break and the spaces after it become one space), for matching it as one line.
 macro(unwrap var)

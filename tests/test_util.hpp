@@ -2,6 +2,7 @@
 // tolerances, bitwise equality.
 #pragma once
 
+#include <ouro/core/parallel.hpp>
 #include <ouro/core/rng.hpp>
 #include <ouro/core/tensor.hpp>
 #include <ouro/nn/gpt_config.hpp>
@@ -10,24 +11,21 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <string>
 #include <unistd.h>
+#include <vector>
 
 namespace ouro::testing {
 
 /// The tiny GPT that the save/load tests use: vocabulary 13, context 8, 2 layers of 2 heads, width
 /// 8 (GPT-2 blocks, learned positions).
 inline nn::GPTConfig tiny_gpt() {
-    nn::GPTConfig c;
-    c.vocab_size = 13;
-    c.block_size = 8;
-    c.n_layer = 2;
-    c.n_head = 2;
-    c.n_embd = 8;
-    return c;
+    return nn::GPTConfig::gpt2(13, 8, 2, 2, 8);
 }
 
 /// A (2, 8) batch of token ids drawn uniformly below V.
@@ -72,6 +70,22 @@ void check_close(const Tensor<T>& actual, const Tensor<T>& expected, double atol
 template <typename T> bool bitwise_equal(const Tensor<T>& a, const Tensor<T>& b) {
     return a.shape() == b.shape() &&
            (a.numel() == 0 || std::memcmp(a.data(), b.data(), sizeof(T) * a.numel()) == 0);
+}
+
+/// Runs `run` at 1 and at 2 threads and checks that the tensors it returns (an op's output and
+/// gradients, say) have the same bits both times: the house's rule that results never depend on
+/// the thread count.
+template <typename Run> void check_same_bits_at_1_and_2_threads(Run&& run) {
+    const auto at = [&](int threads) {
+        const ThreadCountGuard guard(threads);
+        return run();
+    };
+    const auto one = at(1), two = at(2);
+    REQUIRE(one.size() == two.size());
+    for (std::size_t i = 0; i < one.size(); ++i) {
+        INFO("result " << i << " of " << one.size());
+        CHECK(bitwise_equal(one[i], two[i]));
+    }
 }
 
 } // namespace ouro::testing
@@ -128,9 +142,41 @@ inline std::filesystem::path shared_data(const std::string& relative) {
     return {};
 }
 
+/// The paths of `relatives` inside the shared data folder; or, when one of them is not there, an
+/// empty list after a MESSAGE that the test skipped and why.
+inline std::vector<std::filesystem::path>
+shared_data_or_skip(std::initializer_list<std::string> relatives) {
+    std::vector<std::filesystem::path> paths;
+    std::string missing;
+    for (const std::string& r : relatives) {
+        paths.push_back(shared_data(r));
+        if (paths.back().empty())
+            missing += (missing.empty() ? "" : ", ") + r;
+    }
+    if (missing.empty())
+        return paths;
+    MESSAGE("skipped: " << missing << " not found under the shared data folder (OURO_SHARED_DATA)");
+    return {};
+}
+
+/// shared_data_or_skip for one file: its path, or an empty one after the MESSAGE.
+inline std::filesystem::path shared_data_or_skip(const std::string& relative) {
+    const auto paths = shared_data_or_skip({relative});
+    return paths.empty() ? std::filesystem::path() : paths[0];
+}
+
 inline void write_bytes(const std::filesystem::path& path, const std::string& bytes) {
     std::ofstream out(path, std::ios::binary);
     out.write(bytes.data(), std::streamsize(bytes.size()));
+}
+
+/// A safetensors file's bytes: the 8-byte little-endian length of `json`, `json`, then
+/// `data_bytes` zero bytes.
+inline std::string safetensors_bytes(const std::string& json, std::size_t data_bytes) {
+    std::string out(8, '\0');
+    const std::uint64_t n = json.size();
+    std::memcpy(out.data(), &n, 8);
+    return out + json + std::string(data_bytes, '\0');
 }
 
 inline std::string read_bytes(const std::filesystem::path& path) {

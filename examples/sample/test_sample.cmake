@@ -101,28 +101,22 @@ run(0 ${SAMPLE} ${model} --prompt "Once upon a time" --max-new-tokens 10 --contr
     --trace ${WORK}/c.csv)
 
 # 4. One-line errors, exit 1; each message must match.
-function(fails pattern)
-    run(1 ${SAMPLE} ${ARGN})
-    string(REGEX MATCHALL "\n" newlines "${last_err}")
-    list(LENGTH newlines lines)
-    if(NOT lines EQUAL 1 OR NOT last_err MATCHES "^sample: " OR NOT last_err MATCHES "${pattern}")
-        message(FATAL_ERROR "expected one line 'sample: ...${pattern}...', got:\n${last_err}")
-    endif()
-endfunction()
-fails("--top-p 1.5: must be in \\(0, 1\\]" ${model} --top-p 1.5)
-fails("--temperature -1: must be >= 0" ${model} --temperature -1)
-fails("unknown stage 'top_q'" ${model} --samplers top_q)
-fails("prompt 1 has [0-9]+ tokens, more than the context of 8 under the 'stop' policy" ${model}
-      --context 8 --prompt "Once upon a time there was a little girl who liked to play")
-fails("trained with tokenizer .* but ${WORK}/d300 holds" --checkpoint ${ckpt}
-      --tokenizer ${WORK}/d300)
-fails("${WORK}/no-such.safetensors" --checkpoint ${WORK}/no-such.safetensors
-      --tokenizer ${WORK}/d512)
-fails("--logit-bias 'zzzz=-inf'" ${model} --logit-bias zzzz=-inf)
-fails("--logit-bias '3=big'" ${model} --logit-bias 3=big)
-fails("--trace x.txt" ${model} --trace x.txt)
-fails("--top-p has no effect with --beam" ${model} --beam 2 --top-p 0.9)
-fails("--mirostat-tau requires --mirostat" ${model} --mirostat-tau 3)
-fails("--checkpoint is required" --greedy)
-fails("--stop is not available with --beam" ${model} --beam 2 --stop x)
-fails("--json is not available with --beam" ${model} --beam 2 --json)
+fails_with(${SAMPLE} "--top-p 1.5: must be in \\(0, 1\\]" ${model} --top-p 1.5)
+fails_with(${SAMPLE} "--temperature -1: must be >= 0" ${model} --temperature -1)
+fails_with(${SAMPLE} "unknown stage 'top_q'" ${model} --samplers top_q)
+fails_with(${SAMPLE}
+           "prompt 1 has [0-9]+ tokens, more than the context of 8 under the 'stop' policy"
+           ${model} --context 8
+           --prompt "Once upon a time there was a little girl who liked to play")
+fails_with(${SAMPLE} "trained with tokenizer .* but ${WORK}/d300 holds" --checkpoint ${ckpt}
+           --tokenizer ${WORK}/d300)
+fails_with(${SAMPLE} "${WORK}/no-such.safetensors" --checkpoint ${WORK}/no-such.safetensors
+           --tokenizer ${WORK}/d512)
+fails_with(${SAMPLE} "--logit-bias 'zzzz=-inf'" ${model} --logit-bias zzzz=-inf)
+fails_with(${SAMPLE} "--logit-bias '3=big'" ${model} --logit-bias 3=big)
+fails_with(${SAMPLE} "--trace x.txt" ${model} --trace x.txt)
+fails_with(${SAMPLE} "--top-p has no effect with --beam" ${model} --beam 2 --top-p 0.9)
+fails_with(${SAMPLE} "--mirostat-tau requires --mirostat" ${model} --mirostat-tau 3)
+fails_with(${SAMPLE} "--checkpoint is required" --greedy)
+fails_with(${SAMPLE} "--stop is not available with --beam" ${model} --beam 2 --stop x)
+fails_with(${SAMPLE} "--json is not available with --beam" ${model} --beam 2 --json)

@@ -11,21 +11,7 @@ set(common --synthetic --preset tiny --steps 200 --batch-size 8 --dropout 0.1 --
     --warmup 20 --eval-every 50 --no-progress)
 
 include(${CMAKE_CURRENT_LIST_DIR}/../../cmake/run_program.cmake)
-
-# The first five columns of rows [first, last] (1-based data rows) of a CSV log.
-function(log_rows file first last out_var)
-    file(STRINGS "${file}" lines)
-    list(REMOVE_AT lines 0) # header
-    set(rows "")
-    math(EXPR first0 "${first} - 1")
-    math(EXPR last0 "${last} - 1")
-    foreach(i RANGE ${first0} ${last0})
-        list(GET lines ${i} line)
-        string(REGEX MATCH "^[^,]*,[^,]*,[^,]*,[^,]*,[^,]*" cols "${line}")
-        list(APPEND rows "${cols}")
-    endforeach()
-    set(${out_var} "${rows}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/log_csv.cmake)
 
 run(0 ${TRAIN} ${common} --threads 1 --checkpoint-every 100 --out ${WORK}/full)
 check_width("${last_out}${last_err}" "train")

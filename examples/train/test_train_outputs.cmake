@@ -22,6 +22,7 @@ endforeach()
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
 include(${CMAKE_CURRENT_LIST_DIR}/../../cmake/run_program.cmake)
+include(${CMAKE_CURRENT_LIST_DIR}/log_csv.cmake)
 
 write_tiny_stories(${WORK}/stories.txt 200)
 run(0 ${PREPARE} --train ${WORK}/stories.txt --vocab-size 300 --valid-every 10 --threads 1
@@ -41,17 +42,6 @@ function(expect_same_file a b)
     if(differs)
         message(FATAL_ERROR "${a} changed")
     endif()
-endfunction()
-# The steps of the rows of a CSV log, separated by spaces.
-function(log_steps file out_var)
-    file(STRINGS ${file} lines)
-    list(REMOVE_AT lines 0)
-    set(steps "")
-    foreach(line IN LISTS lines)
-        string(REGEX MATCH "^[0-9]+" step "${line}")
-        string(APPEND steps "${step} ")
-    endforeach()
-    set(${out_var} "${steps}" PARENT_SCOPE)
 endfunction()
 
 # 1. Another run's files.

@@ -19,22 +19,7 @@ namespace {
 using Stage = detail::SamplerStage;
 constexpr int stage_count = int(Stage::temperature) + 1;
 
-// Names in the order of the enum, which is the default order.
-constexpr std::array<const char*, stage_count> stage_names = {"logit_bias",
-                                                              "repetition_penalty",
-                                                              "frequency_penalty",
-                                                              "presence_penalty",
-                                                              "dry",
-                                                              "no_repeat_ngram",
-                                                              "top_n_sigma",
-                                                              "top_k",
-                                                              "typical",
-                                                              "top_p",
-                                                              "min_p",
-                                                              "epsilon",
-                                                              "eta",
-                                                              "xtc",
-                                                              "temperature"};
+constexpr const auto& stage_names = sampler_stage_names;
 
 constexpr Stage penalties_group[] = {
     Stage::logit_bias, Stage::repetition_penalty, Stage::frequency_penalty, Stage::presence_penalty,

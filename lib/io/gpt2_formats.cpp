@@ -181,12 +181,8 @@ std::unique_ptr<nn::GPT<float>> import_llmc(const std::string& path) {
         if (h[std::size_t(i)] <= 0)
             fail("header field " + std::to_string(i) + " is " + std::to_string(h[std::size_t(i)]) +
                  ", must be positive");
-    nn::GPTConfig c;
-    c.block_size = h[2];
-    c.vocab_size = h[3];
-    c.n_layer = h[4];
-    c.n_head = h[5];
-    c.n_embd = h[6];
+    // Header fields 2-6: block size, vocabulary, layers, heads, channels.
+    nn::GPTConfig c = nn::GPTConfig::gpt2(h[3], h[2], h[4], h[5], h[6]);
     const std::int64_t Vp = h[7];
     if (Vp < c.vocab_size)
         fail("padded vocabulary " + std::to_string(Vp) + " is smaller than the vocabulary " +

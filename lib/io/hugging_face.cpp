@@ -155,32 +155,16 @@ public:
     ConfigReader(const nlohmann::json& j, std::string source) : j_(j), source_(std::move(source)) {}
 
     std::int64_t integer(const char* key, std::int64_t fallback) const {
-        if (!present(key))
-            return fallback;
-        if (!j_[key].is_number_integer())
-            fail(std::string("field '") + key + "' is not an integer");
-        return j_[key].get<std::int64_t>();
+        return field(key, fallback, &nlohmann::json::is_number_integer, "an integer");
     }
     double number(const char* key, double fallback) const {
-        if (!present(key))
-            return fallback;
-        if (!j_[key].is_number())
-            fail(std::string("field '") + key + "' is not a number");
-        return j_[key].get<double>();
+        return field(key, fallback, &nlohmann::json::is_number, "a number");
     }
     bool boolean(const char* key, bool fallback) const {
-        if (!present(key))
-            return fallback;
-        if (!j_[key].is_boolean())
-            fail(std::string("field '") + key + "' is not true or false");
-        return j_[key].get<bool>();
+        return field(key, fallback, &nlohmann::json::is_boolean, "true or false");
     }
     std::string string(const char* key, const std::string& fallback) const {
-        if (!present(key))
-            return fallback;
-        if (!j_[key].is_string())
-            fail(std::string("field '") + key + "' is not a string");
-        return j_[key].get<std::string>();
+        return field(key, fallback, &nlohmann::json::is_string, "a string");
     }
     bool present(const char* key) const { return j_.contains(key) && !j_[key].is_null(); }
     [[noreturn]] void fail(const std::string& what) const {
@@ -188,6 +172,17 @@ public:
     }
 
 private:
+    // The field `key` as a T, `fallback` when it is absent or null; fails unless (j.*is)() holds.
+    template <typename T>
+    T field(const char* key, const T& fallback, bool (nlohmann::json::*is)() const noexcept,
+            const char* kind) const {
+        if (!present(key))
+            return fallback;
+        if (!(j_[key].*is)())
+            fail(std::string("field '") + key + "' is not " + kind);
+        return j_[key].get<T>();
+    }
+
     const nlohmann::json& j_;
     std::string source_;
 };

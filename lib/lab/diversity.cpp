@@ -55,8 +55,11 @@ template <typename Sequences> NgramCounts count_ngrams(const Sequences& sequence
     return c;
 }
 
-double ratio(std::int64_t part, std::int64_t total) {
-    return total == 0 ? 0.0 : double(part) / double(total);
+// part / total of the n-grams of `sequences`, part being the distinct ones or those seen once.
+template <typename Sequences>
+double share(const Sequences& sequences, int n, std::int64_t NgramCounts::*part) {
+    const NgramCounts c = count_ngrams(sequences, n);
+    return c.total == 0 ? 0.0 : double(c.*part) / double(c.total);
 }
 
 std::span<const std::span<const std::int32_t>> one(const std::span<const std::int32_t>& tokens) {
@@ -66,23 +69,19 @@ std::span<const std::span<const std::int32_t>> one(const std::span<const std::in
 } // namespace
 
 double distinct_n(std::span<const std::vector<std::int32_t>> samples, int n) {
-    const NgramCounts c = count_ngrams(samples, n);
-    return ratio(c.distinct, c.total);
+    return share(samples, n, &NgramCounts::distinct);
 }
 
 double distinct_n(std::span<const std::int32_t> tokens, int n) {
-    const NgramCounts c = count_ngrams(one(tokens), n);
-    return ratio(c.distinct, c.total);
+    return share(one(tokens), n, &NgramCounts::distinct);
 }
 
 double distinct_n_degen(std::span<const std::vector<std::int32_t>> samples, int n) {
-    const NgramCounts c = count_ngrams(samples, n);
-    return ratio(c.once, c.total);
+    return share(samples, n, &NgramCounts::once);
 }
 
 double distinct_n_degen(std::span<const std::int32_t> tokens, int n) {
-    const NgramCounts c = count_ngrams(one(tokens), n);
-    return ratio(c.once, c.total);
+    return share(one(tokens), n, &NgramCounts::once);
 }
 
 ZipfFit zipf_coefficient(std::span<const std::vector<std::int32_t>> samples,

@@ -105,22 +105,21 @@ void GPTConfig::validate() const {
 }
 
 GPTConfig GPTConfig::xs() {
-    GPTConfig c;
-    c.vocab_size = 512;
-    c.block_size = 128;
-    c.n_layer = 4;
-    c.n_head = 4;
-    c.n_embd = 128;
-    return c;
+    return gpt2(512, 128, 4, 4, 128);
 }
 
 GPTConfig GPTConfig::s() {
+    return gpt2(4096, 256, 6, 8, 256);
+}
+
+GPTConfig GPTConfig::gpt2(std::int64_t vocab_size, std::int64_t block_size, std::int64_t n_layer,
+                          std::int64_t n_head, std::int64_t n_embd) {
     GPTConfig c;
-    c.vocab_size = 4096;
-    c.block_size = 256;
-    c.n_layer = 6;
-    c.n_head = 8;
-    c.n_embd = 256;
+    c.vocab_size = vocab_size;
+    c.block_size = block_size;
+    c.n_layer = n_layer;
+    c.n_head = n_head;
+    c.n_embd = n_embd;
     return c;
 }
 
@@ -136,13 +135,8 @@ std::int64_t GPTConfig::llama_hidden_size(std::int64_t n_embd, std::int64_t mult
 GPTConfig GPTConfig::llama(std::int64_t vocab_size, std::int64_t block_size, std::int64_t n_layer,
                            std::int64_t n_head, std::int64_t n_kv_head, std::int64_t n_embd,
                            std::int64_t multiple_of) {
-    GPTConfig c;
-    c.vocab_size = vocab_size;
-    c.block_size = block_size;
-    c.n_layer = n_layer;
-    c.n_head = n_head;
+    GPTConfig c = gpt2(vocab_size, block_size, n_layer, n_head, n_embd);
     c.n_kv_head = n_kv_head;
-    c.n_embd = n_embd;
     c.bias = false;
     c.position = PositionEncoding::rope;
     c.rope_layout = ops::RopeLayout::interleaved;

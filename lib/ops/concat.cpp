@@ -3,8 +3,11 @@
 // first, then split's.
 #include "ouro/ops/concat.hpp"
 
+#include "kernels.hpp"
+
 #include <algorithm>
 #include <string>
+#include <vector>
 
 namespace ouro::ops {
 namespace {
@@ -27,12 +30,21 @@ std::int64_t inner_of(const Shape& s, int d) {
     return n;
 }
 
-template <bool Add, typename T> inline void put(T& dst, T v) {
-    if constexpr (Add)
-        dst += v;
-    else
-        dst = v;
-}
+// A concatenation seen as `outer` rows of `total` elements: piece k fills the columns
+// [offset[k], offset[k] + width[k]) of every row.
+struct Pieces {
+    std::int64_t outer = 0, total = 0;
+    std::vector<std::int64_t> offset, width;
+
+    Pieces(const std::vector<Shape>& shapes, int dim) : outer(outer_of(shapes[0], dim)) {
+        const std::int64_t inner = inner_of(shapes[0], dim);
+        for (const Shape& s : shapes) {
+            offset.push_back(total);
+            width.push_back(s[dim] * inner);
+            total += s[dim] * inner;
+        }
+    }
+};
 
 // dst[r, j] = (or +=) src[r, j] for r < rows, j < width; rows are ld_src and ld_dst apart. Long
 // rows are cut into chunks of `block` elements so that one long row (concat along dimension 0)
@@ -51,7 +63,7 @@ void copy_rows(const T* src, std::int64_t ld_src, T* dst, std::int64_t ld_dst, s
         const T* s = src + r * ld_src;
         T* d = dst + r * ld_dst;
         for (std::int64_t j = j0; j < j1; ++j)
-            put<Add>(d[j], s[j]);
+            detail::put<Add>(d[j], s[j]);
     }
 }
 
@@ -83,33 +95,19 @@ std::int64_t ravel(const std::int64_t* index, const Shape& s) {
 template <typename T>
 void concat_forward(const std::vector<const T*>& xs, const std::vector<Shape>& shapes, int dim,
                     T* out) {
-    const std::int64_t outer = outer_of(shapes[0], dim), inner = inner_of(shapes[0], dim);
-    std::int64_t width = 0;
-    for (const Shape& s : shapes)
-        width += s[dim] * inner;
-    std::int64_t offset = 0;
-    for (std::size_t k = 0; k < xs.size(); ++k) {
-        const std::int64_t w = shapes[k][dim] * inner;
-        copy_rows<false>(xs[k], w, out + offset, width, outer, w);
-        offset += w;
-    }
+    const Pieces p(shapes, dim);
+    for (std::size_t k = 0; k < xs.size(); ++k)
+        copy_rows<false>(xs[k], p.width[k], out + p.offset[k], p.total, p.outer, p.width[k]);
 }
 
 // Shapes: dout (outer, sum of n_k, inner), dxs[k] (outer, n_k, inner), added into.
 template <typename T>
 void concat_backward(const T* dout, const std::vector<Shape>& shapes, int dim,
                      const std::vector<T*>& dxs) {
-    const std::int64_t outer = outer_of(shapes[0], dim), inner = inner_of(shapes[0], dim);
-    std::int64_t width = 0;
-    for (const Shape& s : shapes)
-        width += s[dim] * inner;
-    std::int64_t offset = 0;
-    for (std::size_t k = 0; k < dxs.size(); ++k) {
-        const std::int64_t w = shapes[k][dim] * inner;
+    const Pieces p(shapes, dim);
+    for (std::size_t k = 0; k < dxs.size(); ++k)
         if (dxs[k])
-            copy_rows<true>(dout + offset, width, dxs[k], w, outer, w);
-        offset += w;
-    }
+            copy_rows<true>(dout + p.offset[k], p.total, dxs[k], p.width[k], p.outer, p.width[k]);
 }
 
 template <typename T>

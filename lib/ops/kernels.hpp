@@ -18,6 +18,15 @@ inline constexpr std::int64_t elementwise_block = 8192;
 /// region costs more than it saves. Results do not depend on it.
 inline constexpr std::int64_t parallel_threshold = 8192;
 
+/// dst = v (Add false: a forward copy) or dst += v (Add true: a backward adding into a gradient),
+/// so that one copy loop serves both.
+template <bool Add, typename T> inline void put(T& dst, T v) {
+    if constexpr (Add)
+        dst += v;
+    else
+        dst = v;
+}
+
 /// Calls f(begin, length) for consecutive blocks of elementwise_block elements covering [0, n),
 /// the blocks shared among threads. A single block runs on the calling thread.
 template <typename F> void parallel_blocks(std::int64_t n, F f) {

@@ -2,6 +2,8 @@
 // Forward, backward (adds into gradients), reference and autograd wrapper, in that order.
 #include "ouro/ops/transpose.hpp"
 
+#include "kernels.hpp"
+
 #include <algorithm>
 #include <string>
 #include <type_traits>
@@ -41,13 +43,6 @@ Grid grid_of(const Shape& s, int d0, int d1) {
     for (int k = d1 + 1; k < s.rank(); ++k)
         g.run *= s[k];
     return g;
-}
-
-template <bool Add, typename T> inline void put(T& dst, T v) {
-    if constexpr (Add)
-        dst += v;
-    else
-        dst = v;
 }
 
 #if defined(__AVX2__)
@@ -125,7 +120,7 @@ void transpose_tile(const T* in, std::int64_t ld_in, T* out, std::int64_t ld_out
         for (std::int64_t c = c0; c < c1; ++c) {
             T* o = out + c * ld_out;
             for (std::int64_t r = c < cv ? rv : r0; r < r1; ++r)
-                put<Add>(o[r], in[r * ld_in + c]);
+                detail::put<Add>(o[r], in[r * ld_in + c]);
         }
         return;
     }
@@ -134,7 +129,7 @@ void transpose_tile(const T* in, std::int64_t ld_in, T* out, std::int64_t ld_out
             const T* src = in + r * ld_in + c * run;
             T* dst = out + c * ld_out + r * run;
             for (std::int64_t n = 0; n < run; ++n)
-                put<Add>(dst[n], src[n]);
+                detail::put<Add>(dst[n], src[n]);
         }
 }
 
@@ -152,7 +147,7 @@ void transpose_kernel(const T* x, const Shape& s, int d0, int d1, T* out) {
         for (std::int64_t b = 0; b < blocks; ++b) {
             const std::int64_t i1 = std::min(n, b * block + block);
             for (std::int64_t i = b * block; i < i1; ++i)
-                put<Add>(out[i], x[i]);
+                detail::put<Add>(out[i], x[i]);
         }
         return;
     }

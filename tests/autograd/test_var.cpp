@@ -11,6 +11,17 @@
 using namespace ouro;
 using namespace ouro::ops;
 
+namespace {
+
+// y = h * 3 with h = a * a held by nothing but y; `inner` watches h's node.
+VarD three_squared(const VarD& a, std::weak_ptr<Node<double>>& inner) {
+    const VarD h = a * a;
+    inner = h.node_ptr();
+    return h * 3.0;
+}
+
+} // namespace
+
 TEST_SUITE("autograd") {
     TEST_CASE("Var") {
         SUBCASE("a Var is a handle: copies share the node, its value and its gradient") {
@@ -44,12 +55,7 @@ TEST_SUITE("autograd") {
             VarD a(TensorD({}, {2.0}), true);
             std::weak_ptr<Node<double>> inner;
             {
-                VarD y;
-                {
-                    const VarD h = a * a;
-                    inner = h.node_ptr();
-                    y = h * 3.0;
-                }
+                const VarD y = three_squared(a, inner);
                 CHECK_FALSE(inner.expired()); // y holds h through its inputs
             }
             CHECK(inner.expired()); // y gone: h gone; the leaf stays with its owner
@@ -58,12 +64,7 @@ TEST_SUITE("autograd") {
         SUBCASE("backward frees intermediate nodes' inputs and gradients; leaves keep theirs") {
             VarD a(TensorD({}, {2.0}), true);
             std::weak_ptr<Node<double>> inner;
-            VarD y;
-            {
-                const VarD h = a * a;
-                inner = h.node_ptr();
-                y = h * 3.0;
-            }
+            const VarD y = three_squared(a, inner);
             backward(y);
             CHECK(inner.expired()); // y dropped its inputs, so nothing holds h any more
             CHECK(y.node().graph_freed);

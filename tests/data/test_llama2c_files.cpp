@@ -19,12 +19,9 @@ using Ids = std::vector<std::int32_t>;
 
 TEST_SUITE("data") {
     TEST_CASE("Tokenizer (llama2.c): stories260K's tok512.bin") {
-        const auto path = shared_data("tinyllamas/tok512.bin");
-        if (path.empty()) {
-            MESSAGE("skipped: tinyllamas/tok512.bin not found under the shared data folder "
-                    "(OURO_SHARED_DATA)");
+        const auto path = ouro::testing::shared_data_or_skip("tinyllamas/tok512.bin");
+        if (path.empty())
             return;
-        }
         const Tokenizer tok = Tokenizer::load_any(path);
         const std::vector<Piece> pieces = read_pieces(read_bytes(path));
         CHECK(tok.kind() == TokenizerKind::llama2c);
@@ -59,13 +56,11 @@ TEST_SUITE("data") {
     }
 
     TEST_CASE("Tokenizer (llama2.c): the text stories260K printed") {
-        const auto tok_path = shared_data("tinyllamas/tok512.bin");
-        const auto text_path = shared_data("tinyllamas/stories260K-greedy-256.txt");
-        if (tok_path.empty() || text_path.empty()) {
-            MESSAGE("skipped: tinyllamas/tok512.bin or stories260K-greedy-256.txt not found under "
-                    "the shared data folder (OURO_SHARED_DATA)");
+        const auto files = ouro::testing::shared_data_or_skip(
+            {"tinyllamas/tok512.bin", "tinyllamas/stories260K-greedy-256.txt"});
+        if (files.empty())
             return;
-        }
+        const auto &tok_path = files[0], &text_path = files[1];
         const Tokenizer tok = Tokenizer::load_llama2c(tok_path);
         std::string text = read_bytes(text_path);
         REQUIRE(text.ends_with("\n"));
@@ -87,12 +82,9 @@ TEST_SUITE("data") {
     }
 
     TEST_CASE("Tokenizer (llama2.c): the character-level tok105.bin") {
-        const auto path = shared_data("tinyllamas/babyllama/tok105.bin");
-        if (path.empty()) {
-            MESSAGE("skipped: tinyllamas/babyllama/tok105.bin not found under the shared data "
-                    "folder (OURO_SHARED_DATA)");
+        const auto path = ouro::testing::shared_data_or_skip("tinyllamas/babyllama/tok105.bin");
+        if (path.empty())
             return;
-        }
         const Tokenizer tok = Tokenizer::load_any(path);
         CHECK(tok.vocab_size() == 105);
         const Ids ids = tok.encode("Once upon a time");

@@ -53,11 +53,9 @@ TEST_SUITE("data") {
                 sha256_file(missing),
                 ("sha256: cannot open " + missing.string() + ": No such file or directory").c_str(),
                 IoError);
-            const auto train = ouro::testing::shared_data("tinystories/train.txt");
-            if (train.empty()) {
-                MESSAGE("skipped: tinystories/train.txt not found under the shared data folder");
+            const auto train = ouro::testing::shared_data_or_skip("tinystories/train.txt");
+            if (train.empty())
                 return;
-            }
             // The digest the shared data's README lists.
             CHECK(sha256_file(train) ==
                   "e86b8ea2ca1631aa19524bd838b04b5b402ca921b7e5866563892ea8dafe894d");

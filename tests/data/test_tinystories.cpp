@@ -60,13 +60,11 @@ TEST_SUITE("data") {
                 IoError);
         }
         SUBCASE("the shared TinyStories files") {
-            const auto train = ouro::testing::shared_data("tinystories/train.txt");
-            const auto valid = ouro::testing::shared_data("tinystories/valid.txt");
-            if (train.empty() || valid.empty()) {
-                MESSAGE("skipped: tinystories/train.txt / valid.txt not found under the shared "
-                        "data folder");
+            const auto files = ouro::testing::shared_data_or_skip(
+                {"tinystories/train.txt", "tinystories/valid.txt"});
+            if (files.empty())
                 return;
-            }
+            const auto &train = files[0], &valid = files[1];
             const Stories stories = read_stories_txt(train);
             CHECK(stories.size() == 7951);
             CHECK(stories.front().starts_with("One day, a little girl named Lily found a needle"));

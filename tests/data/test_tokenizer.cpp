@@ -323,13 +323,11 @@ TEST_SUITE("data") {
             check_gpt2_cases(tok);
         }
         SUBCASE("the real GPT-2 files give the reference ids of 6,235 TinyStories stories") {
-            const auto vocab = shared_data("gpt2/vocab.json");
-            const auto merges = shared_data("gpt2/merges.txt");
-            if (vocab.empty() || merges.empty()) {
-                MESSAGE("skipped: GPT-2's vocab.json / merges.txt not found under the shared "
-                        "data folder (OURO_SHARED_DATA)");
+            const auto files =
+                ouro::testing::shared_data_or_skip({"gpt2/vocab.json", "gpt2/merges.txt"});
+            if (files.empty())
                 return;
-            }
+            const auto &vocab = files[0], &merges = files[1];
             const Tokenizer tok = Tokenizer::load(vocab, merges);
             CHECK(tok.vocab_size() == 50257);
             CHECK(tok.num_merges() == 50000);
@@ -395,11 +393,9 @@ TEST_SUITE("data") {
             }
         }
         SUBCASE("every story of valid.txt") {
-            const auto valid = shared_data("tinystories/valid.txt");
-            if (valid.empty()) {
-                MESSAGE("skipped: tinystories/valid.txt not found under the shared data folder");
+            const auto valid = ouro::testing::shared_data_or_skip("tinystories/valid.txt");
+            if (valid.empty())
                 return;
-            }
             const auto stories = read_stories_txt(valid);
             REQUIRE(stories.size() == 600);
             const auto ids = trained.encode_corpus(stories);

@@ -1,6 +1,7 @@
 // train's --dump-debug-state step (examples/train/debug_dump.hpp): the dump names every
 // activation, its gradient and every parameter's, holds the model's own numbers, zeroes the
 // gradients first, and passes on the errors of GPT::loss and of writing.
+#include "io/debug_state_checks.hpp"
 #include "test_util.hpp"
 
 #include "train/debug_dump.hpp"
@@ -19,28 +20,10 @@ using ouro::train::dump_debug_state;
 namespace fs = std::filesystem;
 
 TEST_SUITE("examples") {
-    TEST_CASE("dump_debug_state") {
-        ouro::testing::TempDir dir;
-        auto at = [&](const std::string& f) { return (dir / f).string(); };
-        Rng rng(4);
-        nn::GPT<double> model(ouro::testing::tiny_gpt(), rng);
-        const TensorI idx = ouro::testing::token_batch(rng, 13);
+    TEST_CASE_FIXTURE(ouro::testing::DebugDumpFixture, "dump_debug_state") {
         SUBCASE("names every activation, its gradient and every parameter's") {
             const double loss = dump_debug_state(at("dump.safetensors"), model, idx, idx);
-            const Safetensors f = Safetensors::read(at("dump.safetensors"));
-            CHECK(std::stod(f.metadata("loss")) == doctest::Approx(loss));
-            CHECK(f.entry("act.transformer.h.1.attn.c_attn").shape == Shape{2, 8, 24});
-            CHECK(f.entry("act.lm_head").shape == Shape{2, 8, 13});
-            CHECK(f.contains("grad.transformer.h.0.mlp.gelu"));
-            CHECK(f.contains("grad.param.transformer.wte.weight"));
-            // Gradients in the file are the model's: the last layer norm's weight gradient.
-            ouro::testing::check_close(f.get_double("grad.param.transformer.ln_f.weight"),
-                                       model.parameter("transformer.ln_f.weight").grad(), 0.0, 0.0);
-            // Every activation has its gradient (the loss's own is 1).
-            for (const std::string& name : f.names())
-                if (name.rfind("act.", 0) == 0)
-                    CHECK_MESSAGE(f.contains("grad." + name.substr(4)), name);
-            CHECK(f.get_double("grad.loss").item() == 1.0);
+            ouro::testing::check_debug_state_names(at("dump.safetensors"), model, loss);
         }
         SUBCASE("forward matches reference: the file holds the model's own numbers") {
             dump_debug_state(at("dump.safetensors"), model, idx, idx);

@@ -17,23 +17,6 @@ using namespace ouro::gen;
 
 namespace {
 
-constexpr std::array<const char*, 16> names = {"penalties",
-                                               "logit_bias",
-                                               "repetition_penalty",
-                                               "frequency_penalty",
-                                               "presence_penalty",
-                                               "dry",
-                                               "no_repeat_ngram",
-                                               "top_n_sigma",
-                                               "top_k",
-                                               "typical",
-                                               "top_p",
-                                               "min_p",
-                                               "epsilon",
-                                               "eta",
-                                               "xtc",
-                                               "temperature"};
-
 // A setting: usually an ordinary value, sometimes any double (NaN, inf, huge, negative).
 double setting(FuzzedDataProvider& in, double lo, double hi) {
     if (in.ConsumeIntegralInRange<int>(0, 7) == 0) {
@@ -80,9 +63,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         s.logit_bias.emplace_back(in.ConsumeIntegralInRange<std::int32_t>(-2, 300),
                                   float(setting(in, -1e38, 1e38)));
     std::string order;
-    for (int i = 0, n = in.ConsumeIntegralInRange<int>(0, 18); i < n; ++i)
+    for (int i = 0, n = in.ConsumeIntegralInRange<int>(0, 18); i < n; ++i) {
+        // A stage of the library's list, or (at index size) the group "penalties".
+        const auto k = in.ConsumeIntegralInRange<std::size_t>(0, sampler_stage_names.size());
         order += std::string(i ? "," : "") +
-                 names[in.ConsumeIntegralInRange<std::size_t>(0, names.size() - 1)];
+                 (k < sampler_stage_names.size() ? sampler_stage_names[k] : "penalties");
+    }
     if (in.ConsumeBool())
         order.clear(); // the default order
 

@@ -41,12 +41,7 @@ std::string file_bytes(const fs::path& p) {
 }
 
 nn::GPTConfig tiny(nn::PositionEncoding position, bool bias, std::int64_t vocab = 11) {
-    nn::GPTConfig c;
-    c.vocab_size = vocab;
-    c.block_size = 4;
-    c.n_layer = 1;
-    c.n_head = 2;
-    c.n_embd = 4;
+    nn::GPTConfig c = nn::GPTConfig::gpt2(vocab, 4, 1, 2, 4);
     c.position = position;
     c.bias = bias;
     return c;

@@ -8,9 +8,15 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 namespace ouro::testing {
+
+inline constexpr float inf = std::numeric_limits<float>::infinity();
+/// Token ids: a candidate set's (Ids), a history's (Tokens).
+using Ids = std::vector<std::int32_t>;
+using Tokens = std::vector<std::int32_t>;
 
 /// z_i = ln p_i, so that softmax(z) = p (up to the float rounding of the logarithms).
 inline std::vector<float> logits_of(std::initializer_list<double> p) {

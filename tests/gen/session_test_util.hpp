@@ -23,12 +23,7 @@ namespace ouro::gen::testing {
 
 inline nn::GPTConfig small_config(nn::PositionEncoding position, std::int64_t block_size,
                                   std::int64_t n_layer = 2) {
-    nn::GPTConfig c;
-    c.vocab_size = 67;
-    c.block_size = block_size;
-    c.n_layer = n_layer;
-    c.n_head = 4;
-    c.n_embd = 32;
+    nn::GPTConfig c = nn::GPTConfig::gpt2(67, block_size, n_layer, 4, 32);
     c.position = position;
     return c;
 }

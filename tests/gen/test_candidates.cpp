@@ -13,15 +13,7 @@
 
 using namespace ouro;
 using namespace ouro::gen;
-using ouro::testing::candidates;
-using ouro::testing::ids_of;
-using ouro::testing::logits_of;
-using ouro::testing::random_logits;
-
-namespace {
-constexpr float inf = std::numeric_limits<float>::infinity();
-using Ids = std::vector<std::int32_t>;
-} // namespace
+using namespace ouro::testing;
 
 TEST_SUITE("gen") {
     TEST_CASE("CandidateSet") {

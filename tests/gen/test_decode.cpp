@@ -104,11 +104,8 @@ TEST_SUITE("gen") {
             opt.end_token = 0;
             const std::vector<DecodedSequence> out = decode(*model, d, prompts, opt);
             REQUIRE(out.size() == 4);
-            BeamSearchOptions b;
-            b.beams = 3;
-            b.max_new_tokens = 10;
-            b.end_token = 0;
-            b.context = opt.context;
+            const BeamSearchOptions b{
+                .beams = 3, .max_new_tokens = 10, .end_token = 0, .context = opt.context};
             for (std::size_t p = 0; p < 2; ++p) {
                 const std::vector<BeamHypothesis> hyps = beam_search(*model, prompts[p], b);
                 for (std::size_t h = 0; h < 2; ++h) {
@@ -148,11 +145,8 @@ TEST_SUITE("gen") {
             opt.on_token = [&](const TraceRecord& r) { seen.push_back(r.token); };
             const std::vector<DecodedSequence> out = decode(*model, d, prompts, opt);
             REQUIRE(out.size() == 2);
-            ContrastiveOptions c;
-            c.top_k = 4;
-            c.alpha = 0.6;
-            c.max_new_tokens = 10;
-            c.context = opt.context;
+            const ContrastiveOptions c{
+                .top_k = 4, .alpha = 0.6, .max_new_tokens = 10, .context = opt.context};
             std::vector<std::int32_t> all;
             for (std::size_t p = 0; p < 2; ++p) {
                 const GeneratedSequence want = contrastive_search(*model, prompts[p], c);

@@ -74,14 +74,12 @@ std::vector<std::int32_t> greedy(const nn::GPT<float>& model, std::int64_t steps
 
 TEST_SUITE("gen") {
     TEST_CASE("llama2.c models decode as run.c does") {
-        const auto s260 = ouro::testing::shared_data("tinyllamas/stories260K.bin");
-        const auto tok512 = ouro::testing::shared_data("tinyllamas/tok512.bin");
-        const auto text = ouro::testing::shared_data("tinyllamas/stories260K-greedy-256.txt");
-        const auto baby = ouro::testing::shared_data("tinyllamas/babyllama/model5000_tok105.bin");
-        if (s260.empty() || tok512.empty() || text.empty() || baby.empty()) {
-            MESSAGE("skipped: the tinyllamas files are not under the shared data folder");
+        const auto files = ouro::testing::shared_data_or_skip(
+            {"tinyllamas/stories260K.bin", "tinyllamas/tok512.bin",
+             "tinyllamas/stories260K-greedy-256.txt", "tinyllamas/babyllama/model5000_tok105.bin"});
+        if (files.empty())
             return;
-        }
+        const auto &s260 = files[0], &tok512 = files[1], &text = files[2], &baby = files[3];
         SUBCASE("stories260K: run.c's 256 greedy tokens and text, with 1 and 2 threads") {
             const auto model = io::import_llama2c(s260).model;
             for (const int threads : {1, 2}) {

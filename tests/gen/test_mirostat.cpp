@@ -12,9 +12,7 @@
 
 using namespace ouro;
 using namespace ouro::gen;
-using ouro::testing::candidates;
-using ouro::testing::logits_of;
-using ouro::testing::random_logits;
+using namespace ouro::testing;
 
 TEST_SUITE("gen") {
     TEST_CASE("mirostat v2") {

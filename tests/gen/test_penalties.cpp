@@ -13,14 +13,10 @@
 
 using namespace ouro;
 using namespace ouro::gen;
-using ouro::testing::candidates;
-using ouro::testing::ids_of;
+using namespace ouro::testing;
 
 namespace {
 
-constexpr float inf = std::numeric_limits<float>::infinity();
-using Ids = std::vector<std::int32_t>;
-using Tokens = std::vector<std::int32_t>;
 using Lengths = std::vector<std::pair<std::int32_t, std::int32_t>>;
 
 std::vector<float> logits_after(const CandidateSet& c) {

@@ -24,13 +24,9 @@ using ouro::testing::allocations_in;
 
 using namespace ouro;
 using namespace ouro::gen;
-using ouro::testing::logits_of;
-using ouro::testing::random_logits;
+using namespace ouro::testing;
 
 namespace {
-
-constexpr float inf = std::numeric_limits<float>::infinity();
-using Tokens = std::vector<std::int32_t>;
 
 // A bigram "model": the logits of the next token are row `last token` of a fixed random table.
 struct Bigram {

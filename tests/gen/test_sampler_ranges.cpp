@@ -17,12 +17,9 @@
 
 using namespace ouro;
 using namespace ouro::gen;
-using ouro::testing::candidates;
+using namespace ouro::testing;
 
 namespace {
-
-constexpr float inf = std::numeric_limits<float>::infinity();
-using Tokens = std::vector<std::int32_t>;
 
 // The audit's reproducer.
 const std::vector<float> huge = {3e38f, 1e38f, -2e38f, 0.0f, 1.0f};

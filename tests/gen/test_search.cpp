@@ -24,12 +24,7 @@ namespace {
 // scaled by sigma = 100 (ln_f's weight divided by it), so that LayerNorm's eps changes nothing.
 std::unique_ptr<nn::GPT<float>> bigram_model(const Eigen::MatrixXd& M) {
     const std::int64_t V = M.rows(), K = 2 * V, C = 2 * K;
-    nn::GPTConfig c;
-    c.vocab_size = V;
-    c.block_size = 16;
-    c.n_layer = 1;
-    c.n_head = 2;
-    c.n_embd = C;
+    nn::GPTConfig c = nn::GPTConfig::gpt2(V, 16, 1, 2, C);
     c.position = PositionEncoding::alibi;
     Rng rng(1);
     auto model = std::make_unique<nn::GPT<float>>(c, rng);

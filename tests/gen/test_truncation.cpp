@@ -12,15 +12,9 @@
 
 using namespace ouro;
 using namespace ouro::gen;
-using ouro::testing::candidates;
-using ouro::testing::ids_of;
-using ouro::testing::logits_of;
-using ouro::testing::random_logits;
+using namespace ouro::testing;
 
 namespace {
-
-constexpr float inf = std::numeric_limits<float>::infinity();
-using Ids = std::vector<std::int32_t>;
 
 // The ids a stage keeps of the distribution p.
 template <typename Stage> Ids survivors(std::initializer_list<double> p, Stage stage) {

@@ -16,20 +16,14 @@
 
 #include <array>
 #include <cstring>
+#include <functional>
 #include <string>
 
 using namespace ouro;
 using namespace ouro::io;
+using ouro::testing::safetensors_bytes;
 
 namespace {
-
-// A safetensors file: the 8-byte length, `json`, then `data_bytes` zero bytes.
-std::string safetensors_bytes(const std::string& json, std::size_t data_bytes) {
-    std::string out(8, '\0');
-    const std::uint64_t n = json.size();
-    std::memcpy(out.data(), &n, 8);
-    return out + json + std::string(data_bytes, '\0');
-}
 
 // The JSON header of an ouro checkpoint with the given config JSON and tensor entries (a list of
 // "name":{...} members, or empty).
@@ -184,46 +178,44 @@ TEST_SUITE("io") {
                                          "(4611686018427387906, 2) has more than 2^48 elements");
         }
         SUBCASE("a checkpoint's tensors must match its config: present, shaped, float") {
-            nn::GPTConfig c;
-            c.vocab_size = 5;
-            c.block_size = 4;
-            c.n_layer = 1;
-            c.n_head = 1;
-            c.n_embd = 2;
+            const nn::GPTConfig c = nn::GPTConfig::gpt2(5, 4, 1, 1, 2);
             Rng rng(3);
             const nn::GPT<float> model(c, rng);
-            // Writes the model's tensors with one changed (or left out when `replace` is null).
+            // Writes the model's checkpoint with the tensor `changed` replaced by what `replace`
+            // adds under its name (or left out when `replace` is empty).
+            using Replace = std::function<void(SafetensorsWriter&, const std::string&)>;
             const auto write = [&](const std::string& file, const std::string& changed,
-                                   const Tensor<float>* replace, const std::string& config) {
+                                   const Replace& replace) {
                 SafetensorsWriter w;
                 w.set_metadata("format", "ouro-checkpoint");
                 w.set_metadata("format_version", "1");
-                w.set_metadata("config", config);
+                w.set_metadata("config", config_to_json(c));
                 w.set_metadata("step", "0");
                 w.set_metadata("rng_state", "0");
                 for (const auto& [name, p] : model.named_parameters()) {
                     if (name != changed)
                         w.add(name, p.value());
                     else if (replace)
-                        w.add(name, *replace);
+                        replace(w, name);
                 }
                 w.write(at(file));
             };
-            const std::string config = config_to_json(c);
-            const TensorF short_wpe({3, 2});
-            write("shape.safetensors", "transformer.wpe.weight", &short_wpe, config);
+            write("shape.safetensors", "transformer.wpe.weight",
+                  [](SafetensorsWriter& w, const std::string& name) {
+                      w.add(name, TensorF({3, 2}));
+                  });
             ouro::testing::check_throws_message<FormatError>(
                 [&] { Checkpoint::read(at("shape.safetensors")); },
                 at("shape.safetensors") +
                     ": tensor 'transformer.wpe.weight' is (3, 2), but the config needs (4, 2)");
-            write("missing.safetensors", "transformer.ln_f.bias", nullptr, config);
+            write("missing.safetensors", "transformer.ln_f.bias", nullptr);
             ouro::testing::check_throws_message<FormatError>(
                 [&] { Checkpoint::read(at("missing.safetensors")); },
                 at("missing.safetensors") + ": the config needs 16 weight tensors (n_layer = 1), "
                                             "but the file holds 15");
             // Present in number, but one name differs.
             const TensorF extra({2});
-            write("renamed.safetensors", "transformer.ln_f.bias", nullptr, config);
+            write("renamed.safetensors", "transformer.ln_f.bias", nullptr);
             {
                 Safetensors f = Safetensors::read(at("renamed.safetensors"));
                 SafetensorsWriter w;
@@ -239,21 +231,10 @@ TEST_SUITE("io") {
                 at("renamed.safetensors") +
                     ": no tensor 'transformer.ln_f.bias', which the config needs as (2)");
             // Weights stored as integers.
-            {
-                SafetensorsWriter w;
-                w.set_metadata("format", "ouro-checkpoint");
-                w.set_metadata("format_version", "1");
-                w.set_metadata("config", config);
-                w.set_metadata("step", "0");
-                w.set_metadata("rng_state", "0");
-                for (const auto& [name, p] : model.named_parameters()) {
-                    if (name == "transformer.wte.weight")
-                        w.add(name, TensorI({5, 2}));
-                    else
-                        w.add(name, p.value());
-                }
-                w.write(at("ints.safetensors"));
-            }
+            write("ints.safetensors", "transformer.wte.weight",
+                  [](SafetensorsWriter& w, const std::string& name) {
+                      w.add(name, TensorI({5, 2}));
+                  });
             ouro::testing::check_throws_message<FormatError>(
                 [&] { Checkpoint::read(at("ints.safetensors")); },
                 at("ints.safetensors") + ": tensor 'transformer.wte.weight' is I32, but weights "

@@ -9,6 +9,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <filesystem>
@@ -18,6 +19,35 @@ using namespace ouro::io;
 using ouro::testing::bitwise_equal;
 
 namespace fs = std::filesystem;
+
+namespace {
+
+// An llm.c checkpoint for config c written here from llm.c's documented layout, independently of
+// export_llmc: the 256-int header (version 3 is float32, 5 bfloat16; the vocabulary padded to
+// Vp rows), then every parameter in llm.c's order as put(name) gives its bytes.
+template <typename Put>
+std::string handmade_llmc(const nn::GPTConfig& c, int version, std::int64_t Vp, Put&& put) {
+    const std::int64_t C = c.n_embd, V = c.vocab_size;
+    std::array<std::int32_t, 256> header{};
+    const std::array<std::int64_t, 8> fields = {
+        20240326, version, c.block_size, V, c.n_layer, c.n_head, C, Vp};
+    std::copy(fields.begin(), fields.end(), header.begin());
+    std::string bytes(reinterpret_cast<const char*>(header.data()), 1024);
+    bytes += put("transformer.wte.weight");
+    bytes.append(std::size_t((Vp - V) * C) * (version == 3 ? 4 : 2), '\0');
+    bytes += put("transformer.wpe.weight");
+    for (const char* s :
+         {"ln_1.weight", "ln_1.bias", "attn.c_attn.weight", "attn.c_attn.bias",
+          "attn.c_proj.weight", "attn.c_proj.bias", "ln_2.weight", "ln_2.bias", "mlp.c_fc.weight",
+          "mlp.c_fc.bias", "mlp.c_proj.weight", "mlp.c_proj.bias"})
+        for (int l = 0; l < c.n_layer; ++l)
+            bytes += put("transformer.h." + std::to_string(l) + "." + s);
+    bytes += put("transformer.ln_f.weight");
+    bytes += put("transformer.ln_f.bias");
+    return bytes;
+}
+
+} // namespace
 
 TEST_SUITE("io") {
     TEST_CASE("GPT-2 formats") {
@@ -41,38 +71,16 @@ TEST_SUITE("io") {
             CHECK(bitwise_equal(back->forward(idx).value(), logits));
         }
         SUBCASE("an llm.c file written by hand loads and gives the same logits") {
-            // Written here from llm.c's documented layout, independently of export_llmc.
             const nn::GPTConfig c = ouro::testing::tiny_gpt();
-            const std::int64_t C = c.n_embd, L = c.n_layer, V = c.vocab_size, Vp = 128;
-            std::array<std::int32_t, 256> header{};
-            header[0] = 20240326;
-            header[1] = 3;
-            header[2] = 8;
-            header[3] = std::int32_t(V);
-            header[4] = std::int32_t(L);
-            header[5] = 2;
-            header[6] = std::int32_t(C);
-            header[7] = std::int32_t(Vp);
-            std::string bytes(reinterpret_cast<const char*>(header.data()), 1024);
-            auto put = [&](const std::string& name) {
+            const std::string bytes = handmade_llmc(c, 3, 128, [&](const std::string& name) {
                 const TensorF& t = model.parameter(name).value();
-                bytes.append(reinterpret_cast<const char*>(t.data()), std::size_t(t.numel()) * 4);
-            };
-            put("transformer.wte.weight");
-            bytes.append(std::size_t((Vp - V) * C) * 4, '\0');
-            put("transformer.wpe.weight");
-            for (const char* s :
-                 {"ln_1.weight", "ln_1.bias", "attn.c_attn.weight", "attn.c_attn.bias",
-                  "attn.c_proj.weight", "attn.c_proj.bias", "ln_2.weight", "ln_2.bias",
-                  "mlp.c_fc.weight", "mlp.c_fc.bias", "mlp.c_proj.weight", "mlp.c_proj.bias"})
-                for (int l = 0; l < L; ++l)
-                    put("transformer.h." + std::to_string(l) + "." + s);
-            put("transformer.ln_f.weight");
-            put("transformer.ln_f.bias");
+                return std::string(reinterpret_cast<const char*>(t.data()),
+                                   std::size_t(t.numel()) * 4);
+            });
             ouro::testing::write_bytes(at("model.bin"), bytes);
 
             const auto loaded = import_llmc(at("model.bin"));
-            CHECK(loaded->config.vocab_size == V);
+            CHECK(loaded->config.vocab_size == c.vocab_size);
             CHECK(bitwise_equal(loaded->forward(idx).value(), logits));
             // export_llmc writes the same bytes.
             export_llmc(at("exported.bin"), model);
@@ -108,41 +116,21 @@ TEST_SUITE("io") {
             // Written by hand: every weight's upper 16 bits, version 5. The model whose weights
             // are those bfloat16 values exactly must come back bit for bit.
             const nn::GPTConfig c = ouro::testing::tiny_gpt();
-            const std::int64_t C = c.n_embd, L = c.n_layer, V = c.vocab_size, Vp = 16;
-            std::array<std::int32_t, 256> header{};
-            header[0] = 20240326;
-            header[1] = 5;
-            header[2] = 8;
-            header[3] = std::int32_t(V);
-            header[4] = std::int32_t(L);
-            header[5] = 2;
-            header[6] = std::int32_t(C);
-            header[7] = std::int32_t(Vp);
-            std::string bytes(reinterpret_cast<const char*>(header.data()), 1024);
             nn::GPT<float> rounded(c, nn::Init::zeros());
-            auto put = [&](const std::string& name) {
+            const std::string bytes = handmade_llmc(c, 5, 16, [&](const std::string& name) {
                 const TensorF& t = model.parameter(name).value();
                 Var<float> dst = rounded.parameter(name);
+                std::string out;
                 for (std::int64_t i = 0; i < t.numel(); ++i) {
                     std::uint32_t u;
                     std::memcpy(&u, &t[i], 4);
                     const auto upper = std::uint16_t(u >> 16);
-                    bytes.append(reinterpret_cast<const char*>(&upper), 2);
+                    out.append(reinterpret_cast<const char*>(&upper), 2);
                     u = std::uint32_t(upper) << 16;
                     std::memcpy(&dst.value()[i], &u, 4);
                 }
-            };
-            put("transformer.wte.weight");
-            bytes.append(std::size_t((Vp - V) * C) * 2, '\0');
-            put("transformer.wpe.weight");
-            for (const char* s :
-                 {"ln_1.weight", "ln_1.bias", "attn.c_attn.weight", "attn.c_attn.bias",
-                  "attn.c_proj.weight", "attn.c_proj.bias", "ln_2.weight", "ln_2.bias",
-                  "mlp.c_fc.weight", "mlp.c_fc.bias", "mlp.c_proj.weight", "mlp.c_proj.bias"})
-                for (int l = 0; l < L; ++l)
-                    put("transformer.h." + std::to_string(l) + "." + s);
-            put("transformer.ln_f.weight");
-            put("transformer.ln_f.bias");
+                return out;
+            });
             ouro::testing::write_bytes(at("bf16.bin"), bytes);
             const auto loaded = import_llmc(at("bf16.bin"));
             // (A named pair, not a structured binding: clang 14 cannot capture a binding in

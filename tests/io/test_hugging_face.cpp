@@ -27,12 +27,7 @@ namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
 nn::GPTConfig gpt2_config(bool tied, std::int64_t mlp_hidden) {
-    nn::GPTConfig c;
-    c.vocab_size = 40;
-    c.block_size = 12;
-    c.n_layer = 2;
-    c.n_head = 2;
-    c.n_embd = 16;
+    nn::GPTConfig c = nn::GPTConfig::gpt2(40, 12, 2, 2, 16);
     c.norm_eps = 1e-6;
     c.tied_head = tied;
     c.mlp_hidden = mlp_hidden;

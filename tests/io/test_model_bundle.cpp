@@ -107,12 +107,7 @@ TEST_SUITE("io") {
         data::TrainOptions options;
         options.vocab_size = 270;
         const data::Tokenizer bpe = data::Tokenizer::train(texts, options);
-        nn::GPTConfig c;
-        c.vocab_size = bpe.vocab_size();
-        c.block_size = 8;
-        c.n_layer = 1;
-        c.n_head = 2;
-        c.n_embd = 8;
+        const nn::GPTConfig c = nn::GPTConfig::gpt2(bpe.vocab_size(), 8, 1, 2, 8);
         Rng rng(3);
         const nn::GPT<float> gpt(c, rng);
         auto same = [&](const nn::GPT<float>& m) {

@@ -10,17 +10,7 @@
 
 using namespace ouro;
 using namespace ouro::io;
-
-namespace {
-
-std::string with_header(const std::string& json, std::size_t data_bytes) {
-    std::string out(8, '\0');
-    const std::uint64_t n = json.size();
-    std::memcpy(out.data(), &n, 8);
-    return out + json + std::string(data_bytes, '\0');
-}
-
-} // namespace
+using ouro::testing::safetensors_bytes;
 
 TEST_SUITE("io") {
     TEST_CASE("safetensors") {
@@ -55,7 +45,7 @@ TEST_SUITE("io") {
             // Layout as safetensors' Python writer makes it: metadata first, offsets per tensor.
             const std::string json =
                 R"({"__metadata__":{"format":"pt"},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
-            std::string bytes = with_header(json, 8);
+            std::string bytes = safetensors_bytes(json, 8);
             const float v[2] = {1.5f, -2.5f};
             std::memcpy(bytes.data() + 8 + json.size(), v, 8);
             const Safetensors f = Safetensors::parse(bytes, "py");
@@ -86,28 +76,31 @@ TEST_SUITE("io") {
             CHECK_THROWS_WITH_AS(Safetensors::parse(lying + "{}", "f.st"),
                                  "f.st: header length 100 runs past the end of the file (10 bytes)",
                                  FormatError);
-            CHECK_THROWS_WITH_AS(Safetensors::parse(with_header("[1]", 0), "f.st"),
+            CHECK_THROWS_WITH_AS(Safetensors::parse(safetensors_bytes("[1]", 0), "f.st"),
                                  "f.st: header is not a JSON object", FormatError);
             CHECK_THROWS_WITH_AS(
                 Safetensors::parse(
-                    with_header(R"({"w":{"dtype":"Q4","shape":[1],"data_offsets":[0,4]}})", 4),
+                    safetensors_bytes(R"({"w":{"dtype":"Q4","shape":[1],"data_offsets":[0,4]}})",
+                                      4),
                     "f.st"),
                 "f.st: tensor 'w' has unknown dtype \"Q4\"", FormatError);
             CHECK_THROWS_WITH_AS(
                 Safetensors::parse(
-                    with_header(R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,12]}})", 12),
+                    safetensors_bytes(
+                        R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,12]}})", 12),
                     "f.st"),
                 "f.st: tensor 'w' data_offsets [0,12] hold 12 bytes, shape (2, 2) of F32 needs 16",
                 FormatError);
             // A file cut short: the tensor's data runs past the end.
             CHECK_THROWS_WITH_AS(
                 Safetensors::parse(
-                    with_header(R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 10),
+                    safetensors_bytes(R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})",
+                                      10),
                     "f.st"),
                 "f.st: tensor 'w' data_offsets [0,16] run past the end of the data (10 bytes)",
                 FormatError);
             const Safetensors ok = Safetensors::parse(
-                with_header(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", 4),
+                safetensors_bytes(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", 4),
                 "f.st");
             CHECK_THROWS_WITH_AS(ok.get_float("v"), "f.st: no tensor named 'v'", FormatError);
             const Shape want{2};
@@ -118,7 +111,7 @@ TEST_SUITE("io") {
         }
         SUBCASE("refuses byte ranges that are reversed, wrap, overlap or leave gaps") {
             auto one = [](const std::string& offsets, std::size_t data) {
-                return with_header(
+                return safetensors_bytes(
                     R"({"w":{"dtype":"F32","shape":[2],"data_offsets":)" + offsets + "}}", data);
             };
             // end < begin: the copy used to start 8 bytes past the buffer's end minus 8.
@@ -149,9 +142,9 @@ TEST_SUITE("io") {
                                  FormatError);
             CHECK_THROWS_WITH_AS(
                 Safetensors::parse(
-                    with_header(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-                                R"("b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
-                                8),
+                    safetensors_bytes(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                                      R"("b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                                      8),
                     "f.st"),
                 "f.st: tensor 'b' data_offsets [4,8] overlap those of tensor 'a', which end at "
                 "byte 8",
@@ -160,7 +153,7 @@ TEST_SUITE("io") {
         SUBCASE("refuses shapes whose element count overflows, before allocating") {
             // As the audit's 93-byte file that crashed read + get_float: (2^62 + 4) x 4 elements
             // of F32 wrapped to 16 elements, which matched the 64 bytes given.
-            const std::string crash = with_header(
+            const std::string crash = safetensors_bytes(
                 R"({"w":{"dtype":"F32","shape":[4611686018427387908,4],"data_offsets":[0,64]}})",
                 64);
             CHECK_THROWS_WITH_AS(Safetensors::parse(crash, "f.st"),
@@ -176,7 +169,7 @@ TEST_SUITE("io") {
             // A dimension above int64 would read back negative.
             CHECK_THROWS_WITH_AS(
                 Safetensors::parse(
-                    with_header(
+                    safetensors_bytes(
                         R"({"w":{"dtype":"U8","shape":[9223372036854775808],"data_offsets":[0,0]}})",
                         0),
                     "f.st"),
@@ -184,7 +177,8 @@ TEST_SUITE("io") {
             // A dtype that disagrees with the byte count.
             CHECK_THROWS_WITH_AS(
                 Safetensors::parse(
-                    with_header(R"({"w":{"dtype":"F64","shape":[2],"data_offsets":[0,8]}})", 8),
+                    safetensors_bytes(R"({"w":{"dtype":"F64","shape":[2],"data_offsets":[0,8]}})",
+                                      8),
                     "f.st"),
                 "f.st: tensor 'w' data_offsets [0,8] hold 8 bytes, shape (2) of F64 needs 16",
                 FormatError);
@@ -193,17 +187,19 @@ TEST_SUITE("io") {
             // nlohmann's out_of_range for a number no double holds.
             CHECK_THROWS_WITH_AS(
                 Safetensors::parse(
-                    with_header(R"({"w":{"dtype":"F32","shape":[1e400],"data_offsets":[0,4]}})", 4),
+                    safetensors_bytes(
+                        R"({"w":{"dtype":"F32","shape":[1e400],"data_offsets":[0,4]}})", 4),
                     "f.st"),
                 "f.st: header is not valid JSON: number overflow parsing '1e400'", FormatError);
-            CHECK_THROWS_AS(Safetensors::parse(with_header("{\"w\": [", 0), "f.st"), FormatError);
+            CHECK_THROWS_AS(Safetensors::parse(safetensors_bytes("{\"w\": [", 0), "f.st"),
+                            FormatError);
             CHECK_THROWS_WITH_AS(
                 Safetensors::parse(
-                    with_header(R"({"w":{"dtype":7,"shape":[1],"data_offsets":[0,4]}})", 4),
+                    safetensors_bytes(R"({"w":{"dtype":7,"shape":[1],"data_offsets":[0,4]}})", 4),
                     "f.st"),
                 "f.st: tensor 'w' has unknown dtype 7", FormatError);
             CHECK_THROWS_WITH_AS(
-                Safetensors::parse(with_header(R"({"__metadata__":{"a":1}})", 0), "f.st"),
+                Safetensors::parse(safetensors_bytes(R"({"__metadata__":{"a":1}})", 0), "f.st"),
                 "f.st: metadata 'a' is not a string", FormatError);
             // A name that is not UTF-8 would make a file no reader accepts: refused on writing.
             SafetensorsWriter w;

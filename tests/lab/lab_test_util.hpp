@@ -10,7 +10,8 @@
 
 namespace ouro::testing {
 
-using Samples = std::vector<std::vector<std::int32_t>>;
+using Tokens = std::vector<std::int32_t>;
+using Samples = std::vector<Tokens>;
 
 /// `length` tokens uniform in [0, vocab).
 inline std::vector<std::int32_t> random_tokens(Rng& rng, std::size_t length, std::int32_t vocab) {

@@ -11,10 +11,7 @@
 
 using namespace ouro;
 using namespace ouro::lab;
-using ouro::testing::random_tokens;
-using ouro::testing::relabel;
-using ouro::testing::Samples;
-using Tokens = std::vector<std::int32_t>;
+using namespace ouro::testing;
 
 namespace {
 

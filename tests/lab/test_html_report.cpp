@@ -16,15 +16,9 @@
 using namespace ouro;
 using namespace ouro::lab;
 using ouro::examples::check_self_contained_html;
+using ouro::testing::count;
 
 namespace {
-
-std::size_t count(const std::string& s, const std::string& what) {
-    std::size_t n = 0;
-    for (auto at = s.find(what); at != std::string::npos; at = s.find(what, at + 1))
-        ++n;
-    return n;
-}
 
 // A small valid page around `body`.
 std::string page(const std::string& body, const std::string& head = "") {

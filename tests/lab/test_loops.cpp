@@ -7,9 +7,7 @@
 
 using namespace ouro;
 using namespace ouro::lab;
-using ouro::testing::random_tokens;
-using ouro::testing::Samples;
-using Tokens = std::vector<std::int32_t>;
+using namespace ouro::testing;
 
 namespace {
 
@@ -60,6 +58,17 @@ Tokens repeat(const Tokens& unit, int times) {
     for (int k = 0; k < times; ++k)
         out.insert(out.end(), unit.begin(), unit.end());
     return out;
+}
+
+// A random story of fewer than `story` tokens below `vocab`, then a random unit of 1 to `unit`
+// tokens below 3 repeated fewer than `repeats` times: every branch of the loop rules occurs.
+Tokens story_then_loop(Rng& rng, std::uint64_t story, std::int32_t vocab, std::uint64_t unit,
+                       std::uint64_t repeats) {
+    Tokens t = random_tokens(rng, rng.below(story), vocab);
+    const Tokens u = random_tokens(rng, 1 + rng.below(unit), 3);
+    const Tokens tail = repeat(u, int(rng.below(repeats)));
+    t.insert(t.end(), tail.begin(), tail.end());
+    return t;
 }
 
 } // namespace
@@ -118,11 +127,7 @@ TEST_SUITE("lab") {
         SUBCASE("matches their loop over n") {
             Rng rng(17);
             for (int trial = 0; trial < 200; ++trial) {
-                // A random story, then a random unit repeated: every branch of the rule occurs.
-                Tokens t = random_tokens(rng, rng.below(20), 5);
-                const Tokens unit = random_tokens(rng, 1 + rng.below(4), 3);
-                const Tokens tail = repeat(unit, int(rng.below(70)));
-                t.insert(t.end(), tail.begin(), tail.end());
+                const Tokens t = story_then_loop(rng, 20, 5, 4, 70);
                 for (const std::int64_t max_n : {1, 3, 90})
                     CHECK(holtzman_repetition(t, max_n) == naive_holtzman(t, max_n));
             }
@@ -183,10 +188,7 @@ TEST_SUITE("lab") {
         SUBCASE("matches a search over onsets and periods") {
             Rng rng(23);
             for (int trial = 0; trial < 300; ++trial) {
-                Tokens t = random_tokens(rng, rng.below(12), 4);
-                const Tokens unit = random_tokens(rng, 1 + rng.below(5), 3);
-                const Tokens tail = repeat(unit, int(rng.below(5)));
-                t.insert(t.end(), tail.begin(), tail.end());
+                Tokens t = story_then_loop(rng, 12, 4, 5, 5);
                 t.resize(t.size() - std::min<std::size_t>(t.size(), rng.below(3)));
                 for (const std::int64_t c : {2, 3, 4})
                     CHECK(find_loop(t, c) == naive_loop(t, c));

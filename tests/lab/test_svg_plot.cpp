@@ -14,16 +14,10 @@
 
 using namespace ouro;
 using namespace ouro::lab;
+using ouro::testing::count;
 using ouro::testing::xml_problem;
 
 namespace {
-
-std::size_t count(const std::string& s, const std::string& what) {
-    std::size_t n = 0;
-    for (auto at = s.find(what); at != std::string::npos; at = s.find(what, at + 1))
-        ++n;
-    return n;
-}
 
 // The element that starts with `<tag ... class="series" data-name="name"`, up to its end.
 std::string series_element(const std::string& svg, const std::string& name) {

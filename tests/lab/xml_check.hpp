@@ -1,6 +1,7 @@
 // A strict little XML well-formedness check for the writers' tests: every start tag is closed
 // (or self-closed) in order, attribute values are quoted, '<' and '&' appear in text only as
-// markup and entity references. Returns the first problem, or "" when there is none.
+// markup and entity references. Returns the first problem, or "" when there is none. Also the
+// count of a string's occurrences in a document, which the writers' tests ask often.
 #pragma once
 
 #include <cctype>
@@ -9,6 +10,14 @@
 #include <vector>
 
 namespace ouro::testing {
+
+/// How many times `what` occurs in s (overlapping occurrences count).
+inline std::size_t count(const std::string& s, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = s.find(what); at != std::string::npos; at = s.find(what, at + 1))
+        ++n;
+    return n;
+}
 
 inline std::string xml_problem(std::string_view x) {
     std::vector<std::string> stack;

@@ -1,9 +1,13 @@
 // Naive double-precision references for the nn tests: a GPT block computed row by row from the
 // formulas (Linear as x W^T + b, LayerNorm, GELU's tanh form, RoPE, causal softmax attention with
-// ALiBi and grouped-query heads), independent of ouro's kernels.
+// ALiBi and grouped-query heads), independent of ouro's kernels; and randomise(), which gives a
+// module's parameters values that exercise every path.
 #pragma once
 
+#include "test_util.hpp"
+
 #include <ouro/nn/gpt_config.hpp>
+#include <ouro/nn/module.hpp>
 
 #include <ouro/core/tensor.hpp>
 
@@ -11,6 +15,17 @@
 #include <cstdint>
 #include <numbers>
 #include <vector>
+
+namespace ouro::testing {
+
+/// Every parameter of m uniform in [-0.5, 0.5): biases and norm weights away from their initial
+/// zeros and ones, so that each term of a module's formula shows in its output.
+inline void randomise(nn::Module<double>& m, Rng& rng) {
+    for (auto& [name, p] : m.named_parameters())
+        p.value() = random_tensor<double>(p.shape(), rng, -0.5, 0.5);
+}
+
+} // namespace ouro::testing
 
 namespace ouro::testing::naive {
 

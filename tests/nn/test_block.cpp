@@ -61,11 +61,6 @@ naive::Rows reference(const Block<double>& blk, const naive::Rows& x) {
     return h;
 }
 
-void randomise(Module<double>& m, Rng& rng) {
-    for (auto& [name, p] : m.named_parameters())
-        p.value() = testing::random_tensor<double>(p.shape(), rng, -0.5, 0.5);
-}
-
 } // namespace
 
 TEST_SUITE("nn") {
@@ -90,7 +85,7 @@ TEST_SUITE("nn") {
                 CAPTURE(std::string(to_string(config.norm)));
                 Rng rng(9);
                 Block<double> blk(config, rng);
-                randomise(blk, rng);
+                testing::randomise(blk, rng);
                 const TensorD x = testing::random_tensor<double>({2, 4, 8}, rng);
                 const VarD y = blk.forward(VarD(x), {});
                 REQUIRE(y.shape() == Shape{2, 4, 8});
@@ -110,7 +105,7 @@ TEST_SUITE("nn") {
             for (const GPTConfig& config : {gpt2_small(), llama_small()}) {
                 Rng rng(5);
                 Block<double> blk(config, rng);
-                randomise(blk, rng);
+                testing::randomise(blk, rng);
                 const auto r =
                     gradcheck([&](const std::vector<VarD>& in) { return blk.forward(in[0], {}); },
                               {testing::random_tensor<double>({1, 3, 8}, rng)});

@@ -50,11 +50,6 @@ void check_against_reference(const CausalSelfAttention<double>& m, const TensorD
 }
 
 // Gives every parameter random values (biases are zero at start, which would hide their use).
-void randomise(Module<double>& m, Rng& rng) {
-    for (auto& [name, p] : m.named_parameters())
-        p.value() = testing::random_tensor<double>(p.shape(), rng, -0.5, 0.5);
-}
-
 } // namespace
 
 TEST_SUITE("nn") {
@@ -99,7 +94,7 @@ TEST_SUITE("nn") {
                 CAPTURE(k.config.kv_heads());
                 Rng rng(7);
                 CausalSelfAttention<double> m(k.config, rng);
-                randomise(m, rng);
+                testing::randomise(m, rng);
                 check_against_reference(m, testing::random_tensor<double>({2, 5, 8}, rng),
                                         k.offset);
             }
@@ -108,7 +103,7 @@ TEST_SUITE("nn") {
             for (PositionEncoding position : {PositionEncoding::alibi, PositionEncoding::rope}) {
                 Rng rng(11);
                 CausalSelfAttention<double> m(small(position, 1), rng);
-                randomise(m, rng);
+                testing::randomise(m, rng);
                 const TensorD x = testing::random_tensor<double>({1, 3, 8}, rng);
                 const auto r = gradcheck(
                     [&](const std::vector<VarD>& in) {

@@ -9,12 +9,7 @@ using namespace ouro::nn;
 namespace {
 
 GPTConfig tiny(PositionEncoding position = PositionEncoding::learned) {
-    GPTConfig c;
-    c.vocab_size = 11;
-    c.block_size = 8;
-    c.n_layer = 2;
-    c.n_head = 2;
-    c.n_embd = 8;
+    GPTConfig c = GPTConfig::gpt2(11, 8, 2, 2, 8);
     c.position = position;
     return c;
 }

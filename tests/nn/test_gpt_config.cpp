@@ -1,5 +1,6 @@
-// nn/gpt_config.hpp: derived sizes, the presets, the Llama constructor and its hidden-size rule,
-// the names of each choice both ways, and every message validate() throws.
+// nn/gpt_config.hpp: derived sizes, the presets, the GPT-2 and Llama constructors (and the
+// latter's hidden-size rule), the names of each choice both ways, and every message validate()
+// throws.
 #include <ouro/nn/gpt_config.hpp>
 
 #include <doctest/doctest.h>
@@ -26,21 +27,30 @@ TEST_SUITE("nn") {
             CHECK(c.hidden_size() == 2048);
             CHECK_NOTHROW(GPTConfig{}.validate());
         }
-        SUBCASE("presets XS and S (PERF.md)") {
-            const GPTConfig xs = GPTConfig::xs(), s = GPTConfig::s();
-            CHECK(xs.vocab_size == 512);
-            CHECK(xs.block_size == 128);
-            CHECK(xs.n_embd == 128);
-            CHECK(xs.n_layer == 4);
-            CHECK(xs.n_head == 4);
-            CHECK(s.vocab_size == 4096);
-            CHECK(s.block_size == 256);
-            CHECK(s.n_embd == 256);
-            CHECK(s.n_layer == 6);
-            CHECK(s.n_head == 8);
-            CHECK(s.position == PositionEncoding::learned);
-            CHECK_NOTHROW(xs.validate());
-            CHECK_NOTHROW(s.validate());
+        SUBCASE("presets XS and S (PERF.md), and gpt2(): GPT-2's block with the given sizes") {
+            struct Case {
+                GPTConfig config;
+                std::int64_t V, T, L, NH, C;
+            };
+            for (const Case& k : {Case{GPTConfig::xs(), 512, 128, 4, 4, 128},
+                                  Case{GPTConfig::s(), 4096, 256, 6, 8, 256},
+                                  Case{GPTConfig::gpt2(11, 8, 3, 2, 6), 11, 8, 3, 2, 6}}) {
+                const GPTConfig& c = k.config;
+                CAPTURE(k.V);
+                CHECK(c.vocab_size == k.V);
+                CHECK(c.block_size == k.T);
+                CHECK(c.n_layer == k.L);
+                CHECK(c.n_head == k.NH);
+                CHECK(c.n_embd == k.C);
+                // Everything else is GPT-2's.
+                CHECK(c.position == PositionEncoding::learned);
+                CHECK(c.norm == NormKind::layernorm);
+                CHECK(c.mlp == MlpKind::gelu);
+                CHECK(c.bias);
+                CHECK(c.tied_head);
+                CHECK(c.kv_heads() == k.NH);
+                CHECK_NOTHROW(c.validate());
+            }
         }
         SUBCASE("llama(): llama2.c's block, and its SwiGLU width rule") {
             // stories15M: dim 288, 6 layers, 6 heads; multiple_of 32 gives 768.

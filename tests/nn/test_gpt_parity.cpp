@@ -16,6 +16,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
+#include <string>
+#include <utility>
 
 using namespace ouro;
 
@@ -95,32 +98,32 @@ template <typename T> void check_fixture(const std::string& file, const Toleranc
     }
 }
 
+// Each fixture in the precision its name ends with: float32 within the rounding it accumulates
+// over a whole model, float64 within the reference's own rounding.
+void check_fixtures(std::initializer_list<std::pair<const char*, const char*>> fixtures) {
+    for (const auto& fixture : fixtures) {
+        const std::string file = fixture.first;
+        INFO(fixture.second << " (" << file << ")");
+        if (file.ends_with("_float32.safetensors"))
+            check_fixture<float>(file, {1e-4, 1e-3, 1e-4, 1e-3});
+        else
+            check_fixture<double>(file, {1e-10, 1e-10, 1e-10, 1e-8});
+    }
+}
+
 } // namespace
 
 TEST_SUITE("nn") {
     TEST_CASE("GPT matches PyTorch") {
-        SUBCASE("float32, learned positions") {
-            check_fixture<float>("gpt_learned_float32.safetensors", {1e-4, 1e-3, 1e-4, 1e-3});
-        }
-        SUBCASE("float64, learned positions") {
-            check_fixture<double>("gpt_learned_float64.safetensors", {1e-10, 1e-10, 1e-10, 1e-8});
-        }
-        SUBCASE("float64, RoPE") {
-            check_fixture<double>("gpt_rope_float64.safetensors", {1e-10, 1e-10, 1e-10, 1e-8});
-        }
-        SUBCASE("float64, ALiBi") {
-            check_fixture<double>("gpt_alibi_float64.safetensors", {1e-10, 1e-10, 1e-10, 1e-8});
-        }
+        check_fixtures({{"gpt_learned_float32.safetensors", "learned positions"},
+                        {"gpt_learned_float64.safetensors", "learned positions"},
+                        {"gpt_rope_float64.safetensors", "RoPE"},
+                        {"gpt_alibi_float64.safetensors", "ALiBi"}});
     }
     TEST_CASE("GPT in Llama configurations matches PyTorch") {
-        SUBCASE("float32, GQA, interleaved RoPE, untied head") {
-            check_fixture<float>("llama_gqa_float32.safetensors", {1e-4, 1e-3, 1e-4, 1e-3});
-        }
-        SUBCASE("float64, GQA, interleaved RoPE, untied head") {
-            check_fixture<double>("llama_gqa_float64.safetensors", {1e-10, 1e-10, 1e-10, 1e-8});
-        }
-        SUBCASE("float64, MQA, rotate-half RoPE, biases, tied head") {
-            check_fixture<double>("llama_mqa_float64.safetensors", {1e-10, 1e-10, 1e-10, 1e-8});
-        }
+        check_fixtures(
+            {{"llama_gqa_float32.safetensors", "GQA, interleaved RoPE, untied head"},
+             {"llama_gqa_float64.safetensors", "GQA, interleaved RoPE, untied head"},
+             {"llama_mqa_float64.safetensors", "MQA, rotate-half RoPE, biases, tied head"}});
     }
 }

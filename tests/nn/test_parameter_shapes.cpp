@@ -15,12 +15,8 @@ TEST_SUITE("nn") {
                  {PositionEncoding::learned, PositionEncoding::rope, PositionEncoding::alibi})
                 for (const bool bias : {true, false})
                     for (const bool llama : {false, true}) {
-                        GPTConfig c = llama ? GPTConfig::llama(11, 8, 3, 2, 1, 8, 4) : GPTConfig{};
-                        c.vocab_size = 11;
-                        c.block_size = 8;
-                        c.n_layer = 3;
-                        c.n_head = 2;
-                        c.n_embd = 8;
+                        GPTConfig c = llama ? GPTConfig::llama(11, 8, 3, 2, 1, 8, 4)
+                                            : GPTConfig::gpt2(11, 8, 3, 2, 8);
                         c.position = position;
                         c.bias = bias;
                         CAPTURE(to_string(position));

@@ -11,13 +11,7 @@ using namespace ouro::nn;
 namespace {
 
 GPTConfig tiny() {
-    GPTConfig c;
-    c.vocab_size = 11;
-    c.block_size = 8;
-    c.n_layer = 2;
-    c.n_head = 2;
-    c.n_embd = 8;
-    return c;
+    return GPTConfig::gpt2(11, 8, 2, 2, 8);
 }
 
 template <typename T> const Tensor<T>* at(const GPT<T>& m, const std::string& name) {

@@ -165,23 +165,13 @@ TEST_SUITE("ops") {
             const Shape s{2, 70, 32};
             const TensorF q = random_tensor<float>(s, rng), k = random_tensor<float>(s, rng),
                           v = random_tensor<float>(s, rng), seed = random_tensor<float>(s, rng);
-            for (bool alibi : {false, true}) {
-                TensorF out[2], dq[2], dk[2], dv[2];
-                for (int threads : {1, 2}) {
-                    ThreadCountGuard guard(threads);
+            for (bool alibi : {false, true})
+                ouro::testing::check_same_bits_at_1_and_2_threads([&] {
                     VarF x(q, true), y(k, true), z(v, true);
                     const VarF o = attention(x, y, z, 4, {alibi});
                     backward(o, seed);
-                    out[threads - 1] = o.value();
-                    dq[threads - 1] = x.grad();
-                    dk[threads - 1] = y.grad();
-                    dv[threads - 1] = z.grad();
-                }
-                CHECK(ouro::testing::bitwise_equal(out[0], out[1]));
-                CHECK(ouro::testing::bitwise_equal(dq[0], dq[1]));
-                CHECK(ouro::testing::bitwise_equal(dk[0], dk[1]));
-                CHECK(ouro::testing::bitwise_equal(dv[0], dv[1]));
-            }
+                    return std::vector<TensorF>{o.value(), x.grad(), y.grad(), z.grad()};
+                });
         }
         SUBCASE("grouped-query forward matches reference") {
             // NH = 4 query heads of size 4 over NKV = 1 (multi-query), 2 and 4 kv heads.
@@ -267,21 +257,12 @@ TEST_SUITE("ops") {
                 const TensorF seed = random_tensor<float>({2, 70, 32}, rng);
                 for (bool alibi : {false, true}) {
                     INFO("n_kv_head " << n_kv << ", alibi " << alibi);
-                    TensorF out[2], dq[2], dk[2], dv[2];
-                    for (int threads : {1, 2}) {
-                        ThreadCountGuard guard(threads);
+                    ouro::testing::check_same_bits_at_1_and_2_threads([&] {
                         VarF x(q, true), y(k, true), z(v, true);
                         const VarF o = attention(x, y, z, 8, {.alibi = alibi, .n_kv_head = n_kv});
                         backward(o, seed);
-                        out[threads - 1] = o.value();
-                        dq[threads - 1] = x.grad();
-                        dk[threads - 1] = y.grad();
-                        dv[threads - 1] = z.grad();
-                    }
-                    CHECK(ouro::testing::bitwise_equal(out[0], out[1]));
-                    CHECK(ouro::testing::bitwise_equal(dq[0], dq[1]));
-                    CHECK(ouro::testing::bitwise_equal(dk[0], dk[1]));
-                    CHECK(ouro::testing::bitwise_equal(dv[0], dv[1]));
+                        return std::vector<TensorF>{o.value(), x.grad(), y.grad(), z.grad()};
+                    });
                 }
             }
         }

@@ -109,19 +109,12 @@ TEST_SUITE("ops") {
             const std::vector<TensorF> ts = {random_tensor<float>({8, 64, 128}, rng),
                                              random_tensor<float>({8, 64, 256}, rng)};
             const TensorF seed = random_tensor<float>({8, 64, 384}, rng);
-            TensorF out[2], grad[2][2];
-            for (int threads : {1, 2}) {
-                ThreadCountGuard guard(threads);
+            ouro::testing::check_same_bits_at_1_and_2_threads([&] {
                 const std::vector<VarF> vs = {VarF(ts[0], true), VarF(ts[1], true)};
                 const VarF y = concat(vs, 2);
-                out[threads - 1] = y.value();
                 backward(y, seed);
-                grad[threads - 1][0] = vs[0].grad();
-                grad[threads - 1][1] = vs[1].grad();
-            }
-            CHECK(bitwise_equal(out[0], out[1]));
-            CHECK(bitwise_equal(grad[0][0], grad[1][0]));
-            CHECK(bitwise_equal(grad[0][1], grad[1][1]));
+                return std::vector<TensorF>{y.value(), vs[0].grad(), vs[1].grad()};
+            });
         }
     }
 
@@ -224,20 +217,15 @@ TEST_SUITE("ops") {
             const std::int64_t B = 4, T = 64, C = 128;
             const TensorF qkv = random_tensor<float>({B, T, 3 * C}, rng);
             const TensorF seed = random_tensor<float>({B, T, C}, rng);
-            TensorF out[2][3], grad[2];
-            for (int threads : {1, 2}) {
-                ThreadCountGuard guard(threads);
+            ouro::testing::check_same_bits_at_1_and_2_threads([&] {
                 VarF v(qkv, true);
                 const auto p = split(v, {C, C, C}, 2);
-                for (std::size_t k = 0; k < 3; ++k)
-                    out[threads - 1][k] = p[k].value();
+                std::vector<TensorF> results = {p[0].value(), p[1].value(), p[2].value()};
                 // q * k + v: every piece's backward runs and adds into its slice.
                 backward(p[0] * p[1] + p[2], seed);
-                grad[threads - 1] = v.grad();
-            }
-            for (std::size_t k = 0; k < 3; ++k)
-                CHECK(bitwise_equal(out[0][k], out[1][k]));
-            CHECK(bitwise_equal(grad[0], grad[1]));
+                results.push_back(v.grad());
+                return results;
+            });
         }
     }
 }

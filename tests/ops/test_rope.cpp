@@ -17,29 +17,28 @@ using ouro::testing::random_tensor;
 TEST_SUITE("ops") {
     TEST_CASE("rope") {
         Rng rng(5);
-        SUBCASE("worked by hand: one head of size 4 at position 1") {
-            // HS = 4, half = 2. Position 1: angle_0 = 1 * 10000^0 = 1, angle_1 = 1 * 10000^(-1/2)
-            // = 0.01. The pair (x0, x2) = (1, 0) rotates to (cos 1, sin 1); the pair (x1, x3) =
-            // (0, 1) rotates to (-sin 0.01, cos 0.01). Position 0 (row 0) is left unchanged.
+        SUBCASE("worked by hand: one head of size 4 at position 1, in both layouts") {
+            // HS = 4. Position 1: angle_0 = 1 * 10000^0 = 1, angle_1 = 1 * 10000^(-1/2) = 0.01.
+            // Row 1 is (1, 0, 0, 1); its first pair, (1, 0), rotates to (cos 1, sin 1) and its
+            // second, (0, 1), to (-sin 0.01, cos 0.01). The pairs are (x0, x2) and (x1, x3) in
+            // the half layout, (x0, x1) and (x2, x3) in the interleaved one. Position 0 (row 0) is
+            // left unchanged.
+            struct Case {
+                RopeLayout layout;
+                int first[2], second[2]; // where each pair's two outputs land
+            };
             const TensorD x({1, 2, 4}, {1, 2, 3, 4, 1, 0, 0, 1});
-            const VarD y = rope(VarD(x), 1);
-            for (int i = 0; i < 4; ++i)
-                CHECK(y.value()[i] == x[i]);
-            CHECK(y.value()[4] == doctest::Approx(std::cos(1.0)).epsilon(1e-15));
-            CHECK(y.value()[6] == doctest::Approx(std::sin(1.0)).epsilon(1e-15));
-            CHECK(y.value()[5] == doctest::Approx(-std::sin(0.01)).epsilon(1e-15));
-            CHECK(y.value()[7] == doctest::Approx(std::cos(0.01)).epsilon(1e-15));
-        }
-        SUBCASE("worked by hand: the interleaved layout") {
-            // HS = 4: pairs (x0, x1) and (x2, x3). Position 1: angle_0 = 1, angle_1 = 0.01.
-            const TensorD x({1, 2, 4}, {1, 2, 3, 4, 1, 0, 0, 1});
-            const VarD y = rope(VarD(x), 1, {.layout = RopeLayout::interleaved});
-            for (int i = 0; i < 4; ++i)
-                CHECK(y.value()[i] == x[i]);
-            CHECK(y.value()[4] == doctest::Approx(std::cos(1.0)).epsilon(1e-15));
-            CHECK(y.value()[5] == doctest::Approx(std::sin(1.0)).epsilon(1e-15));
-            CHECK(y.value()[6] == doctest::Approx(-std::sin(0.01)).epsilon(1e-15));
-            CHECK(y.value()[7] == doctest::Approx(std::cos(0.01)).epsilon(1e-15));
+            for (const Case& k : {Case{RopeLayout::half, {4, 6}, {5, 7}},
+                                  Case{RopeLayout::interleaved, {4, 5}, {6, 7}}}) {
+                const TensorD y = rope(VarD(x), 1, {.layout = k.layout}).value();
+                CAPTURE(k.first[1]);
+                for (int i = 0; i < 4; ++i)
+                    CHECK(y[i] == x[i]);
+                CHECK(y[k.first[0]] == doctest::Approx(std::cos(1.0)).epsilon(1e-15));
+                CHECK(y[k.first[1]] == doctest::Approx(std::sin(1.0)).epsilon(1e-15));
+                CHECK(y[k.second[0]] == doctest::Approx(-std::sin(0.01)).epsilon(1e-15));
+                CHECK(y[k.second[1]] == doctest::Approx(std::cos(0.01)).epsilon(1e-15));
+            }
         }
         SUBCASE("forward matches reference, with a position offset") {
             const TensorF x = random_tensor<float>({2, 9, 24}, rng);

@@ -24,6 +24,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -155,7 +156,7 @@ namespace detail {
 /// Builds an op's result: when grad mode is on and some input requires a gradient, the result
 /// records `op`, the inputs and `backward_fn`; otherwise it is a plain leaf.
 template <typename T, typename BackwardFn>
-Var<T> make_result(const char* op, Tensor<T> value, std::initializer_list<Var<T>> inputs,
+Var<T> make_result(const char* op, Tensor<T> value, std::span<const Var<T>> inputs,
                    BackwardFn&& backward_fn) {
     if (OpProfile* profile = OpProfile::current())
         profile->forward_done(op);
@@ -176,27 +177,20 @@ Var<T> make_result(const char* op, Tensor<T> value, std::initializer_list<Var<T>
     return out;
 }
 
+/// make_result for ops with a fixed number of inputs.
+template <typename T, typename BackwardFn>
+Var<T> make_result(const char* op, Tensor<T> value, std::initializer_list<Var<T>> inputs,
+                   BackwardFn&& backward_fn) {
+    return make_result(op, std::move(value), std::span<const Var<T>>(inputs.begin(), inputs.size()),
+                       std::forward<BackwardFn>(backward_fn));
+}
+
 /// make_result for ops with a run-time number of inputs (concat).
 template <typename T, typename BackwardFn>
 Var<T> make_result(const char* op, Tensor<T> value, const std::vector<Var<T>>& inputs,
                    BackwardFn&& backward_fn) {
-    if (OpProfile* profile = OpProfile::current())
-        profile->forward_done(op);
-    Var<T> out(std::move(value));
-    out.node().op = op;
-    bool needs_grad = false;
-    if (GradMode::is_enabled())
-        for (const Var<T>& in : inputs)
-            needs_grad = needs_grad || in.requires_grad();
-    if (needs_grad) {
-        Node<T>& n = out.node();
-        n.requires_grad = true;
-        n.inputs.reserve(inputs.size());
-        for (const Var<T>& in : inputs)
-            n.inputs.push_back(in.node_ptr());
-        n.backward = std::forward<BackwardFn>(backward_fn);
-    }
-    return out;
+    return make_result(op, std::move(value), std::span<const Var<T>>(inputs),
+                       std::forward<BackwardFn>(backward_fn));
 }
 
 /// The gradient buffer of input i if that input requires a gradient, else nullptr. Backward

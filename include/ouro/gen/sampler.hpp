@@ -56,6 +56,7 @@
 #include "ouro/gen/token_decision.hpp"
 #include "ouro/gen/truncation.hpp"
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -117,6 +118,25 @@ enum class SamplerStage : std::uint8_t {
     temperature
 };
 } // namespace detail
+
+/// The stages' names for the order string, in the default order (SamplerStage's); the group
+/// "penalties" names the first six.
+inline constexpr std::array<const char*, std::size_t(detail::SamplerStage::temperature) + 1>
+    sampler_stage_names = {"logit_bias",
+                           "repetition_penalty",
+                           "frequency_penalty",
+                           "presence_penalty",
+                           "dry",
+                           "no_repeat_ngram",
+                           "top_n_sigma",
+                           "top_k",
+                           "typical",
+                           "top_p",
+                           "min_p",
+                           "epsilon",
+                           "eta",
+                           "xtc",
+                           "temperature"};
 
 /// The order used when from_settings gets an empty one (llama.cpp's; see the file comment).
 inline constexpr const char* default_sampler_order =

@@ -84,6 +84,10 @@ struct GPTConfig {
     /// S (V=4096, T=256, C=256, L=6, NH=8).
     static GPTConfig xs();
     static GPTConfig s();
+    /// GPT-2's block (learned positions, LayerNorm, GELU, biases, tied classifier) with these
+    /// sizes; every other field keeps its default.
+    static GPTConfig gpt2(std::int64_t vocab_size, std::int64_t block_size, std::int64_t n_layer,
+                          std::int64_t n_head, std::int64_t n_embd);
     /// A Llama-2-style block with these sizes (llama2.c's model.py): RoPE on interleaved pairs,
     /// RMSNorm (eps 1e-5), SwiGLU with llama_hidden_size(n_embd, multiple_of) hidden features, no
     /// biases, separate classifier.
