@@ -256,8 +256,8 @@ std::vector<DecodedSequence> decode_parallel(const nn::GPT<float>& model, const 
         };
     shared.on_token = nullptr;
     std::vector<std::vector<DecodedSequence>> results(static_cast<std::size_t>(jobs));
-    std::vector<std::vector<TraceRecord>> streamed(
-        static_cast<std::size_t>(jobs)); // the chain's on_token
+    // The records the chain's on_token would have seen, held until their turn.
+    std::vector<std::vector<TraceRecord>> streamed(static_cast<std::size_t>(jobs));
     std::vector<char> done(static_cast<std::size_t>(jobs), 0);
     std::int64_t next = 0, sequence = 0;
     detail::run_jobs(jobs, threads, [&](std::int64_t j, int t) {
