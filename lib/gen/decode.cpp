@@ -235,7 +235,7 @@ std::vector<DecodedSequence> decode_parallel(const nn::GPT<float>& model, const 
     const bool chain = decoder.kind == Decoder::Kind::chain;
     const std::int64_t items = decode_items(decoder, options, std::int64_t(prompts.size()));
     const std::vector<std::int64_t> bounds =
-        detail::group_bounds(items, detail::group_count(items, threads, items));
+        detail::group_bounds(items, detail::group_count(items, threads, items, chain ? 4 : 1));
     const std::int64_t jobs = std::int64_t(bounds.size()) - 1;
     std::int64_t largest = 0;
     for (std::int64_t j = 0; j < jobs; ++j)

@@ -15,11 +15,12 @@ int job_threads(std::int64_t jobs) {
     return int(std::min<std::int64_t>(num_threads(), jobs));
 }
 
-std::int64_t group_count(std::int64_t items, int threads, std::int64_t most) {
+std::int64_t group_count(std::int64_t items, int threads, std::int64_t most, std::int64_t rows) {
     const std::int64_t fewest = (items + most - 1) / most;
     if (threads <= 1)
         return fewest;
-    return std::max(fewest, std::min<std::int64_t>(items, 2 * std::int64_t(threads)));
+    const std::int64_t per_thread = items / (2 * std::int64_t(threads)) >= rows ? 2 : 1;
+    return std::max(fewest, std::min<std::int64_t>(items, per_thread * threads));
 }
 
 std::vector<std::int64_t> group_bounds(std::int64_t items, std::int64_t groups) {

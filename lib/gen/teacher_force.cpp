@@ -79,7 +79,7 @@ void teacher_force(const nn::GPT<float>& model, std::span<const std::vector<std:
     // One group for a single thread when the batch holds every text, as the session overload.
     const int threads = detail::job_threads(n);
     const std::vector<std::int64_t> bounds =
-        detail::group_bounds(n, detail::group_count(n, threads, batch_size));
+        detail::group_bounds(n, detail::group_count(n, threads, batch_size, 4));
     const std::int64_t jobs = std::int64_t(bounds.size()) - 1;
     std::int64_t largest = 0;
     for (std::int64_t j = 0; j < jobs; ++j)

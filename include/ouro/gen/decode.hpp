@@ -25,7 +25,8 @@
 //
 // Threads. The overload that takes a model decodes sequences in parallel when it has more than
 // one thread (num_threads(); not inside another parallel region): the chain's sequences, or the
-// searches' prompts, in consecutive groups (about twice as many as threads), each group decoded by
+// searches' prompts, in consecutive groups (one or two per thread: two when the chain's groups
+// still hold 4 sequences, since fewer rows per pass cost more per token), each group decoded by
 // one thread in a session of its own whose passes run on that thread, the groups dynamically
 // scheduled so that a thread the system deschedules holds up little. A slot's results do not
 // depend on the other slots (session.hpp), so the results are the same, bit for bit, as in one
@@ -165,7 +166,8 @@ void teacher_force(
     const std::function<void(std::size_t text, std::size_t t, std::int64_t slot)>& score);
 
 /// Teacher forcing spread over the threads: the texts in consecutive groups of at most
-/// `batch_size` (with several threads, about twice as many groups as threads), each group fed as
+/// `batch_size` (with several threads, one or two groups per thread as decode() groups the
+/// chain's sequences), each group fed as
 /// the session overload feeds its texts, by one thread in a session of its own
 /// (session_options(model.config, context, group size)), the groups in parallel and dynamically
 /// scheduled. score(session, text, t, slot) is as above with the group's session: it is called
