@@ -40,8 +40,7 @@ Quality held_out_quality(Lab& lab) {
             texts.emplace_back(s.begin(),
                                s.begin() + std::min<std::int64_t>(std::int64_t(s.size()), T));
     const gen::ContextOptions context{.policy = gen::ContextPolicy::stop};
-    gen::InferenceSession session(lab.model(), gen::session_options(lab.config(), context, 16));
-    const auto scores = olab::teacher_force(session, texts, context, lab.eot());
+    const auto scores = olab::teacher_force(lab.model(), texts, context, lab.eot(), 16);
     Quality q;
     double nll = 0;
     const ouro::data::Tokenizer& tok = lab.tokenizer();

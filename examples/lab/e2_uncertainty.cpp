@@ -91,9 +91,8 @@ E2Result measure_e2(Lab& lab) {
                           2 * std::uint64_t(lab.prompts().size()) * std::uint64_t(m.length);
     ouro::examples::ProgressBar bar = progress_bar(lab, "E2 uncertainty", total);
     std::uint64_t done = 0;
-    gen::InferenceSession session(
-        lab.model(), gen::session_options(lab.config(), context, std::int64_t(texts.size())));
-    const auto scores = olab::teacher_force(session, texts, context, lab.eot());
+    const auto scores =
+        olab::teacher_force(lab.model(), texts, context, lab.eot(), std::int64_t(texts.size()));
     done += std::uint64_t(texts.size() * std::size_t(m.length));
     bar.update(done);
     m.human_h = olab::mean_by_window(olab::field_of(scores, &olab::TokenScore::entropy), m.window);

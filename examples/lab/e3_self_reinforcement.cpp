@@ -83,8 +83,8 @@ std::vector<olab::CopyStats> curves(Lab& lab,
         contexts.push_back(olab::repeat_sentence(s, copies, prefix));
         texts.push_back(contexts.back().tokens);
     }
-    gen::InferenceSession session(lab.model(), {.batch_size = std::int64_t(texts.size())});
-    const auto scores = olab::teacher_force(session, texts, {}, lab.eot());
+    const auto scores =
+        olab::teacher_force(lab.model(), texts, {}, lab.eot(), std::int64_t(texts.size()));
     std::vector<std::vector<olab::CopyStats>> per;
     for (std::size_t i = 0; i < texts.size(); ++i) {
         // Scores are for tokens 1.., so position p's probability is scores[p - 1].

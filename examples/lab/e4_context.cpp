@@ -150,9 +150,8 @@ void teacher_forced(Lab& m, const E4Plan& plan, const gen::ContextOptions& ctx,
     std::vector<std::vector<std::int32_t>> texts = streams;
     for (auto& t : texts)
         t.resize(std::min(t.size(), std::size_t(plan.stream_length(ctx.policy))));
-    gen::InferenceSession session(
-        m.model(), gen::session_options(m.config(), ctx, std::int64_t(texts.size())));
-    const auto scores = olab::teacher_force(session, texts, ctx, m.eot());
+    const auto scores =
+        olab::teacher_force(m.model(), texts, ctx, m.eot(), std::int64_t(texts.size()));
     const auto nll = olab::field_of(scores, &olab::TokenScore::nll);
     double first = 0, after = 0;
     std::int64_t n_first = 0, n_after = 0;

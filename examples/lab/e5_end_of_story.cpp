@@ -54,9 +54,8 @@ across_ends(const Lab& lab, const std::vector<std::vector<std::int32_t>>& human,
 void end_curve(Lab& lab, const std::vector<std::vector<std::int32_t>>& texts,
                const std::vector<std::int64_t>& end_index, E5Result& m) {
     const gen::ContextOptions context = lab.long_context();
-    gen::InferenceSession session(
-        lab.model(), gen::session_options(lab.config(), context, std::int64_t(texts.size())));
-    const auto scores = olab::teacher_force(session, texts, context, lab.eot());
+    const auto scores =
+        olab::teacher_force(lab.model(), texts, context, lab.eot(), std::int64_t(texts.size()));
     std::vector<double> p_end_at(std::size_t(before + after + 1), 0.0);
     std::vector<double> h_at(p_end_at.size(), 0.0);
     std::vector<std::int64_t> n_at(p_end_at.size(), 0);

@@ -93,9 +93,8 @@ std::vector<ouro::nn::GPTConfig> check_checkpoints(const Lab& lab,
 void teacher_forced(const Lab& m, const std::vector<std::vector<std::int32_t>>& streams,
                     E6Checkpoint& res) {
     gen::ContextOptions ctx;
-    gen::InferenceSession session(
-        m.model(), gen::session_options(m.config(), ctx, std::int64_t(streams.size())));
-    const auto scores = olab::teacher_force(session, streams, ctx, m.eot());
+    const auto scores =
+        olab::teacher_force(m.model(), streams, ctx, m.eot(), std::int64_t(streams.size()));
     double nll = 0;
     std::int64_t count = 0;
     std::vector<std::vector<std::int32_t>> predictions, targets;

@@ -78,7 +78,8 @@ void ThreadChooser::record(double seconds, std::int64_t units) {
 }
 
 ChosenThreads::ChosenThreads(ThreadChooser& chooser, std::int64_t units)
-    : chooser_(chooser), units_(units), threads_(chooser.next()), previous_(omp_get_max_threads()),
+    : chooser_(chooser), units_(units), nested_(omp_in_parallel() != 0),
+      threads_(nested_ ? 1 : chooser.next()), previous_(omp_get_max_threads()),
       start_(std::chrono::steady_clock::now()) {
     // omp_set_num_threads, not set_num_threads: the choice is not a user's explicit count.
     omp_set_num_threads(threads_);
@@ -86,8 +87,11 @@ ChosenThreads::ChosenThreads(ThreadChooser& chooser, std::int64_t units)
 
 ChosenThreads::~ChosenThreads() {
     omp_set_num_threads(previous_);
-    chooser_.record(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(), units_);
+    // A run inside another parallel region says nothing about the team: it is not recorded.
+    if (!nested_)
+        chooser_.record(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(),
+            units_);
 }
 
 } // namespace ouro

@@ -3,8 +3,11 @@
 
 #include "ouro/core/error.hpp"
 #include "ouro/gen/search.hpp"
+#include "sequence_jobs.hpp"
 
 #include <algorithm>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -46,18 +49,19 @@ void check_options(const InferenceSession& session, const Decoder& decoder,
                           session.context(), "decode: prompt " + str(std::int64_t(p)));
 }
 
-// Every sequence of the chain in one batch: copy c of prompt p is sequence c * P + p.
+// Sequences [first, last) of the chain in one batch: sequence i = c * P + p is copy c of prompt p
+// (decode() runs them all; decode_parallel a group of them).
 std::vector<DecodedSequence> decode_chain(InferenceSession& session, const Decoder& decoder,
                                           const std::vector<std::vector<std::int32_t>>& prompts,
-                                          const DecodeOptions& options) {
-    const std::int64_t copies = decoder.samples() ? options.samples_per_prompt : 1;
+                                          const DecodeOptions& options, std::int64_t first,
+                                          std::int64_t last) {
+    const std::int64_t P = std::int64_t(prompts.size());
     std::vector<std::vector<std::int32_t>> batch;
     std::vector<std::int64_t> prompt_index;
-    for (std::int64_t c = 0; c < copies; ++c)
-        for (std::size_t p = 0; p < prompts.size(); ++p) {
-            batch.push_back(prompts[p]);
-            prompt_index.push_back(std::int64_t(p));
-        }
+    for (std::int64_t i = first; i < last; ++i) {
+        batch.push_back(prompts[std::size_t(i % P)]);
+        prompt_index.push_back(i % P);
+    }
     std::vector<SamplerChain> chains;
     chains.reserve(batch.size());
     for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -70,6 +74,7 @@ std::vector<DecodedSequence> decode_chain(InferenceSession& session, const Decod
     g.end_token = options.end_token;
     g.end_of_text = options.end_of_text;
     g.seed = options.seed;
+    g.first_sequence = std::uint64_t(first);
     g.trace = options.trace;
     g.decode = options.decode;
     g.on_token = options.on_token;
@@ -122,10 +127,11 @@ void score_searched(InferenceSession& session,
         });
 }
 
+// Prompts [first, last) with contrastive search, one after another.
 std::vector<DecodedSequence>
 decode_contrastive(InferenceSession& session, const Decoder& decoder,
                    const std::vector<std::vector<std::int32_t>>& prompts,
-                   const DecodeOptions& options) {
+                   const DecodeOptions& options, std::int64_t first, std::int64_t last) {
     ContrastiveOptions c;
     c.top_k = decoder.top_k;
     c.alpha = decoder.alpha;
@@ -136,7 +142,7 @@ decode_contrastive(InferenceSession& session, const Decoder& decoder,
     c.decode = options.decode;
     c.stop_strings = options.stop_strings;
     std::vector<DecodedSequence> result;
-    for (std::size_t p = 0; p < prompts.size(); ++p) {
+    for (std::size_t p = std::size_t(first); p < std::size_t(last); ++p) {
         GeneratedSequence g = contrastive_search(session, prompts[p], c);
         DecodedSequence& d = result.emplace_back();
         d.prompt_index = std::int64_t(p);
@@ -154,9 +160,11 @@ decode_contrastive(InferenceSession& session, const Decoder& decoder,
     return result;
 }
 
+// Prompts [first, last) with beam search, one after another.
 std::vector<DecodedSequence> decode_beam(InferenceSession& session, const Decoder& decoder,
                                          const std::vector<std::vector<std::int32_t>>& prompts,
-                                         const DecodeOptions& options) {
+                                         const DecodeOptions& options, std::int64_t first,
+                                         std::int64_t last) {
     BeamSearchOptions b;
     b.beams = decoder.beams;
     b.length_penalty = decoder.length_penalty;
@@ -164,7 +172,7 @@ std::vector<DecodedSequence> decode_beam(InferenceSession& session, const Decode
     b.context = options.context;
     b.end_token = options.end_of_text == EndOfText::stop ? options.end_token : -1;
     std::vector<DecodedSequence> result;
-    for (std::size_t p = 0; p < prompts.size(); ++p) {
+    for (std::size_t p = std::size_t(first); p < std::size_t(last); ++p) {
         std::vector<BeamHypothesis> hyps = beam_search(session, prompts[p], b);
         const std::size_t n = std::min(hyps.size(), std::size_t(decoder.hypotheses));
         for (std::size_t h = 0; h < n; ++h) {
@@ -191,6 +199,105 @@ std::vector<DecodedSequence> decode_beam(InferenceSession& session, const Decode
                     d.trace[t].text = std::move(text);
             }
     return result;
+}
+
+// Items [first, last) of any decoder in one session: sequences of the chain, prompts of the
+// searches. Does not call on_token for the searches (the callers do, in order).
+std::vector<DecodedSequence> decode_range(InferenceSession& session, const Decoder& decoder,
+                                          const std::vector<std::vector<std::int32_t>>& prompts,
+                                          const DecodeOptions& options, std::int64_t first,
+                                          std::int64_t last) {
+    switch (decoder.kind) {
+    case Decoder::Kind::chain:
+        return decode_chain(session, decoder, prompts, options, first, last);
+    case Decoder::Kind::beam:
+        return decode_beam(session, decoder, prompts, options, first, last);
+    case Decoder::Kind::contrastive:
+        return decode_contrastive(session, decoder, prompts, options, first, last);
+    }
+    return {};
+}
+
+// The items decode() runs: sequences for the chain, prompts for the searches.
+std::int64_t decode_items(const Decoder& decoder, const DecodeOptions& options,
+                          std::int64_t prompts) {
+    if (decoder.kind != Decoder::Kind::chain)
+        return prompts;
+    return prompts * (decoder.samples() ? options.samples_per_prompt : 1);
+}
+
+// decode(model, ...) with more than one thread: the items in groups (sequence_jobs.hpp), each
+// group decoded by one thread in a session of its own, the results gathered in the order of one
+// batch. The callbacks are serialised: `decode` under a lock, on_token in order as groups finish.
+std::vector<DecodedSequence> decode_parallel(const nn::GPT<float>& model, const Decoder& decoder,
+                                             const std::vector<std::vector<std::int32_t>>& prompts,
+                                             const DecodeOptions& options, int threads) {
+    const bool chain = decoder.kind == Decoder::Kind::chain;
+    const std::int64_t items = decode_items(decoder, options, std::int64_t(prompts.size()));
+    const std::vector<std::int64_t> bounds =
+        detail::group_bounds(items, detail::group_count(items, threads, items, chain ? 4 : 1));
+    const std::int64_t jobs = std::int64_t(bounds.size()) - 1;
+    std::int64_t largest = 0;
+    for (std::int64_t j = 0; j < jobs; ++j)
+        largest = std::max(largest, bounds[std::size_t(j) + 1] - bounds[std::size_t(j)]);
+    SessionOptions so =
+        session_options(model.config, options.context, chain ? largest : decoder.slots(1, 1));
+    so.half_weights = options.half_weights;
+    std::vector<std::optional<InferenceSession>> sessions(static_cast<std::size_t>(threads));
+    sessions[0].emplace(model, so); // its errors, and the options', come before any work
+    check_options(*sessions[0], decoder, prompts, options);
+
+    std::mutex text_mutex, emit_mutex;
+    DecodeOptions shared = options;
+    if (options.decode)
+        shared.decode = [&](std::int32_t token) {
+            const std::lock_guard lock(text_mutex);
+            return options.decode(token);
+        };
+    shared.on_token = nullptr;
+    std::vector<std::vector<DecodedSequence>> results(static_cast<std::size_t>(jobs));
+    // The records the chain's on_token would have seen, held until their turn.
+    std::vector<std::vector<TraceRecord>> streamed(static_cast<std::size_t>(jobs));
+    std::vector<char> done(static_cast<std::size_t>(jobs), 0);
+    std::int64_t next = 0, sequence = 0;
+    detail::run_jobs(jobs, threads, [&](std::int64_t j, int t) {
+        std::optional<InferenceSession>& session = sessions[std::size_t(t)];
+        if (!session)
+            session.emplace(model, so);
+        DecodeOptions o = shared;
+        if (chain && options.on_token)
+            o.on_token = [&streamed, j](const TraceRecord& r) {
+                streamed[std::size_t(j)].push_back(r);
+            };
+        results[std::size_t(j)] = decode_range(*session, decoder, prompts, o,
+                                               bounds[std::size_t(j)], bounds[std::size_t(j) + 1]);
+        // Every finished group whose predecessors are done: numbered, then streamed.
+        const std::lock_guard lock(emit_mutex);
+        done[std::size_t(j)] = 1;
+        for (; next < jobs && done[std::size_t(next)]; ++next) {
+            for (DecodedSequence& d : results[std::size_t(next)]) {
+                for (TraceRecord& r : d.trace)
+                    r.sequence = sequence;
+                ++sequence;
+            }
+            if (!options.on_token)
+                continue;
+            if (chain)
+                for (const TraceRecord& r : streamed[std::size_t(next)])
+                    options.on_token(r);
+            else
+                for (const DecodedSequence& d : results[std::size_t(next)])
+                    for (const TraceRecord& r : d.trace)
+                        options.on_token(r);
+            streamed[std::size_t(next)] = {};
+        }
+    });
+    std::vector<DecodedSequence> out;
+    out.reserve(std::size_t(sequence));
+    for (std::vector<DecodedSequence>& r : results)
+        for (DecodedSequence& d : r)
+            out.push_back(std::move(d));
+    return out;
 }
 
 } // namespace
@@ -250,17 +357,10 @@ std::vector<DecodedSequence> decode(InferenceSession& session, const Decoder& de
                                     const std::vector<std::vector<std::int32_t>>& prompts,
                                     const DecodeOptions& options) {
     check_options(session, decoder, prompts, options);
-    std::vector<DecodedSequence> out;
-    switch (decoder.kind) {
-    case Decoder::Kind::chain:
-        return decode_chain(session, decoder, prompts, options);
-    case Decoder::Kind::beam:
-        out = decode_beam(session, decoder, prompts, options);
-        break;
-    case Decoder::Kind::contrastive:
-        out = decode_contrastive(session, decoder, prompts, options);
-        break;
-    }
+    const std::int64_t items = decode_items(decoder, options, std::int64_t(prompts.size()));
+    std::vector<DecodedSequence> out = decode_range(session, decoder, prompts, options, 0, items);
+    if (decoder.kind == Decoder::Kind::chain)
+        return out; // generate() called on_token as it went
     if (options.on_token)
         for (const DecodedSequence& d : out)
             for (const TraceRecord& r : d.trace)
@@ -276,49 +376,13 @@ std::vector<DecodedSequence> decode(const nn::GPT<float>& model, const Decoder& 
     if (options.samples_per_prompt < 1)
         throw ConfigError("decode: samples_per_prompt must be at least 1, got " +
                           str(options.samples_per_prompt));
+    const int threads =
+        detail::job_threads(decode_items(decoder, options, std::int64_t(prompts.size())));
+    if (threads > 1)
+        return decode_parallel(model, decoder, prompts, options, threads);
     InferenceSession session =
         decode_session(model, decoder, options, std::int64_t(prompts.size()));
     return decode(session, decoder, prompts, options);
-}
-
-void teacher_force(
-    InferenceSession& session, std::span<const std::vector<std::int32_t>> texts,
-    const ContextOptions& context,
-    const std::function<void(std::size_t text, std::size_t t, std::int64_t slot)>& score) {
-    for (std::size_t i = 0; i < texts.size(); ++i)
-        if (texts[i].size() < 2)
-            throw ConfigError("teacher_force: text " + std::to_string(i) + " has " +
-                              std::to_string(texts[i].size()) + " token" +
-                              (texts[i].size() == 1 ? "" : "s") + "; need at least 2");
-    ContextFeeder feeder(session, context);
-    const std::size_t B = std::size_t(session.batch_size());
-    for (std::size_t first = 0; first < texts.size(); first += B) {
-        const std::size_t count = std::min(B, texts.size() - first);
-        session.reset();
-        std::vector<std::size_t> fed(count, 1); // tokens of text first + b fed so far
-        for (std::size_t b = 0; b < count; ++b)
-            feeder.start(std::int64_t(b), std::span(texts[first + b]).first(1),
-                         std::int64_t(first + b));
-        bool any = true;
-        while (any) {
-            any = false;
-            for (std::size_t b = 0; b < count; ++b) {
-                const std::vector<std::int32_t>& text = texts[first + b];
-                if (fed[b] == 0 || fed[b] >= text.size())
-                    continue;
-                score(first + b, fed[b], std::int64_t(b));
-                if (fed[b] + 1 < text.size() && feeder.can_feed(std::int64_t(b))) {
-                    ++fed[b];
-                    feeder.add(std::int64_t(b), std::span(text).first(fed[b]));
-                    any = true;
-                } else {
-                    fed[b] = 0; // done: the text is scored, or the context is full under stop
-                }
-            }
-            if (any)
-                feeder.flush();
-        }
-    }
 }
 
 } // namespace ouro::gen

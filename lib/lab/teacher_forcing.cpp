@@ -45,6 +45,23 @@ std::vector<std::vector<TokenScore>> teacher_force(gen::InferenceSession& sessio
     return out;
 }
 
+std::vector<std::vector<TokenScore>>
+teacher_force(const nn::GPT<float>& model, std::span<const std::vector<std::int32_t>> texts,
+              const gen::ContextOptions& context, std::int32_t end_token, std::int64_t batch_size) {
+    std::vector<std::vector<TokenScore>> out(texts.size());
+    for (std::size_t i = 0; i < texts.size(); ++i)
+        out[i].reserve(texts[i].size() > 0 ? texts[i].size() - 1 : 0);
+    // Each text's scores are written by the one thread that feeds it.
+    gen::teacher_force(model, texts, context, batch_size,
+                       [&](const gen::InferenceSession& session, std::size_t text, std::size_t t,
+                           std::int64_t slot) {
+                           TokenScore score;
+                           score_token(session.logits(slot), texts[text][t], end_token, score);
+                           out[text].push_back(score);
+                       });
+    return out;
+}
+
 std::vector<std::vector<double>> field_of(const std::vector<std::vector<TokenScore>>& scores,
                                           double TokenScore::*field) {
     std::vector<std::vector<double>> out(scores.size());

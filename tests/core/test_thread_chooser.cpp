@@ -3,7 +3,10 @@
 
 #include <doctest/doctest.h>
 
+#include <omp.h>
+
 #include <cstdint>
+#include <vector>
 
 using namespace ouro;
 
@@ -101,5 +104,27 @@ TEST_SUITE("core") {
         }
         CHECK(num_threads() == 2);
         CHECK_FALSE(detail::thread_count_explicit());
+    }
+
+    TEST_CASE("ChosenThreads inside a parallel region: one thread, nothing recorded") {
+        const DefaultCount count(2);
+        // A chooser that would try the team on its second run.
+        ThreadChooser chooser(0, 0.0);
+        std::vector<int> chosen(2, -1);
+#pragma omp parallel num_threads(2)
+        {
+            for (int run = 0; run < 20; ++run) {
+                const ChosenThreads scope(chooser, 1);
+                chosen[std::size_t(omp_get_thread_num())] = scope.threads();
+            }
+        }
+        CHECK(chosen[0] == 1);
+        CHECK(chosen[1] != 2);
+        CHECK(chooser.probes() == 0);
+        // Outside, the chooser starts from scratch: one thread, then a probe of the team.
+        { const ChosenThreads first(chooser, 1); }
+        { const ChosenThreads second(chooser, 1); }
+        const ChosenThreads third(chooser, 1);
+        CHECK(third.threads() == 2);
     }
 }

@@ -1,5 +1,6 @@
 #include "gen/session_test_util.hpp"
 
+#include <ouro/core/parallel.hpp>
 #include <ouro/gen/sampler.hpp>
 #include <ouro/gen/search.hpp>
 #include <ouro/lab/teacher_forcing.hpp>
@@ -94,6 +95,25 @@ TEST_SUITE("lab") {
             REQUIRE(nll.size() == 3);
             CHECK(nll[2].size() == 6);
             CHECK(nll[2][0] == doctest::Approx(scores[2][0].nll));
+        }
+        SUBCASE("the model overload gives the session overload's scores with any thread count") {
+            gen::InferenceSession session(*model, {.batch_size = 3});
+            const auto want = teacher_force(session, texts, {}, 3);
+            for (const int threads : {1, 2, 3}) {
+                CAPTURE(threads);
+                const ThreadCountGuard guard(threads);
+                const auto got = teacher_force(*model, texts, {}, 3, 2);
+                REQUIRE(got.size() == want.size());
+                for (std::size_t i = 0; i < want.size(); ++i) {
+                    REQUIRE(got[i].size() == want[i].size());
+                    for (std::size_t t = 0; t < want[i].size(); ++t) {
+                        CHECK(got[i][t].prob == want[i][t].prob);
+                        CHECK(got[i][t].entropy == want[i][t].entropy);
+                        CHECK(got[i][t].p_end == want[i][t].p_end);
+                        CHECK(got[i][t].argmax == want[i][t].argmax);
+                    }
+                }
+            }
         }
         SUBCASE("stops scoring when the stop policy's context is full") {
             gen::InferenceSession session(*model, {.batch_size = 1, .context = 4});

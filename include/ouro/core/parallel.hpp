@@ -53,6 +53,11 @@ public:
         if (error_)
             std::rethrow_exception(error_);
     }
+    /// Whether an exception was captured (so that the other threads can stop taking work).
+    bool failed() {
+        const std::lock_guard lock(mutex_);
+        return error_ != nullptr;
+    }
 
 private:
     std::mutex mutex_;

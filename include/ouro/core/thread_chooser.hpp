@@ -22,6 +22,10 @@
 //
 // A thread count set explicitly (set_num_threads, ThreadCountGuard, OMP_NUM_THREADS) is obeyed:
 // the chooser then always answers that count.
+//
+// Inside another parallel region (e.g. sequences decoded in parallel, each by one thread), a
+// ChosenThreads scope runs on one thread, asks the chooser nothing and records nothing: no nested
+// team, and no probe timed while the other threads compete for the cores.
 #pragma once
 
 #include <chrono>
@@ -60,7 +64,8 @@ private:
     std::int64_t last_units_ = 0;
 };
 
-/// Runs its scope with the chooser's thread count and reports how long the scope took.
+/// Runs its scope with the chooser's thread count and reports how long the scope took; inside an
+/// active parallel region (omp_in_parallel), with one thread and without a report.
 class ChosenThreads {
 public:
     ChosenThreads(ThreadChooser& chooser, std::int64_t units);
@@ -73,6 +78,7 @@ public:
 private:
     ThreadChooser& chooser_;
     std::int64_t units_;
+    bool nested_;
     int threads_;
     int previous_;
     std::chrono::steady_clock::time_point start_;

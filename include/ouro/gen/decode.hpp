@@ -23,6 +23,19 @@
 // sequences in one batch; the searches run prompt after prompt. Beam search returns its best
 // `hypotheses` hypotheses per prompt, best first (sequence i = p * hypotheses + h).
 //
+// Threads. The overload that takes a model decodes sequences in parallel when it has more than
+// one thread (num_threads(); not inside another parallel region): the chain's sequences, or the
+// searches' prompts, in consecutive groups (one or two per thread: two when the chain's groups
+// still hold 4 sequences, since fewer rows per pass cost more per token), each group decoded by
+// one thread in a session of its own whose passes run on that thread, the groups dynamically
+// scheduled so that a thread the system deschedules holds up little. A slot's results do not
+// depend on the other slots (session.hpp), so the results are the same, bit for bit, as in one
+// batch. The callbacks are then serialised: `decode` is called under a lock from the decoding
+// threads (in order within a sequence), and on_token sees a group's records once it and every
+// group before it are done (within a group as described below), one call at a time. The overload
+// that takes a session decodes in that session, its passes on the team or one thread as its
+// ThreadChooser finds faster (session.hpp).
+//
 // Statistics (DecodedSequence::trace, one TraceRecord per generated token): the token's raw
 // probability, the entropy of the raw distribution, its rank, p_max, p_end (with an end token),
 // the `alternatives` most probable tokens with their probabilities, the n-gram repeat flags and
@@ -151,5 +164,22 @@ void teacher_force(
     InferenceSession& session, std::span<const std::vector<std::int32_t>> texts,
     const ContextOptions& context,
     const std::function<void(std::size_t text, std::size_t t, std::int64_t slot)>& score);
+
+/// Teacher forcing spread over the threads: the texts in consecutive groups of at most
+/// `batch_size` (with several threads, one or two groups per thread as decode() groups the
+/// chain's sequences), each group fed as
+/// the session overload feeds its texts, by one thread in a session of its own
+/// (session_options(model.config, context, group size)), the groups in parallel and dynamically
+/// scheduled. score(session, text, t, slot) is as above with the group's session: it is called
+/// from several threads at once for different texts (the calls for one text come in order, from
+/// one thread). A slot's logits do not depend on the other slots, so every text gets the same
+/// logits, bit for bit, as through the session overload, for any thread count. Inside another
+/// parallel region it runs on the calling thread. Throws ConfigError for batch_size < 1
+/// ("teacher_force: batch_size must be at least 1, got 0"), for a short text as above, and what
+/// session_options and InferenceSession throw (e.g. a sliding policy with learned positions).
+void teacher_force(const nn::GPT<float>& model, std::span<const std::vector<std::int32_t>> texts,
+                   const ContextOptions& context, std::int64_t batch_size,
+                   const std::function<void(const InferenceSession& session, std::size_t text,
+                                            std::size_t t, std::int64_t slot)>& score);
 
 } // namespace ouro::gen

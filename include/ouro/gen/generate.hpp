@@ -143,6 +143,10 @@ struct GenerateOptions {
     std::int32_t end_token = -1; ///< the end-of-text id; -1 for none
     EndOfText end_of_text = EndOfText::stop;
     std::uint64_t seed = 0; ///< sequence i draws from Rng(Rng::stream_value(seed, i))
+    /// For a run split into several calls (sequences decoded in parallel, decode.hpp): sequence
+    /// i of this call is sequence first_sequence + i of the run, and draws from
+    /// Rng(Rng::stream_value(seed, first_sequence + i)); its records' `sequence` says so too.
+    std::uint64_t first_sequence = 0;
     /// Keep a TraceRecord per generated token in the result.
     bool trace = true;
     /// Text of a token for the trace, GeneratedSequence::text and the stop strings (optional;
@@ -239,7 +243,7 @@ std::vector<GeneratedSequence> generate(InferenceSession& session, std::span<Cho
         s.history.reserve(prompt.size() + detail::reserve_for(options.max_new_tokens));
         s.history.assign(prompt.begin(), prompt.end());
         s.prompt_length = std::int64_t(prompt.size());
-        s.rng = Rng(Rng::stream_value(options.seed, std::uint64_t(i)));
+        s.rng = Rng(Rng::stream_value(options.seed, options.first_sequence + std::uint64_t(i)));
         s.stops = StopStrings(options.stop_strings);
         s.out.tokens.reserve(detail::reserve_for(options.max_new_tokens));
         if (options.trace)
@@ -264,7 +268,7 @@ std::vector<GeneratedSequence> generate(InferenceSession& session, std::span<Cho
             detail::SequenceState& s = seq[std::size_t(i)];
             TraceRecord& record = records[std::size_t(i)];
             record = TraceRecord{};
-            record.sequence = i;
+            record.sequence = std::int64_t(options.first_sequence) + i;
             record.step = step;
             record.position = std::int64_t(s.history.size());
             record.context = session.cached(i);

@@ -51,6 +51,17 @@ std::vector<std::vector<TokenScore>> teacher_force(gen::InferenceSession& sessio
                                                    const gen::ContextOptions& context,
                                                    std::int32_t end_token = -1);
 
+/// The same spread over the threads (gen::teacher_force's model overload): the texts in groups of
+/// at most `batch_size`, each group by one thread in a session of its own built with
+/// gen::session_options for `context`. The same scores, bit for bit, as the session overload,
+/// for any thread count. Throws what that overload throws, and ConfigError for batch_size < 1
+/// ("teacher_force: batch_size must be at least 1, got 0").
+std::vector<std::vector<TokenScore>> teacher_force(const nn::GPT<float>& model,
+                                                   std::span<const std::vector<std::int32_t>> texts,
+                                                   const gen::ContextOptions& context,
+                                                   std::int32_t end_token = -1,
+                                                   std::int64_t batch_size = 16);
+
 /// One field of every score, text by text (for mean_by_position and mean_by_window), e.g.
 /// field_of(scores, &TokenScore::entropy).
 std::vector<std::vector<double>> field_of(const std::vector<std::vector<TokenScore>>& scores,
