@@ -9,6 +9,8 @@
 #
 # Usage: benchmarks/compare_pytorch.sh [BUILD_DIR] [REPS] [THREADS...]
 #   defaults: build, 3, and the thread counts 1 and `nproc`. CONFIGS="XS" runs one config only.
+#   ouro runs the instruction-set path it would choose by default (avx512 where the CPU has
+#   AVX-512 F, VL, BW and DQ, else avx2); OURO_ISA=avx2 times the AVX2 path instead.
 set -euo pipefail
 build=${1:-build}
 reps=${2:-3}
@@ -41,13 +43,25 @@ if [[ -n $blas && $(readlink -f "$blas") == */blas/libblas.so* ]]; then
     exit 1
 fi
 
+# The path ouro's default takes (lib/core/isa.cpp): only that path's case is run, so the tokens/s
+# and the peak RSS are of one path alone.
+if [[ -n ${OURO_ISA:-} ]]; then
+    isa=$OURO_ISA
+elif grep -qw avx512f /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo &&
+    grep -qw avx512bw /proc/cpuinfo && grep -qw avx512dq /proc/cpuinfo; then
+    isa=avx512
+else
+    isa=avx2
+fi
+[[ $isa == avx2 || $isa == avx512 ]] || { echo "compare_pytorch: OURO_ISA must be avx2 or avx512, not '$isa'" >&2; exit 1; }
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2)}'; }
 
 # Prints "tokens/s peak_rss_mb" of one run.
 ouro_run() { # $1 config (XS or S), $2 threads
-    OMP_NUM_THREADS=$2 /usr/bin/time -f %M -o "$work/rss" "$bench" --benchmark_filter="^BM_Train_$1/" \
+    OMP_NUM_THREADS=$2 /usr/bin/time -f %M -o "$work/rss" "$bench" --benchmark_filter="^BM_Train_$1/$isa/" \
         --benchmark_format=json >"$work/out.json" 2>/dev/null
     local rate
     rate=$("$python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["benchmarks"][0]["tokens/s"])' \
@@ -59,7 +73,7 @@ torch_run() { # $1 config (xs or s), $2 threads
         awk '{print $6, $8}'
 }
 
-echo "ouro: $bench; PyTorch: $("$python" -c 'import torch; print(torch.__version__)') ($python)," \
+echo "ouro: $bench ($isa path); PyTorch: $("$python" -c 'import torch; print(torch.__version__)') ($python)," \
     "BLAS: $(readlink -f "${blas:-unknown}")"
 printf "%-7s %-7s %12s %12s %8s %12s %12s\n" config threads "ouro tok/s" "torch tok/s" ratio \
     "ouro RSS MB" "torch RSS MB"
