@@ -2,10 +2,11 @@
 // this file once, with OURO_GEMM_PATH naming the path's namespace (avx2, avx512), and are compiled
 // with that path's flags. Not a header to include anywhere else.
 //
-// Every product, forward and backward, is Eigen's single-threaded GEMM on row-major Maps, called
-// once per tile of the output, with OpenMP over the tiles. The tiles come from the shape alone,
-// so the result does not depend on the thread count; each path gives its own bits (Eigen's
-// register blocking and packets differ between 8 and 16 lanes).
+// Every product, forward and backward, is a single-threaded GEMM called once per tile of the
+// output, with OpenMP over the tiles: Eigen's on row-major Maps, or on the AVX-512 path for floats
+// (OURO_GEMM_OWN_KERNEL) the path's own kernel (gemm_kernel_avx512.hpp, included before this
+// file). The tiles come from the shape alone, so the result does not depend on the thread count;
+// each path gives its own bits.
 //
 // Everything defined here is in ouro::ops::gemm::OURO_GEMM_PATH (or a namespace that the AVX-512
 // file renames Eigen to): no inline function or template is shared by name with code built for
@@ -86,8 +87,11 @@ Tile tile_size(std::int64_t slices, std::int64_t m, std::int64_t n) {
     return cut_rows ? Tile{length, width} : Tile{width, length};
 }
 
-// Each tile is computed by one thread, the same way whichever thread it is.
-template <typename T> void run_tiles(const Gemm<T>& g, Into into, const T* bias) {
+// Each tile is computed by one thread, the same way whichever thread it is: C's tile at rows
+// [r0, r0 + rows) and columns [c0, c0 + cols), pointed to by c_tile (row stride g.n), gets
+// add_tile(i, r0, c0, rows, cols, c_tile) for each batch i that it sums.
+template <typename T, typename AddTile>
+void run_tiles(const Gemm<T>& g, Into into, const T* bias, const AddTile& add_tile) {
     const std::int64_t slices = g.sum_batches ? 1 : g.batch;
     if (slices == 0 || g.m == 0 || g.n == 0)
         return;
@@ -101,18 +105,45 @@ template <typename T> void run_tiles(const Gemm<T>& g, Into into, const T* bias)
         const std::int64_t rows = smaller(size.rows, g.m - r0);
         const std::int64_t cols = smaller(size.cols, g.n - c0);
         T* c_tile = g.c + s * g.c_stride + r0 * g.n + c0;
-        MutableMap<T> c(c_tile, rows, cols, Eigen::OuterStride<>(g.n));
         if (into == Into::overwrite)
             for (std::int64_t r = 0; r < rows; ++r)
                 for (std::int64_t j = 0; j < cols; ++j)
                     c_tile[r * g.n + j] = bias ? bias[c0 + j] : T(0);
         if (g.sum_batches)
             for (std::int64_t i = 0; i < g.batch; ++i)
-                add_product_tile(g, i, r0, c0, c);
+                add_tile(i, r0, c0, rows, cols, c_tile);
         else
-            add_product_tile(g, s, r0, c0, c);
+            add_tile(s, r0, c0, rows, cols, c_tile);
     }
 }
+
+// run_tiles with Eigen's GEMM for each tile.
+template <typename T> void run_eigen_tiles(const Gemm<T>& g, Into into, const T* bias) {
+    run_tiles(g, into, bias,
+              [&g](std::int64_t i, std::int64_t r0, std::int64_t c0, std::int64_t rows,
+                   std::int64_t cols, T* c_tile) {
+                  MutableMap<T> c(c_tile, rows, cols, Eigen::OuterStride<>(g.n));
+                  add_product_tile(g, i, r0, c0, c);
+              });
+}
+
+#if OURO_GEMM_OWN_KERNEL
+// run_tiles with the path's own kernel (gemm_kernel_avx512.hpp) for each tile: op(X_i) from row
+// r0 and op(Y_i) from column c0, as the kernel reads them.
+void run_kernel_tiles(const Gemm<float>& g, Into into, const float* bias) {
+    run_tiles(g, into, bias,
+              [&g](std::int64_t i, std::int64_t r0, std::int64_t c0, std::int64_t rows,
+                   std::int64_t cols, float* c_tile) {
+                  const float* x = g.x + i * g.x_stride;
+                  const float* y = g.y + i * g.y_stride;
+                  const kernel::Operand a = g.tx ? kernel::Operand{x + r0, 1, g.m}
+                                                 : kernel::Operand{x + r0 * g.k, g.k, 1};
+                  const kernel::Operand b = g.ty ? kernel::Operand{y + c0 * g.k, 1, g.k}
+                                                 : kernel::Operand{y + c0, g.n, 1};
+                  kernel::multiply(a, b, c_tile, g.n, rows, cols, g.k, 1.0f);
+              });
+}
+#endif
 
 // C = or += alpha op(A) . op(B), as attention's Eigen expressions compute it.
 template <typename T> void product_of(const Product<T>& p, Into into) {
@@ -142,15 +173,29 @@ void fix_blocking() {
 }
 
 void run_gemm(const Gemm<float>& g, Into into, const float* bias) {
-    run_tiles(g, into, bias);
+#if OURO_GEMM_OWN_KERNEL
+    run_kernel_tiles(g, into, bias);
+#else
+    run_eigen_tiles(g, into, bias);
+#endif
 }
 void run_gemm(const Gemm<double>& g, Into into, const double* bias) {
-    run_tiles(g, into, bias);
+    run_eigen_tiles(g, into, bias);
 }
 
 #if OURO_GEMM_WITH_PRODUCT
 void product(const Product<float>& p, Into into) {
+#if OURO_GEMM_OWN_KERNEL
+    if (into == Into::overwrite)
+        for (std::int64_t r = 0; r < p.m; ++r)
+            for (std::int64_t j = 0; j < p.n; ++j)
+                p.c[r * p.ldc + j] = 0.0f;
+    kernel::multiply(p.ta ? kernel::Operand{p.a, 1, p.lda} : kernel::Operand{p.a, p.lda, 1},
+                     p.tb ? kernel::Operand{p.b, 1, p.ldb} : kernel::Operand{p.b, p.ldb, 1}, p.c,
+                     p.ldc, p.m, p.n, p.k, p.alpha);
+#else
     product_of(p, into);
+#endif
 }
 void product(const Product<double>& p, Into into) {
     product_of(p, into);
