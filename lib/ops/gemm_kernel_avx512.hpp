@@ -50,11 +50,18 @@ __mmask16 lanes(std::int64_t count) { // the first count lanes (count clamped to
                         : __mmask16((1u << count) - 1);
 }
 
-// c (R x up to 32 columns, cols of them stored) = fma(alpha, a . b, c) over depth k, from a packed
-// A panel (k x mr, rows first) and a packed B panel (k x nr).
+// Where a product's first depth block starts: from C (fresh false), or, without reading C, from
+// `init` on every row (a bias at the block's columns; zeros when nullptr).
+struct Start {
+    bool fresh;
+    const float* init;
+};
+
+// c (R x up to 32 columns, cols of them stored) = fma(alpha, a . b, old) over depth k, from a
+// packed A panel (k x mr, rows first) and a packed B panel (k x nr); old is c, or the start.
 template <int R>
 void micro(std::int64_t k, const float* a, const float* b, float* c, std::int64_t ldc,
-           std::int64_t cols, float alpha) {
+           std::int64_t cols, float alpha, Start start) {
     __m512 acc[R][2];
     for (int r = 0; r < R; ++r)
         acc[r][0] = acc[r][1] = _mm512_setzero_ps();
@@ -67,26 +74,28 @@ void micro(std::int64_t k, const float* a, const float* b, float* c, std::int64_
         }
     }
     const __m512 al = _mm512_set1_ps(alpha);
-    if (cols == nr) {
+    const __mmask16 m0 = lanes(cols), m1 = lanes(cols - 16);
+    if (start.fresh) {
+        const __m512 i0 = start.init ? _mm512_maskz_loadu_ps(m0, start.init) : _mm512_setzero_ps();
+        const __m512 i1 =
+            start.init ? _mm512_maskz_loadu_ps(m1, start.init + 16) : _mm512_setzero_ps();
         for (int r = 0; r < R; ++r) {
-            float* row = c + r * ldc;
-            _mm512_storeu_ps(row, _mm512_fmadd_ps(al, acc[r][0], _mm512_loadu_ps(row)));
-            _mm512_storeu_ps(row + 16, _mm512_fmadd_ps(al, acc[r][1], _mm512_loadu_ps(row + 16)));
+            _mm512_mask_storeu_ps(c + r * ldc, m0, _mm512_fmadd_ps(al, acc[r][0], i0));
+            _mm512_mask_storeu_ps(c + r * ldc + 16, m1, _mm512_fmadd_ps(al, acc[r][1], i1));
         }
-    } else {
-        const __mmask16 m0 = lanes(cols), m1 = lanes(cols - 16);
-        for (int r = 0; r < R; ++r) {
-            float* row = c + r * ldc;
-            _mm512_mask_storeu_ps(row, m0,
-                                  _mm512_fmadd_ps(al, acc[r][0], _mm512_maskz_loadu_ps(m0, row)));
-            _mm512_mask_storeu_ps(
-                row + 16, m1, _mm512_fmadd_ps(al, acc[r][1], _mm512_maskz_loadu_ps(m1, row + 16)));
-        }
+        return;
+    }
+    for (int r = 0; r < R; ++r) {
+        float* row = c + r * ldc;
+        _mm512_mask_storeu_ps(row, m0,
+                              _mm512_fmadd_ps(al, acc[r][0], _mm512_maskz_loadu_ps(m0, row)));
+        _mm512_mask_storeu_ps(row + 16, m1,
+                              _mm512_fmadd_ps(al, acc[r][1], _mm512_maskz_loadu_ps(m1, row + 16)));
     }
 }
 
 using Micro = void (*)(std::int64_t, const float*, const float*, float*, std::int64_t, std::int64_t,
-                       float);
+                       float, Start);
 constexpr Micro micro_for_rows[mr + 1] = {nullptr,   micro<1>,  micro<2>, micro<3>, micro<4>,
                                           micro<5>,  micro<6>,  micro<7>, micro<8>, micro<9>,
                                           micro<10>, micro<11>, micro<12>};
@@ -138,16 +147,21 @@ void transpose_into(const float* src, std::int64_t stride, std::int64_t n, std::
 // A(i0 + q mr + r, p0 + p) at q * mr * k + p * mr + r (zeros past the last row).
 void pack_a(const Operand& A, std::int64_t i0, std::int64_t rows, std::int64_t p0, std::int64_t k,
             float* out) {
+    if (A.rs == 1) { // each depth step is a run of consecutive floats, read in one pass
+        const __mmask16 all = lanes(mr);
+        for (std::int64_t p = 0; p < k; ++p) {
+            const float* src = A.p + i0 + (p0 + p) * A.cs;
+            for (std::int64_t q = 0; q * mr < rows; ++q)
+                _mm512_mask_storeu_ps(out + q * mr * k + p * mr, all,
+                                      _mm512_maskz_loadu_ps(lanes(rows - q * mr), src + q * mr));
+        }
+        return;
+    }
     for (std::int64_t q = 0; q * mr < rows; ++q) {
         const std::int64_t n = rows - q * mr < mr ? rows - q * mr : mr;
         float* panel = out + q * mr * k;
         const float* src = A.p + (i0 + q * mr) * A.rs + p0 * A.cs;
-        if (A.rs == 1) { // each depth step is n consecutive floats
-            const __mmask16 m = lanes(n), all = lanes(mr);
-            for (std::int64_t p = 0; p < k; ++p)
-                _mm512_mask_storeu_ps(panel + p * mr, all,
-                                      _mm512_maskz_loadu_ps(m, src + p * A.cs));
-        } else if (A.cs == 1) { // rows of consecutive floats: transposed 16 x 16
+        if (A.cs == 1) { // rows of consecutive floats: transposed 16 x 16
             transpose_into(src, A.rs, n, k, panel, mr, lanes(mr));
         } else {
             for (std::int64_t p = 0; p < k; ++p)
@@ -161,18 +175,24 @@ void pack_a(const Operand& A, std::int64_t i0, std::int64_t rows, std::int64_t p
 // B(p0 + p, j0 + q nr + j) at q * nr * k + p * nr + j, zeros past the last column.
 void pack_b(const Operand& B, std::int64_t p0, std::int64_t k, std::int64_t j0, std::int64_t cols,
             float* out) {
+    if (B.cs == 1) { // each depth step is a run of consecutive floats, read in one pass
+        for (std::int64_t p = 0; p < k; ++p) {
+            const float* src = B.p + (p0 + p) * B.rs + j0;
+            for (std::int64_t q = 0; q * nr < cols; ++q) {
+                float* dst = out + q * nr * k + p * nr;
+                const std::int64_t j = q * nr;
+                _mm512_store_ps(dst, _mm512_maskz_loadu_ps(lanes(cols - j), src + j));
+                _mm512_store_ps(dst + 16,
+                                _mm512_maskz_loadu_ps(lanes(cols - j - 16), src + j + 16));
+            }
+        }
+        return;
+    }
     for (std::int64_t q = 0; q * nr < cols; ++q) {
         const std::int64_t n = cols - q * nr < nr ? cols - q * nr : nr;
         float* panel = out + q * nr * k;
         const float* src = B.p + p0 * B.rs + (j0 + q * nr) * B.cs;
-        if (B.cs == 1) { // each depth step is n consecutive floats
-            const __mmask16 m0 = lanes(n), m1 = lanes(n - 16);
-            for (std::int64_t p = 0; p < k; ++p) {
-                _mm512_store_ps(panel + p * nr, _mm512_maskz_loadu_ps(m0, src + p * B.rs));
-                _mm512_store_ps(panel + p * nr + 16,
-                                _mm512_maskz_loadu_ps(m1, src + p * B.rs + 16));
-            }
-        } else if (B.rs == 1) { // columns of consecutive floats: transposed 16 x 16
+        if (B.rs == 1) { // columns of consecutive floats: transposed 16 x 16
             transpose_into(src, B.cs, n, k, panel, nr, lanes(16));
             transpose_into(src + 16 * B.cs, B.cs, n - 16, k, panel + 16, nr, lanes(16));
         } else {
@@ -190,9 +210,17 @@ float* buffer(float*& slot, std::int64_t floats) {
 }
 
 // c (rows x cols, row stride ldc) = fma(alpha, A . B, c) k block by k block (see the top of this
-// file), on the calling thread. A is (rows x k), B is (k x cols).
+// file), on the calling thread, the first block starting from `start`. A is (rows x k), B is
+// (k x cols).
 void multiply(const Operand& A, const Operand& B, float* c, std::int64_t ldc, std::int64_t rows,
-              std::int64_t cols, std::int64_t k, float alpha) {
+              std::int64_t cols, std::int64_t k, float alpha, Start start) {
+    if (k == 0) {
+        if (start.fresh)
+            for (std::int64_t i = 0; i < rows; ++i)
+                for (std::int64_t j = 0; j < cols; ++j)
+                    c[i * ldc + j] = start.init ? start.init[j] : 0.0f;
+        return;
+    }
     float* const pa = buffer(scratch.a, mc * kc);
     float* const pb = buffer(scratch.b, kc * nc);
     for (std::int64_t p0 = 0; p0 < k; p0 += kc) {
@@ -204,12 +232,14 @@ void multiply(const Operand& A, const Operand& B, float* c, std::int64_t ldc, st
                 const std::int64_t mb = rows - i0 < mc ? rows - i0 : mc;
                 pack_a(A, i0, mb, p0, kb, pa);
                 for (std::int64_t ir = 0; ir < mb; ir += mr) {
-                    const std::int64_t r = mb - ir < mr ? mb - ir : mr;
-                    const Micro run = micro_for_rows[r];
+                    const Micro run = micro_for_rows[mb - ir < mr ? mb - ir : mr];
                     const float* a_panel = pa + ir * kb;
-                    for (std::int64_t jr = 0; jr < nb; jr += nr)
+                    for (std::int64_t jr = 0; jr < nb; jr += nr) {
+                        const bool fresh = start.fresh && p0 == 0;
+                        const float* init = fresh && start.init ? start.init + j0 + jr : nullptr;
                         run(kb, a_panel, pb + jr * kb, c + (i0 + ir) * ldc + j0 + jr, ldc,
-                            nb - jr < nr ? nb - jr : nr, alpha);
+                            nb - jr < nr ? nb - jr : nr, alpha, Start{fresh, init});
+                    }
                 }
             }
         }

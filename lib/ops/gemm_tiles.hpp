@@ -89,15 +89,18 @@ Tile tile_size(std::int64_t slices, std::int64_t m, std::int64_t n) {
 
 // Each tile is computed by one thread, the same way whichever thread it is: C's tile at rows
 // [r0, r0 + rows) and columns [c0, c0 + cols), pointed to by c_tile (row stride g.n), gets
-// add_tile(i, r0, c0, rows, cols, c_tile) for each batch i that it sums.
+// add_tile(i, r0, c0, rows, cols, c_tile, fresh) for each batch i that it sums, in order; fresh
+// (Into::overwrite, first batch) says that the tile must first be replaced by the bias (zeros
+// without one).
 template <typename T, typename AddTile>
-void run_tiles(const Gemm<T>& g, Into into, const T* bias, const AddTile& add_tile) {
+void run_tiles(const Gemm<T>& g, Into into, const AddTile& add_tile) {
     const std::int64_t slices = g.sum_batches ? 1 : g.batch;
     if (slices == 0 || g.m == 0 || g.n == 0)
         return;
     const Tile size = tile_size(slices, g.m, g.n);
     const std::int64_t row_tiles = ceil_div(g.m, size.rows), col_tiles = ceil_div(g.n, size.cols);
     const std::int64_t tiles_per_slice = row_tiles * col_tiles;
+    const bool overwrite = into == Into::overwrite;
 #pragma omp parallel for schedule(dynamic)
     for (std::int64_t t = 0; t < slices * tiles_per_slice; ++t) {
         const std::int64_t s = t / tiles_per_slice, tile = t % tiles_per_slice;
@@ -105,23 +108,27 @@ void run_tiles(const Gemm<T>& g, Into into, const T* bias, const AddTile& add_ti
         const std::int64_t rows = smaller(size.rows, g.m - r0);
         const std::int64_t cols = smaller(size.cols, g.n - c0);
         T* c_tile = g.c + s * g.c_stride + r0 * g.n + c0;
-        if (into == Into::overwrite)
-            for (std::int64_t r = 0; r < rows; ++r)
-                for (std::int64_t j = 0; j < cols; ++j)
-                    c_tile[r * g.n + j] = bias ? bias[c0 + j] : T(0);
-        if (g.sum_batches)
-            for (std::int64_t i = 0; i < g.batch; ++i)
-                add_tile(i, r0, c0, rows, cols, c_tile);
+        if (!g.sum_batches)
+            add_tile(s, r0, c0, rows, cols, c_tile, overwrite);
+        else if (g.batch == 0 && overwrite) // nothing to sum: the bias alone
+            add_tile(0, r0, c0, rows, cols, c_tile, true);
         else
-            add_tile(s, r0, c0, rows, cols, c_tile);
+            for (std::int64_t i = 0; i < g.batch; ++i)
+                add_tile(i, r0, c0, rows, cols, c_tile, overwrite && i == 0);
     }
 }
 
-// run_tiles with Eigen's GEMM for each tile.
+// run_tiles with Eigen's GEMM for each tile, after writing the bias when the tile is fresh.
 template <typename T> void run_eigen_tiles(const Gemm<T>& g, Into into, const T* bias) {
-    run_tiles(g, into, bias,
-              [&g](std::int64_t i, std::int64_t r0, std::int64_t c0, std::int64_t rows,
-                   std::int64_t cols, T* c_tile) {
+    run_tiles(g, into,
+              [&g, bias](std::int64_t i, std::int64_t r0, std::int64_t c0, std::int64_t rows,
+                         std::int64_t cols, T* c_tile, bool fresh) {
+                  if (fresh)
+                      for (std::int64_t r = 0; r < rows; ++r)
+                          for (std::int64_t j = 0; j < cols; ++j)
+                              c_tile[r * g.n + j] = bias ? bias[c0 + j] : T(0);
+                  if (g.batch == 0)
+                      return;
                   MutableMap<T> c(c_tile, rows, cols, Eigen::OuterStride<>(g.n));
                   add_product_tile(g, i, r0, c0, c);
               });
@@ -129,18 +136,20 @@ template <typename T> void run_eigen_tiles(const Gemm<T>& g, Into into, const T*
 
 #if OURO_GEMM_OWN_KERNEL
 // run_tiles with the path's own kernel (gemm_kernel_avx512.hpp) for each tile: op(X_i) from row
-// r0 and op(Y_i) from column c0, as the kernel reads them.
+// r0 and op(Y_i) from column c0, as the kernel reads them; a fresh tile starts from the bias
+// without writing it first.
 void run_kernel_tiles(const Gemm<float>& g, Into into, const float* bias) {
-    run_tiles(g, into, bias,
-              [&g](std::int64_t i, std::int64_t r0, std::int64_t c0, std::int64_t rows,
-                   std::int64_t cols, float* c_tile) {
+    run_tiles(g, into,
+              [&g, bias](std::int64_t i, std::int64_t r0, std::int64_t c0, std::int64_t rows,
+                         std::int64_t cols, float* c_tile, bool fresh) {
                   const float* x = g.x + i * g.x_stride;
                   const float* y = g.y + i * g.y_stride;
                   const kernel::Operand a = g.tx ? kernel::Operand{x + r0, 1, g.m}
                                                  : kernel::Operand{x + r0 * g.k, g.k, 1};
                   const kernel::Operand b = g.ty ? kernel::Operand{y + c0 * g.k, 1, g.k}
                                                  : kernel::Operand{y + c0, g.n, 1};
-                  kernel::multiply(a, b, c_tile, g.n, rows, cols, g.k, 1.0f);
+                  kernel::multiply(a, b, c_tile, g.n, rows, cols, g.batch == 0 ? 0 : g.k, 1.0f,
+                                   kernel::Start{fresh, bias ? bias + c0 : nullptr});
               });
 }
 #endif
@@ -186,13 +195,10 @@ void run_gemm(const Gemm<double>& g, Into into, const double* bias) {
 #if OURO_GEMM_WITH_PRODUCT
 void product(const Product<float>& p, Into into) {
 #if OURO_GEMM_OWN_KERNEL
-    if (into == Into::overwrite)
-        for (std::int64_t r = 0; r < p.m; ++r)
-            for (std::int64_t j = 0; j < p.n; ++j)
-                p.c[r * p.ldc + j] = 0.0f;
     kernel::multiply(p.ta ? kernel::Operand{p.a, 1, p.lda} : kernel::Operand{p.a, p.lda, 1},
                      p.tb ? kernel::Operand{p.b, 1, p.ldb} : kernel::Operand{p.b, p.ldb, 1}, p.c,
-                     p.ldc, p.m, p.n, p.k, p.alpha);
+                     p.ldc, p.m, p.n, p.k, p.alpha,
+                     kernel::Start{into == Into::overwrite, nullptr});
 #else
     product_of(p, into);
 #endif
