@@ -37,9 +37,12 @@ struct Operand {
 struct Scratch {
     float* a = nullptr;
     float* b = nullptr;
+    float* shared = nullptr; // a whole packed B that this thread's product shares with its team
+    std::int64_t shared_floats = 0;
     ~Scratch() {
         std::free(a);
         std::free(b);
+        std::free(shared);
     }
 };
 thread_local Scratch scratch;
@@ -209,11 +212,41 @@ float* buffer(float*& slot, std::int64_t floats) {
     return slot;
 }
 
+// The calling thread's buffer for a whole packed B of at least `floats` floats (grown, never
+// shrunk: the same shapes come back every step).
+float* shared_buffer(std::int64_t floats) {
+    if (scratch.shared_floats < floats) {
+        std::free(scratch.shared);
+        const std::int64_t bytes = (floats * std::int64_t(sizeof(float)) + 63) / 64 * 64;
+        scratch.shared = static_cast<float*>(std::aligned_alloc(64, std::size_t(bytes)));
+        scratch.shared_floats = floats;
+    }
+    return scratch.shared;
+}
+
+// A B packed whole, once, for all the tiles of a product: depth block p0 (kb deep) at
+// p + p0 * cols, where cols is B's width rounded up to nr; in it, the panel of columns
+// [j, j + nr) (j a multiple of nr) at j * kb, laid out as pack_b lays out its panels.
+struct PackedB {
+    float* p;
+    std::int64_t cols;
+};
+
+// Panel q of depth block p0 of the whole B (cols wide) into packed (see PackedB).
+void pack_b_panel(const Operand& B, std::int64_t cols, std::int64_t k, std::int64_t block,
+                  std::int64_t q, const PackedB& packed) {
+    const std::int64_t p0 = block * kc, kb = k - p0 < kc ? k - p0 : kc;
+    const std::int64_t j = q * nr, n = cols - j < nr ? cols - j : nr;
+    pack_b(B, p0, kb, j, n, packed.p + p0 * packed.cols + j * kb);
+}
+
 // c (rows x cols, row stride ldc) = fma(alpha, A . B, c) k block by k block (see the top of this
 // file), on the calling thread, the first block starting from `start`. A is (rows x k), B is
-// (k x cols).
+// (k x cols); with a `packed` B (its p not nullptr), B's columns are those of packed from
+// column col0 (a multiple of nr), and B itself is not read.
 void multiply(const Operand& A, const Operand& B, float* c, std::int64_t ldc, std::int64_t rows,
-              std::int64_t cols, std::int64_t k, float alpha, Start start) {
+              std::int64_t cols, std::int64_t k, float alpha, Start start,
+              const PackedB& packed = PackedB{nullptr, 0}, std::int64_t col0 = 0) {
     if (k == 0) {
         if (start.fresh)
             for (std::int64_t i = 0; i < rows; ++i)
@@ -227,7 +260,11 @@ void multiply(const Operand& A, const Operand& B, float* c, std::int64_t ldc, st
         const std::int64_t kb = k - p0 < kc ? k - p0 : kc;
         for (std::int64_t j0 = 0; j0 < cols; j0 += nc) {
             const std::int64_t nb = cols - j0 < nc ? cols - j0 : nc;
-            pack_b(B, p0, kb, j0, nb, pb);
+            const float* b_block = pb;
+            if (packed.p)
+                b_block = packed.p + p0 * packed.cols + (col0 + j0) * kb;
+            else
+                pack_b(B, p0, kb, j0, nb, pb);
             for (std::int64_t i0 = 0; i0 < rows; i0 += mc) {
                 const std::int64_t mb = rows - i0 < mc ? rows - i0 : mc;
                 pack_a(A, i0, mb, p0, kb, pa);
@@ -237,7 +274,7 @@ void multiply(const Operand& A, const Operand& B, float* c, std::int64_t ldc, st
                     for (std::int64_t jr = 0; jr < nb; jr += nr) {
                         const bool fresh = start.fresh && p0 == 0;
                         const float* init = fresh && start.init ? start.init + j0 + jr : nullptr;
-                        run(kb, a_panel, pb + jr * kb, c + (i0 + ir) * ldc + j0 + jr, ldc,
+                        run(kb, a_panel, b_block + jr * kb, c + (i0 + ir) * ldc + j0 + jr, ldc,
                             nb - jr < nr ? nb - jr : nr, alpha, Start{fresh, init});
                     }
                 }

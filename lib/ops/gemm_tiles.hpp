@@ -135,21 +135,42 @@ template <typename T> void run_eigen_tiles(const Gemm<T>& g, Into into, const T*
 }
 
 #if OURO_GEMM_OWN_KERNEL
-// run_tiles with the path's own kernel (gemm_kernel_avx512.hpp) for each tile: op(X_i) from row
-// r0 and op(Y_i) from column c0, as the kernel reads them; a fresh tile starts from the bias
-// without writing it first.
+// op(X_i) from row r0 and op(Y_i) from column c0, as the kernel reads them.
+kernel::Operand x_operand(const Gemm<float>& g, std::int64_t i, std::int64_t r0) {
+    const float* x = g.x + i * g.x_stride;
+    return g.tx ? kernel::Operand{x + r0, 1, g.m} : kernel::Operand{x + r0 * g.k, g.k, 1};
+}
+kernel::Operand y_operand(const Gemm<float>& g, std::int64_t i, std::int64_t c0) {
+    const float* y = g.y + i * g.y_stride;
+    return g.ty ? kernel::Operand{y + c0 * g.k, 1, g.k} : kernel::Operand{y + c0, g.n, 1};
+}
+
+// run_tiles with the path's own kernel (gemm_kernel_avx512.hpp) for each tile; a fresh tile
+// starts from the bias without writing it first. When several tiles of C's rows share one op(Y)
+// (one batch, or one Y for all), op(Y) is packed once, by all threads, instead of once per tile.
 void run_kernel_tiles(const Gemm<float>& g, Into into, const float* bias) {
+    const std::int64_t slices = g.sum_batches ? 1 : g.batch;
+    kernel::PackedB packed{nullptr, 0};
+    if (slices > 0 && g.m > 0 && g.n > 0 && g.k > 0 && !g.sum_batches &&
+        (g.batch == 1 || g.y_stride == 0)) {
+        const Tile size = tile_size(slices, g.m, g.n);
+        if (slices * ceil_div(g.m, size.rows) > 1 &&
+            (size.cols % kernel::nr == 0 || size.cols >= g.n)) {
+            const std::int64_t cols = ceil_div(g.n, kernel::nr) * kernel::nr;
+            packed = kernel::PackedB{kernel::shared_buffer(g.k * cols), cols};
+            const kernel::Operand y = y_operand(g, 0, 0);
+            const std::int64_t blocks = ceil_div(g.k, kernel::kc), panels = cols / kernel::nr;
+#pragma omp parallel for schedule(static)
+            for (std::int64_t t = 0; t < blocks * panels; ++t)
+                kernel::pack_b_panel(y, g.n, g.k, t / panels, t % panels, packed);
+        }
+    }
     run_tiles(g, into,
-              [&g, bias](std::int64_t i, std::int64_t r0, std::int64_t c0, std::int64_t rows,
-                         std::int64_t cols, float* c_tile, bool fresh) {
-                  const float* x = g.x + i * g.x_stride;
-                  const float* y = g.y + i * g.y_stride;
-                  const kernel::Operand a = g.tx ? kernel::Operand{x + r0, 1, g.m}
-                                                 : kernel::Operand{x + r0 * g.k, g.k, 1};
-                  const kernel::Operand b = g.ty ? kernel::Operand{y + c0 * g.k, 1, g.k}
-                                                 : kernel::Operand{y + c0, g.n, 1};
-                  kernel::multiply(a, b, c_tile, g.n, rows, cols, g.batch == 0 ? 0 : g.k, 1.0f,
-                                   kernel::Start{fresh, bias ? bias + c0 : nullptr});
+              [&g, bias, packed](std::int64_t i, std::int64_t r0, std::int64_t c0,
+                                 std::int64_t rows, std::int64_t cols, float* c_tile, bool fresh) {
+                  kernel::multiply(x_operand(g, i, r0), y_operand(g, i, c0), c_tile, g.n, rows,
+                                   cols, g.batch == 0 ? 0 : g.k, 1.0f,
+                                   kernel::Start{fresh, bias ? bias + c0 : nullptr}, packed, c0);
               });
 }
 #endif
