@@ -1,13 +1,16 @@
 // The AVX-512 path's own float GEMM, included only by gemm_avx512.cpp (compiled for x86-64-v4):
-// BLIS-style packing of op(A) into panels of kernel_mr rows and op(B) into panels of kernel_nr
-// columns, k cut into blocks of kernel_kc, and a register-blocked micro-kernel with 24 zmm
-// accumulators (12 rows x 2 vectors of 16 columns).
+// BLIS-style packing of op(A) into panels of mr = 12 rows and op(B) into panels of nr = 32
+// columns, the depth cut into blocks of kc = matmul_avx512_kc, and a register-blocked
+// micro-kernel with 24 zmm accumulators (12 rows x 2 vectors of 16 columns). A tile keeps one A
+// panel (12 x kc) in L1 while it sweeps a B block (kc x nc) held in L2.
 //
 // Every element of C is computed the same way wherever it lies in a tile or a panel, whatever the
-// tiling and the thread count: for each k block in order, acc = 0; acc = fma(a_p, b_p, acc) for p
-// in order; c = fma(alpha, acc, c) (alpha = 1 for run_gemm: c + acc). Lanes of a vector and edge
-// panels take the same steps, so the bits depend only on the shape (kernel_kc is fixed).
+// tiling and the thread count: for each depth block in order, acc = 0; acc = fma(a_p, b_p, acc)
+// for p in order; c = fma(alpha, acc, c) (alpha = 1 for run_gemm: c + acc), where c starts as C,
+// or as the bias (zeros) for a fresh output. Lanes of a vector and edge panels take the same
+// steps, so the bits depend only on the shape.
 //
+// Packing buffers are per thread, allocated on first use and kept (no allocation per product).
 // No std:: templates: see gemm_tiles.hpp (an out-of-line copy would be shared by name with code
 // built for AVX2).
 #pragma once
