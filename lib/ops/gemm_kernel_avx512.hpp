@@ -149,6 +149,14 @@ void transpose_into(const float* src, std::int64_t stride, std::int64_t n, std::
                 out[p * ld + j] = j < n ? src[j * stride + p] : 0.0f;
 }
 
+// Prefetch the `count` floats at src into L1: the packs read rows far apart (a weight gradient
+// takes 128-256 floats from each of 4096 rows), which the hardware prefetchers do not follow.
+constexpr std::int64_t prefetch_rows = 8; // rows ahead
+void prefetch(const float* src, std::int64_t count) {
+    for (std::int64_t j = 0; j < count; j += 16)
+        _mm_prefetch(reinterpret_cast<const char*>(src + j), _MM_HINT_T0);
+}
+
 // Rows [i0, i0 + rows) and depth [p0, p0 + k) of A into panels of mr rows: panel q holds
 // A(i0 + q mr + r, p0 + p) at q * mr * k + p * mr + r (zeros past the last row).
 void pack_a(const Operand& A, std::int64_t i0, std::int64_t rows, std::int64_t p0, std::int64_t k,
@@ -157,6 +165,8 @@ void pack_a(const Operand& A, std::int64_t i0, std::int64_t rows, std::int64_t p
         const __mmask16 all = lanes(mr);
         for (std::int64_t p = 0; p < k; ++p) {
             const float* src = A.p + i0 + (p0 + p) * A.cs;
+            if (p + prefetch_rows < k)
+                prefetch(src + prefetch_rows * A.cs, rows);
             for (std::int64_t q = 0; q * mr < rows; ++q)
                 _mm512_mask_storeu_ps(out + q * mr * k + p * mr, all,
                                       _mm512_maskz_loadu_ps(lanes(rows - q * mr), src + q * mr));
@@ -184,6 +194,8 @@ void pack_b(const Operand& B, std::int64_t p0, std::int64_t k, std::int64_t j0, 
     if (B.cs == 1) { // each depth step is a run of consecutive floats, read in one pass
         for (std::int64_t p = 0; p < k; ++p) {
             const float* src = B.p + (p0 + p) * B.rs + j0;
+            if (p + prefetch_rows < k)
+                prefetch(src + prefetch_rows * B.rs, cols);
             for (std::int64_t q = 0; q * nr < cols; ++q) {
                 float* dst = out + q * nr * k + p * nr;
                 const std::int64_t j = q * nr;
