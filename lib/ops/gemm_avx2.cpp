@@ -2,4 +2,5 @@
 // single products of attention stay in attention.cpp on this path, as they were.)
 #define OURO_GEMM_PATH avx2
 #define OURO_GEMM_WITH_PRODUCT 0
+#define OURO_GEMM_OWN_KERNEL 0
 #include "gemm_tiles.hpp"

@@ -2,10 +2,11 @@
 // this file once, with OURO_GEMM_PATH naming the path's namespace (avx2, avx512), and are compiled
 // with that path's flags. Not a header to include anywhere else.
 //
-// Every product, forward and backward, is Eigen's single-threaded GEMM on row-major Maps, called
-// once per tile of the output, with OpenMP over the tiles. The tiles come from the shape alone,
-// so the result does not depend on the thread count; each path gives its own bits (Eigen's
-// register blocking and packets differ between 8 and 16 lanes).
+// Every product, forward and backward, is a single-threaded GEMM called once per tile of the
+// output, with OpenMP over the tiles: Eigen's on row-major Maps, or on the AVX-512 path for floats
+// (OURO_GEMM_OWN_KERNEL) the path's own kernel (gemm_kernel_avx512.hpp, included before this
+// file). The tiles come from the shape alone, so the result does not depend on the thread count;
+// each path gives its own bits.
 //
 // Everything defined here is in ouro::ops::gemm::OURO_GEMM_PATH (or a namespace that the AVX-512
 // file renames Eigen to): no inline function or template is shared by name with code built for
@@ -86,14 +87,20 @@ Tile tile_size(std::int64_t slices, std::int64_t m, std::int64_t n) {
     return cut_rows ? Tile{length, width} : Tile{width, length};
 }
 
-// Each tile is computed by one thread, the same way whichever thread it is.
-template <typename T> void run_tiles(const Gemm<T>& g, Into into, const T* bias) {
+// Each tile is computed by one thread, the same way whichever thread it is: C's tile at rows
+// [r0, r0 + rows) and columns [c0, c0 + cols), pointed to by c_tile (row stride g.n), gets
+// add_tile(i, r0, c0, rows, cols, c_tile, fresh) for each batch i that it sums, in order; fresh
+// (Into::overwrite, first batch) says that the tile must first be replaced by the bias (zeros
+// without one).
+template <typename T, typename AddTile>
+void run_tiles(const Gemm<T>& g, Into into, const AddTile& add_tile) {
     const std::int64_t slices = g.sum_batches ? 1 : g.batch;
     if (slices == 0 || g.m == 0 || g.n == 0)
         return;
     const Tile size = tile_size(slices, g.m, g.n);
     const std::int64_t row_tiles = ceil_div(g.m, size.rows), col_tiles = ceil_div(g.n, size.cols);
     const std::int64_t tiles_per_slice = row_tiles * col_tiles;
+    const bool overwrite = into == Into::overwrite;
 #pragma omp parallel for schedule(dynamic)
     for (std::int64_t t = 0; t < slices * tiles_per_slice; ++t) {
         const std::int64_t s = t / tiles_per_slice, tile = t % tiles_per_slice;
@@ -101,18 +108,72 @@ template <typename T> void run_tiles(const Gemm<T>& g, Into into, const T* bias)
         const std::int64_t rows = smaller(size.rows, g.m - r0);
         const std::int64_t cols = smaller(size.cols, g.n - c0);
         T* c_tile = g.c + s * g.c_stride + r0 * g.n + c0;
-        MutableMap<T> c(c_tile, rows, cols, Eigen::OuterStride<>(g.n));
-        if (into == Into::overwrite)
-            for (std::int64_t r = 0; r < rows; ++r)
-                for (std::int64_t j = 0; j < cols; ++j)
-                    c_tile[r * g.n + j] = bias ? bias[c0 + j] : T(0);
-        if (g.sum_batches)
-            for (std::int64_t i = 0; i < g.batch; ++i)
-                add_product_tile(g, i, r0, c0, c);
+        if (!g.sum_batches)
+            add_tile(s, r0, c0, rows, cols, c_tile, overwrite);
+        else if (g.batch == 0 && overwrite) // nothing to sum: the bias alone
+            add_tile(0, r0, c0, rows, cols, c_tile, true);
         else
-            add_product_tile(g, s, r0, c0, c);
+            for (std::int64_t i = 0; i < g.batch; ++i)
+                add_tile(i, r0, c0, rows, cols, c_tile, overwrite && i == 0);
     }
 }
+
+// run_tiles with Eigen's GEMM for each tile, after writing the bias when the tile is fresh.
+template <typename T> void run_eigen_tiles(const Gemm<T>& g, Into into, const T* bias) {
+    run_tiles(g, into,
+              [&g, bias](std::int64_t i, std::int64_t r0, std::int64_t c0, std::int64_t rows,
+                         std::int64_t cols, T* c_tile, bool fresh) {
+                  if (fresh)
+                      for (std::int64_t r = 0; r < rows; ++r)
+                          for (std::int64_t j = 0; j < cols; ++j)
+                              c_tile[r * g.n + j] = bias ? bias[c0 + j] : T(0);
+                  if (g.batch == 0)
+                      return;
+                  MutableMap<T> c(c_tile, rows, cols, Eigen::OuterStride<>(g.n));
+                  add_product_tile(g, i, r0, c0, c);
+              });
+}
+
+#if OURO_GEMM_OWN_KERNEL
+// op(X_i) from row r0 and op(Y_i) from column c0, as the kernel reads them.
+kernel::Operand x_operand(const Gemm<float>& g, std::int64_t i, std::int64_t r0) {
+    const float* x = g.x + i * g.x_stride;
+    return g.tx ? kernel::Operand{x + r0, 1, g.m} : kernel::Operand{x + r0 * g.k, g.k, 1};
+}
+kernel::Operand y_operand(const Gemm<float>& g, std::int64_t i, std::int64_t c0) {
+    const float* y = g.y + i * g.y_stride;
+    return g.ty ? kernel::Operand{y + c0 * g.k, 1, g.k} : kernel::Operand{y + c0, g.n, 1};
+}
+
+// run_tiles with the path's own kernel (gemm_kernel_avx512.hpp) for each tile; a fresh tile
+// starts from the bias without writing it first. When several tiles of C's rows share one op(Y)
+// (one batch, or one Y for all), op(Y) is packed once, by all threads, instead of once per tile.
+void run_kernel_tiles(const Gemm<float>& g, Into into, const float* bias) {
+    const std::int64_t slices = g.sum_batches ? 1 : g.batch;
+    kernel::PackedB packed{nullptr, 0};
+    if (slices > 0 && g.m > 0 && g.n > 0 && g.k > 0 && !g.sum_batches &&
+        (g.batch == 1 || g.y_stride == 0)) {
+        const Tile size = tile_size(slices, g.m, g.n);
+        if (slices * ceil_div(g.m, size.rows) > 1 &&
+            (size.cols % kernel::nr == 0 || size.cols >= g.n)) {
+            const std::int64_t cols = ceil_div(g.n, kernel::nr) * kernel::nr;
+            packed = kernel::PackedB{kernel::shared_buffer(g.k * cols), cols};
+            const kernel::Operand y = y_operand(g, 0, 0);
+            const std::int64_t blocks = ceil_div(g.k, kernel::kc), panels = cols / kernel::nr;
+#pragma omp parallel for schedule(static)
+            for (std::int64_t t = 0; t < blocks * panels; ++t)
+                kernel::pack_b_panel(y, g.n, g.k, t / panels, t % panels, packed);
+        }
+    }
+    run_tiles(g, into,
+              [&g, bias, packed](std::int64_t i, std::int64_t r0, std::int64_t c0,
+                                 std::int64_t rows, std::int64_t cols, float* c_tile, bool fresh) {
+                  kernel::multiply(x_operand(g, i, r0), y_operand(g, i, c0), c_tile, g.n, rows,
+                                   cols, g.batch == 0 ? 0 : g.k, 1.0f,
+                                   kernel::Start{fresh, bias ? bias + c0 : nullptr}, packed, c0);
+              });
+}
+#endif
 
 // C = or += alpha op(A) . op(B), as attention's Eigen expressions compute it.
 template <typename T> void product_of(const Product<T>& p, Into into) {
@@ -142,15 +203,26 @@ void fix_blocking() {
 }
 
 void run_gemm(const Gemm<float>& g, Into into, const float* bias) {
-    run_tiles(g, into, bias);
+#if OURO_GEMM_OWN_KERNEL
+    run_kernel_tiles(g, into, bias);
+#else
+    run_eigen_tiles(g, into, bias);
+#endif
 }
 void run_gemm(const Gemm<double>& g, Into into, const double* bias) {
-    run_tiles(g, into, bias);
+    run_eigen_tiles(g, into, bias);
 }
 
 #if OURO_GEMM_WITH_PRODUCT
 void product(const Product<float>& p, Into into) {
+#if OURO_GEMM_OWN_KERNEL
+    kernel::multiply(p.ta ? kernel::Operand{p.a, 1, p.lda} : kernel::Operand{p.a, p.lda, 1},
+                     p.tb ? kernel::Operand{p.b, 1, p.ldb} : kernel::Operand{p.b, p.ldb, 1}, p.c,
+                     p.ldc, p.m, p.n, p.k, p.alpha,
+                     kernel::Start{into == Into::overwrite, nullptr});
+#else
     product_of(p, into);
+#endif
 }
 void product(const Product<double>& p, Into into) {
     product_of(p, into);

@@ -1,7 +1,8 @@
 // Matrix products: matmul (batched, transposes) and linear (x W^T + b). Every product, forward and
-// backward, is one tiled GEMM (gemm_tiles.hpp): Eigen's single-threaded GEMM on row-major Maps,
-// called once per tile of the output, with OpenMP over the tiles, compiled once per instruction-set
-// path and chosen at run time (run_gemm below). Then, for each op, the forward kernel, the backward
+// backward, is one tiled GEMM (gemm_tiles.hpp): a single-threaded GEMM (Eigen's, or on the
+// AVX-512 path for floats the library's own kernel) called once per tile of the output, with
+// OpenMP over the tiles, compiled once per instruction-set path and chosen at run time (run_gemm
+// below). Then, for each op, the forward kernel, the backward
 // kernel (adding into gradients), the naive reference and the autograd wrapper, in that order.
 #include "ouro/ops/matmul.hpp"
 

@@ -4,13 +4,16 @@
 //
 //   avx2    AVX2 + FMA: runs on every CPU the library runs on, and gives the same results on all
 //           of them (the library's results before run-time dispatch existed).
-//   avx512  AVX-512 F, VL, BW, DQ (x86-64-v4): 16-lane kernels. Results differ from avx2's in the
-//           last bits (another summation blocking), and are the same on every AVX-512 CPU.
+//   avx512  AVX-512 F, VL, BW, DQ (x86-64-v4): 16-lane kernels; float products on the library's
+//           own GEMM kernel (fixed depth blocks, ops::matmul_avx512_kc), doubles on Eigen.
+//           Results differ from avx2's in the last bits (another summation order), and are the
+//           same on every AVX-512 CPU.
 //
-// On both paths Eigen's GEMM blocks for a fixed 48 KiB L1 cache, not the CPU's own (which would
-// change how the depth of a long product is cut, and so its rounding): with the same path, every
-// machine computes the same bits. This sets Eigen's cache sizes for the whole process, so other
-// Eigen code in it blocks the same way (a matter of speed only).
+// On both paths Eigen's GEMM (all of avx2's products, avx512's doubles) blocks for a fixed 48 KiB
+// L1 cache, not the CPU's own (which would change how the depth of a long product is cut, and so
+// its rounding): with the same path, every machine computes the same bits. This sets Eigen's cache
+// sizes for the whole process, so other Eigen code in it blocks the same way (a matter of speed
+// only).
 //
 // The path is chosen at the first kernel call: the environment variable OURO_ISA (avx2 or
 // avx512) when it is set and not empty, else default_isa(). set_isa (the programs' --isa flag)

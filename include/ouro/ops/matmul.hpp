@@ -36,6 +36,13 @@ inline constexpr std::int64_t matmul_tile = 256;
 inline constexpr std::int64_t matmul_min_tile = 64;
 inline constexpr std::int64_t matmul_min_tiles = 4;
 
+/// The depth blocks of the AVX-512 path's float products (its own kernel, lib/ops/
+/// gemm_kernel_avx512.hpp): each element of the output is, for each block of this many terms in
+/// order, c = fma(alpha, acc, c) with acc = fma(a_p, b_p, acc) over the block from acc = 0 (alpha
+/// is 1 in matmul and linear, c starts as the bias, zero or the gradient added into). Fixed, so the
+/// bits depend only on the shape.
+inline constexpr std::int64_t matmul_avx512_kc = 256;
+
 /// The sizes of a matmul once its operands are validated: `batch` products (B) of op(a) (M, K)
 /// and op(b) (K, N). With shared_b, b is a single (K, N) matrix (stored (N, K) with trans_b) used
 /// by every batch; otherwise b holds one matrix per batch, like a.

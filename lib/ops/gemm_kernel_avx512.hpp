@@ -1,0 +1,303 @@
+// The AVX-512 path's own float GEMM, included only by gemm_avx512.cpp (compiled for x86-64-v4):
+// BLIS-style packing of op(A) into panels of mr = 12 rows and op(B) into panels of nr = 32
+// columns, the depth cut into blocks of kc = matmul_avx512_kc, and a register-blocked
+// micro-kernel with 24 zmm accumulators (12 rows x 2 vectors of 16 columns). A tile keeps one A
+// panel (12 x kc) in L1 while it sweeps a B block (kc x nc) held in L2.
+//
+// Every element of C is computed the same way wherever it lies in a tile or a panel, whatever the
+// tiling and the thread count: for each depth block in order, acc = 0; acc = fma(a_p, b_p, acc)
+// for p in order; c = fma(alpha, acc, c) (alpha = 1 for run_gemm: c + acc), where c starts as C,
+// or as the bias (zeros) for a fresh output. Lanes of a vector and edge panels take the same
+// steps, so the bits depend only on the shape.
+//
+// Packing buffers are per thread, allocated on first use and kept (no allocation per product).
+// No std:: templates: see gemm_tiles.hpp (an out-of-line copy would be shared by name with code
+// built for AVX2).
+#pragma once
+
+#include "ouro/ops/matmul.hpp"
+
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstdlib>
+
+namespace ouro::ops::gemm::avx512 {
+namespace {
+namespace kernel {
+
+constexpr std::int64_t mr = 12, nr = 32, kc = matmul_avx512_kc;
+constexpr std::int64_t mc = 264; // rows of A packed at once (a multiple of mr above 256)
+constexpr std::int64_t nc = 512; // columns of B packed at once: kc * nc floats stay in L2
+
+// A matrix read element by element: M(i, j) = p[i * rs + j * cs].
+struct Operand {
+    const float* p;
+    std::int64_t rs, cs;
+};
+
+// This thread's packing buffers, allocated on its first product and freed when it ends.
+struct Scratch {
+    float* a = nullptr;
+    float* b = nullptr;
+    float* shared = nullptr; // a whole packed B that this thread's product shares with its team
+    std::int64_t shared_floats = 0;
+    ~Scratch() {
+        std::free(a);
+        std::free(b);
+        std::free(shared);
+    }
+};
+thread_local Scratch scratch;
+
+__mmask16 lanes(std::int64_t count) { // the first count lanes (count clamped to 0..16)
+    return count >= 16  ? __mmask16(0xffff)
+           : count <= 0 ? __mmask16(0)
+                        : __mmask16((1u << count) - 1);
+}
+
+// Where a product's first depth block starts: from C (fresh false), or, without reading C, from
+// `init` on every row (a bias at the block's columns; zeros when nullptr).
+struct Start {
+    bool fresh;
+    const float* init;
+};
+
+// c (R x up to 32 columns, cols of them stored) = fma(alpha, a . b, old) over depth k, from a
+// packed A panel (k x mr, rows first) and a packed B panel (k x nr); old is c, or the start.
+template <int R>
+void micro(std::int64_t k, const float* a, const float* b, float* c, std::int64_t ldc,
+           std::int64_t cols, float alpha, Start start) {
+    __m512 acc[R][2];
+    for (int r = 0; r < R; ++r)
+        acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    for (std::int64_t p = 0; p < k; ++p) {
+        const __m512 b0 = _mm512_load_ps(b + p * nr), b1 = _mm512_load_ps(b + p * nr + 16);
+        for (int r = 0; r < R; ++r) {
+            const __m512 av = _mm512_set1_ps(a[p * mr + r]);
+            acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
+        }
+    }
+    const __m512 al = _mm512_set1_ps(alpha);
+    const __mmask16 m0 = lanes(cols), m1 = lanes(cols - 16);
+    if (start.fresh) {
+        const __m512 i0 = start.init ? _mm512_maskz_loadu_ps(m0, start.init) : _mm512_setzero_ps();
+        const __m512 i1 =
+            start.init ? _mm512_maskz_loadu_ps(m1, start.init + 16) : _mm512_setzero_ps();
+        for (int r = 0; r < R; ++r) {
+            _mm512_mask_storeu_ps(c + r * ldc, m0, _mm512_fmadd_ps(al, acc[r][0], i0));
+            _mm512_mask_storeu_ps(c + r * ldc + 16, m1, _mm512_fmadd_ps(al, acc[r][1], i1));
+        }
+        return;
+    }
+    for (int r = 0; r < R; ++r) {
+        float* row = c + r * ldc;
+        _mm512_mask_storeu_ps(row, m0,
+                              _mm512_fmadd_ps(al, acc[r][0], _mm512_maskz_loadu_ps(m0, row)));
+        _mm512_mask_storeu_ps(row + 16, m1,
+                              _mm512_fmadd_ps(al, acc[r][1], _mm512_maskz_loadu_ps(m1, row + 16)));
+    }
+}
+
+using Micro = void (*)(std::int64_t, const float*, const float*, float*, std::int64_t, std::int64_t,
+                       float, Start);
+constexpr Micro micro_for_rows[mr + 1] = {nullptr,   micro<1>,  micro<2>, micro<3>, micro<4>,
+                                          micro<5>,  micro<6>,  micro<7>, micro<8>, micro<9>,
+                                          micro<10>, micro<11>, micro<12>};
+
+// r[i] lane j = r[j] lane i, for a 16 x 16 block.
+void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) { // 2 x 2 blocks of single floats
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) { // 4 x 4 blocks within 128-bit lanes
+        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xee);
+        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xee);
+    }
+    for (int i = 0; i < 16; i += 8) // then the 128-bit lanes, in two steps
+        for (int j = 0; j < 4; ++j) {
+            t[i + j] = _mm512_shuffle_f32x4(r[i + j], r[i + j + 4], 0x88);
+            t[i + j + 4] = _mm512_shuffle_f32x4(r[i + j], r[i + j + 4], 0xdd);
+        }
+    for (int j = 0; j < 8; ++j) {
+        r[j] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0x88);
+        r[j + 8] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0xdd);
+    }
+}
+
+// out[p * ld + j] = src[j * stride + p] for j < n (n <= 16), p < k, in 16 x 16 blocks; out gets
+// `lanes` floats per p (zeros for j >= n), stored under that mask.
+void transpose_into(const float* src, std::int64_t stride, std::int64_t n, std::int64_t k,
+                    float* out, std::int64_t ld, __mmask16 store) {
+    std::int64_t p = 0;
+    for (; p + 16 <= k; p += 16) {
+        __m512 r[16];
+        for (int j = 0; j < 16; ++j)
+            r[j] = j < n ? _mm512_loadu_ps(src + j * stride + p) : _mm512_setzero_ps();
+        transpose16(r);
+        for (int i = 0; i < 16; ++i)
+            _mm512_mask_storeu_ps(out + (p + i) * ld, store, r[i]);
+    }
+    for (; p < k; ++p)
+        for (std::int64_t j = 0; j < 16; ++j)
+            if (store >> j & 1)
+                out[p * ld + j] = j < n ? src[j * stride + p] : 0.0f;
+}
+
+// Prefetch the `count` floats at src into L1: the packs read rows far apart (a weight gradient
+// takes 128-256 floats from each of 4096 rows), which the hardware prefetchers do not follow.
+constexpr std::int64_t prefetch_rows = 8; // rows ahead
+void prefetch(const float* src, std::int64_t count) {
+    for (std::int64_t j = 0; j < count; j += 16)
+        _mm_prefetch(reinterpret_cast<const char*>(src + j), _MM_HINT_T0);
+}
+
+// Rows [i0, i0 + rows) and depth [p0, p0 + k) of A into panels of mr rows: panel q holds
+// A(i0 + q mr + r, p0 + p) at q * mr * k + p * mr + r (zeros past the last row).
+void pack_a(const Operand& A, std::int64_t i0, std::int64_t rows, std::int64_t p0, std::int64_t k,
+            float* out) {
+    if (A.rs == 1) { // each depth step is a run of consecutive floats, read in one pass
+        const __mmask16 all = lanes(mr);
+        for (std::int64_t p = 0; p < k; ++p) {
+            const float* src = A.p + i0 + (p0 + p) * A.cs;
+            if (p + prefetch_rows < k)
+                prefetch(src + prefetch_rows * A.cs, rows);
+            for (std::int64_t q = 0; q * mr < rows; ++q)
+                _mm512_mask_storeu_ps(out + q * mr * k + p * mr, all,
+                                      _mm512_maskz_loadu_ps(lanes(rows - q * mr), src + q * mr));
+        }
+        return;
+    }
+    for (std::int64_t q = 0; q * mr < rows; ++q) {
+        const std::int64_t n = rows - q * mr < mr ? rows - q * mr : mr;
+        float* panel = out + q * mr * k;
+        const float* src = A.p + (i0 + q * mr) * A.rs + p0 * A.cs;
+        if (A.cs == 1) { // rows of consecutive floats: transposed 16 x 16
+            transpose_into(src, A.rs, n, k, panel, mr, lanes(mr));
+        } else {
+            for (std::int64_t p = 0; p < k; ++p)
+                for (std::int64_t r = 0; r < mr; ++r)
+                    panel[p * mr + r] = r < n ? src[r * A.rs + p * A.cs] : 0.0f;
+        }
+    }
+}
+
+// Depth [p0, p0 + k) and columns [j0, j0 + cols) of B into panels of nr columns: panel q holds
+// B(p0 + p, j0 + q nr + j) at q * nr * k + p * nr + j, zeros past the last column.
+void pack_b(const Operand& B, std::int64_t p0, std::int64_t k, std::int64_t j0, std::int64_t cols,
+            float* out) {
+    if (B.cs == 1) { // each depth step is a run of consecutive floats, read in one pass
+        for (std::int64_t p = 0; p < k; ++p) {
+            const float* src = B.p + (p0 + p) * B.rs + j0;
+            if (p + prefetch_rows < k)
+                prefetch(src + prefetch_rows * B.rs, cols);
+            for (std::int64_t q = 0; q * nr < cols; ++q) {
+                float* dst = out + q * nr * k + p * nr;
+                const std::int64_t j = q * nr;
+                _mm512_store_ps(dst, _mm512_maskz_loadu_ps(lanes(cols - j), src + j));
+                _mm512_store_ps(dst + 16,
+                                _mm512_maskz_loadu_ps(lanes(cols - j - 16), src + j + 16));
+            }
+        }
+        return;
+    }
+    for (std::int64_t q = 0; q * nr < cols; ++q) {
+        const std::int64_t n = cols - q * nr < nr ? cols - q * nr : nr;
+        float* panel = out + q * nr * k;
+        const float* src = B.p + p0 * B.rs + (j0 + q * nr) * B.cs;
+        if (B.rs == 1) { // columns of consecutive floats: transposed 16 x 16
+            transpose_into(src, B.cs, n, k, panel, nr, lanes(16));
+            transpose_into(src + 16 * B.cs, B.cs, n - 16, k, panel + 16, nr, lanes(16));
+        } else {
+            for (std::int64_t p = 0; p < k; ++p)
+                for (std::int64_t j = 0; j < nr; ++j)
+                    panel[p * nr + j] = j < n ? src[j * B.cs + p * B.rs] : 0.0f;
+        }
+    }
+}
+
+float* buffer(float*& slot, std::int64_t floats) {
+    if (!slot)
+        slot = static_cast<float*>(std::aligned_alloc(64, std::size_t(floats) * sizeof(float)));
+    return slot;
+}
+
+// The calling thread's buffer for a whole packed B of at least `floats` floats (grown, never
+// shrunk: the same shapes come back every step).
+float* shared_buffer(std::int64_t floats) {
+    if (scratch.shared_floats < floats) {
+        std::free(scratch.shared);
+        const std::int64_t bytes = (floats * std::int64_t(sizeof(float)) + 63) / 64 * 64;
+        scratch.shared = static_cast<float*>(std::aligned_alloc(64, std::size_t(bytes)));
+        scratch.shared_floats = floats;
+    }
+    return scratch.shared;
+}
+
+// A B packed whole, once, for all the tiles of a product: depth block p0 (kb deep) at
+// p + p0 * cols, where cols is B's width rounded up to nr; in it, the panel of columns
+// [j, j + nr) (j a multiple of nr) at j * kb, laid out as pack_b lays out its panels.
+struct PackedB {
+    float* p;
+    std::int64_t cols;
+};
+
+// Panel q of depth block p0 of the whole B (cols wide) into packed (see PackedB).
+void pack_b_panel(const Operand& B, std::int64_t cols, std::int64_t k, std::int64_t block,
+                  std::int64_t q, const PackedB& packed) {
+    const std::int64_t p0 = block * kc, kb = k - p0 < kc ? k - p0 : kc;
+    const std::int64_t j = q * nr, n = cols - j < nr ? cols - j : nr;
+    pack_b(B, p0, kb, j, n, packed.p + p0 * packed.cols + j * kb);
+}
+
+// c (rows x cols, row stride ldc) = fma(alpha, A . B, c) k block by k block (see the top of this
+// file), on the calling thread, the first block starting from `start`. A is (rows x k), B is
+// (k x cols); with a `packed` B (its p not nullptr), B's columns are those of packed from
+// column col0 (a multiple of nr), and B itself is not read.
+void multiply(const Operand& A, const Operand& B, float* c, std::int64_t ldc, std::int64_t rows,
+              std::int64_t cols, std::int64_t k, float alpha, Start start,
+              const PackedB& packed = PackedB{nullptr, 0}, std::int64_t col0 = 0) {
+    if (k == 0) {
+        if (start.fresh)
+            for (std::int64_t i = 0; i < rows; ++i)
+                for (std::int64_t j = 0; j < cols; ++j)
+                    c[i * ldc + j] = start.init ? start.init[j] : 0.0f;
+        return;
+    }
+    float* const pa = buffer(scratch.a, mc * kc);
+    float* const pb = buffer(scratch.b, kc * nc);
+    for (std::int64_t p0 = 0; p0 < k; p0 += kc) {
+        const std::int64_t kb = k - p0 < kc ? k - p0 : kc;
+        for (std::int64_t j0 = 0; j0 < cols; j0 += nc) {
+            const std::int64_t nb = cols - j0 < nc ? cols - j0 : nc;
+            const float* b_block = pb;
+            if (packed.p)
+                b_block = packed.p + p0 * packed.cols + (col0 + j0) * kb;
+            else
+                pack_b(B, p0, kb, j0, nb, pb);
+            for (std::int64_t i0 = 0; i0 < rows; i0 += mc) {
+                const std::int64_t mb = rows - i0 < mc ? rows - i0 : mc;
+                pack_a(A, i0, mb, p0, kb, pa);
+                for (std::int64_t ir = 0; ir < mb; ir += mr) {
+                    const Micro run = micro_for_rows[mb - ir < mr ? mb - ir : mr];
+                    const float* a_panel = pa + ir * kb;
+                    for (std::int64_t jr = 0; jr < nb; jr += nr) {
+                        const bool fresh = start.fresh && p0 == 0;
+                        const float* init = fresh && start.init ? start.init + j0 + jr : nullptr;
+                        run(kb, a_panel, b_block + jr * kb, c + (i0 + ir) * ldc + j0 + jr, ldc,
+                            nb - jr < nr ? nb - jr : nr, alpha, Start{fresh, init});
+                    }
+                }
+            }
+        }
+    }
+}
+
+} // namespace kernel
+} // namespace
+} // namespace ouro::ops::gemm::avx512
