@@ -91,6 +91,8 @@ public:
 
     /// A progress mode for bars (the settings' mode).
     ouro::examples::Progress progress() const { return settings_.progress; }
+    /// Sets the mode of later bars (e.g. never, while experiments run side by side).
+    void set_progress(ouro::examples::Progress mode) { settings_.progress = mode; }
 
 private:
     LabSettings settings_;
