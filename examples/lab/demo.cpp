@@ -153,10 +153,7 @@ std::vector<DecodedSet> decode_greedy_and_top_p(Lab& lab, const DemoSettings& de
         progress_bar(lab, "greedy and top-p",
                      2 * std::uint64_t(lab.prompts().size()) * std::uint64_t(req.max_new_tokens));
     std::uint64_t done = 0;
-    std::vector<DecodedSet> sets;
-    for (const char* name : {"greedy", "top-p 0.95"})
-        sets.push_back(decode(lab, find_decoder(name), req, &bar, &done));
-    return sets;
+    return decode_all(lab, {find_decoder("greedy"), find_decoder("top-p 0.95")}, req, &bar, &done);
 }
 
 // 1. The three phases: a good beginning, a middle that loses the plot, an end in a loop.

@@ -161,6 +161,13 @@ DecodedSet decode(Lab& lab, const Decoder& decoder, const DecodeRequest& request
                   ouro::examples::ProgressBar* progress = nullptr,
                   std::uint64_t* progress_done = nullptr);
 
+/// decode() of every decoder, side by side on the threads (gen::run_concurrently), in the
+/// decoders' order; the bar and its count are shared.
+std::vector<DecodedSet> decode_all(Lab& lab, const std::vector<Decoder>& decoders,
+                                   const DecodeRequest& request,
+                                   ouro::examples::ProgressBar* progress = nullptr,
+                                   std::uint64_t* progress_done = nullptr);
+
 /// The metrics of one set of samples (COLLAPSE.md "Metrics").
 struct SampleMetrics {
     double rep2 = 0, rep3 = 0, rep4 = 0; ///< rep-n, percent (Su et al.)
