@@ -266,8 +266,8 @@ std::vector<DecodedSequence> decode_parallel(const nn::GPT<float>& model, const 
     std::int64_t next = 0, sequence = 0;
     detail::run_jobs(jobs, threads, [&](std::int64_t j, int t) {
         std::optional<InferenceSession>& session = sessions[std::size_t(t)];
-        if (!session)
-            session.emplace(model, so);
+        if (!session) // reading the first session's half weights, if any
+            session.emplace(model, so, *sessions[0]);
         DecodeOptions o = shared;
         if (chain && options.on_token)
             o.on_token = [&streamed, j](const TraceRecord& r) {

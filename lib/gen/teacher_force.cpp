@@ -90,8 +90,8 @@ void teacher_force(const nn::GPT<float>& model, std::span<const std::vector<std:
     sessions[0].emplace(model, so); // its errors come before any work
     detail::run_jobs(jobs, threads, [&](std::int64_t j, int thread) {
         std::optional<InferenceSession>& session = sessions[std::size_t(thread)];
-        if (!session)
-            session.emplace(model, so);
+        if (!session) // reading the first session's half weights, if any
+            session.emplace(model, so, *sessions[0]);
         const InferenceSession& s = *session;
         force_range(
             *session, texts, std::size_t(bounds[std::size_t(j)]),
