@@ -245,12 +245,11 @@ std::vector<DecodedSet> measure_all(Lab& lab, const DemoSettings& demo, DemoRun&
     std::vector<Piece> pieces{
         {"greedy and top-p", [&] { sets = decode_greedy_and_top_p(lab, demo); }},
         {"e1", [&] { m.e1 = measure_e1(lab); }}};
-    if (human)
+    if (human) {
         pieces.push_back({"held-out quality", [&] { run.quality = held_out_quality(lab); }});
-    if (human)
         pieces.push_back({"e5", [&] { m.e5 = measure_e5(lab); }});
-    if (human)
         pieces.push_back({"e2", [&] { m.e2 = measure_e2(lab); }});
+    }
     pieces.push_back({"e3", [&] { m.e3 = measure_e3(lab); }});
 
     // One bar over the pieces: the experiments' own bars would draw over each other.
