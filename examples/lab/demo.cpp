@@ -10,6 +10,7 @@
 #include "common/text_width.hpp"
 #include "report.hpp"
 
+#include <ouro/gen/concurrent.hpp>
 #include <ouro/lab/interval.hpp>
 #include <ouro/lab/loops.hpp>
 #include <ouro/lab/repetition.hpp>
@@ -18,6 +19,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
+#include <functional>
+#include <mutex>
 #include <optional>
 
 namespace collapse {
@@ -29,6 +33,21 @@ namespace {
 
 // Generation long enough for a story plus `past_end` tokens.
 constexpr std::int64_t story_budget = 500;
+
+// A phase's start: wall clock and the process's CPU time (all threads).
+struct Clock {
+    std::chrono::steady_clock::time_point wall = std::chrono::steady_clock::now();
+    std::clock_t cpu = std::clock();
+};
+
+// The wall and CPU seconds since `start`, to stderr under `label` (stdout holds only numbers that
+// repeat from run to run): CPU time above wall time x threads' speedup is what threads waste.
+void report_time(const char* label, const Clock& start) {
+    const Clock now;
+    std::fprintf(stderr, "%s took %.1f s (CPU %.1f s)\n", label,
+                 std::chrono::duration<double>(now.wall - start.wall).count(),
+                 double(now.cpu - start.cpu) / CLOCKS_PER_SEC);
+}
 
 } // namespace
 
@@ -134,10 +153,7 @@ std::vector<DecodedSet> decode_greedy_and_top_p(Lab& lab, const DemoSettings& de
         progress_bar(lab, "greedy and top-p",
                      2 * std::uint64_t(lab.prompts().size()) * std::uint64_t(req.max_new_tokens));
     std::uint64_t done = 0;
-    std::vector<DecodedSet> sets;
-    for (const char* name : {"greedy", "top-p 0.95"})
-        sets.push_back(decode(lab, find_decoder(name), req, &bar, &done));
-    return sets;
+    return decode_all(lab, {find_decoder("greedy"), find_decoder("top-p 0.95")}, req, &bar, &done);
 }
 
 // 1. The three phases: a good beginning, a middle that loses the plot, an end in a loop.
@@ -195,51 +211,102 @@ DemoCheck check(const Lab& lab, const std::vector<DecodedSet>& sets, const DemoS
     return m;
 }
 
-// 3. The quick experiments, their files in the lab's out folder.
-void quick_experiments(Lab& lab, DemoRun& run) {
+// 3. The quick experiments' results, printed, their files in the lab's out folder.
+void present_experiments(const Lab& lab, DemoRun& run) {
     const LabSettings& settings = lab.settings();
-    auto one = [&](const char* id) {
-        const auto start = std::chrono::steady_clock::now();
-        run.results.push_back(run_experiment(id, lab, run.measured));
-        emit(run.results.back(), settings.out_dir);
-        // Timings go to stderr: stdout holds only numbers that repeat from run to run.
-        std::fprintf(
-            stderr, "%s took %.1f s\n", id,
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    };
-    one("e1");
-    if (!settings.valid_text.empty())
-        one("e2");
-    one("e3");
-    if (!settings.valid_text.empty()) {
-        one("e5");
-        run.quality = held_out_quality(lab);
-    } else {
+    const Measurements& m = run.measured;
+    run.results.push_back(present_e1(*m.e1));
+    if (m.e2)
+        run.results.push_back(present_e2(*m.e2));
+    run.results.push_back(present_e3(*m.e3));
+    if (m.e5)
+        run.results.push_back(present_e5(*m.e5));
+    for (std::size_t i = 1; i < run.results.size(); ++i)
+        emit(run.results[i], settings.out_dir);
+    if (settings.valid_text.empty())
         std::printf("\nE2 and E5 were skipped: they compare with held-out human stories "
                     "(pass --valid FILE, a TinyStories .txt).\n");
+}
+
+// Everything the demo measures, side by side on the threads (gen::run_concurrently: each
+// decode's and teacher forcing's groups fill the threads the others leave idle); nothing is
+// printed until all is measured, and then in the demo's order, so the output does not depend on
+// the thread count. The coarsest work (greedy and top-p: one group of long sequences each) goes
+// first, the finest last, so that the threads run out of work at about the same time.
+std::vector<DecodedSet> measure_all(Lab& lab, const DemoSettings& demo, DemoRun& run) {
+    lab.human_stories(); // read (and encoded) once, before the pieces share the lab
+    const bool human = !lab.settings().valid_text.empty();
+    std::vector<DecodedSet> sets;
+    Measurements& m = run.measured;
+    struct Piece {
+        const char* name;
+        std::function<void()> run;
+    };
+    std::vector<Piece> pieces{
+        {"greedy and top-p", [&] { sets = decode_greedy_and_top_p(lab, demo); }},
+        {"e1", [&] { m.e1 = measure_e1(lab); }}};
+    if (human) {
+        pieces.push_back({"held-out quality", [&] { run.quality = held_out_quality(lab); }});
+        pieces.push_back({"e5", [&] { m.e5 = measure_e5(lab); }});
+        pieces.push_back({"e2", [&] { m.e2 = measure_e2(lab); }});
     }
+    pieces.push_back({"e3", [&] { m.e3 = measure_e3(lab); }});
+
+    // One bar over the pieces: the experiments' own bars would draw over each other.
+    const ouro::examples::Progress mode = lab.progress();
+    lab.set_progress(ouro::examples::Progress::never);
+    ouro::examples::ProgressBar bar("measuring", pieces.size(), mode, "parts");
+    std::mutex bar_mutex;
+    std::uint64_t done = 0;
+    std::vector<double> took(pieces.size(), 0.0);
+    std::vector<std::function<void()>> runs;
+    for (std::size_t i = 0; i < pieces.size(); ++i)
+        runs.push_back([&, i] {
+            const auto start = std::chrono::steady_clock::now();
+            pieces[i].run();
+            took[i] =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            const std::lock_guard lock(bar_mutex);
+            bar.update(++done);
+        });
+    const Clock start;
+    try {
+        gen::run_concurrently(runs);
+    } catch (...) {
+        lab.set_progress(mode);
+        throw;
+    }
+    lab.set_progress(mode);
+    bar.finish();
+    report_time("measuring", start);
+    for (std::size_t i = 0; i < pieces.size(); ++i)
+        std::fprintf(stderr, "  %s: %.1f s from its start to its end\n", pieces[i].name, took[i]);
+    return sets;
 }
 
 } // namespace
 
-// Steps 1-3 of the demo on one model, printed as they go; the experiments' files go to the lab's
-// out folder.
+// Steps 1-3 of the demo on one model, measured, then printed; the experiments' files go to the
+// lab's out folder.
 DemoRun measure_demo(Lab& lab, const DemoSettings& demo) {
     print_model(lab);
-    // The first greedy sample is the long sample of the blog post's example.
-    const std::vector<DecodedSet> sets = decode_greedy_and_top_p(lab, demo);
+    std::fflush(stdout);
     DemoRun run;
+    const std::vector<DecodedSet> sets = measure_all(lab, demo, run);
+    // The first greedy sample is the long sample of the blog post's example.
     run.sample = long_sample(lab, sets[0], 0, demo.past_end);
     print_long_sample(lab, run.sample, demo);
     run.measured.demo = check(lab, sets, demo);
     run.results.push_back(present_demo_check(*run.measured.demo));
-    quick_experiments(lab, run);
+    present_experiments(lab, run);
 
     std::printf("\nWhat is going on:\n");
     for (const std::string& s : summarize(&run.sample, run.measured, lab.config().block_size))
         std::printf("%s\n", flags::wrap("  - " + s, flags::columns, 2).c_str());
     const fs::path report = lab.settings().out_dir / "report.html";
+    const Clock start;
     write_report(report, lab, &run.sample, run.measured, run.results);
+    report_time("report", start);
     std::printf("\nreport: %s\n", report.string().c_str());
     std::fflush(stdout);
     return run;
@@ -251,6 +318,7 @@ int run_demo(LabSettings settings, const DemoSettings& demo) {
                                 "the last 200 tokens), got " +
                                 std::to_string(demo.past_end));
     // Both models are opened before anything runs: a bad second model fails at once.
+    const Clock start;
     Lab lab(settings);
     std::optional<Lab> other;
     if (!demo.compare.empty()) {
@@ -261,6 +329,7 @@ int run_demo(LabSettings settings, const DemoSettings& demo) {
         fs::create_directories(s.out_dir);
         other.emplace(s);
     }
+    report_time("loading", start);
     const DemoRun first = measure_demo(lab, demo);
     if (!other)
         return 0;

@@ -56,7 +56,8 @@ struct DemoRun {
 /// "llama2.c model" or "ouro checkpoint, step N".
 std::string model_description(const Lab& lab);
 
-/// The demo's steps on one model, printed as they go (the report included).
+/// The demo's steps on one model: measured side by side on the threads, then printed in order
+/// (the report included).
 DemoRun measure_demo(Lab& lab, const DemoSettings& demo);
 
 /// The comparison of several models' demo runs: quality, and which mechanisms they share and

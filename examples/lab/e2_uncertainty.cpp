@@ -104,8 +104,9 @@ E2Result measure_e2(Lab& lab) {
     req.context = context;
     req.end_of_text = gen::EndOfText::ignore;
     req.seed = lab.settings().seed;
-    const DecodedSet greedy = decode(lab, find_decoder("greedy"), req, &bar, &done);
-    const DecodedSet sampled = decode(lab, find_decoder("T=1"), req, &bar, &done);
+    const std::vector<DecodedSet> sets =
+        decode_all(lab, {find_decoder("greedy"), find_decoder("T=1")}, req, &bar, &done);
+    const DecodedSet &greedy = sets[0], &sampled = sets[1];
     bar.finish();
     m.greedy_h = olab::mean_by_window(greedy.entropy, m.window);
     m.greedy_s = olab::mean_by_window(surprisal(greedy.prob), m.window);

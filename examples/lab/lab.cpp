@@ -6,6 +6,7 @@
 
 #include <ouro/core/error.hpp>
 #include <ouro/data/tinystories.hpp>
+#include <ouro/gen/concurrent.hpp>
 #include <ouro/lab/bleu.hpp>
 #include <ouro/lab/diversity.hpp>
 #include <ouro/lab/loops.hpp>
@@ -13,10 +14,17 @@
 
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <limits>
+#include <mutex>
 
 namespace collapse {
+
+namespace {
+// The progress bars' updates from decodes that run side by side.
+std::mutex progress_mutex;
+} // namespace
 
 using ouro::ConfigError;
 namespace gen = ouro::gen;
@@ -186,8 +194,11 @@ DecodedSet decode(Lab& lab, const Decoder& decoder, const DecodeRequest& request
     options.samples_per_prompt = request.samples_per_prompt;
     options.seed = request.seed;
     options.on_token = [&](const gen::TraceRecord&) {
-        if (progress && progress_done)
-            progress->update(++*progress_done);
+        if (!progress || !progress_done)
+            return;
+        // Decodes that run side by side (decode_all) share the bar.
+        const std::lock_guard lock(progress_mutex);
+        progress->update(++*progress_done);
     };
     std::vector<gen::DecodedSequence> out =
         gen::decode(lab.model(), decoder, lab.prompts(), options);
@@ -214,6 +225,19 @@ DecodedSet decode(Lab& lab, const Decoder& decoder, const DecodeRequest& request
     return set;
 }
 
+std::vector<DecodedSet> decode_all(Lab& lab, const std::vector<Decoder>& decoders,
+                                   const DecodeRequest& request,
+                                   ouro::examples::ProgressBar* progress,
+                                   std::uint64_t* progress_done) {
+    std::vector<DecodedSet> sets(decoders.size());
+    std::vector<std::function<void()>> pieces;
+    for (std::size_t i = 0; i < decoders.size(); ++i)
+        pieces.push_back(
+            [&, i] { sets[i] = decode(lab, decoders[i], request, progress, progress_done); });
+    gen::run_concurrently(pieces);
+    return sets;
+}
+
 DecodeRequest sweep_request(const Lab& lab, std::int64_t quick_tokens) {
     const LabSettings& settings = lab.settings();
     DecodeRequest request;
@@ -237,9 +261,13 @@ std::vector<SampleMetrics> measure_decoders(Lab& lab, const std::vector<Decoder>
                  std::uint64_t(request.max_new_tokens);
     ouro::examples::ProgressBar bar = progress_bar(lab, label, total);
     std::uint64_t done = 0;
-    std::vector<SampleMetrics> out;
-    for (const Decoder& d : decoders)
-        out.push_back(measure(decode(lab, d, request, &bar, &done)));
+    // Each decoder's samples measured beside the others' decoding (gen::run_concurrently).
+    std::vector<SampleMetrics> out(decoders.size());
+    std::vector<std::function<void()>> pieces;
+    for (std::size_t i = 0; i < decoders.size(); ++i)
+        pieces.push_back(
+            [&, i] { out[i] = measure(decode(lab, decoders[i], request, &bar, &done)); });
+    gen::run_concurrently(pieces);
     bar.finish();
     return out;
 }

@@ -91,6 +91,8 @@ public:
 
     /// A progress mode for bars (the settings' mode).
     ouro::examples::Progress progress() const { return settings_.progress; }
+    /// Sets the mode of later bars (e.g. never, while experiments run side by side).
+    void set_progress(ouro::examples::Progress mode) { settings_.progress = mode; }
 
 private:
     LabSettings settings_;
@@ -158,6 +160,13 @@ struct DecodedSet {
 DecodedSet decode(Lab& lab, const Decoder& decoder, const DecodeRequest& request,
                   ouro::examples::ProgressBar* progress = nullptr,
                   std::uint64_t* progress_done = nullptr);
+
+/// decode() of every decoder, side by side on the threads (gen::run_concurrently), in the
+/// decoders' order; the bar and its count are shared.
+std::vector<DecodedSet> decode_all(Lab& lab, const std::vector<Decoder>& decoders,
+                                   const DecodeRequest& request,
+                                   ouro::examples::ProgressBar* progress = nullptr,
+                                   std::uint64_t* progress_done = nullptr);
 
 /// The metrics of one set of samples (COLLAPSE.md "Metrics").
 struct SampleMetrics {

@@ -234,8 +234,11 @@ std::vector<DecodedSequence> decode_parallel(const nn::GPT<float>& model, const 
                                              const DecodeOptions& options, int threads) {
     const bool chain = decoder.kind == Decoder::Kind::chain;
     const std::int64_t items = decode_items(decoder, options, std::int64_t(prompts.size()));
-    const std::vector<std::int64_t> bounds =
-        detail::group_bounds(items, detail::group_count(items, threads, items, chain ? 4 : 1));
+    // The searches decode prompt after prompt whatever the groups, so they are cut for every
+    // thread; the chain's batch only as far as the threads need.
+    const std::vector<std::int64_t> bounds = detail::group_bounds(
+        items, detail::group_count(items, chain ? detail::cut_threads(threads) : threads, items,
+                                   chain ? 4 : 1));
     const std::int64_t jobs = std::int64_t(bounds.size()) - 1;
     std::int64_t largest = 0;
     for (std::int64_t j = 0; j < jobs; ++j)
@@ -243,7 +246,8 @@ std::vector<DecodedSequence> decode_parallel(const nn::GPT<float>& model, const 
     SessionOptions so =
         session_options(model.config, options.context, chain ? largest : decoder.slots(1, 1));
     so.half_weights = options.half_weights;
-    std::vector<std::optional<InferenceSession>> sessions(static_cast<std::size_t>(threads));
+    std::vector<std::optional<InferenceSession>> sessions(
+        static_cast<std::size_t>(detail::thread_slots(threads)));
     sessions[0].emplace(model, so); // its errors, and the options', come before any work
     check_options(*sessions[0], decoder, prompts, options);
 
@@ -262,8 +266,8 @@ std::vector<DecodedSequence> decode_parallel(const nn::GPT<float>& model, const 
     std::int64_t next = 0, sequence = 0;
     detail::run_jobs(jobs, threads, [&](std::int64_t j, int t) {
         std::optional<InferenceSession>& session = sessions[std::size_t(t)];
-        if (!session)
-            session.emplace(model, so);
+        if (!session) // reading the first session's half weights, if any
+            session.emplace(model, so, *sessions[0]);
         DecodeOptions o = shared;
         if (chain && options.on_token)
             o.on_token = [&streamed, j](const TraceRecord& r) {

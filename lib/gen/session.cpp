@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <string>
 
 namespace ouro::gen {
@@ -118,6 +119,14 @@ void require_sliding_positions(const nn::GPTConfig& config, const std::string& w
 }
 
 InferenceSession::InferenceSession(const nn::GPT<float>& model, const SessionOptions& o)
+    : InferenceSession(model, o, nullptr) {}
+
+InferenceSession::InferenceSession(const nn::GPT<float>& model, const SessionOptions& o,
+                                   const InferenceSession& half_from)
+    : InferenceSession(model, o, &half_from) {}
+
+InferenceSession::InferenceSession(const nn::GPT<float>& model, const SessionOptions& o,
+                                   const InferenceSession* half_from)
     : cfg_(model.config) {
     using nn::PositionEncoding;
     if (o.batch_size < 1)
@@ -196,11 +205,26 @@ InferenceSession::InferenceSession(const nn::GPT<float>& model, const SessionOpt
         std::int64_t total = 0;
         for (const auto& [m, t] : matrices)
             total += t->numel();
-        half_.resize(std::size_t(total));
+        if (half_from) { // read another session's copy of the same model
+            if (!half_from->half_)
+                throw ConfigError("InferenceSession: the session to share half weights with has "
+                                  "none");
+            if (half_from->wte_ != wte_ || std::int64_t(half_from->half_->size()) != total)
+                throw ConfigError("InferenceSession: the session to share half weights with was "
+                                  "built from another model");
+            half_ = half_from->half_;
+        } else {
+            auto half = std::make_shared<std::vector<Half>>(std::size_t(total));
+            std::int64_t offset = 0;
+            for (const auto& [m, t] : matrices) {
+                to_half(t->data(), half->data() + offset, t->numel());
+                offset += t->numel();
+            }
+            half_ = std::move(half);
+        }
         std::int64_t offset = 0;
         for (const auto& [m, t] : matrices) {
-            to_half(t->data(), half_.data() + offset, t->numel());
-            *m = {nullptr, half_.data() + offset};
+            *m = {nullptr, half_->data() + offset};
             offset += t->numel();
         }
     }

@@ -78,19 +78,20 @@ void teacher_force(const nn::GPT<float>& model, std::span<const std::vector<std:
     const std::int64_t n = std::int64_t(texts.size());
     // One group for a single thread when the batch holds every text, as the session overload.
     const int threads = detail::job_threads(n);
-    const std::vector<std::int64_t> bounds =
-        detail::group_bounds(n, detail::group_count(n, threads, batch_size, 4));
+    const std::vector<std::int64_t> bounds = detail::group_bounds(
+        n, detail::group_count(n, detail::cut_threads(threads), batch_size, 4));
     const std::int64_t jobs = std::int64_t(bounds.size()) - 1;
     std::int64_t largest = 0;
     for (std::int64_t j = 0; j < jobs; ++j)
         largest = std::max(largest, bounds[std::size_t(j) + 1] - bounds[std::size_t(j)]);
     const SessionOptions so = session_options(model.config, context, largest);
-    std::vector<std::optional<InferenceSession>> sessions(static_cast<std::size_t>(threads));
+    std::vector<std::optional<InferenceSession>> sessions(
+        static_cast<std::size_t>(detail::thread_slots(threads)));
     sessions[0].emplace(model, so); // its errors come before any work
     detail::run_jobs(jobs, threads, [&](std::int64_t j, int thread) {
         std::optional<InferenceSession>& session = sessions[std::size_t(thread)];
-        if (!session)
-            session.emplace(model, so);
+        if (!session) // reading the first session's half weights, if any
+            session.emplace(model, so, *sessions[0]);
         const InferenceSession& s = *session;
         force_range(
             *session, texts, std::size_t(bounds[std::size_t(j)]),

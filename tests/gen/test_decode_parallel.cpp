@@ -95,6 +95,20 @@ TEST_SUITE("gen") {
                 }
             }
         }
+        SUBCASE("half weights: one batch's sequences with 1, 2 and 3 threads (one shared copy)") {
+            DecodeOptions half = opt;
+            half.half_weights = true;
+            const Decoder d = every_kind()[0];
+            InferenceSession session =
+                decode_session(*model, d, half, std::int64_t(prompts.size()));
+            REQUIRE(session.half_weights());
+            const std::vector<DecodedSequence> want = decode(session, d, prompts, half);
+            for (const int threads : {1, 2, 3}) {
+                CAPTURE(threads);
+                const ThreadCountGuard guard(threads);
+                check_same(decode(*model, d, prompts, half), want);
+            }
+        }
         SUBCASE("on_token sees every record once, each sequence in order, sequences in order") {
             const ThreadCountGuard guard(2);
             for (const Decoder& d : every_kind()) {

@@ -1,5 +1,6 @@
 #include "gen/session_test_util.hpp"
 
+#include <ouro/core/error.hpp>
 #include <ouro/core/parallel.hpp>
 #include <ouro/gen/session.hpp>
 #include <ouro/nn/context.hpp>
@@ -247,7 +248,32 @@ TEST_SUITE("gen") {
                 InferenceSession alone(*model, {.half_weights = true});
                 alone.prefill(0, b);
                 CHECK(same_bits(alone.logits(0), f16.logits(1)));
+                // A session that reads f16's copy: the same copy, the same bits.
+                InferenceSession shared(*model, {.half_weights = true}, f16);
+                CHECK(shared.half_copy() == f16.half_copy());
+                CHECK(alone.half_copy() != f16.half_copy());
+                shared.prefill(0, b);
+                CHECK(same_bits(shared.logits(0), f16.logits(1)));
+                // Without half weights the other session's copy is not read.
+                const InferenceSession plain(*model, {}, f16);
+                CHECK_FALSE(plain.half_weights());
+                CHECK(plain.half_copy() == nullptr);
             }
+        }
+
+        SUBCASE("rejects sharing half weights with a session without them or of another model") {
+            const auto model = make_model(small_config(PositionEncoding::rope, 64), 22);
+            const auto other = make_model(small_config(PositionEncoding::rope, 64), 23);
+            const InferenceSession f32(*model);
+            const InferenceSession f16(*other, {.half_weights = true});
+            CHECK_THROWS_WITH_AS(InferenceSession(*model, {.half_weights = true}, f32),
+                                 "InferenceSession: the session to share half weights with has "
+                                 "none",
+                                 ConfigError);
+            CHECK_THROWS_WITH_AS(InferenceSession(*model, {.half_weights = true}, f16),
+                                 "InferenceSession: the session to share half weights with was "
+                                 "built from another model",
+                                 ConfigError);
         }
 
         SUBCASE("bit-identical with 1 and 2 threads") {

@@ -35,6 +35,9 @@
 // group before it are done (within a group as described below), one call at a time. The overload
 // that takes a session decodes in that session, its passes on the team or one thread as its
 // ThreadChooser finds faster (session.hpp).
+// Inside a piece of run_concurrently (concurrent.hpp) the groups are tasks of that team, cut for
+// half of it (other pieces fill the rest), and the sessions of one call share one half-precision
+// copy of the weights (half_weights).
 //
 // Statistics (DecodedSequence::trace, one TraceRecord per generated token): the token's raw
 // probability, the entropy of the raw distribution, its rank, p_max, p_end (with an end token),
@@ -173,7 +176,8 @@ void teacher_force(
 /// scheduled. score(session, text, t, slot) is as above with the group's session: it is called
 /// from several threads at once for different texts (the calls for one text come in order, from
 /// one thread). A slot's logits do not depend on the other slots, so every text gets the same
-/// logits, bit for bit, as through the session overload, for any thread count. Inside another
+/// logits, bit for bit, as through the session overload, for any thread count. Inside a piece of
+/// run_concurrently the groups are tasks of its team (cut for half of it); inside another
 /// parallel region it runs on the calling thread. Throws ConfigError for batch_size < 1
 /// ("teacher_force: batch_size must be at least 1, got 0"), for a short text as above, and what
 /// session_options and InferenceSession throw (e.g. a sliding policy with learned positions).

@@ -58,6 +58,7 @@
 #include "ouro/ops/matmul.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -107,12 +108,23 @@ public:
     ///   "InferenceSession: sink_tokens = 64 leaves no room for a sliding window in a context of
     ///    64"
     InferenceSession(const nn::GPT<float>& model, const SessionOptions& options = {});
+    /// The same, except that with options.half_weights the matrices are read from the half
+    /// precision copy of `half_from` (a session of the same model with half_weights) instead of a
+    /// copy of its own: one read-only copy for many sessions (one per thread). The copy lives as
+    /// long as any session that reads it; `half_from` is only read here (it may be decoding on
+    /// another thread). Throws as above, and ConfigError "InferenceSession: the session to share
+    /// half weights with has none" or "... was built from another model".
+    InferenceSession(const nn::GPT<float>& model, const SessionOptions& options,
+                     const InferenceSession& half_from);
 
     std::int64_t batch_size() const { return B_; }
     /// Cache entries per slot.
     std::int64_t context() const { return cap_; }
     bool sliding() const { return sliding_; }
-    bool half_weights() const { return !half_.empty(); }
+    bool half_weights() const { return half_ != nullptr; }
+    /// The half-precision copy this session reads (shared by the sessions built from it), or
+    /// nullptr without half_weights.
+    const std::vector<Half>* half_copy() const { return half_.get(); }
     std::int64_t sink_tokens() const { return sinks_; }
     const nn::GPTConfig& config() const { return cfg_; }
 
@@ -186,6 +198,8 @@ private:
         Linear mlp_in, mlp_out;
     };
 
+    InferenceSession(const nn::GPT<float>& model, const SessionOptions& options,
+                     const InferenceSession* half_from);
     void check_slot(std::int64_t slot, const char* what) const;
     std::int64_t column_of(std::int64_t position) const;
     int runs(std::int64_t position, ops::CacheRun* out) const;
@@ -210,8 +224,9 @@ private:
     std::vector<LayerWeights> layers_;
     const float *wte_, *wpe_;
     Norm final_norm_;
-    Linear head_;            ///< the classifier: wte when tied, else lm_head
-    std::vector<Half> half_; ///< the half-precision copies, when half_weights
+    Linear head_; ///< the classifier: wte when tied, else lm_head
+    /// The half-precision copies, when half_weights (shared with sessions built from this one).
+    std::shared_ptr<const std::vector<Half>> half_;
     float scale_;
     std::vector<float> slopes_; ///< ALiBi slope per head, zeros otherwise
 
