@@ -4,6 +4,7 @@
 #include "param_blocks.hpp"
 
 #include <cmath>
+#include <utility>
 #include <vector>
 
 namespace ouro::optim {
@@ -87,8 +88,11 @@ template <typename T> void AdamW<T>::step(double lr) {
 }
 
 template <typename T> void AdamW<T>::zero_grad() {
+    std::vector<std::pair<T*, std::int64_t>> grads;
     for (auto& [name, p] : params_)
-        p.zero_grad();
+        if (p.has_grad())
+            grads.emplace_back(p.grad().data(), p.numel());
+    ouro::detail::parallel_fill_ranges(grads, T(0));
 }
 
 template class AdamW<float>;
