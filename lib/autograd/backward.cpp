@@ -2,30 +2,44 @@
 // (micrograd's algorithm), then the graph is freed.
 #include "ouro/autograd/backward.hpp"
 
+#include <memory>
 #include <unordered_set>
 
 namespace ouro {
 namespace {
 
 // Nodes reachable from `root` that require a gradient, inputs before the nodes that use them.
-// Iterative depth-first search, so a deep graph cannot overflow the stack.
-template <typename T> std::vector<Node<T>*> topological_order(Node<T>* root) {
-    std::vector<Node<T>*> order;
+// Iterative depth-first search, so a deep graph cannot overflow the stack. The order holds the
+// nodes (shared), so that backward can release each one as soon as its rule has run.
+template <typename T>
+std::vector<std::shared_ptr<Node<T>>> topological_order(const std::shared_ptr<Node<T>>& root) {
+    std::vector<std::shared_ptr<Node<T>>> order;
     std::unordered_set<Node<T>*> visited;
-    std::vector<std::pair<Node<T>*, std::size_t>> stack{{root, 0}};
-    visited.insert(root);
+    std::vector<std::pair<std::shared_ptr<Node<T>>, std::size_t>> stack{{root, 0}};
+    visited.insert(root.get());
     while (!stack.empty()) {
         auto& [node, next] = stack.back();
         if (next < node->inputs.size()) {
-            Node<T>* child = node->inputs[next++].get();
-            if (child->requires_grad && visited.insert(child).second)
+            const std::shared_ptr<Node<T>>& child = node->inputs[next++];
+            if (child->requires_grad && visited.insert(child.get()).second)
                 stack.push_back({child, 0});
         } else {
-            order.push_back(node);
+            order.push_back(std::move(node));
             stack.pop_back();
         }
     }
     return order;
+}
+
+// Drops what the graph holds for an intermediate node whose rule has run (or will not run): its
+// inputs, its rule (and the tensors the rule saved) and its gradient.
+template <typename T> void free_node(Node<T>& n) {
+    n.inputs.clear();
+    n.backward = nullptr;
+    n.grad = Tensor<T>();
+    n.has_grad = false;
+    n.graph_freed = true;
+    n.grad_expires = false;
 }
 
 template <typename T>
@@ -45,8 +59,8 @@ void run_backward(const Var<T>& output, const Tensor<T>* seed, const BackwardOpt
         throw ShapeError("backward: seed gradient is " + seed->shape().to_string() +
                          ", output is " + root.value.shape().to_string());
 
-    const std::vector<Node<T>*> order = topological_order(&root);
-    for (Node<T>* n : order) {
+    std::vector<std::shared_ptr<Node<T>>> order = topological_order(output.node_ptr());
+    for (const std::shared_ptr<Node<T>>& n : order) {
         if (n->graph_freed)
             throw Error(std::string("backward: the graph behind '") + n->op +
                         "' was freed by an earlier backward; pass retain_graph to run it twice");
@@ -64,29 +78,29 @@ void run_backward(const Var<T>& output, const Tensor<T>* seed, const BackwardOpt
     else
         g[0] += T(1);
 
+    // Without retain_graph each node is released as soon as its rule has run (PyTorch does the
+    // same): its gradient, its saved tensors and, unless a Var outside the graph holds it, its
+    // value. All of a node's consumers run before it, so nothing reads them again; the peak
+    // memory of a step is then that of the forward pass, not forward plus every gradient.
+    const bool release = !options.retain_graph;
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
-        Node<T>* n = *it;
-        if (!n->backward || !n->has_grad)
-            continue;
-        if (OpProfile* profile = OpProfile::current()) {
-            const auto start = OpProfile::Clock::now();
-            n->backward(*n);
-            profile->add_backward(n->op, OpProfile::Clock::now() - start);
-        } else {
-            n->backward(*n);
+        Node<T>* n = it->get();
+        if (n->backward && n->has_grad) {
+            n->grad_expires = release;
+            if (OpProfile* profile = OpProfile::current()) {
+                const auto start = OpProfile::Clock::now();
+                n->backward(*n);
+                profile->add_backward(n->op, OpProfile::Clock::now() - start);
+            } else {
+                n->backward(*n);
+            }
+        }
+        if (release) {
+            if (!n->is_leaf())
+                free_node(*n);
+            it->reset();
         }
     }
-
-    if (!options.retain_graph)
-        for (Node<T>* n : order) {
-            if (n->is_leaf())
-                continue;
-            n->inputs.clear();
-            n->backward = nullptr;
-            n->grad = Tensor<T>();
-            n->has_grad = false;
-            n->graph_freed = true;
-        }
 }
 
 } // namespace

@@ -360,8 +360,8 @@ Var<T> attention(const Var<T>& q, const Var<T>& k, const Var<T>& v, int n_head,
                  const AttentionOptions& options) {
     check_attention_shapes(q.shape(), k.shape(), v.shape(), n_head, options);
     const std::int64_t B = q.shape()[0], T_len = q.shape()[1], C = q.shape()[2];
-    Tensor<T> out(q.shape());
-    Tensor<T> lse(Shape{B, n_head, T_len});
+    Tensor<T> out = Tensor<T>::uninitialized(q.shape());
+    Tensor<T> lse = Tensor<T>::uninitialized(Shape{B, n_head, T_len});
     attention_forward(q.value().data(), k.value().data(), v.value().data(), out.data(), lse.data(),
                       B, T_len, C, n_head, options);
     return detail::make_result(

@@ -154,7 +154,7 @@ template <typename T> Var<T> concat(const std::vector<Var<T>>& xs, int dim) {
         data.push_back(xs[k].value().data());
         total += s[d];
     }
-    Tensor<T> out(first.with_dim(d, total));
+    Tensor<T> out = Tensor<T>::uninitialized(first.with_dim(d, total));
     concat_forward(data, shapes, d, out.data());
     return detail::make_result("concat", std::move(out), xs, [shapes, d](Node<T>& self) {
         std::vector<T*> dxs(shapes.size());
@@ -187,6 +187,27 @@ void split_backward(const T* dpiece, const Shape& x_shape, int dim, std::int64_t
     copy_rows<true>(dpiece, size * inner, dx + offset * inner, x_shape[dim] * inner, outer,
                     size * inner);
 }
+
+namespace {
+
+// split_backward into an input gradient that does not exist yet (uninitialised): each row gets
+// the piece at [offset, offset + size) of dim and zeros around it, in one pass instead of a
+// zero-fill followed by an add.
+template <typename T>
+void split_backward_fresh(const T* dpiece, const Shape& x_shape, int dim, std::int64_t offset,
+                          std::int64_t size, T* dx) {
+    const std::int64_t outer = outer_of(x_shape, dim), inner = inner_of(x_shape, dim);
+    const std::int64_t width = x_shape[dim] * inner, w = size * inner, begin = offset * inner;
+#pragma omp parallel for schedule(static) if (outer * width >= block)
+    for (std::int64_t r = 0; r < outer; ++r) {
+        T* d = dx + r * width;
+        std::fill(d, d + begin, T(0));
+        std::copy(dpiece + r * w, dpiece + r * w + w, d + begin);
+        std::fill(d + begin + w, d + width, T(0));
+    }
+}
+
+} // namespace
 
 template <typename T>
 void split_reference(const T* x, const Shape& x_shape, const std::vector<std::int64_t>& sizes,
@@ -221,7 +242,7 @@ std::vector<Var<T>> split(const Var<T>& x, const std::vector<std::int64_t>& size
     std::vector<Tensor<T>> pieces;
     std::vector<T*> data;
     for (std::int64_t size : sizes) {
-        pieces.emplace_back(shape.with_dim(d, size));
+        pieces.push_back(Tensor<T>::uninitialized(shape.with_dim(d, size)));
         data.push_back(pieces.back().data());
     }
     split_forward(x.value().data(), shape, sizes, d, data);
@@ -229,11 +250,14 @@ std::vector<Var<T>> split(const Var<T>& x, const std::vector<std::int64_t>& size
     std::int64_t offset = 0;
     for (std::size_t k = 0; k < sizes.size(); ++k) {
         const std::int64_t size = sizes[k];
-        outs.push_back(detail::make_result("split", std::move(pieces[k]), {x},
-                                           [shape, d, offset, size](Node<T>& self) {
-                                               split_backward(self.grad.data(), shape, d, offset,
-                                                              size, detail::input_grad(self, 0));
-                                           }));
+        auto rule = [shape, d, offset, size](Node<T>& self) {
+            const detail::GradTarget<T> dx = detail::input_grad_target(self, 0);
+            if (dx.fresh)
+                split_backward_fresh(self.grad.data(), shape, d, offset, size, dx.data);
+            else if (dx.data)
+                split_backward(self.grad.data(), shape, d, offset, size, dx.data);
+        };
+        outs.push_back(detail::make_result("split", std::move(pieces[k]), {x}, rule));
         offset += size;
     }
     return outs;

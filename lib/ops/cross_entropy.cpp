@@ -64,27 +64,46 @@ std::int64_t cross_entropy_forward(const T* logits, const std::int32_t* targets,
     return count;
 }
 
-// Shapes: logits (N, V), targets (N), lse (N); dlogits (N, V) is added into.
-template <typename T>
-void cross_entropy_backward(const T* logits, const std::int32_t* targets, const T* lse, T scale,
-                            T* dlogits, std::int64_t N, std::int64_t V, int ignore_index) {
+namespace {
+
+// dlogits = (Add ? dlogits : 0) + the gradient. Writing (Add false) serves a gradient buffer that
+// does not exist yet (the usual case: the logits' only consumer), so that the largest buffer of a
+// step is not zero-filled first; fma(e, scale, 0) rounds as e * scale + 0 does, so the values are
+// those of adding into zeros. Ignored rows are then written as zeros.
+template <bool Add, typename T>
+void cross_entropy_backward_into(const T* logits, const std::int32_t* targets, const T* lse,
+                                 T scale, T* dlogits, std::int64_t N, std::int64_t V,
+                                 int ignore_index) {
 #pragma omp parallel for schedule(static)
     for (std::int64_t i = 0; i < N; ++i) {
         const std::int64_t y = targets[i];
-        if (y == ignore_index)
-            continue;
-        const T* x = logits + i * V;
         T* dx = dlogits + i * V;
+        if (y == ignore_index) {
+            if constexpr (!Add)
+                std::fill(dx, dx + V, T(0));
+            continue;
+        }
+        const T* x = logits + i * V;
         const T l = lse[i];
+        const auto prior = [dx](std::int64_t j) { return Add ? dx[j] : T(0); };
         // softmax * scale around the target, (softmax - 1) * scale at it: split in three so
         // the loops have no branch and vectorise, with explicit fmas so that every element
         // rounds alike in a vector lane or in the scalar remainder.
         for (std::int64_t j = 0; j < y; ++j)
-            dx[j] = std::fma(numerics::exp_kernel(x[j] - l), scale, dx[j]);
-        dx[y] = std::fma(numerics::exp_kernel(x[y] - l) - T(1), scale, dx[y]);
+            dx[j] = std::fma(numerics::exp_kernel(x[j] - l), scale, prior(j));
+        dx[y] = std::fma(numerics::exp_kernel(x[y] - l) - T(1), scale, prior(y));
         for (std::int64_t j = y + 1; j < V; ++j)
-            dx[j] = std::fma(numerics::exp_kernel(x[j] - l), scale, dx[j]);
+            dx[j] = std::fma(numerics::exp_kernel(x[j] - l), scale, prior(j));
     }
+}
+
+} // namespace
+
+// Shapes: logits (N, V), targets (N), lse (N); dlogits (N, V) is added into.
+template <typename T>
+void cross_entropy_backward(const T* logits, const std::int32_t* targets, const T* lse, T scale,
+                            T* dlogits, std::int64_t N, std::int64_t V, int ignore_index) {
+    cross_entropy_backward_into<true>(logits, targets, lse, scale, dlogits, N, V, ignore_index);
 }
 
 template <typename T>
@@ -114,8 +133,8 @@ template <typename T>
 Var<T> cross_entropy(const Var<T>& logits, const TensorI& targets, int ignore_index) {
     check_shapes("cross_entropy", logits.shape(), targets.shape());
     const std::int64_t N = targets.numel(), V = logits.shape().back();
-    Tensor<T> losses(Shape{N});
-    Tensor<T> lse(Shape{N});
+    Tensor<T> losses = Tensor<T>::uninitialized(Shape{N});
+    Tensor<T> lse = Tensor<T>::uninitialized(Shape{N});
     const std::int64_t count = cross_entropy_forward(logits.value().data(), targets.data(),
                                                      losses.data(), lse.data(), N, V, ignore_index);
     // The mean in row order, in double: the same bits for any thread count.
@@ -126,12 +145,22 @@ Var<T> cross_entropy(const Var<T>& logits, const TensorI& targets, int ignore_in
     return detail::make_result(
         "cross_entropy", Tensor<T>(Shape{}, loss), {logits},
         [targets, saved_lse = std::move(lse), N, V, ignore_index, count](Node<T>& self) {
-            T* dlogits = detail::input_grad(self, 0); // zeroed on first use
-            if (count == 0)
-                return; // nothing counted: the gradient is 0
+            const detail::GradTarget<T> dlogits = detail::input_grad_target(self, 0);
+            if (dlogits.data == nullptr)
+                return;
+            if (count == 0) { // nothing counted: the gradient is 0
+                if (dlogits.fresh)
+                    detail::parallel_fill(dlogits.data, N * V, T(0));
+                return;
+            }
             const T scale = self.grad[0] / T(count);
-            cross_entropy_backward(self.inputs[0]->value.data(), targets.data(), saved_lse.data(),
-                                   scale, dlogits, N, V, ignore_index);
+            const T* x = self.inputs[0]->value.data();
+            if (dlogits.fresh)
+                cross_entropy_backward_into<false>(x, targets.data(), saved_lse.data(), scale,
+                                                   dlogits.data, N, V, ignore_index);
+            else
+                cross_entropy_backward(x, targets.data(), saved_lse.data(), scale, dlogits.data, N,
+                                       V, ignore_index);
         });
 }
 

@@ -190,21 +190,31 @@ void binary_reference(BinaryOp op, const T* a, std::int64_t na, const T* b, std:
 
 template <typename T> Var<T> binary(BinaryOp op, const Var<T>& a, const Var<T>& b) {
     const Shape shape = broadcast_shape(binary_op_name(op), a.shape(), b.shape());
-    Tensor<T> out(shape);
+    Tensor<T> out = Tensor<T>::uninitialized(shape);
     const std::int64_t na = a.numel(), nb = b.numel(), n = out.numel();
     binary_forward(op, a.value().data(), na, b.value().data(), nb, out.data(), n);
     return detail::make_result(
         binary_op_name(op), std::move(out), {a, b}, [op, na, nb, n](Node<T>& self) {
             const Node<T>& x = *self.inputs[0];
             const Node<T>& y = *self.inputs[1];
+            // The gradient of a full-size operand of add (and of sub's a) is dout itself: it is
+            // handed over (copied, or for a moved) instead of added into a zero-filled buffer,
+            // the residual stream's case. b goes first: moving dout to a must come last.
+            const bool pass_a = (op == BinaryOp::add || op == BinaryOp::sub) && na == n;
+            const bool pass_b = op == BinaryOp::add && nb == n;
+            if (pass_b)
+                detail::pass_grad(self, 1, self.grad);
             binary_backward(op, x.value.data(), na, y.value.data(), nb, self.grad.data(), n,
-                            detail::input_grad(self, 0), detail::input_grad(self, 1));
+                            pass_a ? nullptr : detail::input_grad(self, 0),
+                            pass_b ? nullptr : detail::input_grad(self, 1));
+            if (pass_a)
+                detail::pass_own_grad(self, 0);
         });
 }
 
 // out = x * s + t; dx += dout * s.
 template <typename T> Var<T> affine(const Var<T>& x, T s, T t) {
-    Tensor<T> out(x.shape());
+    Tensor<T> out = Tensor<T>::uninitialized(x.shape());
     const T* in = x.value().data();
     T* o = out.data();
     const std::int64_t n = out.numel();

@@ -60,7 +60,7 @@ template <typename T> Var<T> embedding(const TensorI& ids, const Var<T>& table) 
     if (table.shape().rank() != 2)
         throw ShapeError("embedding: table must be (V, C), got " + table.shape().to_string());
     const std::int64_t N = ids.numel(), V = table.shape()[0], C = table.shape()[1];
-    Tensor<T> out(ids.shape().appended(C));
+    Tensor<T> out = Tensor<T>::uninitialized(ids.shape().appended(C));
     embedding_forward(ids.data(), table.value().data(), out.data(), N, V, C);
     return detail::make_result("embedding", std::move(out), {table}, [ids, N, C](Node<T>& self) {
         embedding_backward(ids.data(), self.grad.data(), detail::input_grad(self, 0), N, C);

@@ -93,8 +93,13 @@ template <typename T> void gelu_forward_serial(const T* x, T* out, std::int64_t 
         out[i] = gelu_one(x[i]);
 }
 
-// Shapes: x, dout, dx all (n); dx is added into.
-template <typename T> void gelu_backward(const T* x, const T* dout, T* dx, std::int64_t n) {
+namespace {
+
+// dx = (Add ? dx : 0) + dout * gelu'(x) over blocks of all threads. Writing (Add false) serves
+// a gradient buffer that does not exist yet, so that it is not zero-filled first; fma(d, g, 0)
+// and d * g round alike, so the values are those of adding into zeros.
+template <bool Add, typename T>
+void gelu_backward_into(const T* x, const T* dout, T* dx, std::int64_t n) {
     detail::parallel_blocks(n, [&](std::int64_t i0, std::int64_t len) {
 #if OURO_HAVE_AVX2
         if constexpr (std::is_same_v<T, float>) {
@@ -102,22 +107,35 @@ template <typename T> void gelu_backward(const T* x, const T* dout, T* dx, std::
             std::int64_t i = i0;
             for (; i + 8 <= i1; i += 8) {
                 const __m256 d = gelu_grad8(_mm256_loadu_ps(x + i));
-                _mm256_storeu_ps(
-                    dx + i, _mm256_fmadd_ps(_mm256_loadu_ps(dout + i), d, _mm256_loadu_ps(dx + i)));
+                const __m256 g = _mm256_loadu_ps(dout + i);
+                _mm256_storeu_ps(dx + i, Add ? _mm256_fmadd_ps(g, d, _mm256_loadu_ps(dx + i))
+                                             : _mm256_mul_ps(g, d));
             }
             if (i < i1) {
                 const __m256i mask = numerics::tail_mask(i1 - i);
                 const __m256 d = gelu_grad8(_mm256_maskload_ps(x + i, mask));
+                const __m256 g = _mm256_maskload_ps(dout + i, mask);
                 _mm256_maskstore_ps(dx + i, mask,
-                                    _mm256_fmadd_ps(_mm256_maskload_ps(dout + i, mask), d,
-                                                    _mm256_maskload_ps(dx + i, mask)));
+                                    Add ? _mm256_fmadd_ps(g, d, _mm256_maskload_ps(dx + i, mask))
+                                        : _mm256_mul_ps(g, d));
             }
             return;
         }
 #endif
-        for (std::int64_t i = i0; i < i0 + len; ++i)
-            dx[i] += dout[i] * gelu_grad_one(x[i]);
+        for (std::int64_t i = i0; i < i0 + len; ++i) {
+            if constexpr (Add)
+                dx[i] += dout[i] * gelu_grad_one(x[i]);
+            else
+                dx[i] = dout[i] * gelu_grad_one(x[i]);
+        }
     });
+}
+
+} // namespace
+
+// Shapes: x, dout, dx all (n); dx is added into.
+template <typename T> void gelu_backward(const T* x, const T* dout, T* dx, std::int64_t n) {
+    gelu_backward_into<true>(x, dout, dx, n);
 }
 
 template <typename T> void gelu_reference(const T* x, T* out, std::int64_t n) {
@@ -127,12 +145,15 @@ template <typename T> void gelu_reference(const T* x, T* out, std::int64_t n) {
 }
 
 template <typename T> Var<T> gelu(const Var<T>& x) {
-    Tensor<T> out(x.shape());
+    Tensor<T> out = Tensor<T>::uninitialized(x.shape());
     const std::int64_t n = out.numel();
     gelu_forward(x.value().data(), out.data(), n);
     return detail::make_result("gelu", std::move(out), {x}, [n](Node<T>& self) {
-        if (T* dx = detail::input_grad(self, 0))
-            gelu_backward(self.inputs[0]->value.data(), self.grad.data(), dx, n);
+        const detail::GradTarget<T> dx = detail::input_grad_target(self, 0);
+        if (dx.fresh)
+            gelu_backward_into<false>(self.inputs[0]->value.data(), self.grad.data(), dx.data, n);
+        else if (dx.data)
+            gelu_backward(self.inputs[0]->value.data(), self.grad.data(), dx.data, n);
     });
 }
 

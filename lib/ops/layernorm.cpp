@@ -196,7 +196,8 @@ Var<T> layernorm(const Var<T>& x, const Var<T>& weight, const Var<T>& bias, doub
         throw ShapeError("layernorm: bias must be (C) = " + expected.to_string() + ", got " +
                          bias.shape().to_string());
 
-    Tensor<T> out(shape), mean(Shape{N}), rstd(Shape{N});
+    Tensor<T> out = Tensor<T>::uninitialized(shape);
+    Tensor<T> mean = Tensor<T>::uninitialized(Shape{N}), rstd = Tensor<T>::uninitialized(Shape{N});
     layernorm_forward(x.value().data(), weight.value().data(),
                       has_bias ? bias.value().data() : nullptr, out.data(), mean.data(),
                       rstd.data(), N, C, eps);

@@ -46,10 +46,10 @@ template <typename T> Var<T> reshape(const Var<T>& x, const Shape& shape) {
         throw ShapeError("reshape: cannot view " + x.shape().to_string() + " (" +
                          std::to_string(n) + " elements) as " + shape.to_string() + " (" +
                          std::to_string(shape.numel()) + " elements)");
-    Tensor<T> out(shape);
+    Tensor<T> out = Tensor<T>::uninitialized(shape);
     reshape_forward(x.value().data(), n, out.data());
-    return detail::make_result("reshape", std::move(out), {x}, [n](Node<T>& self) {
-        reshape_backward(self.grad.data(), n, detail::input_grad(self, 0));
+    return detail::make_result("reshape", std::move(out), {x}, [](Node<T>& self) {
+        detail::pass_own_grad(self, 0); // dx += dout, or dout handed over when dx is new
     });
 }
 

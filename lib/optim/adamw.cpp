@@ -1,9 +1,17 @@
 // AdamW update, in PyTorch's order of operations (torch/optim/adamw.py, single-tensor path).
 #include "ouro/optim/adamw.hpp"
 
+#include "param_blocks.hpp"
+
 #include <cmath>
+#include <utility>
+#include <vector>
 
 namespace ouro::optim {
+namespace {
+// Elements per block of the update: 64 KiB of each of w, g, m, v in float.
+constexpr std::int64_t block = 16384;
+} // namespace
 
 bool default_decay_rule(const std::string& name, const Shape& shape) {
     if (shape.rank() < 2)
@@ -39,31 +47,52 @@ template <typename T> void AdamW<T>::step(double lr) {
     const T step_size = T(lr / bias_correction1);
     const T bc2 = T(bias_correction2_sqrt), eps = T(config_.eps);
     const T one_minus_b1 = T(1.0 - b1), one_minus_b2 = T(1.0 - b2), tb1 = T(b1), tb2 = T(b2);
-    for (std::size_t i = 0; i < params_.size(); ++i) {
+    // One parallel region over fixed blocks of all parameters: every element's update is
+    // independent, so any split is deterministic.
+    const std::size_t P = params_.size();
+    std::vector<std::int64_t> sizes(P);
+    std::vector<bool> skip(P);
+    std::vector<T*> w(P), m(P), v(P);
+    std::vector<const T*> g(P);
+    std::vector<T> decay(P);
+    for (std::size_t i = 0; i < P; ++i) {
         Var<T>& p = params_[i].second;
-        if (!p.has_grad())
+        sizes[i] = p.numel();
+        skip[i] = !p.has_grad();
+        if (skip[i])
             continue;
-        T* w = p.value().data();
-        const T* g = p.grad().data();
-        T* m = m_[i].data();
-        T* v = v_[i].data();
-        const T decay = T(1.0 - lr * (decay_[i] ? config_.weight_decay : 0.0));
-        const std::int64_t n = p.numel();
-        // Elementwise: each element's update is independent, so any split is deterministic.
+        w[i] = p.value().data();
+        g[i] = p.grad().data();
+        m[i] = m_[i].data();
+        v[i] = v_[i].data();
+        decay[i] = T(1.0 - lr * (decay_[i] ? config_.weight_decay : 0.0));
+    }
+    const std::vector<detail::ParamBlock> blocks = detail::param_blocks(sizes, skip, block);
+    const std::int64_t n_blocks = std::int64_t(blocks.size());
 #pragma omp parallel for schedule(static)
-        for (std::int64_t j = 0; j < n; ++j) {
-            w[j] *= decay;
-            m[j] = m[j] * tb1 + g[j] * one_minus_b1;
-            v[j] = v[j] * tb2 + g[j] * g[j] * one_minus_b2;
-            const T denom = std::sqrt(v[j]) / bc2 + eps;
-            w[j] -= step_size * (m[j] / denom);
+    for (std::int64_t b = 0; b < n_blocks; ++b) {
+        const detail::ParamBlock& blk = blocks[std::size_t(b)];
+        T* const wi = w[blk.param];
+        T* const mi = m[blk.param];
+        T* const vi = v[blk.param];
+        const T* const gi = g[blk.param];
+        const T d = decay[blk.param];
+        for (std::int64_t j = blk.begin; j < blk.end; ++j) {
+            wi[j] *= d;
+            mi[j] = mi[j] * tb1 + gi[j] * one_minus_b1;
+            vi[j] = vi[j] * tb2 + gi[j] * gi[j] * one_minus_b2;
+            const T denom = std::sqrt(vi[j]) / bc2 + eps;
+            wi[j] -= step_size * (mi[j] / denom);
         }
     }
 }
 
 template <typename T> void AdamW<T>::zero_grad() {
+    std::vector<std::pair<T*, std::int64_t>> grads;
     for (auto& [name, p] : params_)
-        p.zero_grad();
+        if (p.has_grad())
+            grads.emplace_back(p.grad().data(), p.numel());
+    ouro::detail::parallel_fill_ranges(grads, T(0));
 }
 
 template class AdamW<float>;

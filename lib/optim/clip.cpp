@@ -4,32 +4,47 @@
 #include "ouro/optim/clip.hpp"
 
 #include "numerics/sum.hpp"
+#include "param_blocks.hpp"
 
 #include "ouro/core/parallel.hpp"
 
 #include <cmath>
 #include <string>
+#include <vector>
 
 namespace ouro::optim {
 
-template <typename T> double grad_norm(const std::vector<Var<T>>& parameters) {
-    double total = 0.0;
+namespace {
+
+// Blocks of reduction_chunk elements over the parameters that have a gradient.
+template <typename T>
+std::vector<detail::ParamBlock> grad_blocks(const std::vector<Var<T>>& parameters) {
+    std::vector<std::int64_t> sizes;
+    std::vector<bool> skip;
     for (const Var<T>& p : parameters) {
-        if (!p.has_grad())
-            continue;
-        const T* g = p.grad().data();
-        const std::int64_t n = p.numel();
-        const std::int64_t chunks = (n + detail::reduction_chunk - 1) / detail::reduction_chunk;
-        std::vector<double> partial(std::size_t(chunks), 0.0);
-#pragma omp parallel for schedule(static)
-        for (std::int64_t c = 0; c < chunks; ++c) {
-            const std::int64_t end = std::min(n, (c + 1) * detail::reduction_chunk);
-            const std::int64_t begin = c * detail::reduction_chunk;
-            partial[std::size_t(c)] = numerics::dot_double(g + begin, g + begin, end - begin);
-        }
-        for (double s : partial)
-            total += s;
+        sizes.push_back(p.numel());
+        skip.push_back(!p.has_grad());
     }
+    return detail::param_blocks(sizes, skip, ouro::detail::reduction_chunk);
+}
+
+} // namespace
+
+template <typename T> double grad_norm(const std::vector<Var<T>>& parameters) {
+    // One parallel region over the chunks of all parameters; the partial sums are then added in
+    // parameter order and chunk order, whatever the thread count.
+    const std::vector<detail::ParamBlock> blocks = grad_blocks(parameters);
+    const std::int64_t n = std::int64_t(blocks.size());
+    std::vector<double> partial(blocks.size(), 0.0);
+#pragma omp parallel for schedule(static)
+    for (std::int64_t b = 0; b < n; ++b) {
+        const detail::ParamBlock& blk = blocks[std::size_t(b)];
+        const T* g = parameters[blk.param].grad().data() + blk.begin;
+        partial[std::size_t(b)] = numerics::dot_double(g, g, blk.end - blk.begin);
+    }
+    double total = 0.0;
+    for (double s : partial)
+        total += s;
     return std::sqrt(total);
 }
 
@@ -40,13 +55,23 @@ double clip_grad_norm(const std::vector<Var<T>>& parameters, double max_norm) {
                           std::to_string(max_norm));
     const double norm = grad_norm(parameters);
     const double coef = max_norm / (norm + 1e-6);
-    if (coef < 1.0)
-        for (const Var<T>& p : parameters)
-            if (p.has_grad()) {
-                Var<T> q = p; // a handle: scaling q's gradient scales p's
-                for (T& g : q.grad().values())
-                    g *= T(coef);
-            }
+    if (coef < 1.0) {
+        const std::vector<detail::ParamBlock> blocks = grad_blocks(parameters);
+        const std::int64_t n = std::int64_t(blocks.size());
+        const T c = T(coef);
+        std::vector<T*> grads;
+        for (const Var<T>& p : parameters) {
+            Var<T> q = p; // a handle: scaling q's gradient scales p's
+            grads.push_back(q.has_grad() ? q.grad().data() : nullptr);
+        }
+#pragma omp parallel for schedule(static)
+        for (std::int64_t b = 0; b < n; ++b) {
+            const detail::ParamBlock& blk = blocks[std::size_t(b)];
+            T* g = grads[blk.param];
+            for (std::int64_t j = blk.begin; j < blk.end; ++j)
+                g[j] *= c;
+        }
+    }
     return norm;
 }
 

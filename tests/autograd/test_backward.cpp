@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -108,6 +109,52 @@ TEST_SUITE("autograd") {
                                  "backward: the graph behind 'affine' was freed by an earlier "
                                  "backward; pass retain_graph to run it twice",
                                  Error);
+        }
+        SUBCASE("each node is released as soon as its rule has run") {
+            // a -> h -> y -> loss: when h's rule runs, y and loss have run and nothing outside
+            // the graph holds y, so backward has dropped it (gradient, value, node); with
+            // retain_graph it is still there.
+            for (bool retain : {false, true}) {
+                VarD a(TensorD({2}, {1.0, 2.0}), true);
+                std::weak_ptr<Node<double>> y_node;
+                bool y_alive_in_h_rule = false;
+                VarD loss;
+                {
+                    VarD h =
+                        detail::make_result("h", TensorD(a.value()), {a}, [&](Node<double>& self) {
+                            y_alive_in_h_rule = !y_node.expired();
+                            for (std::int64_t j = 0; j < 2; ++j)
+                                detail::input_grad(self, 0)[j] += self.grad[j];
+                        });
+                    VarD y = h * 3.0;
+                    y_node = y.node_ptr();
+                    loss = sum(y);
+                }
+                backward(loss, BackwardOptions{.retain_graph = retain});
+                CHECK(y_alive_in_h_rule == retain);
+                CHECK(a.grad()[0] == 3.0);
+                CHECK(a.grad()[1] == 3.0);
+            }
+        }
+        SUBCASE("a gradient handed over equals one added into zeros") {
+            // add passes dout on (moved to a, copied to b) when their gradients do not exist
+            // yet, and adds when they do: here b already has one from b * b, and a + a gets both.
+            VarD a(TensorD({3}, {1.0, -2.0, 0.5}), true);
+            VarD b(TensorD({3}, {2.0, 3.0, -1.0}), true);
+            backward(sum((a + b) * 2.0 + b * b + (a + a)));
+            CHECK(a.grad()[0] == 4.0);
+            CHECK(b.grad()[1] == 8.0); // 2 + 2b
+            CHECK(b.grad()[2] == 0.0); // 2 + 2b
+            for (bool retain : {false, true}) {
+                VarD c(TensorD({2}, {1.0, 2.0}), true);
+                VarD d(TensorD({2}, {5.0, 7.0}), true);
+                VarD s = c + d;
+                backward(s, TensorD({2}, {10.0, 20.0}), BackwardOptions{.retain_graph = retain});
+                CHECK(c.grad()[1] == 20.0);
+                CHECK(d.grad()[0] == 10.0);
+                if (retain) // the retained output keeps its own gradient: it was copied, not moved
+                    CHECK(s.grad()[1] == 20.0);
+            }
         }
         SUBCASE("NoGradGuard records nothing") {
             VarD a(TensorD({}, {2.0}), true);

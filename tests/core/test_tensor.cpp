@@ -1,7 +1,9 @@
+#include <ouro/core/parallel.hpp>
 #include <ouro/core/tensor.hpp>
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdint>
 
 using namespace ouro;
@@ -26,6 +28,34 @@ TEST_SUITE("core") {
             TensorD c = std::move(a);
             CHECK(c.data() == p);
             CHECK(a.numel() == 0);
+        }
+        SUBCASE("large tensors are filled and copied whole, at any thread count") {
+            // Above parallel_fill_threshold the fill and the copy run over blocks of all threads;
+            // an odd size leaves a short last block.
+            const std::int64_t n = 3 * detail::parallel_fill_threshold + 7;
+            for (int threads : {1, 2, 3}) {
+                ThreadCountGuard guard(threads);
+                TensorF t({n}, 2.5f);
+                std::int64_t wrong = 0;
+                for (float v : t.values())
+                    wrong += v != 2.5f;
+                CHECK(wrong == 0);
+                for (std::int64_t i = 0; i < n; ++i)
+                    t[i] = float(i % 1000);
+                const TensorF c = t;
+                CHECK(std::equal(c.values().begin(), c.values().end(), t.values().begin()));
+                t.zero();
+                CHECK(*std::max_element(t.values().begin(), t.values().end()) == 0.0f);
+                CHECK(*std::min_element(t.values().begin(), t.values().end()) == 0.0f);
+            }
+        }
+        SUBCASE("uninitialized has the shape and an aligned buffer") {
+            TensorF t = TensorF::uninitialized({3, 5});
+            CHECK(t.shape() == Shape{3, 5});
+            CHECK(reinterpret_cast<std::uintptr_t>(t.data()) % 64 == 0);
+            t.fill(1.0f);
+            CHECK(t.at({2, 4}) == 1.0f);
+            CHECK(TensorD::uninitialized({0}).empty());
         }
         SUBCASE("reshaping an rvalue keeps the buffer") {
             TensorF a({2, 3}, {0, 1, 2, 3, 4, 5});

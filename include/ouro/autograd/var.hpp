@@ -19,6 +19,7 @@
 
 #include "ouro/autograd/op_profile.hpp"
 #include "ouro/core/error.hpp"
+#include "ouro/core/parallel.hpp"
 #include "ouro/core/tensor.hpp"
 
 #include <functional>
@@ -40,6 +41,9 @@ template <typename T> struct Node {
     bool requires_grad = false;
     /// Set once backward() has released this node's inputs and saved tensors.
     bool graph_freed = false;
+    /// Set by backward() while this node's rule runs when the pass discards the node's gradient
+    /// right after the rule (no retain_graph): the rule may then move the buffer out of grad.
+    bool grad_expires = false;
     /// Name of the op that produced the value ("leaf" for inputs and parameters).
     const char* op = "leaf";
     std::vector<std::shared_ptr<Node>> inputs;
@@ -198,6 +202,57 @@ Var<T> make_result(const char* op, Tensor<T> value, const std::vector<Var<T>>& i
 template <typename T> T* input_grad(Node<T>& node, std::size_t i) {
     Node<T>& in = *node.inputs[i];
     return in.requires_grad ? in.ensure_grad().data() : nullptr;
+}
+
+/// Where a backward rule puts input i's gradient. When the input has a gradient already, `data`
+/// is that buffer and the rule adds into it (fresh is false). When it has none yet, `data` is a
+/// new, uninitialised buffer that the rule must write in full (fresh is true): writing x instead
+/// of adding x to a zero-filled buffer saves a pass over memory and gives the same values (only
+/// a zero's sign can differ: 0 + (-0) is +0). `data` is nullptr when the input needs no gradient.
+template <typename T> struct GradTarget {
+    T* data = nullptr;
+    bool fresh = false;
+};
+template <typename T> GradTarget<T> input_grad_target(Node<T>& node, std::size_t i) {
+    Node<T>& in = *node.inputs[i];
+    if (!in.requires_grad)
+        return {};
+    if (in.has_grad)
+        return {in.grad.data(), false};
+    in.grad = Tensor<T>::uninitialized(in.value.shape());
+    in.has_grad = true;
+    return {in.grad.data(), true};
+}
+
+/// Adds `g` (as many elements as input i's value) into input i's gradient, or, when the input
+/// has none yet, makes a copy of g its gradient (no zero-fill, no addition). Does nothing when the
+/// input needs no gradient.
+template <typename T> void pass_grad(Node<T>& node, std::size_t i, const Tensor<T>& g) {
+    const GradTarget<T> target = input_grad_target(node, i);
+    if (target.data == nullptr)
+        return;
+    if (target.fresh) {
+        parallel_copy(g.data(), g.numel(), target.data);
+        return;
+    }
+    const T* src = g.data();
+    const std::int64_t n = g.numel();
+#pragma omp parallel for schedule(static) if (n >= parallel_fill_threshold)
+    for (std::int64_t j = 0; j < n; ++j)
+        target.data[j] += src[j];
+}
+
+/// pass_grad of the node's own gradient to input i, moving the buffer instead of copying it
+/// when the input has no gradient yet and the pass discards this node's gradient anyway
+/// (grad_expires). Call it last in a rule: the node's grad may be empty after it.
+template <typename T> void pass_own_grad(Node<T>& node, std::size_t i) {
+    Node<T>& in = *node.inputs[i];
+    if (in.requires_grad && !in.has_grad && node.grad_expires && &in != &node) {
+        in.grad = std::move(node.grad).reshaped(in.value.shape());
+        in.has_grad = true;
+        return;
+    }
+    pass_grad(node, i, node.grad);
 }
 
 } // namespace detail

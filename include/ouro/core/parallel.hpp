@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <exception>
 #include <mutex>
+#include <utility>
+#include <vector>
 
 namespace ouro {
 
@@ -68,6 +70,19 @@ namespace detail {
 /// Fixed chunk length for reductions: partial sums are taken over chunks of this many elements
 /// (a constant, never derived from the thread count) and then added in chunk order.
 inline constexpr std::int64_t reduction_chunk = 4096;
+
+/// Elements below which a fill or copy stays on the calling thread (a parallel region costs more
+/// than it saves under 256 KiB of floats).
+inline constexpr std::int64_t parallel_fill_threshold = std::int64_t(1) << 16;
+/// Sets data[0, n) to value; over all threads when n reaches parallel_fill_threshold. Instantiated
+/// for float, double and std::int32_t.
+template <typename T> void parallel_fill(T* data, std::int64_t n, T value);
+/// Sets every element of each (data, n) range to value, in one parallel region over fixed blocks
+/// of all of them (zeroing many gradients pays one barrier, not one per tensor).
+template <typename T>
+void parallel_fill_ranges(const std::vector<std::pair<T*, std::int64_t>>& ranges, T value);
+/// dst[i] = src[i] for i < n, as parallel_fill; the ranges must not overlap.
+template <typename T> void parallel_copy(const T* src, std::int64_t n, T* dst);
 } // namespace detail
 
 } // namespace ouro

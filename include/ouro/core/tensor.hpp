@@ -11,6 +11,7 @@
 #pragma once
 
 #include "ouro/core/error.hpp"
+#include "ouro/core/parallel.hpp"
 #include "ouro/core/shape.hpp"
 #include "ouro/core/tensor_memory.hpp"
 
@@ -28,6 +29,26 @@
 
 namespace ouro {
 
+namespace detail {
+// Fills and copies of tensor storage: over all threads for the element types parallel.hpp
+// instantiates, on the calling thread for any other.
+template <typename T>
+inline constexpr bool parallel_storage =
+    std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, std::int32_t>;
+template <typename T> void fill_storage(T* data, std::int64_t n, T value) {
+    if constexpr (parallel_storage<T>)
+        parallel_fill(data, n, value);
+    else
+        std::fill_n(data, n, value);
+}
+template <typename T> void copy_storage(const T* src, std::int64_t n, T* dst) {
+    if constexpr (parallel_storage<T>)
+        parallel_copy(src, n, dst);
+    else
+        std::copy_n(src, n, dst);
+}
+} // namespace detail
+
 template <typename T> class Tensor {
     static_assert(std::is_arithmetic_v<T>, "Tensor holds arithmetic types only");
 
@@ -40,10 +61,16 @@ public:
     /// A tensor of the given shape, every element zero.
     explicit Tensor(const Shape& shape) : Tensor(shape, T(0)) {}
 
-    /// A tensor of the given shape, every element `fill`.
+    /// A tensor of the given shape, every element `fill` (large tensors are filled by all
+    /// threads).
     Tensor(const Shape& shape, T fill) : shape_(shape), data_(allocate(shape.numel())) {
-        std::fill_n(data_.get(), numel(), fill);
+        detail::fill_storage(data_.get(), numel(), fill);
     }
+
+    /// A tensor of the given shape whose elements are not set: for kernels that write every
+    /// element, so that the step does not zero memory it is about to overwrite. Reading an
+    /// element before writing it is undefined.
+    static Tensor uninitialized(const Shape& shape) { return Tensor(shape, Uninit{}); }
 
     /// A tensor of the given shape holding `values` in row-major order.
     /// Throws ShapeError when the number of values differs from the shape's element count.
@@ -61,14 +88,14 @@ public:
         : Tensor(shape, std::span<const T>(values)) {}
 
     Tensor(const Tensor& other) : shape_(other.shape_), data_(allocate(other.numel())) {
-        std::copy_n(other.data_.get(), numel(), data_.get());
+        detail::copy_storage(other.data_.get(), numel(), data_.get());
     }
     Tensor& operator=(const Tensor& other) {
         if (this != &other) {
             if (other.numel() != numel())
                 data_ = allocate(other.numel());
             shape_ = other.shape_;
-            std::copy_n(other.data_.get(), numel(), data_.get());
+            detail::copy_storage(other.data_.get(), numel(), data_.get());
         }
         return *this;
     }
@@ -109,8 +136,8 @@ public:
         return data_[0];
     }
 
-    /// Sets every element to `value`.
-    void fill(T value) { std::fill_n(data_.get(), numel(), value); }
+    /// Sets every element to `value` (large tensors over all threads).
+    void fill(T value) { detail::fill_storage(data_.get(), numel(), value); }
     void zero() { fill(T(0)); }
 
     /// The same data under a new shape with the same element count (no copy when called on an
@@ -136,6 +163,9 @@ public:
 
 private:
     using Buffer = std::unique_ptr<T[], detail::AlignedDelete>;
+    struct Uninit {};
+
+    Tensor(const Shape& shape, Uninit) : shape_(shape), data_(allocate(shape.numel())) {}
 
     static Buffer allocate(std::int64_t n) {
         if (n == 0)

@@ -10,6 +10,7 @@
 
 #include "ouro/autograd/var.hpp"
 #include "ouro/core/error.hpp"
+#include "ouro/core/parallel.hpp"
 
 #include <memory>
 #include <string>
@@ -62,9 +63,13 @@ public:
             n += p.numel();
         return n;
     }
+    /// Zeroes every parameter's gradient, keeping the buffers (one parallel region for all).
     void zero_grad() {
+        std::vector<std::pair<T*, std::int64_t>> grads;
         for (auto& [name, p] : named_parameters())
-            p.zero_grad();
+            if (p.has_grad())
+                grads.emplace_back(p.grad().data(), p.numel());
+        ouro::detail::parallel_fill_ranges(grads, T(0));
     }
 
     /// Training mode (dropout active) or evaluation mode, for this module and all below it.
