@@ -140,7 +140,7 @@ template <typename T> void matmul_reference(const T* a, const T* b, T* out, cons
 
 template <typename T> Var<T> matmul(const Var<T>& a, const Var<T>& b, bool trans_a, bool trans_b) {
     const MatmulDims d = matmul_dims(a.shape(), b.shape(), trans_a, trans_b);
-    Tensor<T> out(a.shape().prefix(-2).appended(d.m).appended(d.n));
+    Tensor<T> out = Tensor<T>::uninitialized(a.shape().prefix(-2).appended(d.m).appended(d.n));
     matmul_forward(a.value().data(), b.value().data(), out.data(), d);
     return detail::make_result("matmul", std::move(out), {a, b}, [d](Node<T>& self) {
         matmul_backward(self.inputs[0]->value.data(), self.inputs[1]->value.data(),
@@ -158,19 +158,29 @@ void linear_forward(const T* x, const T* weight, detail::OptionalIn<T> bias, T* 
              Into::overwrite, bias);
 }
 
-// Shapes: as linear_forward; dout (R, OUT); dx (R, IN), dweight (OUT, IN), dbias (OUT) added into.
+namespace {
+// linear_backward, with dx written (dx_into = overwrite) rather than added into when it is a
+// gradient that does not exist yet: the same bits as adding into zeros, without the zero-fill.
 template <typename T>
-void linear_backward(const T* x, const T* weight, const T* dout, detail::OptionalOut<T> dx,
-                     detail::OptionalOut<T> dweight, detail::OptionalOut<T> dbias,
-                     std::int64_t rows, std::int64_t in, std::int64_t out_features) {
+void linear_gradients(const T* x, const T* weight, const T* dout, T* dx, Into dx_into, T* dweight,
+                      T* dbias, std::int64_t rows, std::int64_t in, std::int64_t out_features) {
     if (dx) // dx (R, IN) += dout (R, OUT) . weight (OUT, IN)
         run_gemm(Gemm<T>{dout, 0, false, weight, 0, false, dx, 0, false, 1, rows, in, out_features},
-                 Into::add);
+                 dx_into);
     if (dweight) // dweight (OUT, IN) += dout^T (OUT, R) . x (R, IN), blocked over OUT
         run_gemm(Gemm<T>{dout, 0, true, x, 0, false, dweight, 0, false, 1, out_features, in, rows},
                  Into::add);
     if (dbias)
         column_sums_add(dout, rows, out_features, dbias);
+}
+} // namespace
+
+// Shapes: as linear_forward; dout (R, OUT); dx (R, IN), dweight (OUT, IN), dbias (OUT) added into.
+template <typename T>
+void linear_backward(const T* x, const T* weight, const T* dout, detail::OptionalOut<T> dx,
+                     detail::OptionalOut<T> dweight, detail::OptionalOut<T> dbias,
+                     std::int64_t rows, std::int64_t in, std::int64_t out_features) {
+    linear_gradients<T>(x, weight, dout, dx, Into::add, dweight, dbias, rows, in, out_features);
 }
 
 template <typename T>
@@ -201,7 +211,7 @@ template <typename T> Var<T> linear(const Var<T>& x, const Var<T>& weight, const
                          ", weight is " + ws.to_string());
 
     const std::int64_t rows = xs.rows(), in = ws[1], out_features = ws[0];
-    Tensor<T> out(xs.with_dim(-1, out_features));
+    Tensor<T> out = Tensor<T>::uninitialized(xs.with_dim(-1, out_features)); // overwritten
     linear_forward(x.value().data(), weight.value().data(),
                    has_bias ? bias.value().data() : nullptr, out.data(), rows, in, out_features);
     std::vector<Var<T>> inputs{x, weight};
@@ -209,9 +219,10 @@ template <typename T> Var<T> linear(const Var<T>& x, const Var<T>& weight, const
         inputs.push_back(bias);
     return detail::make_result(
         "linear", std::move(out), inputs, [rows, in, out_features, has_bias](Node<T>& self) {
-            linear_backward(
+            const detail::GradTarget<T> dx = detail::input_grad_target(self, 0);
+            linear_gradients<T>(
                 self.inputs[0]->value.data(), self.inputs[1]->value.data(), self.grad.data(),
-                detail::input_grad(self, 0), detail::input_grad(self, 1),
+                dx.data, dx.fresh ? Into::overwrite : Into::add, detail::input_grad(self, 1),
                 has_bias ? detail::input_grad(self, 2) : nullptr, rows, in, out_features);
         });
 }
