@@ -68,12 +68,14 @@ std::vector<std::int32_t> make_history(std::int64_t V) {
 }
 
 SamplerSettings llama_settings() {
-    return {.temperature = 0.8,
-            .top_k = 40,
-            .top_p = 0.95,
-            .min_p = 0.05,
-            .repetition_penalty = 1.1,
-            .penalty_window = 64};
+    SamplerSettings s;
+    s.temperature = 0.8;
+    s.top_k = 40;
+    s.top_p = 0.95;
+    s.min_p = 0.05;
+    s.repetition_penalty = 1.1;
+    s.penalty_window = 64;
+    return s;
 }
 
 // Every stage on: llama_settings() and the rest.

@@ -214,26 +214,30 @@ template <typename T>
 Tensor<T> Safetensors::get_floating(const std::string& name, const Shape* expected) const {
     const SafetensorsEntry& e = entry(name);
     check_shape(name, e, expected);
-    Tensor<T> t(e.shape);
+    if (e.dtype != DType::F64 && e.dtype != DType::F32 && e.dtype != DType::F16 &&
+        e.dtype != DType::BF16)
+        throw FormatError(source_ + ": tensor '" + name + "' is " + dtype_name(e.dtype) +
+                          ", expected a floating-point dtype");
+    // Every element is written below: no zero-fill first (on a machine with a busy core, each
+    // fill over the team could wait for a descheduled thread).
+    Tensor<T> t = Tensor<T>::uninitialized(e.shape);
     const unsigned char* p = data(e);
     const std::size_t n = std::size_t(t.numel());
+    T* out = t.data();
     for (std::size_t i = 0; i < n; ++i) {
         switch (e.dtype) {
         case DType::F64:
-            t[std::int64_t(i)] = T(load<double>(p, i));
+            out[i] = T(load<double>(p, i));
             break;
         case DType::F32:
-            t[std::int64_t(i)] = T(load<float>(p, i));
+            out[i] = T(load<float>(p, i));
             break;
         case DType::F16:
-            t[std::int64_t(i)] = T(half_to_float(load<std::uint16_t>(p, i)));
-            break;
-        case DType::BF16:
-            t[std::int64_t(i)] = T(bfloat16_to_float(load<std::uint16_t>(p, i)));
+            out[i] = T(half_to_float(load<std::uint16_t>(p, i)));
             break;
         default:
-            throw FormatError(source_ + ": tensor '" + name + "' is " + dtype_name(e.dtype) +
-                              ", expected a floating-point dtype");
+            out[i] = T(bfloat16_to_float(load<std::uint16_t>(p, i)));
+            break;
         }
     }
     return t;

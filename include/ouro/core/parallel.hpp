@@ -71,9 +71,10 @@ namespace detail {
 /// (a constant, never derived from the thread count) and then added in chunk order.
 inline constexpr std::int64_t reduction_chunk = 4096;
 
-/// Elements below which a fill or copy stays on the calling thread (a parallel region costs more
-/// than it saves under 256 KiB of floats).
-inline constexpr std::int64_t parallel_fill_threshold = std::int64_t(1) << 16;
+/// Elements below which a fill or copy stays on the calling thread: under 1 MiB of floats a team
+/// saves a few microseconds, and on a machine with a busy core it can wait milliseconds for a
+/// descheduled thread (loading a model made 26 such fills).
+inline constexpr std::int64_t parallel_fill_threshold = std::int64_t(1) << 18;
 /// Sets data[0, n) to value; over all threads when n reaches parallel_fill_threshold. Instantiated
 /// for float, double and std::int32_t.
 template <typename T> void parallel_fill(T* data, std::int64_t n, T value);

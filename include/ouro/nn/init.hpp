@@ -9,7 +9,7 @@ namespace ouro::nn {
 
 /// A tensor of the given shape with N(0, std^2) entries.
 template <typename T> Tensor<T> normal(const Shape& shape, double std, Rng& rng) {
-    Tensor<T> t(shape);
+    Tensor<T> t = Tensor<T>::uninitialized(shape); // every element is drawn below
     for (T& v : t.values())
         v = T(std * rng.normal());
     return t;
