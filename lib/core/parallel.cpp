@@ -43,17 +43,25 @@ void restore_num_threads(int n, bool is_explicit) {
 // serial phase (issue 11). Blocks of whole cache lines, so threads never share a line.
 namespace {
 constexpr std::int64_t copy_block = std::int64_t(1) << 14;
-} // namespace
 
-template <typename T> void parallel_fill(T* data, std::int64_t n, T value) {
+// f(offset, length) for each block of [0, n): on the calling thread under the threshold, else
+// over the team in fixed blocks.
+template <typename F> void for_each_block(std::int64_t n, const F& f) {
     if (n < parallel_fill_threshold) {
-        std::fill_n(data, n, value);
+        f(std::int64_t(0), n);
         return;
     }
     const std::int64_t blocks = (n + copy_block - 1) / copy_block;
 #pragma omp parallel for schedule(static)
     for (std::int64_t b = 0; b < blocks; ++b)
-        std::fill_n(data + b * copy_block, std::min(copy_block, n - b * copy_block), value);
+        f(b * copy_block, std::min(copy_block, n - b * copy_block));
+}
+
+} // namespace
+
+template <typename T> void parallel_fill(T* data, std::int64_t n, T value) {
+    for_each_block(n,
+                   [&](std::int64_t at, std::int64_t len) { std::fill_n(data + at, len, value); });
 }
 
 template <typename T>
@@ -72,15 +80,8 @@ void parallel_fill_ranges(const std::vector<std::pair<T*, std::int64_t>>& ranges
 }
 
 template <typename T> void parallel_copy(const T* src, std::int64_t n, T* dst) {
-    if (n < parallel_fill_threshold) {
-        std::copy_n(src, n, dst);
-        return;
-    }
-    const std::int64_t blocks = (n + copy_block - 1) / copy_block;
-#pragma omp parallel for schedule(static)
-    for (std::int64_t b = 0; b < blocks; ++b)
-        std::copy_n(src + b * copy_block, std::min(copy_block, n - b * copy_block),
-                    dst + b * copy_block);
+    for_each_block(
+        n, [&](std::int64_t at, std::int64_t len) { std::copy_n(src + at, len, dst + at); });
 }
 
 template void parallel_fill<float>(float*, std::int64_t, float);
