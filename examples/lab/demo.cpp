@@ -238,11 +238,7 @@ std::vector<DecodedSet> measure_all(Lab& lab, const DemoSettings& demo, DemoRun&
     const bool human = !lab.settings().valid_text.empty();
     std::vector<DecodedSet> sets;
     Measurements& m = run.measured;
-    struct Piece {
-        const char* name;
-        std::function<void()> run;
-    };
-    std::vector<Piece> pieces{
+    std::vector<NamedPiece> pieces{
         {"greedy and top-p", [&] { sets = decode_greedy_and_top_p(lab, demo); }},
         {"e1", [&] { m.e1 = measure_e1(lab); }}};
     if (human) {
@@ -251,36 +247,7 @@ std::vector<DecodedSet> measure_all(Lab& lab, const DemoSettings& demo, DemoRun&
         pieces.push_back({"e2", [&] { m.e2 = measure_e2(lab); }});
     }
     pieces.push_back({"e3", [&] { m.e3 = measure_e3(lab); }});
-
-    // One bar over the pieces: the experiments' own bars would draw over each other.
-    const ouro::examples::Progress mode = lab.progress();
-    lab.set_progress(ouro::examples::Progress::never);
-    ouro::examples::ProgressBar bar("measuring", pieces.size(), mode, "parts");
-    std::mutex bar_mutex;
-    std::uint64_t done = 0;
-    std::vector<double> took(pieces.size(), 0.0);
-    std::vector<std::function<void()>> runs;
-    for (std::size_t i = 0; i < pieces.size(); ++i)
-        runs.push_back([&, i] {
-            const auto start = std::chrono::steady_clock::now();
-            pieces[i].run();
-            took[i] =
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-            const std::lock_guard lock(bar_mutex);
-            bar.update(++done);
-        });
-    const Clock start;
-    try {
-        gen::run_concurrently(runs);
-    } catch (...) {
-        lab.set_progress(mode);
-        throw;
-    }
-    lab.set_progress(mode);
-    bar.finish();
-    report_time("measuring", start);
-    for (std::size_t i = 0; i < pieces.size(); ++i)
-        std::fprintf(stderr, "  %s: %.1f s from its start to its end\n", pieces[i].name, took[i]);
+    run_side_by_side(lab, "measuring", pieces);
     return sets;
 }
 

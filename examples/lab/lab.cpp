@@ -12,8 +12,10 @@
 #include <ouro/lab/loops.hpp>
 #include <ouro/lab/repetition.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <functional>
 #include <iostream>
 #include <limits>
@@ -182,6 +184,48 @@ std::vector<Decoder> standard_decoders() {
 ouro::examples::ProgressBar progress_bar(const Lab& lab, const std::string& label,
                                          std::uint64_t total) {
     return ouro::examples::ProgressBar(label, total, lab.progress(), "tokens");
+}
+
+void run_side_by_side(Lab& lab, const std::string& label, const std::vector<NamedPiece>& pieces) {
+    const ouro::examples::Progress mode = lab.progress();
+    lab.set_progress(ouro::examples::Progress::never);
+    ouro::examples::ProgressBar bar(label, pieces.size(), mode, "parts");
+    std::mutex bar_mutex;
+    std::uint64_t done = 0;
+    std::vector<double> took(pieces.size(), 0.0);
+    std::vector<std::function<void()>> runs;
+    for (std::size_t i = 0; i < pieces.size(); ++i)
+        runs.push_back([&, i] {
+            const auto start = std::chrono::steady_clock::now();
+            pieces[i].run();
+            took[i] =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            const std::lock_guard lock(bar_mutex);
+            bar.update(++done);
+        });
+    const auto wall = std::chrono::steady_clock::now();
+    const std::clock_t cpu = std::clock();
+    try {
+        gen::run_concurrently(runs);
+    } catch (...) {
+        lab.set_progress(mode);
+        throw;
+    }
+    lab.set_progress(mode);
+    bar.finish();
+    // Timings on stderr only: stdout holds numbers that repeat from run to run.
+    std::fprintf(stderr, "%s took %.1f s (CPU %.1f s)\n", label.c_str(),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - wall).count(),
+                 double(std::clock() - cpu) / CLOCKS_PER_SEC);
+    for (std::size_t i = 0; i < pieces.size(); ++i)
+        std::fprintf(stderr, "  %s: %.1f s from its start to its end\n", pieces[i].name.c_str(),
+                     took[i]);
+}
+
+void advance(ouro::examples::ProgressBar& bar, std::uint64_t& done, std::uint64_t by) {
+    const std::lock_guard lock(progress_mutex);
+    done += by;
+    bar.update(done);
 }
 
 DecodedSet decode(Lab& lab, const Decoder& decoder, const DecodeRequest& request,
