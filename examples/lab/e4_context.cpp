@@ -299,7 +299,7 @@ E4Result measure_e4(Lab& lab, const std::vector<fs::path>& extra_checkpoints) {
     std::vector<fs::path> checkpoints{fs::path()};
     checkpoints.insert(checkpoints.end(), extra_checkpoints.begin(), extra_checkpoints.end());
     // Every model is loaded first (a bad one fails before any work); then all models' policies
-    // run side by side (gen::run_concurrently), crop's samples (a full pass per token) first.
+    // run side by side (gen::run_concurrently), crop's runs (a full pass per token) first.
     std::vector<E4Job> jobs;
     std::uint64_t total = 0;
     for (const fs::path& ckpt : checkpoints) {
