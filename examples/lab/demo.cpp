@@ -10,7 +10,6 @@
 #include "common/text_width.hpp"
 #include "report.hpp"
 
-#include <ouro/gen/concurrent.hpp>
 #include <ouro/lab/interval.hpp>
 #include <ouro/lab/loops.hpp>
 #include <ouro/lab/repetition.hpp>
@@ -20,8 +19,6 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
-#include <functional>
-#include <mutex>
 #include <optional>
 
 namespace collapse {
