@@ -7,6 +7,7 @@
 #include <ouro/gen/session.hpp>
 #include <ouro/lab/table.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -31,25 +32,45 @@ int verdict(bool measured, bool yes) {
 
 } // namespace
 
-Quality held_out_quality(Lab& lab) {
+QualityScoring::QualityScoring(Lab& lab) : lab_(lab) {
     const auto& stories = lab.require_human_stories("the quality score");
     const std::int64_t T = lab.config().block_size;
-    std::vector<std::vector<std::int32_t>> texts;
     for (const auto& s : stories)
         if (s.size() >= 2)
-            texts.emplace_back(s.begin(),
-                               s.begin() + std::min<std::int64_t>(std::int64_t(s.size()), T));
-    const gen::ContextOptions context{.policy = gen::ContextPolicy::stop};
-    const auto scores = olab::teacher_force(lab.model(), texts, context, lab.eot(), 16);
+            texts_.emplace_back(s.begin(),
+                                s.begin() + std::min<std::int64_t>(std::int64_t(s.size()), T));
+    scores_.resize(texts_.size());
+}
+
+std::vector<NamedPiece> QualityScoring::pieces(std::size_t count) {
+    const std::size_t n = texts_.size();
+    count = std::max<std::size_t>(1, std::min(count, n));
+    std::vector<NamedPiece> out;
+    for (std::size_t k = 0; k < count; ++k) {
+        const std::size_t begin = n * k / count, end = n * (k + 1) / count;
+        out.push_back(
+            {"held-out quality " + std::to_string(k + 1) + "/" + std::to_string(count),
+             [this, begin, end] {
+                 const gen::ContextOptions context{.policy = gen::ContextPolicy::stop};
+                 auto scores = olab::teacher_force(lab_.model(),
+                                                   std::span(texts_).subspan(begin, end - begin),
+                                                   context, lab_.eot(), 16);
+                 std::move(scores.begin(), scores.end(), scores_.begin() + std::ptrdiff_t(begin));
+             }});
+    }
+    return out;
+}
+
+Quality QualityScoring::quality() const {
     Quality q;
     double nll = 0;
-    const ouro::data::Tokenizer& tok = lab.tokenizer();
-    for (std::size_t i = 0; i < texts.size(); ++i) {
+    const ouro::data::Tokenizer& tok = lab_.tokenizer();
+    for (std::size_t i = 0; i < texts_.size(); ++i) {
         ++q.stories;
         // Score t is about token t + 1; every token after the separator is text.
-        for (std::size_t t = 0; t < scores[i].size(); ++t) {
-            nll += scores[i][t].nll;
-            q.bytes += std::int64_t(tok.decode_next(texts[i][t], texts[i][t + 1]).size());
+        for (std::size_t t = 0; t < scores_[i].size(); ++t) {
+            nll += scores_[i][t].nll;
+            q.bytes += std::int64_t(tok.decode_next(texts_[i][t], texts_[i][t + 1]).size());
             ++q.tokens;
         }
     }

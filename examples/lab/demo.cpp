@@ -10,7 +10,6 @@
 #include "common/text_width.hpp"
 #include "report.hpp"
 
-#include <ouro/gen/concurrent.hpp>
 #include <ouro/lab/interval.hpp>
 #include <ouro/lab/loops.hpp>
 #include <ouro/lab/repetition.hpp>
@@ -20,8 +19,6 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
-#include <functional>
-#include <mutex>
 #include <optional>
 
 namespace collapse {
@@ -33,6 +30,11 @@ namespace {
 
 // Generation long enough for a story plus `past_end` tokens.
 constexpr std::int64_t story_budget = 500;
+
+// Slices of the held-out quality scoring: small enough to fill the threads at the end (the
+// bundled model's 600 stories in slices of 75, about 1.5 s each on one thread), large enough
+// that each still holds several groups of 16 texts.
+constexpr std::size_t quality_slices = 8;
 
 // A phase's start: wall clock and the process's CPU time (all threads).
 struct Clock {
@@ -232,55 +234,30 @@ void present_experiments(const Lab& lab, DemoRun& run) {
 // decode's and teacher forcing's groups fill the threads the others leave idle); nothing is
 // printed until all is measured, and then in the demo's order, so the output does not depend on
 // the thread count. The coarsest work (greedy and top-p: one group of long sequences each) goes
-// first, the finest last, so that the threads run out of work at about the same time.
+// first, the finest last (the held-out quality in slices), so that the threads run out of work
+// at about the same time.
 std::vector<DecodedSet> measure_all(Lab& lab, const DemoSettings& demo, DemoRun& run) {
     lab.human_stories(); // read (and encoded) once, before the pieces share the lab
     const bool human = !lab.settings().valid_text.empty();
     std::vector<DecodedSet> sets;
     Measurements& m = run.measured;
-    struct Piece {
-        const char* name;
-        std::function<void()> run;
-    };
-    std::vector<Piece> pieces{
+    std::vector<NamedPiece> pieces{
         {"greedy and top-p", [&] { sets = decode_greedy_and_top_p(lab, demo); }},
         {"e1", [&] { m.e1 = measure_e1(lab); }}};
     if (human) {
-        pieces.push_back({"held-out quality", [&] { run.quality = held_out_quality(lab); }});
         pieces.push_back({"e5", [&] { m.e5 = measure_e5(lab); }});
         pieces.push_back({"e2", [&] { m.e2 = measure_e2(lab); }});
     }
     pieces.push_back({"e3", [&] { m.e3 = measure_e3(lab); }});
-
-    // One bar over the pieces: the experiments' own bars would draw over each other.
-    const ouro::examples::Progress mode = lab.progress();
-    lab.set_progress(ouro::examples::Progress::never);
-    ouro::examples::ProgressBar bar("measuring", pieces.size(), mode, "parts");
-    std::mutex bar_mutex;
-    std::uint64_t done = 0;
-    std::vector<double> took(pieces.size(), 0.0);
-    std::vector<std::function<void()>> runs;
-    for (std::size_t i = 0; i < pieces.size(); ++i)
-        runs.push_back([&, i] {
-            const auto start = std::chrono::steady_clock::now();
-            pieces[i].run();
-            took[i] =
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-            const std::lock_guard lock(bar_mutex);
-            bar.update(++done);
-        });
-    const Clock start;
-    try {
-        gen::run_concurrently(runs);
-    } catch (...) {
-        lab.set_progress(mode);
-        throw;
+    std::optional<QualityScoring> quality;
+    if (human) {
+        quality.emplace(lab);
+        for (NamedPiece& piece : quality->pieces(quality_slices))
+            pieces.push_back(std::move(piece));
     }
-    lab.set_progress(mode);
-    bar.finish();
-    report_time("measuring", start);
-    for (std::size_t i = 0; i < pieces.size(); ++i)
-        std::fprintf(stderr, "  %s: %.1f s from its start to its end\n", pieces[i].name, took[i]);
+    run_side_by_side(lab, "measuring", pieces);
+    if (quality)
+        run.quality = quality->quality();
     return sets;
 }
 

@@ -42,8 +42,25 @@ struct Quality {
     std::int64_t stories = 0, tokens = 0, bytes = 0;
     double nats_per_token = 0, nats_per_byte = 0;
 };
-/// Quality over the lab's held-out stories (--valid). Throws ConfigError without them.
-Quality held_out_quality(Lab& lab);
+/// Quality over the lab's held-out stories (--valid), scored in slices that run as pieces of
+/// their own (run_side_by_side), so that they fill the threads the demo's coarser pieces leave
+/// idle: the constructor takes the stories (ConfigError without them), pieces() gives the work,
+/// quality() sums the scores in story order once every piece has run, so the result does not
+/// depend on the slices or the threads.
+class QualityScoring {
+public:
+    explicit QualityScoring(Lab& lab);
+    /// The stories in `count` slices of consecutive stories (fewer when there are fewer
+    /// stories), each scored by one piece; the pieces write disjoint scores.
+    std::vector<NamedPiece> pieces(std::size_t count);
+    /// The quality, once every piece has run.
+    Quality quality() const;
+
+private:
+    Lab& lab_;
+    std::vector<std::vector<std::int32_t>> texts_;
+    std::vector<std::vector<ouro::lab::TokenScore>> scores_; ///< per text
+};
 
 /// What the demo measured on one model.
 struct DemoRun {

@@ -15,6 +15,7 @@
 // samples past block_size (seq-rep-4, loops) against their first block.
 #include "experiments.hpp"
 
+#include <ouro/gen/concurrent.hpp>
 #include <ouro/lab/loops.hpp>
 #include <ouro/lab/positional.hpp>
 #include <ouro/lab/repetition.hpp>
@@ -22,6 +23,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <memory>
 
@@ -180,72 +182,97 @@ void teacher_forced(Lab& m, const E4Plan& plan, const gen::ContextOptions& ctx,
     pr.tf_windows = olab::mean_by_window(nll, std::max<std::int64_t>(1, plan.T / 8));
 }
 
-E4Policy measure_policy(Lab& m, const E4Plan& plan, gen::ContextPolicy p,
-                        const std::vector<std::vector<std::int32_t>>& streams,
-                        ouro::examples::ProgressBar& bar, std::uint64_t& done) {
+// The policy's header fields; whether it applies to the model.
+E4Policy policy_result(const Lab& m, gen::ContextPolicy p) {
     E4Policy pr;
     pr.policy = p;
     pr.applies = allowed(p, m.config().position);
     pr.tf_first = pr.tf_past = {nan, nan, nan};
     pr.greedy.seq_rep4_first = pr.greedy.seq_rep4_past = {nan, nan, nan};
     pr.top_p = pr.greedy;
-    if (!pr.applies)
-        return pr;
-    gen::ContextOptions ctx;
-    ctx.policy = p;
-    ctx.sink_tokens = sink_tokens;
-    DecodeRequest request;
-    request.max_new_tokens = plan.new_tokens(p);
-    request.context = ctx;
-    request.samples_per_prompt = plan.samples;
-    request.seed = m.settings().seed;
-    const bool past = p != gen::ContextPolicy::stop;
-    pr.greedy = sample_stats(decode(m, find_decoder("greedy"), request, &bar, &done), m.prompts(),
-                             plan.T, past);
-    pr.top_p = sample_stats(decode(m, find_decoder("top-p 0.95"), request, &bar, &done),
-                            m.prompts(), plan.T, past);
-    if (!streams.empty()) {
-        teacher_forced(m, plan, ctx, streams, pr);
-        done += std::uint64_t(streams.size()) * std::uint64_t(plan.stream_length(p));
-        bar.update(done);
-    }
     return pr;
 }
 
-E4Model measure_model(Lab& lab, const fs::path& ckpt, const std::vector<std::string>& prompts,
-                      const std::vector<std::string>& stories, std::int64_t samples,
-                      std::int64_t streams_wanted) {
+// One model with what its runs need.
+struct E4Job {
+    std::unique_ptr<Lab> lab;
+    E4Plan plan;
+    std::vector<std::vector<std::int32_t>> streams;
+    E4Model result;
+};
+
+// The runs of one policy as pieces for gen::run_concurrently (greedy and top-p samples, the
+// teacher forcing), each writing its own field of `pr`.
+void policy_pieces(E4Job& job, E4Policy& pr, ouro::examples::ProgressBar& bar, std::uint64_t& done,
+                   std::vector<std::function<void()>>& pieces) {
+    if (!pr.applies)
+        return;
+    Lab& m = *job.lab;
+    const E4Plan& plan = job.plan;
+    gen::ContextOptions ctx;
+    ctx.policy = pr.policy;
+    ctx.sink_tokens = sink_tokens;
+    DecodeRequest request;
+    request.max_new_tokens = plan.new_tokens(pr.policy);
+    request.context = ctx;
+    request.samples_per_prompt = plan.samples;
+    request.seed = m.settings().seed;
+    const bool past = pr.policy != gen::ContextPolicy::stop;
+    for (E4Samples* into : {&pr.greedy, &pr.top_p})
+        pieces.push_back([&m, &plan, &bar, &done, into, request, past,
+                          name = into == &pr.greedy ? "greedy" : "top-p 0.95"] {
+            *into = sample_stats(decode(m, find_decoder(name), request, &bar, &done), m.prompts(),
+                                 plan.T, past);
+        });
+    if (!job.streams.empty())
+        pieces.push_back([&m, &plan, &job, &pr, &bar, &done, ctx] {
+            teacher_forced(m, plan, ctx, job.streams, pr);
+            advance(bar, done,
+                    std::uint64_t(job.streams.size()) *
+                        std::uint64_t(plan.stream_length(pr.policy)));
+        });
+}
+
+E4Job load_model(const Lab& lab, const fs::path& ckpt, const std::vector<std::string>& prompts,
+                 const std::vector<std::string>& stories, std::int64_t samples,
+                 std::int64_t streams_wanted) {
     LabSettings s = lab.settings();
     s.prompts = prompts;
     if (!ckpt.empty()) {
         s.checkpoint = ckpt;
         s.tokenizer.clear(); // the checkpoint's own folder
     }
-    Lab m(s);
-    E4Plan plan;
+    E4Job job;
+    job.lab = std::make_unique<Lab>(s);
+    const Lab& m = *job.lab;
+    E4Plan& plan = job.plan;
     plan.T = m.config().block_size;
     plan.quick = s.quick;
     plan.samples = samples;
     plan.shortest_prompt = std::numeric_limits<std::int64_t>::max();
     for (const auto& p : m.prompts())
         plan.shortest_prompt = std::min<std::int64_t>(plan.shortest_prompt, std::int64_t(p.size()));
-    const auto streams = human_streams(m, stories, streams_wanted, 2 * plan.T);
-    E4Model res;
+    job.streams = human_streams(m, stories, streams_wanted, 2 * plan.T);
+    E4Model& res = job.result;
     res.name = ckpt.empty() ? model_name(lab.settings().checkpoint) + " (lab)" : model_name(ckpt);
     res.position = ouro::nn::to_string(m.config().position);
     res.block_size = plan.T;
+    for (const gen::ContextPolicy p : policies)
+        res.policies.push_back(policy_result(m, p));
+    return job;
+}
+
+// Tokens the bar counts for one model's runs.
+std::uint64_t work_of(const E4Job& job) {
     std::uint64_t total = 0;
-    for (const gen::ContextPolicy p : policies)
-        if (allowed(p, m.config().position))
-            total += std::uint64_t(m.prompts().size()) * std::uint64_t(1 + samples) *
-                         std::uint64_t(plan.new_tokens(p)) +
-                     std::uint64_t(streams.size()) * std::uint64_t(plan.stream_length(p));
-    ouro::examples::ProgressBar bar = progress_bar(lab, "e4 " + res.name, total);
-    std::uint64_t done = 0;
-    for (const gen::ContextPolicy p : policies)
-        res.policies.push_back(measure_policy(m, plan, p, streams, bar, done));
-    bar.finish();
-    return res;
+    for (const E4Policy& pr : job.result.policies)
+        if (pr.applies)
+            total += std::uint64_t(job.lab->prompts().size()) *
+                         std::uint64_t(1 + job.plan.samples) *
+                         std::uint64_t(job.plan.new_tokens(pr.policy)) +
+                     std::uint64_t(job.streams.size()) *
+                         std::uint64_t(job.plan.stream_length(pr.policy));
+    return total;
 }
 
 } // namespace
@@ -271,8 +298,26 @@ E4Result measure_e4(Lab& lab, const std::vector<fs::path>& extra_checkpoints) {
     }
     std::vector<fs::path> checkpoints{fs::path()};
     checkpoints.insert(checkpoints.end(), extra_checkpoints.begin(), extra_checkpoints.end());
-    for (const fs::path& ckpt : checkpoints)
-        r.models.push_back(measure_model(lab, ckpt, prompts, stories, r.samples, r.streams_wanted));
+    // Every model is loaded first (a bad one fails before any work); then all models' policies
+    // run side by side (gen::run_concurrently), crop's runs (a full pass per token) first.
+    std::vector<E4Job> jobs;
+    std::uint64_t total = 0;
+    for (const fs::path& ckpt : checkpoints) {
+        jobs.push_back(load_model(lab, ckpt, prompts, stories, r.samples, r.streams_wanted));
+        total += work_of(jobs.back());
+    }
+    ouro::examples::ProgressBar bar = progress_bar(lab, "e4 context", total);
+    std::uint64_t done = 0;
+    std::vector<std::function<void()>> crop, others;
+    for (E4Job& job : jobs)
+        for (E4Policy& pr : job.result.policies)
+            policy_pieces(job, pr, bar, done,
+                          pr.policy == gen::ContextPolicy::crop ? crop : others);
+    crop.insert(crop.end(), others.begin(), others.end());
+    gen::run_concurrently(crop);
+    bar.finish();
+    for (E4Job& job : jobs)
+        r.models.push_back(std::move(job.result));
     return r;
 }
 

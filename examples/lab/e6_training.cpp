@@ -8,13 +8,16 @@
 #include "experiments.hpp"
 
 #include <ouro/core/error.hpp>
+#include <ouro/gen/concurrent.hpp>
 #include <ouro/io/checkpoint.hpp>
 #include <ouro/lab/next_token_repetition.hpp>
 #include <ouro/lab/table.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
+#include <memory>
 
 namespace collapse {
 
@@ -139,28 +142,39 @@ E6Result measure_e6(Lab& lab, const std::vector<fs::path>& checkpoints) {
     ouro::examples::ProgressBar bar =
         progress_bar(lab, "e6 checkpoints", per_ckpt * std::uint64_t(checkpoints.size()));
     std::uint64_t done = 0;
-    for (const fs::path& c : checkpoints) {
-        // The checkpoint with the lab's tokenizer (load_model_bundle checks that they belong
-        // together) and the lab's prompts.
+    // Every checkpoint is loaded first, with the lab's tokenizer (load_model_bundle checks that
+    // they belong together) and the lab's prompts; then every checkpoint's greedy samples and
+    // teacher forcing run side by side (gen::run_concurrently), the samples (the longer) first.
+    std::vector<std::unique_ptr<Lab>> models;
+    r.checkpoints.resize(checkpoints.size());
+    for (std::size_t i = 0; i < checkpoints.size(); ++i) {
         LabSettings s = settings;
-        s.checkpoint = c;
+        s.checkpoint = checkpoints[i];
         s.tokenizer = lab.bundle().tokenizer_dir;
         s.prompts = lab.prompt_texts();
-        Lab m(s);
-        E6Checkpoint res;
-        res.path = c;
-        res.step = m.bundle().state.step;
+        models.push_back(std::make_unique<Lab>(s));
+        E6Checkpoint& res = r.checkpoints[i];
+        res.path = checkpoints[i];
+        res.step = models.back()->bundle().state.step;
         res.val_loss = res.rep128 = res.wrep128 = res.human_rep128 = nan;
-        DecodeRequest req = request;
-        req.context = m.long_context();
-        res.greedy = measure(decode(m, find_decoder("greedy"), req, &bar, &done));
-        if (!streams.empty()) {
-            teacher_forced(m, streams, res);
-            done += std::uint64_t(streams.size()) * std::uint64_t(T);
-            bar.update(done);
-        }
-        r.checkpoints.push_back(std::move(res));
     }
+    std::vector<std::function<void()>> samples, forced;
+    for (std::size_t i = 0; i < checkpoints.size(); ++i) {
+        Lab& m = *models[i];
+        E6Checkpoint& res = r.checkpoints[i];
+        samples.push_back([&m, &res, &request, &bar, &done] {
+            DecodeRequest req = request;
+            req.context = m.long_context();
+            res.greedy = measure(decode(m, find_decoder("greedy"), req, &bar, &done));
+        });
+        if (!streams.empty())
+            forced.push_back([&m, &res, &streams, &bar, &done, T] {
+                teacher_forced(m, streams, res);
+                advance(bar, done, std::uint64_t(streams.size()) * std::uint64_t(T));
+            });
+    }
+    samples.insert(samples.end(), forced.begin(), forced.end());
+    gen::run_concurrently(samples);
     bar.finish();
     std::stable_sort(r.checkpoints.begin(), r.checkpoints.end(),
                      [](const E6Checkpoint& a, const E6Checkpoint& b) { return a.step < b.step; });

@@ -44,27 +44,61 @@ const DecoderRow& row_named(const std::vector<DecoderRow>& rows, const std::stri
     throw ouro::ConfigError(experiment + " has no decoder '" + name + "'");
 }
 
+void measure_experiment(const std::string& id, Lab& lab, Measurements& into,
+                        const ExperimentInputs& inputs) {
+    if (id == "e1")
+        into.e1 = measure_e1(lab);
+    else if (id == "e2")
+        into.e2 = measure_e2(lab);
+    else if (id == "e3")
+        into.e3 = measure_e3(lab);
+    else if (id == "e4")
+        into.e4 = measure_e4(lab, inputs.extra_checkpoints);
+    else if (id == "e5")
+        into.e5 = measure_e5(lab);
+    else if (id == "e6")
+        into.e6 = measure_e6(lab, inputs.checkpoints);
+    else if (id == "e7")
+        into.e7 = measure_e7(lab);
+    else if (id == "e8")
+        into.e8 = measure_e8(lab);
+    else if (id == "e9")
+        into.e9 = measure_e9(lab);
+    else
+        throw ouro::ConfigError("no experiment '" + id + "'");
+}
+
+ExperimentResult present_experiment(const std::string& id, const Measurements& measured) {
+    auto get = [&](const auto& result) -> const auto& {
+        if (!result)
+            throw ouro::ConfigError("experiment '" + id + "' was not measured");
+        return *result;
+    };
+    if (id == "e1")
+        return present_e1(get(measured.e1));
+    if (id == "e2")
+        return present_e2(get(measured.e2));
+    if (id == "e3")
+        return present_e3(get(measured.e3));
+    if (id == "e4")
+        return present_e4(get(measured.e4));
+    if (id == "e5")
+        return present_e5(get(measured.e5));
+    if (id == "e6")
+        return present_e6(get(measured.e6));
+    if (id == "e7")
+        return present_e7(get(measured.e7));
+    if (id == "e8")
+        return present_e8(get(measured.e8));
+    if (id == "e9")
+        return present_e9(get(measured.e9));
+    throw ouro::ConfigError("no experiment '" + id + "'");
+}
+
 ExperimentResult run_experiment(const std::string& id, Lab& lab, Measurements& into,
                                 const ExperimentInputs& inputs) {
-    if (id == "e1")
-        return present_e1(*(into.e1 = measure_e1(lab)));
-    if (id == "e2")
-        return present_e2(*(into.e2 = measure_e2(lab)));
-    if (id == "e3")
-        return present_e3(*(into.e3 = measure_e3(lab)));
-    if (id == "e4")
-        return present_e4(*(into.e4 = measure_e4(lab, inputs.extra_checkpoints)));
-    if (id == "e5")
-        return present_e5(*(into.e5 = measure_e5(lab)));
-    if (id == "e6")
-        return present_e6(*(into.e6 = measure_e6(lab, inputs.checkpoints)));
-    if (id == "e7")
-        return present_e7(*(into.e7 = measure_e7(lab)));
-    if (id == "e8")
-        return present_e8(*(into.e8 = measure_e8(lab)));
-    if (id == "e9")
-        return present_e9(*(into.e9 = measure_e9(lab)));
-    throw ouro::ConfigError("no experiment '" + id + "'");
+    measure_experiment(id, lab, into, inputs);
+    return present_experiment(id, into);
 }
 
 } // namespace collapse

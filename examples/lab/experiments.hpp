@@ -244,8 +244,17 @@ struct ExperimentInputs {
     std::vector<fs::path> checkpoints;       ///< E6
 };
 
-/// Measures experiment `id` ("e1" .. "e9") into `into` and returns its presentation. Throws
-/// ConfigError "no experiment 'e0'" for an unknown id, and as the experiment does.
+/// Measures experiment `id` ("e1" .. "e9") into its field of `into` (only that field is
+/// written, so experiments may be measured side by side). Throws ConfigError "no experiment
+/// 'e0'" for an unknown id, and as the experiment does.
+void measure_experiment(const std::string& id, Lab& lab, Measurements& into,
+                        const ExperimentInputs& inputs = {});
+/// The presentation of experiment `id` from its measurement. Throws ConfigError "no experiment
+/// 'e0'" for an unknown id, "experiment 'e4' was not measured" when its field is empty.
+ExperimentResult present_experiment(const std::string& id, const Measurements& measured);
+
+/// Measures experiment `id` into `into` and returns its presentation (measure_experiment, then
+/// present_experiment); throws as they do.
 ExperimentResult run_experiment(const std::string& id, Lab& lab, Measurements& into,
                                 const ExperimentInputs& inputs = {});
 

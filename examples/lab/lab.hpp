@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -210,5 +211,23 @@ std::vector<SampleMetrics> measure_decoders(Lab& lab, const std::vector<Decoder>
 /// A progress bar over `total` items labelled `label`, drawn as the lab's settings say.
 ouro::examples::ProgressBar progress_bar(const Lab& lab, const std::string& label,
                                          std::uint64_t total);
+
+/// A named piece of work for run_side_by_side.
+struct NamedPiece {
+    std::string name;
+    std::function<void()> run;
+};
+
+/// Runs the pieces side by side on the threads (gen::run_concurrently: the decodes and teacher
+/// forcing inside them share one team) under one bar `label` that counts finished pieces (the
+/// lab's own bars are off meanwhile: they would draw over each other), then writes to stderr how
+/// long it took (wall and CPU) and each piece from its start to its end. Nothing else is printed,
+/// so the pieces' order of finishing does not show. Throws what the first piece in the list that
+/// threw threw.
+void run_side_by_side(Lab& lab, const std::string& label, const std::vector<NamedPiece>& pieces);
+
+/// Adds `by` to `done` and updates `bar`, under the lock decode() takes for its bar updates, so
+/// that pieces run side by side (gen::run_concurrently) may share one bar.
+void advance(ouro::examples::ProgressBar& bar, std::uint64_t& done, std::uint64_t by);
 
 } // namespace collapse

@@ -25,6 +25,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 
@@ -176,28 +177,35 @@ std::map<std::string, CLI::App*> add_experiments(CLI::App& app, std::vector<std:
     return c;
 }
 
-// `lab all`: every experiment that has its inputs, and the report.
+// `lab all`: every experiment that has its inputs, and the report. The experiments are measured
+// side by side (run_side_by_side: their decodes share the threads), then printed in their order,
+// so the output does not depend on the thread count. The longest first (E9 builds its training
+// index on one thread, E4's crop recomputes the context for every token), the shortest last.
 int run_all(const LabSettings& s, const ExperimentInputs& inputs) {
     Lab lab(s);
-    Measurements measured;
-    std::vector<ExperimentResult> results;
-    auto run = [&](const char* id) {
-        results.push_back(run_experiment(id, lab, measured, inputs));
-        emit(results.back(), s.out_dir);
-    };
-    run("e1");
-    if (!s.valid_text.empty())
-        run("e2");
-    run("e3");
-    run("e4");
-    if (!s.valid_text.empty())
-        run("e5");
-    if (!inputs.checkpoints.empty())
-        run("e6");
-    run("e7");
-    run("e8");
+    lab.human_stories(); // read (and encoded) once, before the experiments share the lab
+    lab.train_stories();
+    const bool human = !s.valid_text.empty();
+    std::vector<std::string> ids;
     if (!s.train_text.empty())
-        run("e9");
+        ids.push_back("e9");
+    ids.insert(ids.end(), {"e4", "e1", "e7", "e8"});
+    if (!inputs.checkpoints.empty())
+        ids.push_back("e6");
+    if (human)
+        ids.insert(ids.end(), {"e5", "e2"});
+    ids.push_back("e3");
+    Measurements measured;
+    std::vector<NamedPiece> pieces;
+    for (const std::string& id : ids)
+        pieces.push_back({id, [&, id] { measure_experiment(id, lab, measured, inputs); }});
+    run_side_by_side(lab, "all experiments", pieces);
+    std::vector<ExperimentResult> results;
+    for (const char* id : {"e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9"})
+        if (std::find(ids.begin(), ids.end(), id) != ids.end()) {
+            results.push_back(present_experiment(id, measured));
+            emit(results.back(), s.out_dir);
+        }
     const fs::path report = s.out_dir / "report.html";
     write_report(report, lab, nullptr, measured, results);
     std::printf("\nreport: %s\n", report.string().c_str());

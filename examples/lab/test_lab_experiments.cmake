@@ -3,7 +3,10 @@
 #  1. prepare a 512-token tokenizer and shards from TEXT, train a tiny RoPE model for 30 steps;
 #  2. `lab e7 --quick`, `lab e8 --quick`, `lab e9 --quick --train TEXT` and `lab e4 --quick` on it:
 #     exit 0, and <id>.csv plus <id>-1.svg written, the CSV with a header and at least one row;
-#  3. `lab e6 --checkpoints <a file that is not a checkpoint>`: exit 1 and one line on stderr.
+#  3. `lab e6 --checkpoints <a file that is not a checkpoint>`: exit 1 and one line on stderr;
+#  4. `lab all --quick` (every experiment side by side, E4 with a second model, E6 over three
+#     checkpoints) on a tiny model with a context long enough for E5, with 1 and 3 threads: the
+#     same stdout (less the output folder) and the same CSVs, SVGs and report.html.
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
 
@@ -48,3 +51,20 @@ if(NOT lines EQUAL 1 OR NOT last_err MATCHES "^lab: .*not-a-checkpoint.safetenso
     message(FATAL_ERROR "expected one line 'lab: ...not-a-checkpoint.safetensors...', got:\n${last_err}")
 endif()
 message(STATUS "e6 on a bad file: ${last_err}")
+
+# 4. The experiments side by side print and write the same bytes for any thread count.
+run(0 ${TRAIN} --data ${WORK}/data --preset tiny --position rope --block-size 256 --steps 20
+    --checkpoint-every 10 --no-progress --out ${WORK}/run256)
+foreach(threads 1 3)
+    run(0 ${LAB} --checkpoint ${WORK}/run256/ckpt-000020.safetensors --tokenizer ${WORK}/data
+        --valid ${TEXT} --train ${TEXT} --out ${WORK}/all${threads} --quick --no-progress
+        --threads ${threads} all --checkpoints ${WORK}/run256
+        --extra-checkpoint ${WORK}/run256/ckpt-000010.safetensors)
+    string(REPLACE "${WORK}/all${threads}" "OUT" all_out${threads} "${last_out}")
+endforeach()
+if(NOT all_out1 STREQUAL all_out3)
+    message(FATAL_ERROR "lab all printed different text with 1 and 3 threads:\n${all_out1}\n"
+                        "---- 3 threads:\n${all_out3}")
+endif()
+same_files(${WORK}/all1 ${WORK}/all3)
+message(STATUS "lab all: the same output with 1 and 3 threads")
