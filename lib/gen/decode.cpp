@@ -234,11 +234,11 @@ std::vector<DecodedSequence> decode_parallel(const nn::GPT<float>& model, const 
                                              const DecodeOptions& options, int threads) {
     const bool chain = decoder.kind == Decoder::Kind::chain;
     const std::int64_t items = decode_items(decoder, options, std::int64_t(prompts.size()));
-    // The searches decode prompt after prompt whatever the groups, so they are cut for every
-    // thread; the chain's batch only as far as the threads need.
+    // The searches decode prompt after prompt whatever the groups, so each prompt is a group of
+    // its own (a thread's session serves all its groups); the chain's batch is cut only as far as
+    // the threads need.
     const std::vector<std::int64_t> bounds = detail::group_bounds(
-        items, detail::group_count(items, chain ? detail::cut_threads(threads) : threads, items,
-                                   chain ? 4 : 1));
+        items, chain ? detail::group_count(items, detail::cut_threads(threads), items, 4) : items);
     const std::int64_t jobs = std::int64_t(bounds.size()) - 1;
     std::int64_t largest = 0;
     for (std::int64_t j = 0; j < jobs; ++j)
