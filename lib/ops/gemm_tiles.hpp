@@ -146,31 +146,54 @@ kernel::Operand y_operand(const Gemm<float>& g, std::int64_t i, std::int64_t c0)
 }
 
 // run_tiles with the path's own kernel (gemm_kernel_avx512.hpp) for each tile; a fresh tile
-// starts from the bias without writing it first. When several tiles of C's rows share one op(Y)
-// (one batch, or one Y for all), op(Y) is packed once, by all threads, instead of once per tile.
+// starts from the bias without writing it first. When all the tiles share one op(X) and one op(Y)
+// (one batch, or one X or Y for all), a side that several tiles would each pack is packed once,
+// by all threads, before the tiles run: op(Y) when several tiles cut C's rows, op(X) when several
+// cut its columns (a weight gradient wider than tall, 256 x 1024, read its 4096-deep dY^T once
+// per column tile). The packs change only where the kernel reads its panels from, never a result.
 void run_kernel_tiles(const Gemm<float>& g, Into into, const float* bias) {
     const std::int64_t slices = g.sum_batches ? 1 : g.batch;
-    kernel::PackedB packed{nullptr, 0};
-    if (slices > 0 && g.m > 0 && g.n > 0 && g.k > 0 && !g.sum_batches &&
-        (g.batch == 1 || g.y_stride == 0)) {
-        const Tile size = tile_size(slices, g.m, g.n);
-        if (slices * ceil_div(g.m, size.rows) > 1 &&
+    kernel::PackedB packed_b{nullptr, 0};
+    kernel::PackedA packed_a{nullptr, 0, 0, 0};
+    const Tile size = tile_size(slices, g.m, g.n);
+    if (slices > 0 && g.m > 0 && g.n > 0 && g.k > 0 && !g.sum_batches) {
+        const std::int64_t row_tiles = ceil_div(g.m, size.rows);
+        const std::int64_t col_tiles = ceil_div(g.n, size.cols);
+        const std::int64_t blocks = ceil_div(g.k, kernel::kc);
+        if ((g.batch == 1 || g.y_stride == 0) && slices * row_tiles > 1 &&
             (size.cols % kernel::nr == 0 || size.cols >= g.n)) {
             const std::int64_t cols = ceil_div(g.n, kernel::nr) * kernel::nr;
-            packed = kernel::PackedB{kernel::shared_buffer(g.k * cols), cols};
-            const kernel::Operand y = y_operand(g, 0, 0);
-            const std::int64_t blocks = ceil_div(g.k, kernel::kc), panels = cols / kernel::nr;
+            packed_b = kernel::PackedB{kernel::shared_buffer(g.k * cols), cols};
+        }
+        if ((g.batch == 1 || g.x_stride == 0) && col_tiles > 1) {
+            const std::int64_t pad = ceil_div(size.rows, kernel::mr) * kernel::mr;
+            packed_a = kernel::PackedA{kernel::shared_a_buffer(g.k * row_tiles * pad),
+                                       row_tiles * pad, size.rows, pad};
+        }
+        // Work items: each depth block of op(Y) a panel at a time, then of op(X) a tile at a time.
+        const std::int64_t b_panels = packed_b.p ? packed_b.cols / kernel::nr : 0;
+        const std::int64_t a_tiles = packed_a.p ? row_tiles : 0;
+        const std::int64_t b_items = blocks * b_panels, items = b_items + blocks * a_tiles;
+        if (items > 0) {
+            const kernel::Operand x = x_operand(g, 0, 0), y = y_operand(g, 0, 0);
 #pragma omp parallel for schedule(static)
-            for (std::int64_t t = 0; t < blocks * panels; ++t)
-                kernel::pack_b_panel(y, g.n, g.k, t / panels, t % panels, packed);
+            for (std::int64_t t = 0; t < items; ++t) {
+                if (t < b_items)
+                    kernel::pack_b_panel(y, g.n, g.k, t / b_panels, t % b_panels, packed_b);
+                else
+                    kernel::pack_a_tile(x, g.m, g.k, (t - b_items) / a_tiles,
+                                        (t - b_items) % a_tiles, packed_a);
+            }
         }
     }
     run_tiles(g, into,
-              [&g, bias, packed](std::int64_t i, std::int64_t r0, std::int64_t c0,
-                                 std::int64_t rows, std::int64_t cols, float* c_tile, bool fresh) {
+              [&g, bias, packed_b, packed_a, size](std::int64_t i, std::int64_t r0, std::int64_t c0,
+                                                   std::int64_t rows, std::int64_t cols,
+                                                   float* c_tile, bool fresh) {
                   kernel::multiply(x_operand(g, i, r0), y_operand(g, i, c0), c_tile, g.n, rows,
                                    cols, g.batch == 0 ? 0 : g.k, 1.0f,
-                                   kernel::Start{fresh, bias ? bias + c0 : nullptr}, packed, c0);
+                                   kernel::Start{fresh, bias ? bias + c0 : nullptr}, packed_b, c0,
+                                   packed_a, r0 / size.rows * packed_a.tile_pad);
               });
 }
 #endif
