@@ -44,11 +44,14 @@ struct Scratch {
     std::int64_t shared_floats = 0;
     float* shared_a = nullptr; // and a whole packed A
     std::int64_t shared_a_floats = 0;
+    float* sums = nullptr; // the row sums of A that a product takes (multiply's row_sums)
+    std::int64_t sums_floats = 0;
     ~Scratch() {
         std::free(a);
         std::free(b);
         std::free(shared);
         std::free(shared_a);
+        std::free(sums);
     }
 };
 thread_local Scratch scratch;
@@ -299,21 +302,58 @@ void pack_a_tile(const Operand& A, std::int64_t m, std::int64_t k, std::int64_t 
     pack_a(A, i0, rows, p0, kb, packed.p + p0 * packed.rows + t * packed.tile_pad * kb);
 }
 
+// acc[q * 16 + r] += A(q mr + r, p) for panels q = q0 .. q0 + U - 1 of a packed block (panels mr
+// rows, kb deep), p in order: one chain per row, as a plain sum over p adds them, U panels at a
+// time so that the additions overlap.
+template <int U>
+void add_row_sums(const float* block, std::int64_t q0, std::int64_t kb, float* acc) {
+    __m512 s[U];
+    for (int u = 0; u < U; ++u)
+        s[u] = _mm512_load_ps(acc + (q0 + u) * 16);
+    for (std::int64_t p = 0; p < kb; ++p)
+        for (int u = 0; u < U; ++u)
+            s[u] = _mm512_add_ps(
+                s[u], _mm512_maskz_loadu_ps(lanes(mr), block + (q0 + u) * mr * kb + p * mr));
+    for (int u = 0; u < U; ++u)
+        _mm512_store_ps(acc + (q0 + u) * 16, s[u]);
+}
+void add_row_sums(const float* block, std::int64_t panels, std::int64_t kb, float* acc) {
+    std::int64_t q = 0;
+    for (; q + 4 <= panels; q += 4)
+        add_row_sums<4>(block, q, kb, acc);
+    if (panels - q == 3)
+        add_row_sums<3>(block, q, kb, acc);
+    else if (panels - q == 2)
+        add_row_sums<2>(block, q, kb, acc);
+    else if (panels - q == 1)
+        add_row_sums<1>(block, q, kb, acc);
+}
+
 // c (rows x cols, row stride ldc) = fma(alpha, A . B, c) k block by k block (see the top of this
 // file), on the calling thread, the first block starting from `start`. A is (rows x k), B is
 // (k x cols); with a `packed` B (its p not nullptr), B's columns are those of packed from
 // column col0 (a multiple of nr), and B itself is not read; likewise with a `packed_a`, A's rows
-// are those of packed_a from packed row a_row0 (a multiple of mr).
+// are those of packed_a from packed row a_row0 (a multiple of mr). With row_sums, also
+// row_sums[i] += (sum of A(i, p) over p in order, from zero) for i < rows, from A's panels as
+// they are used (so only when cols > 0): a bias gradient, the column sums of the dY whose
+// transpose is A, without a pass of its own over dY.
 void multiply(const Operand& A, const Operand& B, float* c, std::int64_t ldc, std::int64_t rows,
               std::int64_t cols, std::int64_t k, float alpha, Start start,
               const PackedB& packed = PackedB{nullptr, 0}, std::int64_t col0 = 0,
-              const PackedA& packed_a = PackedA{nullptr, 0, 0, 0}, std::int64_t a_row0 = 0) {
+              const PackedA& packed_a = PackedA{nullptr, 0, 0, 0}, std::int64_t a_row0 = 0,
+              float* row_sums = nullptr) {
+    float* acc = nullptr; // the row sums, one 16-lane slot per panel of mr rows
+    if (row_sums) {
+        const std::int64_t floats = (rows + mr - 1) / mr * 16;
+        acc = grown_buffer(scratch.sums, scratch.sums_floats, floats);
+        for (std::int64_t i = 0; i < floats; ++i)
+            acc[i] = 0.0f;
+    }
     if (k == 0) {
         if (start.fresh)
             for (std::int64_t i = 0; i < rows; ++i)
                 for (std::int64_t j = 0; j < cols; ++j)
                     c[i * ldc + j] = start.init ? start.init[j] : 0.0f;
-        return;
     }
     float* const pa = buffer(scratch.a, mc * kc);
     float* const pb = buffer(scratch.b, kc * nc);
@@ -333,6 +373,8 @@ void multiply(const Operand& A, const Operand& B, float* c, std::int64_t ldc, st
                     a_block = packed_a.p + p0 * packed_a.rows + (a_row0 + i0) * kb;
                 else
                     pack_a(A, i0, mb, p0, kb, pa);
+                if (acc && j0 == 0)
+                    add_row_sums(a_block, (mb + mr - 1) / mr, kb, acc + i0 / mr * 16);
                 for (std::int64_t ir = 0; ir < mb; ir += mr) {
                     const Micro run = micro_for_rows[mb - ir < mr ? mb - ir : mr];
                     const float* a_panel = a_block + ir * kb;
@@ -346,6 +388,9 @@ void multiply(const Operand& A, const Operand& B, float* c, std::int64_t ldc, st
             }
         }
     }
+    if (acc)
+        for (std::int64_t i = 0; i < rows; ++i)
+            row_sums[i] += acc[i / mr * 16 + i % mr];
 }
 
 } // namespace kernel

@@ -151,6 +151,8 @@ kernel::Operand y_operand(const Gemm<float>& g, std::int64_t i, std::int64_t c0)
 // by all threads, before the tiles run: op(Y) when several tiles cut C's rows, op(X) when several
 // cut its columns (a weight gradient wider than tall, 256 x 1024, read its 4096-deep dY^T once
 // per column tile). The packs change only where the kernel reads its panels from, never a result.
+// The row sums of op(X) (g.x_row_sums) are taken by the tiles of C's first column, each over its
+// rows, from the panels it multiplies.
 void run_kernel_tiles(const Gemm<float>& g, Into into, const float* bias) {
     const std::int64_t slices = g.sum_batches ? 1 : g.batch;
     kernel::PackedB packed_b{nullptr, 0};
@@ -193,7 +195,8 @@ void run_kernel_tiles(const Gemm<float>& g, Into into, const float* bias) {
                   kernel::multiply(x_operand(g, i, r0), y_operand(g, i, c0), c_tile, g.n, rows,
                                    cols, g.batch == 0 ? 0 : g.k, 1.0f,
                                    kernel::Start{fresh, bias ? bias + c0 : nullptr}, packed_b, c0,
-                                   packed_a, r0 / size.rows * packed_a.tile_pad);
+                                   packed_a, r0 / size.rows * packed_a.tile_pad,
+                                   g.x_row_sums && c0 == 0 ? g.x_row_sums + r0 : nullptr);
               });
 }
 #endif

@@ -140,12 +140,21 @@ TEST_SUITE("ops") {
                     [&](std::int64_t, std::int64_t i, std::int64_t o) { return w[o * in + i]; });
                 CHECK(bitwise_equal(y, want_y));
 
-                // Gradients start nonzero: the products are added to them.
+                // Gradients start nonzero: the products are added to them. The bias gradient,
+                // taken with dw's product, is each column of dout summed over the rows in order.
                 TensorF dx = random_tensor<float>({rows, in}, rng);
                 TensorF dw = random_tensor<float>({out, in}, rng);
-                TensorF want_dx = dx, want_dw = dw;
-                linear_backward(x.data(), w.data(), dout.data(), dx.data(), dw.data(), nullptr,
+                TensorF db = random_tensor<float>({out}, rng);
+                TensorF want_dx = dx, want_dw = dw, want_db = db;
+                linear_backward(x.data(), w.data(), dout.data(), dx.data(), dw.data(), db.data(),
                                 rows, in, out);
+                for (std::int64_t o = 0; o < out; ++o) {
+                    float sum = 0.0f;
+                    for (std::int64_t r = 0; r < rows; ++r)
+                        sum += dout[r * out + o];
+                    want_db[o] += sum;
+                }
+                CHECK(bitwise_equal(db, want_db));
                 kernel_order(
                     want_dx.data(), rows, in, out, 1, kc,
                     [&](std::int64_t, std::int64_t r, std::int64_t o) { return dout[r * out + o]; },
@@ -207,6 +216,28 @@ TEST_SUITE("ops") {
                                 CHECK(bitwise_equal(r[i], one[i]));
                         }
                     }
+            // linear's three gradients, the weight's cut into column tiles.
+            const std::int64_t rows = 2 * kc + 37, in = 600, out = 100;
+            const TensorF x = random_tensor<float>({rows, in}, rng);
+            const TensorF w = random_tensor<float>({out, in}, rng);
+            const TensorF dout = random_tensor<float>({rows, out}, rng);
+            auto run = [&] {
+                TensorF dx({rows, in}), dw({out, in}), db({out});
+                linear_backward(x.data(), w.data(), dout.data(), dx.data(), dw.data(), db.data(),
+                                rows, in, out);
+                return std::vector<TensorF>{dx, dw, db};
+            };
+            std::vector<TensorF> one;
+            {
+                const ThreadCountGuard threads(1);
+                one = run();
+            }
+            for (const int n : {2, 3}) {
+                const ThreadCountGuard threads(n);
+                const std::vector<TensorF> r = run();
+                for (std::size_t i = 0; i < r.size(); ++i)
+                    CHECK(bitwise_equal(r[i], one[i]));
+            }
         }
     }
 }
