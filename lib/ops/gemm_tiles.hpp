@@ -18,6 +18,7 @@
 
 #include "gemm.hpp"
 
+#include "ouro/core/parallel.hpp"
 #include "ouro/ops/matmul.hpp"
 
 #include <Eigen/Core>
@@ -65,23 +66,24 @@ void add_product_tile(const Gemm<T>& g, std::int64_t i, std::int64_t r0, std::in
 // The size of the tiles C is cut into, from its shape alone (never the thread count). Each tile
 // repacks the rows of op(X) and the columns of op(Y) it needs, so cutting C's rows into r tiles
 // repacks op(Y) r times, and cutting its columns repacks op(X): the cheaper side to cut is the
-// longer one. It is cut into the largest of 256, 128, 64 that still gives matmul_min_tiles tiles;
-// when even 64 gives too few (a 128 x 128 weight gradient, a few rows while decoding), the other
-// side is cut too, into parts at least 64 wide.
+// longer one. It is cut into the largest of 256, 128, 64 that still gives min_tiles tiles
+// (matmul_min_tiles on Eigen's tiles, whose bits depend on them; at least one per thread on the
+// kernel's, whose bits do not); when even 64 gives too few (a 128 x 128 weight gradient, a few rows
+// while decoding), the other side is cut too, into parts at least 64 wide.
 struct Tile {
     std::int64_t rows, cols;
 };
-Tile tile_size(std::int64_t slices, std::int64_t m, std::int64_t n) {
+Tile tile_size(std::int64_t slices, std::int64_t m, std::int64_t n, std::int64_t min_tiles) {
     constexpr std::int64_t min_width = 64;
     const bool cut_rows = m >= n;
     const std::int64_t along = cut_rows ? m : n, across = cut_rows ? n : m;
     std::int64_t length = matmul_tile;
-    while (length > matmul_min_tile && slices * ceil_div(along, length) < matmul_min_tiles)
+    while (length > matmul_min_tile && slices * ceil_div(along, length) < min_tiles)
         length /= 2;
     std::int64_t width = across;
     const std::int64_t tiles = slices * ceil_div(along, length);
-    if (tiles < matmul_min_tiles) {
-        const std::int64_t parts = ceil_div(matmul_min_tiles, tiles);
+    if (tiles < min_tiles) {
+        const std::int64_t parts = ceil_div(min_tiles, tiles);
         width = smaller(across, larger(min_width, ceil_div(ceil_div(across, parts), 16) * 16));
     }
     return cut_rows ? Tile{length, width} : Tile{width, length};
@@ -93,11 +95,10 @@ Tile tile_size(std::int64_t slices, std::int64_t m, std::int64_t n) {
 // (Into::overwrite, first batch) says that the tile must first be replaced by the bias (zeros
 // without one).
 template <typename T, typename AddTile>
-void run_tiles(const Gemm<T>& g, Into into, const AddTile& add_tile) {
+void run_tiles(const Gemm<T>& g, Into into, Tile size, const AddTile& add_tile) {
     const std::int64_t slices = g.sum_batches ? 1 : g.batch;
     if (slices == 0 || g.m == 0 || g.n == 0)
         return;
-    const Tile size = tile_size(slices, g.m, g.n);
     const std::int64_t row_tiles = ceil_div(g.m, size.rows), col_tiles = ceil_div(g.n, size.cols);
     const std::int64_t tiles_per_slice = row_tiles * col_tiles;
     const bool overwrite = into == Into::overwrite;
@@ -120,7 +121,8 @@ void run_tiles(const Gemm<T>& g, Into into, const AddTile& add_tile) {
 
 // run_tiles with Eigen's GEMM for each tile, after writing the bias when the tile is fresh.
 template <typename T> void run_eigen_tiles(const Gemm<T>& g, Into into, const T* bias) {
-    run_tiles(g, into,
+    const std::int64_t slices = g.sum_batches ? 1 : g.batch;
+    run_tiles(g, into, tile_size(slices, g.m, g.n, matmul_min_tiles),
               [&g, bias](std::int64_t i, std::int64_t r0, std::int64_t c0, std::int64_t rows,
                          std::int64_t cols, T* c_tile, bool fresh) {
                   if (fresh)
@@ -157,7 +159,7 @@ void run_kernel_tiles(const Gemm<float>& g, Into into, const float* bias) {
     const std::int64_t slices = g.sum_batches ? 1 : g.batch;
     kernel::PackedB packed_b{nullptr, 0};
     kernel::PackedA packed_a{nullptr, 0, 0, 0};
-    const Tile size = tile_size(slices, g.m, g.n);
+    const Tile size = tile_size(slices, g.m, g.n, larger(matmul_min_tiles, num_threads()));
     if (slices > 0 && g.m > 0 && g.n > 0 && g.k > 0 && !g.sum_batches) {
         const std::int64_t row_tiles = ceil_div(g.m, size.rows);
         const std::int64_t col_tiles = ceil_div(g.n, size.cols);
@@ -188,7 +190,7 @@ void run_kernel_tiles(const Gemm<float>& g, Into into, const float* bias) {
             }
         }
     }
-    run_tiles(g, into,
+    run_tiles(g, into, size,
               [&g, bias, packed_b, packed_a, size](std::int64_t i, std::int64_t r0, std::int64_t c0,
                                                    std::int64_t rows, std::int64_t cols,
                                                    float* c_tile, bool fresh) {

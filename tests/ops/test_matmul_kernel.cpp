@@ -188,6 +188,7 @@ TEST_SUITE("ops") {
             CHECK(bitwise_equal(db, want_db));
         }
         SUBCASE("bit-identical for any thread count") {
+            // 8 threads: more tiles than the 4 of smaller teams, on this path.
             for (const Sizes& z : {Sizes{2, 301, 77, 2 * kc + 5}, Sizes{1, 100, 600, 2 * kc + 7},
                                    Sizes{1, 130, 130, kc + 3}})
                 for (const bool ta : {false, true})
@@ -209,7 +210,7 @@ TEST_SUITE("ops") {
                             const ThreadCountGuard threads(1);
                             one = run();
                         }
-                        for (const int n : {2, 3}) {
+                        for (const int n : {2, 3, 8}) {
                             const ThreadCountGuard threads(n);
                             const std::vector<TensorF> r = run();
                             for (std::size_t i = 0; i < r.size(); ++i)
@@ -232,7 +233,7 @@ TEST_SUITE("ops") {
                 const ThreadCountGuard threads(1);
                 one = run();
             }
-            for (const int n : {2, 3}) {
+            for (const int n : {2, 3, 8}) {
                 const ThreadCountGuard threads(n);
                 const std::vector<TensorF> r = run();
                 for (std::size_t i = 0; i < r.size(); ++i)
