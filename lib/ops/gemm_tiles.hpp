@@ -63,7 +63,7 @@ void add_product_tile(const Gemm<T>& g, std::int64_t i, std::int64_t r0, std::in
         times_y(ConstMap<T>(x + r0 * g.k, rows, g.k, Eigen::OuterStride<>(g.k)));
 }
 
-// The size of the tiles C is cut into, from its shape alone (never the thread count). Each tile
+// The size of the tiles C is cut into, from its shape and min_tiles. Each tile
 // repacks the rows of op(X) and the columns of op(Y) it needs, so cutting C's rows into r tiles
 // repacks op(Y) r times, and cutting its columns repacks op(X): the cheaper side to cut is the
 // longer one. It is cut into the largest of 256, 128, 64 that still gives min_tiles tiles
