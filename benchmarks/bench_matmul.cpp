@@ -5,6 +5,7 @@
 //
 //   BM_Matmul_{forward,backward}/P    ops::matmul kernels, a (M, K) . b (K, N)
 //   BM_Linear_{forward,backward}/P    ops::linear kernels, x (M, K) . W^T + bias, W (N, K)
+//   BM_Linear_backward_part/P         one of linear's gradients at a time (dx, dw, dbias)
 //   BM_EigenGemm_{matmul,linear}_*    the same products as one plain single-threaded Eigen call
 //                                     each, built for AVX2: the baseline that shows what the
 //                                     tiling costs
@@ -184,6 +185,47 @@ void BM_Linear_backward(benchmark::State& state, ouro::Isa isa) {
 }
 BENCHMARK_CAPTURE(BM_Linear_backward, avx2, ouro::Isa::avx2)->Apply(gpt_shapes);
 BENCHMARK_CAPTURE(BM_Linear_backward, avx512, ouro::Isa::avx512)->Apply(gpt_shapes);
+
+// One part of linear's backward at a time: part 0 dx (M, K) += dout . w (2 M N K flops), 1 dw
+// (N, K) += dout^T . x (2 M N K), 2 dbias (N) += column sums of dout (counted as M N flops).
+void BM_Linear_backward_part(benchmark::State& state, ouro::Isa isa) {
+    const ouro::bench::PathGuard path(state, isa);
+    if (path.skipped())
+        return;
+    const Problem p(state);
+    const std::int64_t part = state.range(3);
+    const TensorF x = random({p.m, p.k}, 1), w = random({p.n, p.k}, 2);
+    const TensorF dout = random({p.m, p.n}, 3);
+    TensorF dx({p.m, p.k}), dw({p.n, p.k}), dbias({p.n});
+    auto run = [&] {
+        ouro::ops::linear_backward(x.data(), w.data(), dout.data(), part == 0 ? dx.data() : nullptr,
+                                   part == 1 ? dw.data() : nullptr,
+                                   part == 2 ? dbias.data() : nullptr, p.m, p.k, p.n);
+    };
+    run();
+    if (part == 0)
+        check_sampled(
+            "linear backward dx", dx, p.n, [&](auto i, auto j) { return dout[i * p.n + j]; },
+            [&](auto j, auto q) { return w[j * p.k + q]; });
+    else if (part == 1)
+        check_sampled(
+            "linear backward dw", dw, p.m, [&](auto j, auto i) { return dout[i * p.n + j]; },
+            [&](auto i, auto q) { return x[i * p.k + q]; });
+    else
+        check_sampled(
+            "linear backward dbias", dbias.reshaped({1, p.n}), p.m, [](auto, auto) { return 1.0f; },
+            [&](auto i, auto j) { return dout[i * p.n + j]; });
+    timed_loop(state, part == 2 ? double(p.m * p.n) : p.flops(), run);
+}
+void part_shapes(benchmark::internal::Benchmark* b) {
+    b->ArgNames({"M", "N", "K", "part"});
+    for (const auto& [n, k] :
+         {std::pair{768, 256}, {1024, 256}, {256, 1024}, {256, 256}, {4096, 256}, {128, 512}})
+        for (std::int64_t part = 0; part < 3; ++part)
+            b->Args({4096, n, k, part});
+    b->UseRealTime()->Unit(benchmark::kMillisecond);
+}
+BENCHMARK_CAPTURE(BM_Linear_backward_part, avx512, ouro::Isa::avx512)->Apply(part_shapes);
 
 // Baselines: each product as one Eigen call on the whole matrices, single-threaded.
 template <bool linear_layout> void BM_EigenGemm_forward(benchmark::State& state) {

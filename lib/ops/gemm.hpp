@@ -26,6 +26,10 @@ template <typename T> struct Gemm {
     std::int64_t c_stride;
     bool sum_batches;
     std::int64_t batch, m, n, k;
+    /// When not nullptr (one batch, not summed, m, n > 0; the AVX-512 path's float kernel only:
+    /// the other paths ignore it), x_row_sums[i] += the sum of op(X)(i, p) over p < k in order,
+    /// from zero: a bias gradient taken from the dY^T of a weight gradient's product.
+    T* x_row_sums = nullptr;
 };
 
 /// The L1 data cache size, in bytes, that Eigen's GEMM blocking assumes on both paths, whatever

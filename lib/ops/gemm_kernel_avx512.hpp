@@ -42,10 +42,16 @@ struct Scratch {
     float* b = nullptr;
     float* shared = nullptr; // a whole packed B that this thread's product shares with its team
     std::int64_t shared_floats = 0;
+    float* shared_a = nullptr; // and a whole packed A
+    std::int64_t shared_a_floats = 0;
+    float* sums = nullptr; // the row sums of A that a product takes (multiply's row_sums)
+    std::int64_t sums_floats = 0;
     ~Scratch() {
         std::free(a);
         std::free(b);
         std::free(shared);
+        std::free(shared_a);
+        std::free(sums);
     }
 };
 thread_local Scratch scratch;
@@ -130,8 +136,19 @@ void transpose16(__m512 r[16]) {
     }
 }
 
+// Stores the first mr floats of v at dst, a depth step of an A panel. Unless it is the panel's
+// last step, the whole vector is stored: its last 16 - mr floats land on the next step, which is
+// written afterwards; the last step's store is masked, so that nothing lands past the panel.
+void store_a_step(float* dst, __m512 v, bool last) {
+    if (last)
+        _mm512_mask_storeu_ps(dst, lanes(mr), v);
+    else
+        _mm512_storeu_ps(dst, v);
+}
+
 // out[p * ld + j] = src[j * stride + p] for j < n (n <= 16), p < k, in 16 x 16 blocks; out gets
-// `lanes` floats per p (zeros for j >= n), stored under that mask.
+// `lanes` floats per p (zeros for j >= n), stored under that mask. With ld = mr, out is an A panel
+// (lanes(mr)), its steps stored in order by store_a_step.
 void transpose_into(const float* src, std::int64_t stride, std::int64_t n, std::int64_t k,
                     float* out, std::int64_t ld, __mmask16 store) {
     std::int64_t p = 0;
@@ -141,7 +158,10 @@ void transpose_into(const float* src, std::int64_t stride, std::int64_t n, std::
             r[j] = j < n ? _mm512_loadu_ps(src + j * stride + p) : _mm512_setzero_ps();
         transpose16(r);
         for (int i = 0; i < 16; ++i)
-            _mm512_mask_storeu_ps(out + (p + i) * ld, store, r[i]);
+            if (ld == mr)
+                store_a_step(out + (p + i) * ld, r[i], p + i + 1 == k);
+            else
+                _mm512_mask_storeu_ps(out + (p + i) * ld, store, r[i]);
     }
     for (; p < k; ++p)
         for (std::int64_t j = 0; j < 16; ++j)
@@ -162,14 +182,16 @@ void prefetch(const float* src, std::int64_t count) {
 void pack_a(const Operand& A, std::int64_t i0, std::int64_t rows, std::int64_t p0, std::int64_t k,
             float* out) {
     if (A.rs == 1) { // each depth step is a run of consecutive floats, read in one pass
-        const __mmask16 all = lanes(mr);
         for (std::int64_t p = 0; p < k; ++p) {
             const float* src = A.p + i0 + (p0 + p) * A.cs;
             if (p + prefetch_rows < k)
                 prefetch(src + prefetch_rows * A.cs, rows);
-            for (std::int64_t q = 0; q * mr < rows; ++q)
-                _mm512_mask_storeu_ps(out + q * mr * k + p * mr, all,
-                                      _mm512_maskz_loadu_ps(lanes(rows - q * mr), src + q * mr));
+            for (std::int64_t q = 0; q * mr < rows; ++q) {
+                const std::int64_t left = rows - q * mr;
+                const __m512 v = left >= 16 ? _mm512_loadu_ps(src + q * mr)
+                                            : _mm512_maskz_loadu_ps(lanes(left), src + q * mr);
+                store_a_step(out + q * mr * k + p * mr, v, p + 1 == k);
+            }
         }
         return;
     }
@@ -227,16 +249,22 @@ float* buffer(float*& slot, std::int64_t floats) {
     return slot;
 }
 
-// The calling thread's buffer for a whole packed B of at least `floats` floats (grown, never
-// shrunk: the same shapes come back every step).
-float* shared_buffer(std::int64_t floats) {
-    if (scratch.shared_floats < floats) {
-        std::free(scratch.shared);
+// The calling thread's buffer (slot, of size `size`) for a whole packed B or A of at least
+// `floats` floats (grown, never shrunk: the same shapes come back every step).
+float* grown_buffer(float*& slot, std::int64_t& size, std::int64_t floats) {
+    if (size < floats) {
+        std::free(slot);
         const std::int64_t bytes = (floats * std::int64_t(sizeof(float)) + 63) / 64 * 64;
-        scratch.shared = static_cast<float*>(std::aligned_alloc(64, std::size_t(bytes)));
-        scratch.shared_floats = floats;
+        slot = static_cast<float*>(std::aligned_alloc(64, std::size_t(bytes)));
+        size = floats;
     }
-    return scratch.shared;
+    return slot;
+}
+float* shared_buffer(std::int64_t floats) {
+    return grown_buffer(scratch.shared, scratch.shared_floats, floats);
+}
+float* shared_a_buffer(std::int64_t floats) {
+    return grown_buffer(scratch.shared_a, scratch.shared_a_floats, floats);
 }
 
 // A B packed whole, once, for all the tiles of a product: depth block p0 (kb deep) at
@@ -255,19 +283,77 @@ void pack_b_panel(const Operand& B, std::int64_t cols, std::int64_t k, std::int6
     pack_b(B, p0, kb, j, n, packed.p + p0 * packed.cols + j * kb);
 }
 
+// An A packed whole, once, for all the tiles of a product whose tiles cut its rows every
+// `tile_rows` rows: the rows of tile t are packed as pack_a packs them from row t * tile_rows, at
+// packed row t * tile_pad (tile_rows rounded up to mr). Depth block p0 (kb deep) lies at
+// p + p0 * rows, rows being the packed rows of all tiles; in it, packed row r (a multiple of mr)
+// at r * kb.
+struct PackedA {
+    float* p;
+    std::int64_t rows, tile_rows, tile_pad;
+};
+
+// Row tile t of depth block `block` of the whole A (m rows) into packed (see PackedA).
+void pack_a_tile(const Operand& A, std::int64_t m, std::int64_t k, std::int64_t block,
+                 std::int64_t t, const PackedA& packed) {
+    const std::int64_t p0 = block * kc, kb = k - p0 < kc ? k - p0 : kc;
+    const std::int64_t i0 = t * packed.tile_rows;
+    const std::int64_t rows = m - i0 < packed.tile_rows ? m - i0 : packed.tile_rows;
+    pack_a(A, i0, rows, p0, kb, packed.p + p0 * packed.rows + t * packed.tile_pad * kb);
+}
+
+// acc[q * 16 + r] += A(q mr + r, p) for panels q = q0 .. q0 + U - 1 of a packed block (panels mr
+// rows, kb deep), p in order: one chain per row, as a plain sum over p adds them, U panels at a
+// time so that the additions overlap.
+template <int U>
+void add_row_sums(const float* block, std::int64_t q0, std::int64_t kb, float* acc) {
+    __m512 s[U];
+    for (int u = 0; u < U; ++u)
+        s[u] = _mm512_load_ps(acc + (q0 + u) * 16);
+    for (std::int64_t p = 0; p < kb; ++p)
+        for (int u = 0; u < U; ++u)
+            s[u] = _mm512_add_ps(
+                s[u], _mm512_maskz_loadu_ps(lanes(mr), block + (q0 + u) * mr * kb + p * mr));
+    for (int u = 0; u < U; ++u)
+        _mm512_store_ps(acc + (q0 + u) * 16, s[u]);
+}
+void add_row_sums(const float* block, std::int64_t panels, std::int64_t kb, float* acc) {
+    std::int64_t q = 0;
+    for (; q + 4 <= panels; q += 4)
+        add_row_sums<4>(block, q, kb, acc);
+    if (panels - q == 3)
+        add_row_sums<3>(block, q, kb, acc);
+    else if (panels - q == 2)
+        add_row_sums<2>(block, q, kb, acc);
+    else if (panels - q == 1)
+        add_row_sums<1>(block, q, kb, acc);
+}
+
 // c (rows x cols, row stride ldc) = fma(alpha, A . B, c) k block by k block (see the top of this
 // file), on the calling thread, the first block starting from `start`. A is (rows x k), B is
 // (k x cols); with a `packed` B (its p not nullptr), B's columns are those of packed from
-// column col0 (a multiple of nr), and B itself is not read.
+// column col0 (a multiple of nr), and B itself is not read; likewise with a `packed_a`, A's rows
+// are those of packed_a from packed row a_row0 (a multiple of mr). With row_sums, also
+// row_sums[i] += (sum of A(i, p) over p in order, from zero) for i < rows, from A's panels as
+// they are used (so only when cols > 0): a bias gradient, the column sums of the dY whose
+// transpose is A, without a pass of its own over dY.
 void multiply(const Operand& A, const Operand& B, float* c, std::int64_t ldc, std::int64_t rows,
               std::int64_t cols, std::int64_t k, float alpha, Start start,
-              const PackedB& packed = PackedB{nullptr, 0}, std::int64_t col0 = 0) {
+              const PackedB& packed = PackedB{nullptr, 0}, std::int64_t col0 = 0,
+              const PackedA& packed_a = PackedA{nullptr, 0, 0, 0}, std::int64_t a_row0 = 0,
+              float* row_sums = nullptr) {
+    float* acc = nullptr; // the row sums, one 16-lane slot per panel of mr rows
+    if (row_sums) {
+        const std::int64_t floats = (rows + mr - 1) / mr * 16;
+        acc = grown_buffer(scratch.sums, scratch.sums_floats, floats);
+        for (std::int64_t i = 0; i < floats; ++i)
+            acc[i] = 0.0f;
+    }
     if (k == 0) {
         if (start.fresh)
             for (std::int64_t i = 0; i < rows; ++i)
                 for (std::int64_t j = 0; j < cols; ++j)
                     c[i * ldc + j] = start.init ? start.init[j] : 0.0f;
-        return;
     }
     float* const pa = buffer(scratch.a, mc * kc);
     float* const pb = buffer(scratch.b, kc * nc);
@@ -282,10 +368,16 @@ void multiply(const Operand& A, const Operand& B, float* c, std::int64_t ldc, st
                 pack_b(B, p0, kb, j0, nb, pb);
             for (std::int64_t i0 = 0; i0 < rows; i0 += mc) {
                 const std::int64_t mb = rows - i0 < mc ? rows - i0 : mc;
-                pack_a(A, i0, mb, p0, kb, pa);
+                const float* a_block = pa;
+                if (packed_a.p)
+                    a_block = packed_a.p + p0 * packed_a.rows + (a_row0 + i0) * kb;
+                else
+                    pack_a(A, i0, mb, p0, kb, pa);
+                if (acc && j0 == 0)
+                    add_row_sums(a_block, (mb + mr - 1) / mr, kb, acc + i0 / mr * 16);
                 for (std::int64_t ir = 0; ir < mb; ir += mr) {
                     const Micro run = micro_for_rows[mb - ir < mr ? mb - ir : mr];
-                    const float* a_panel = pa + ir * kb;
+                    const float* a_panel = a_block + ir * kb;
                     for (std::int64_t jr = 0; jr < nb; jr += nr) {
                         const bool fresh = start.fresh && p0 == 0;
                         const float* init = fresh && start.init ? start.init + j0 + jr : nullptr;
@@ -296,6 +388,9 @@ void multiply(const Operand& A, const Operand& B, float* c, std::int64_t ldc, st
             }
         }
     }
+    if (acc)
+        for (std::int64_t i = 0; i < rows; ++i)
+            row_sums[i] += acc[i / mr * 16 + i % mr];
 }
 
 } // namespace kernel

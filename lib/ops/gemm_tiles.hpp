@@ -18,6 +18,7 @@
 
 #include "gemm.hpp"
 
+#include "ouro/core/parallel.hpp"
 #include "ouro/ops/matmul.hpp"
 
 #include <Eigen/Core>
@@ -62,26 +63,27 @@ void add_product_tile(const Gemm<T>& g, std::int64_t i, std::int64_t r0, std::in
         times_y(ConstMap<T>(x + r0 * g.k, rows, g.k, Eigen::OuterStride<>(g.k)));
 }
 
-// The size of the tiles C is cut into, from its shape alone (never the thread count). Each tile
+// The size of the tiles C is cut into, from its shape and min_tiles. Each tile
 // repacks the rows of op(X) and the columns of op(Y) it needs, so cutting C's rows into r tiles
 // repacks op(Y) r times, and cutting its columns repacks op(X): the cheaper side to cut is the
-// longer one. It is cut into the largest of 256, 128, 64 that still gives matmul_min_tiles tiles;
-// when even 64 gives too few (a 128 x 128 weight gradient, a few rows while decoding), the other
-// side is cut too, into parts at least 64 wide.
+// longer one. It is cut into the largest of 256, 128, 64 that still gives min_tiles tiles
+// (matmul_min_tiles on Eigen's tiles, whose bits depend on them; at least one per thread on the
+// kernel's, whose bits do not); when even 64 gives too few (a 128 x 128 weight gradient, a few rows
+// while decoding), the other side is cut too, into parts at least 64 wide.
 struct Tile {
     std::int64_t rows, cols;
 };
-Tile tile_size(std::int64_t slices, std::int64_t m, std::int64_t n) {
+Tile tile_size(std::int64_t slices, std::int64_t m, std::int64_t n, std::int64_t min_tiles) {
     constexpr std::int64_t min_width = 64;
     const bool cut_rows = m >= n;
     const std::int64_t along = cut_rows ? m : n, across = cut_rows ? n : m;
     std::int64_t length = matmul_tile;
-    while (length > matmul_min_tile && slices * ceil_div(along, length) < matmul_min_tiles)
+    while (length > matmul_min_tile && slices * ceil_div(along, length) < min_tiles)
         length /= 2;
     std::int64_t width = across;
     const std::int64_t tiles = slices * ceil_div(along, length);
-    if (tiles < matmul_min_tiles) {
-        const std::int64_t parts = ceil_div(matmul_min_tiles, tiles);
+    if (tiles < min_tiles) {
+        const std::int64_t parts = ceil_div(min_tiles, tiles);
         width = smaller(across, larger(min_width, ceil_div(ceil_div(across, parts), 16) * 16));
     }
     return cut_rows ? Tile{length, width} : Tile{width, length};
@@ -93,11 +95,10 @@ Tile tile_size(std::int64_t slices, std::int64_t m, std::int64_t n) {
 // (Into::overwrite, first batch) says that the tile must first be replaced by the bias (zeros
 // without one).
 template <typename T, typename AddTile>
-void run_tiles(const Gemm<T>& g, Into into, const AddTile& add_tile) {
+void run_tiles(const Gemm<T>& g, Into into, Tile size, const AddTile& add_tile) {
     const std::int64_t slices = g.sum_batches ? 1 : g.batch;
     if (slices == 0 || g.m == 0 || g.n == 0)
         return;
-    const Tile size = tile_size(slices, g.m, g.n);
     const std::int64_t row_tiles = ceil_div(g.m, size.rows), col_tiles = ceil_div(g.n, size.cols);
     const std::int64_t tiles_per_slice = row_tiles * col_tiles;
     const bool overwrite = into == Into::overwrite;
@@ -120,7 +121,8 @@ void run_tiles(const Gemm<T>& g, Into into, const AddTile& add_tile) {
 
 // run_tiles with Eigen's GEMM for each tile, after writing the bias when the tile is fresh.
 template <typename T> void run_eigen_tiles(const Gemm<T>& g, Into into, const T* bias) {
-    run_tiles(g, into,
+    const std::int64_t slices = g.sum_batches ? 1 : g.batch;
+    run_tiles(g, into, tile_size(slices, g.m, g.n, matmul_min_tiles),
               [&g, bias](std::int64_t i, std::int64_t r0, std::int64_t c0, std::int64_t rows,
                          std::int64_t cols, T* c_tile, bool fresh) {
                   if (fresh)
@@ -146,31 +148,57 @@ kernel::Operand y_operand(const Gemm<float>& g, std::int64_t i, std::int64_t c0)
 }
 
 // run_tiles with the path's own kernel (gemm_kernel_avx512.hpp) for each tile; a fresh tile
-// starts from the bias without writing it first. When several tiles of C's rows share one op(Y)
-// (one batch, or one Y for all), op(Y) is packed once, by all threads, instead of once per tile.
+// starts from the bias without writing it first. When all the tiles share one op(X) and one op(Y)
+// (one batch, or one X or Y for all), a side that several tiles would each pack is packed once,
+// by all threads, before the tiles run: op(Y) when several tiles cut C's rows, op(X) when several
+// cut its columns (a weight gradient wider than tall, 256 x 1024, read its 4096-deep dY^T once
+// per column tile). The packs change only where the kernel reads its panels from, never a result.
+// The row sums of op(X) (g.x_row_sums) are taken by the tiles of C's first column, each over its
+// rows, from the panels it multiplies.
 void run_kernel_tiles(const Gemm<float>& g, Into into, const float* bias) {
     const std::int64_t slices = g.sum_batches ? 1 : g.batch;
-    kernel::PackedB packed{nullptr, 0};
-    if (slices > 0 && g.m > 0 && g.n > 0 && g.k > 0 && !g.sum_batches &&
-        (g.batch == 1 || g.y_stride == 0)) {
-        const Tile size = tile_size(slices, g.m, g.n);
-        if (slices * ceil_div(g.m, size.rows) > 1 &&
+    kernel::PackedB packed_b{nullptr, 0};
+    kernel::PackedA packed_a{nullptr, 0, 0, 0};
+    const Tile size = tile_size(slices, g.m, g.n, larger(matmul_min_tiles, num_threads()));
+    if (slices > 0 && g.m > 0 && g.n > 0 && g.k > 0 && !g.sum_batches) {
+        const std::int64_t row_tiles = ceil_div(g.m, size.rows);
+        const std::int64_t col_tiles = ceil_div(g.n, size.cols);
+        const std::int64_t blocks = ceil_div(g.k, kernel::kc);
+        if ((g.batch == 1 || g.y_stride == 0) && slices * row_tiles > 1 &&
             (size.cols % kernel::nr == 0 || size.cols >= g.n)) {
             const std::int64_t cols = ceil_div(g.n, kernel::nr) * kernel::nr;
-            packed = kernel::PackedB{kernel::shared_buffer(g.k * cols), cols};
-            const kernel::Operand y = y_operand(g, 0, 0);
-            const std::int64_t blocks = ceil_div(g.k, kernel::kc), panels = cols / kernel::nr;
+            packed_b = kernel::PackedB{kernel::shared_buffer(g.k * cols), cols};
+        }
+        if ((g.batch == 1 || g.x_stride == 0) && col_tiles > 1) {
+            const std::int64_t pad = ceil_div(size.rows, kernel::mr) * kernel::mr;
+            packed_a = kernel::PackedA{kernel::shared_a_buffer(g.k * row_tiles * pad),
+                                       row_tiles * pad, size.rows, pad};
+        }
+        // Work items: each depth block of op(Y) a panel at a time, then of op(X) a tile at a time.
+        const std::int64_t b_panels = packed_b.p ? packed_b.cols / kernel::nr : 0;
+        const std::int64_t a_tiles = packed_a.p ? row_tiles : 0;
+        const std::int64_t b_items = blocks * b_panels, items = b_items + blocks * a_tiles;
+        if (items > 0) {
+            const kernel::Operand x = x_operand(g, 0, 0), y = y_operand(g, 0, 0);
 #pragma omp parallel for schedule(static)
-            for (std::int64_t t = 0; t < blocks * panels; ++t)
-                kernel::pack_b_panel(y, g.n, g.k, t / panels, t % panels, packed);
+            for (std::int64_t t = 0; t < items; ++t) {
+                if (t < b_items)
+                    kernel::pack_b_panel(y, g.n, g.k, t / b_panels, t % b_panels, packed_b);
+                else
+                    kernel::pack_a_tile(x, g.m, g.k, (t - b_items) / a_tiles,
+                                        (t - b_items) % a_tiles, packed_a);
+            }
         }
     }
-    run_tiles(g, into,
-              [&g, bias, packed](std::int64_t i, std::int64_t r0, std::int64_t c0,
-                                 std::int64_t rows, std::int64_t cols, float* c_tile, bool fresh) {
+    run_tiles(g, into, size,
+              [&g, bias, packed_b, packed_a, size](std::int64_t i, std::int64_t r0, std::int64_t c0,
+                                                   std::int64_t rows, std::int64_t cols,
+                                                   float* c_tile, bool fresh) {
                   kernel::multiply(x_operand(g, i, r0), y_operand(g, i, c0), c_tile, g.n, rows,
                                    cols, g.batch == 0 ? 0 : g.k, 1.0f,
-                                   kernel::Start{fresh, bias ? bias + c0 : nullptr}, packed, c0);
+                                   kernel::Start{fresh, bias ? bias + c0 : nullptr}, packed_b, c0,
+                                   packed_a, r0 / size.rows * packed_a.tile_pad,
+                                   g.x_row_sums && c0 == 0 ? g.x_row_sums + r0 : nullptr);
               });
 }
 #endif

@@ -167,10 +167,17 @@ void linear_gradients(const T* x, const T* weight, const T* dout, T* dx, Into dx
     if (dx) // dx (R, IN) += dout (R, OUT) . weight (OUT, IN)
         run_gemm(Gemm<T>{dout, 0, false, weight, 0, false, dx, 0, false, 1, rows, in, out_features},
                  dx_into);
-    if (dweight) // dweight (OUT, IN) += dout^T (OUT, R) . x (R, IN), blocked over OUT
-        run_gemm(Gemm<T>{dout, 0, true, x, 0, false, dweight, 0, false, 1, out_features, in, rows},
-                 Into::add);
-    if (dbias)
+    // On the AVX-512 path the float kernel takes dbias from dout^T while it computes dweight
+    // (Gemm::x_row_sums): the sums of column_sums_add, in its order, without a pass over dout.
+    const bool sums_in_gemm = std::is_same_v<T, float> && current_isa() == Isa::avx512 && dweight &&
+                              dbias && rows > 0 && in > 0 && out_features > 0;
+    if (dweight) { // dweight (OUT, IN) += dout^T (OUT, R) . x (R, IN), blocked over OUT
+        Gemm<T> g{dout, 0, true, x, 0, false, dweight, 0, false, 1, out_features, in, rows};
+        if (sums_in_gemm)
+            g.x_row_sums = dbias;
+        run_gemm(g, Into::add);
+    }
+    if (dbias && !sums_in_gemm)
         column_sums_add(dout, rows, out_features, dbias);
 }
 } // namespace

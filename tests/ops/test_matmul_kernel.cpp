@@ -77,10 +77,13 @@ TEST_SUITE("ops") {
         Rng rng(29);
         constexpr std::int64_t kc = matmul_avx512_kc;
         // Edge rows (not multiples of 12), columns (of 32, of 16), depths (0, 1, past one and
-        // two blocks), 1 x 1, and a shape cut into several tiles.
-        const std::vector<Sizes> sizes{{1, 1, 1, 1},     {2, 13, 47, 3},    {1, 25, 33, 0},
-                                       {2, 12, 32, kc},  {1, 7, 5, kc + 1}, {2, 29, 70, 2 * kc + 5},
-                                       {1, 301, 77, 133}};
+        // two blocks), 1 x 1, and shapes cut into several tiles: of rows (301 x 77), of columns
+        // (100 x 600: op(a) packed once for all of them) and of both (130 x 130).
+        const std::vector<Sizes> sizes{{1, 1, 1, 1},         {2, 13, 47, 3},
+                                       {1, 25, 33, 0},       {2, 12, 32, kc},
+                                       {1, 7, 5, kc + 1},    {2, 29, 70, 2 * kc + 5},
+                                       {1, 301, 77, 133},    {1, 100, 600, 2 * kc + 7},
+                                       {1, 130, 130, kc + 3}};
 
         SUBCASE("forward matches reference") {
             for (const Sizes& z : sizes)
@@ -116,39 +119,53 @@ TEST_SUITE("ops") {
             CHECK_FALSE(bitwise_equal(got, expected_matmul(a, b, d, kc - 24)));
         }
         SUBCASE("linear: bias, gradients added in, batch sums") {
-            const std::int64_t rows = 2 * kc + 37, in = 45, out = 19;
-            const TensorF x = random_tensor<float>({rows, in}, rng);
-            const TensorF w = random_tensor<float>({out, in}, rng);
-            const TensorF bias = random_tensor<float>({out}, rng);
-            const TensorF dout = random_tensor<float>({rows, out}, rng);
-            TensorF y({rows, out});
-            linear_forward(x.data(), w.data(), bias.data(), y.data(), rows, in, out);
-            TensorF want_y({rows, out});
-            for (std::int64_t r = 0; r < rows; ++r)
-                for (std::int64_t o = 0; o < out; ++o)
-                    want_y[r * out + o] = bias[o];
-            kernel_order(
-                want_y.data(), rows, out, in, 1, kc,
-                [&](std::int64_t, std::int64_t r, std::int64_t i) { return x[r * in + i]; },
-                [&](std::int64_t, std::int64_t i, std::int64_t o) { return w[o * in + i]; });
-            CHECK(bitwise_equal(y, want_y));
+            // A narrow weight, and one whose gradient is cut into column tiles (out < in).
+            const std::int64_t rows = 2 * kc + 37;
+            for (const auto& [in, out] : {std::pair<std::int64_t, std::int64_t>{45, 19},
+                                          std::pair<std::int64_t, std::int64_t>{600, 100}}) {
+                CAPTURE(in);
+                const TensorF x = random_tensor<float>({rows, in}, rng);
+                const TensorF w = random_tensor<float>({out, in}, rng);
+                const TensorF bias = random_tensor<float>({out}, rng);
+                const TensorF dout = random_tensor<float>({rows, out}, rng);
+                TensorF y({rows, out});
+                linear_forward(x.data(), w.data(), bias.data(), y.data(), rows, in, out);
+                TensorF want_y({rows, out});
+                for (std::int64_t r = 0; r < rows; ++r)
+                    for (std::int64_t o = 0; o < out; ++o)
+                        want_y[r * out + o] = bias[o];
+                kernel_order(
+                    want_y.data(), rows, out, in, 1, kc,
+                    [&](std::int64_t, std::int64_t r, std::int64_t i) { return x[r * in + i]; },
+                    [&](std::int64_t, std::int64_t i, std::int64_t o) { return w[o * in + i]; });
+                CHECK(bitwise_equal(y, want_y));
 
-            // Gradients start nonzero: the products are added to them.
-            TensorF dx = random_tensor<float>({rows, in}, rng);
-            TensorF dw = random_tensor<float>({out, in}, rng);
-            TensorF want_dx = dx, want_dw = dw;
-            linear_backward(x.data(), w.data(), dout.data(), dx.data(), dw.data(), nullptr, rows,
-                            in, out);
-            kernel_order(
-                want_dx.data(), rows, in, out, 1, kc,
-                [&](std::int64_t, std::int64_t r, std::int64_t o) { return dout[r * out + o]; },
-                [&](std::int64_t, std::int64_t o, std::int64_t i) { return w[o * in + i]; });
-            kernel_order(
-                want_dw.data(), out, in, rows, 1, kc,
-                [&](std::int64_t, std::int64_t o, std::int64_t r) { return dout[r * out + o]; },
-                [&](std::int64_t, std::int64_t r, std::int64_t i) { return x[r * in + i]; });
-            CHECK(bitwise_equal(dx, want_dx));
-            CHECK(bitwise_equal(dw, want_dw));
+                // Gradients start nonzero: the products are added to them. The bias gradient,
+                // taken with dw's product, is each column of dout summed over the rows in order.
+                TensorF dx = random_tensor<float>({rows, in}, rng);
+                TensorF dw = random_tensor<float>({out, in}, rng);
+                TensorF db = random_tensor<float>({out}, rng);
+                TensorF want_dx = dx, want_dw = dw, want_db = db;
+                linear_backward(x.data(), w.data(), dout.data(), dx.data(), dw.data(), db.data(),
+                                rows, in, out);
+                for (std::int64_t o = 0; o < out; ++o) {
+                    float sum = 0.0f;
+                    for (std::int64_t r = 0; r < rows; ++r)
+                        sum += dout[r * out + o];
+                    want_db[o] += sum;
+                }
+                CHECK(bitwise_equal(db, want_db));
+                kernel_order(
+                    want_dx.data(), rows, in, out, 1, kc,
+                    [&](std::int64_t, std::int64_t r, std::int64_t o) { return dout[r * out + o]; },
+                    [&](std::int64_t, std::int64_t o, std::int64_t i) { return w[o * in + i]; });
+                kernel_order(
+                    want_dw.data(), out, in, rows, 1, kc,
+                    [&](std::int64_t, std::int64_t o, std::int64_t r) { return dout[r * out + o]; },
+                    [&](std::int64_t, std::int64_t r, std::int64_t i) { return x[r * in + i]; });
+                CHECK(bitwise_equal(dx, want_dx));
+                CHECK(bitwise_equal(dw, want_dw));
+            }
 
             // A shared b under a transposed a: db sums the batches, one after the other.
             const std::int64_t B = 3, M = kc + 9, K = 21, N = 34;
@@ -171,33 +188,57 @@ TEST_SUITE("ops") {
             CHECK(bitwise_equal(db, want_db));
         }
         SUBCASE("bit-identical for any thread count") {
-            const Sizes z{2, 301, 77, 2 * kc + 5};
-            for (const bool ta : {false, true})
-                for (const bool tb : {false, true}) {
-                    const Shape sa{z.batch, ta ? z.k : z.m, ta ? z.m : z.k};
-                    const Shape sb{z.batch, tb ? z.n : z.k, tb ? z.k : z.n};
-                    const MatmulDims d = matmul_dims(sa, sb, ta, tb);
-                    const TensorF a = random_tensor<float>(sa, rng);
-                    const TensorF b = random_tensor<float>(sb, rng);
-                    const TensorF g = random_tensor<float>({z.batch, z.m, z.n}, rng);
-                    auto run = [&] {
-                        TensorF out({z.batch, z.m, z.n}), da(sa), db(sb);
-                        matmul_forward(a.data(), b.data(), out.data(), d);
-                        matmul_backward(a.data(), b.data(), g.data(), da.data(), db.data(), d);
-                        return std::vector<TensorF>{out, da, db};
-                    };
-                    std::vector<TensorF> one;
-                    {
-                        const ThreadCountGuard threads(1);
-                        one = run();
+            // 8 threads: more tiles than the 4 of smaller teams, on this path.
+            for (const Sizes& z : {Sizes{2, 301, 77, 2 * kc + 5}, Sizes{1, 100, 600, 2 * kc + 7},
+                                   Sizes{1, 130, 130, kc + 3}})
+                for (const bool ta : {false, true})
+                    for (const bool tb : {false, true}) {
+                        const Shape sa{z.batch, ta ? z.k : z.m, ta ? z.m : z.k};
+                        const Shape sb{z.batch, tb ? z.n : z.k, tb ? z.k : z.n};
+                        const MatmulDims d = matmul_dims(sa, sb, ta, tb);
+                        const TensorF a = random_tensor<float>(sa, rng);
+                        const TensorF b = random_tensor<float>(sb, rng);
+                        const TensorF g = random_tensor<float>({z.batch, z.m, z.n}, rng);
+                        auto run = [&] {
+                            TensorF out({z.batch, z.m, z.n}), da(sa), db(sb);
+                            matmul_forward(a.data(), b.data(), out.data(), d);
+                            matmul_backward(a.data(), b.data(), g.data(), da.data(), db.data(), d);
+                            return std::vector<TensorF>{out, da, db};
+                        };
+                        std::vector<TensorF> one;
+                        {
+                            const ThreadCountGuard threads(1);
+                            one = run();
+                        }
+                        for (const int n : {2, 3, 8}) {
+                            const ThreadCountGuard threads(n);
+                            const std::vector<TensorF> r = run();
+                            for (std::size_t i = 0; i < r.size(); ++i)
+                                CHECK(bitwise_equal(r[i], one[i]));
+                        }
                     }
-                    for (const int n : {2, 3}) {
-                        const ThreadCountGuard threads(n);
-                        const std::vector<TensorF> r = run();
-                        for (std::size_t i = 0; i < r.size(); ++i)
-                            CHECK(bitwise_equal(r[i], one[i]));
-                    }
-                }
+            // linear's three gradients, the weight's cut into column tiles.
+            const std::int64_t rows = 2 * kc + 37, in = 600, out = 100;
+            const TensorF x = random_tensor<float>({rows, in}, rng);
+            const TensorF w = random_tensor<float>({out, in}, rng);
+            const TensorF dout = random_tensor<float>({rows, out}, rng);
+            auto run = [&] {
+                TensorF dx({rows, in}), dw({out, in}), db({out});
+                linear_backward(x.data(), w.data(), dout.data(), dx.data(), dw.data(), db.data(),
+                                rows, in, out);
+                return std::vector<TensorF>{dx, dw, db};
+            };
+            std::vector<TensorF> one;
+            {
+                const ThreadCountGuard threads(1);
+                one = run();
+            }
+            for (const int n : {2, 3, 8}) {
+                const ThreadCountGuard threads(n);
+                const std::vector<TensorF> r = run();
+                for (std::size_t i = 0; i < r.size(); ++i)
+                    CHECK(bitwise_equal(r[i], one[i]));
+            }
         }
     }
 }
