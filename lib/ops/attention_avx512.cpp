@@ -215,12 +215,44 @@ inline void zero_tail(float* row, std::int64_t from, std::int64_t to) {
         _mm512_mask_storeu_ps(row + s, lanes(to - s), _mm512_setzero_ps());
 }
 
+// dst (T x HS, contiguous) = x (T x HS, row stride ldx). The products read k and v from such
+// copies: rows of a (B, T, C) or (B, T, 3C) buffer are kilobytes apart and fall into a few sets
+// of the L1 cache, so a head's 32 KB would not stay there.
+void copy_rows(const float* x, std::int64_t ldx, std::int64_t T, std::int64_t HS, float* dst) {
+    for (std::int64_t s = 0; s < T; ++s)
+        for (std::int64_t c = 0; c < HS; c += 16) {
+            const __mmask16 m = lanes(HS - c);
+            _mm512_mask_storeu_ps(dst + s * HS + c, m, _mm512_maskz_loadu_ps(m, x + s * ldx + c));
+        }
+}
+
+// x (T x HS, row stride ldx) += acc (T x HS, contiguous).
+void add_rows(const float* acc, std::int64_t T, std::int64_t HS, float* x, std::int64_t ldx) {
+    for (std::int64_t s = 0; s < T; ++s)
+        for (std::int64_t c = 0; c < HS; c += 16) {
+            const __mmask16 m = lanes(HS - c);
+            float* row = x + s * ldx + c;
+            _mm512_mask_storeu_ps(row, m,
+                                  _mm512_add_ps(_mm512_maskz_loadu_ps(m, row),
+                                                _mm512_maskz_loadu_ps(m, acc + s * HS + c)));
+        }
+}
+
 // Turns the dot products row[0..t] of query row t into scores, in place, and returns their max:
 // score = fma(dot, scale, -slope * (t - s)), as attention.cpp's scores_row.
 inline float scores_row(float* row, std::int64_t t, float scale, float slope) {
     const __m512 sc = _mm512_set1_ps(scale), nslope = _mm512_set1_ps(-slope);
     const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     __m512 mx = _mm512_set1_ps(-__builtin_inff());
+    if (slope == 0.0f) { // fma(dot, scale, -0 * dist) rounds as dot * scale
+        for (std::int64_t s0 = 0; s0 <= t; s0 += 16) {
+            const __mmask16 m = lanes(t + 1 - s0);
+            const __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, row + s0), sc);
+            _mm512_mask_storeu_ps(row + s0, m, v);
+            mx = _mm512_mask_max_ps(mx, m, mx, v);
+        }
+        return _mm512_reduce_max_ps(mx);
+    }
     for (std::int64_t s0 = 0; s0 <= t; s0 += 16) {
         const __mmask16 m = lanes(t + 1 - s0);
         const __m512 dist =
@@ -262,15 +294,17 @@ inline float dot(const float* a, const float* b, std::int64_t n) {
 } // namespace
 
 std::int64_t attention_scratch_floats(std::int64_t T, std::int64_t HS) {
-    return 2 * (HS + row_block) * round16(T);
+    return (5 * HS + 2 * row_block) * round16(T);
 }
 
 void attention_forward_head(const AttentionHead& head, float* out, std::int64_t ldo, float* lse,
                             float* scratch) {
     const std::int64_t T = head.T, HS = head.HS, ld = round16(T);
     float* kt = scratch;
-    float* P = scratch + HS * ld;
+    float* vc = kt + HS * ld;
+    float* P = vc + HS * ld;
     transpose(head.k, head.ldkv, T, HS, kt, ld);
+    copy_rows(head.v, head.ldkv, T, HS, vc);
     for (std::int64_t r0 = 0; r0 < T; r0 += row_block) {
         const std::int64_t nr = min64(row_block, T - r0), nk = r0 + nr;
         product(head.q + r0 * head.ldq, head.ldq, 1, kt, ld, P, ld, nr, nk, HS, 1.0f, false,
@@ -288,7 +322,7 @@ void attention_forward_head(const AttentionHead& head, float* out, std::int64_t 
                                       _mm512_mul_ps(_mm512_maskz_loadu_ps(m, row + s0), inv));
             }
         }
-        product(P, ld, 1, head.v, head.ldkv, out + r0 * ldo, ldo, nr, HS, nk, 1.0f, false,
+        product(P, ld, 1, vc, HS, out + r0 * ldo, ldo, nr, HS, nk, 1.0f, false,
                 Causal{.depth_hi = r0});
     }
 }
@@ -299,10 +333,17 @@ void attention_backward_head(const AttentionHead& head, const float* out, const 
     const std::int64_t T = head.T, HS = head.HS, ld = round16(T);
     float* kt = scratch;
     float* vt = kt + HS * ld;
-    float* P = vt + HS * ld;
+    float* kc = vt + HS * ld;
+    // dK and dV of the head, summed over the row blocks here and added into dk, dv at the end.
+    float* dk_head = kc + HS * ld;
+    float* dv_head = dk_head + HS * ld;
+    float* P = dv_head + HS * ld;
     float* dS = P + row_block * ld;
     transpose(head.k, head.ldkv, T, HS, kt, ld);
     transpose(head.v, head.ldkv, T, HS, vt, ld);
+    copy_rows(head.k, head.ldkv, T, HS, kc);
+    for (std::int64_t j = 0; j < 2 * HS * ld; j += 16)
+        _mm512_storeu_ps(dk_head + j, _mm512_setzero_ps());
     for (std::int64_t r0 = 0; r0 < T; r0 += row_block) {
         const std::int64_t nr = min64(row_block, T - r0), nk = r0 + nr;
         const float* q_rows = head.q + r0 * head.ldq;
@@ -317,7 +358,7 @@ void attention_backward_head(const AttentionHead& head, const float* out, const 
         }
         // dV += P^T dO: key s meets the query rows t >= s only.
         if (dv)
-            product(P, 1, ld, do_rows, ldo, dv, head.ldkv, nk, HS, nr, 1.0f, true,
+            product(P, 1, ld, do_rows, ldo, dv_head, HS, nk, HS, nr, 1.0f, true,
                     Causal{.depth_lo = r0});
         if (!dq && !dk)
             continue;
@@ -337,12 +378,16 @@ void attention_backward_head(const AttentionHead& head, const float* out, const 
             zero_tail(ds, t + 1, nk);
         }
         if (dq)
-            product(dS, ld, 1, head.k, head.ldkv, dq + r0 * head.ldq, head.ldq, nr, HS, nk,
-                    head.scale, true, Causal{.depth_hi = r0});
+            product(dS, ld, 1, kc, HS, dq + r0 * head.ldq, head.ldq, nr, HS, nk, head.scale, true,
+                    Causal{.depth_hi = r0});
         if (dk)
-            product(dS, 1, ld, q_rows, head.ldq, dk, head.ldkv, nk, HS, nr, head.scale, true,
+            product(dS, 1, ld, q_rows, head.ldq, dk_head, HS, nk, HS, nr, head.scale, true,
                     Causal{.depth_lo = r0});
     }
+    if (dk)
+        add_rows(dk_head, T, HS, dk, head.ldkv);
+    if (dv)
+        add_rows(dv_head, T, HS, dv, head.ldkv);
 }
 
 } // namespace ouro::ops::avx512
