@@ -1,14 +1,16 @@
-// Fused causal attention: forward, backward (adds into gradients), reference and autograd wrapper,
-// in that order. The maths and the memory plan are in attention.hpp.
+// Fused causal attention: the forward and backward kernels (backward adds into gradients) for
+// separate q, k, v and for one qkv buffer, and the reference. The maths and the memory plan are in
+// attention.hpp; shape checks and autograd wrappers in attention_graph.cpp.
 //
 // Work is split over (b, h) pairs; within a pair, query rows go in blocks of row_block, and a
 // block of rows [r0, r1) only meets keys [0, r1), so the products skip most of the masked upper
 // triangle. Per block, the scores are one Eigen GEMM on strided row-major Maps (a head's slice of
-// a (B, T, C) buffer is a T x HS matrix with outer stride C) into a per-thread scratch of at most
-// row_block x T. Each pair is computed by one thread with the same sequence of operations whatever
-// the thread count, so results are bit-identical for any number of threads. On the AVX-512 path
-// (ouro/core/isa.hpp) the block products run in gemm_avx512.cpp, built for AVX-512; on the AVX2
-// path they are the Eigen expressions below.
+// a (B, T, C) buffer is a T x HS matrix with outer stride C, or 3C inside a qkv buffer) into a
+// per-thread scratch of at most row_block x T. Each pair is computed by one thread with the same
+// sequence of operations whatever the thread count, so results are bit-identical for any number
+// of threads. On the AVX-512 path (ouro/core/isa.hpp) float pairs run attention_avx512.cpp's
+// kernel and double block products gemm_avx512.cpp's, both built for AVX-512; on the AVX2 path
+// they are the Eigen expressions below.
 #include "ouro/ops/attention.hpp"
 
 #include "attention_avx512.hpp"

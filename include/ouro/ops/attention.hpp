@@ -22,6 +22,10 @@
 // dK and dV slices. Each task writes only its own slices in a fixed order, so the result does not
 // depend on the thread count.
 //
+// attention_qkv reads q, k and v where the c_attn Linear wrote them, side by side in one
+// (B, T, C + 2 NKV HS) buffer, and adds their gradients into one buffer of that shape: the same
+// numbers as attention on ops::split's three parts, without the copies.
+//
 // Kernels take raw row-major buffers; the shape letters follow llm.c (B batch, T time, C channels,
 // NH heads, HS head size), so their element type is called Scalar rather than T.
 #pragma once
