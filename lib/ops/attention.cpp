@@ -1,16 +1,19 @@
-// Fused causal attention: forward, backward (adds into gradients), reference and autograd wrapper,
-// in that order. The maths and the memory plan are in attention.hpp.
+// Fused causal attention: the forward and backward kernels (backward adds into gradients) for
+// separate q, k, v and for one qkv buffer, and the reference. The maths and the memory plan are in
+// attention.hpp; shape checks and autograd wrappers in attention_graph.cpp.
 //
 // Work is split over (b, h) pairs; within a pair, query rows go in blocks of row_block, and a
 // block of rows [r0, r1) only meets keys [0, r1), so the products skip most of the masked upper
 // triangle. Per block, the scores are one Eigen GEMM on strided row-major Maps (a head's slice of
-// a (B, T, C) buffer is a T x HS matrix with outer stride C) into a per-thread scratch of at most
-// row_block x T. Each pair is computed by one thread with the same sequence of operations whatever
-// the thread count, so results are bit-identical for any number of threads. On the AVX-512 path
-// (ouro/core/isa.hpp) the block products run in gemm_avx512.cpp, built for AVX-512; on the AVX2
-// path they are the Eigen expressions below.
+// a (B, T, C) buffer is a T x HS matrix with outer stride C, or 3C inside a qkv buffer) into a
+// per-thread scratch of at most row_block x T. Each pair is computed by one thread with the same
+// sequence of operations whatever the thread count, so results are bit-identical for any number
+// of threads. On the AVX-512 path (ouro/core/isa.hpp) float pairs run attention_avx512.cpp's
+// kernel and double block products gemm_avx512.cpp's, both built for AVX-512; on the AVX2 path
+// they are the Eigen expressions below.
 #include "ouro/ops/attention.hpp"
 
+#include "attention_avx512.hpp"
 #include "gemm.hpp"
 #include "numerics/rows.hpp"
 
@@ -23,6 +26,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <type_traits>
 
 namespace ouro::ops {
 
@@ -102,41 +106,58 @@ inline void block_product(bool wide, const gemm::Product<Scalar>& p, gemm::Into 
         avx2();
 }
 
-} // namespace
+// Where the operands of one call live: q, k, v with their row strides (ldq for q and dq, ldkv for
+// k, v, dk and dv: C and NKV * HS for separate tensors, C + 2 NKV * HS for one qkv buffer); out
+// and dout are (B, T, C).
+template <typename Scalar> struct Operands {
+    const Scalar *q, *k, *v;
+    std::int64_t ldq, ldkv;
+};
 
-// Shapes: q, k, v, out (B, T, C), C = NH * HS; lse (B, NH, T).
+// Forward over all (b, h) pairs; see attention_forward.
 template <typename Scalar>
-void attention_forward(const Scalar* q, const Scalar* k, const Scalar* v, Scalar* out, Scalar* lse,
-                       std::int64_t B, std::int64_t T, std::int64_t C, int NH,
-                       const AttentionOptions& options) {
+void forward_pairs(const Operands<Scalar>& x, Scalar* out, Scalar* lse, std::int64_t B,
+                   std::int64_t T, std::int64_t C, int NH, const AttentionOptions& options) {
+    const Scalar *q = x.q, *k = x.k, *v = x.v;
+    const std::int64_t ldq = x.ldq, ldkv = x.ldkv;
     const std::int64_t HS = C / NH, NKV = kv_heads(NH, options), group = NH / NKV;
-    const std::int64_t C_kv = NKV * HS;
     const Scalar scale = Scalar(1.0 / std::sqrt(double(HS)));
     const std::vector<Scalar> slopes = head_slopes<Scalar>(NH, options);
     const std::int64_t pairs = B * NH;
-    const Eigen::OuterStride<> stride(C), kv_stride(C_kv);
+    const Eigen::OuterStride<> stride(C), q_stride(ldq), kv_stride(ldkv);
     const bool wide = current_isa() == Isa::avx512;
+    // Floats on the AVX-512 path: attention_avx512.cpp's kernel.
+    constexpr bool is_float = std::is_same_v<Scalar, float>;
+    const bool own_kernel = is_float && wide;
     using gemm::Into;
     using Product = gemm::Product<Scalar>;
 #pragma omp parallel
     {
-        std::vector<Scalar> scratch(std::size_t(std::min(T, row_block) * T));
+        std::vector<Scalar> scratch(std::size_t(own_kernel ? avx512::attention_scratch_floats(T, HS)
+                                                           : std::min(T, row_block) * T));
 #pragma omp for schedule(static)
         for (std::int64_t bh = 0; bh < pairs; ++bh) {
             const std::int64_t b = bh / NH, h = bh % NH;
-            const std::int64_t offset = b * T * C + h * HS;
-            const std::int64_t kv_offset = b * T * C_kv + h / group * HS;
-            const HeadMap<Scalar> Q(q + offset, T, HS, stride), K(k + kv_offset, T, HS, kv_stride),
-                V(v + kv_offset, T, HS, kv_stride);
-            MutableHeadMap<Scalar> O(out + offset, T, HS, stride);
+            const std::int64_t offset = b * T * C + h * HS, q_offset = b * T * ldq + h * HS;
+            const std::int64_t kv_offset = b * T * ldkv + h / group * HS;
             Scalar* lse_bh = lse + bh * T;
+            if constexpr (is_float)
+                if (own_kernel) {
+                    avx512::attention_forward_head({q + q_offset, ldq, k + kv_offset, v + kv_offset,
+                                                    ldkv, T, HS, scale, slopes[std::size_t(h)]},
+                                                   out + offset, C, lse_bh, scratch.data());
+                    continue;
+                }
+            const HeadMap<Scalar> Q(q + q_offset, T, HS, q_stride),
+                K(k + kv_offset, T, HS, kv_stride), V(v + kv_offset, T, HS, kv_stride);
+            MutableHeadMap<Scalar> O(out + offset, T, HS, stride);
             for (std::int64_t r0 = 0; r0 < T; r0 += row_block) {
                 const std::int64_t nr = std::min(row_block, T - r0), nk = r0 + nr;
                 ScratchMap<Scalar> P(scratch.data(), nr, nk);
-                const Scalar* q_rows = q + offset + r0 * C;
+                const Scalar* q_rows = q + q_offset + r0 * ldq;
                 const Scalar* k_head = k + kv_offset;
                 block_product(wide,
-                              Product{q_rows, C, false, k_head, C_kv, true, P.data(), nk, nr, nk,
+                              Product{q_rows, ldq, false, k_head, ldkv, true, P.data(), nk, nr, nk,
                                       HS, Scalar(1)},
                               Into::overwrite, [&] { score_block(Q, K, r0, nr, P); });
                 for (std::int64_t i = 0; i < nr; ++i) {
@@ -154,7 +175,7 @@ void attention_forward(const Scalar* q, const Scalar* k, const Scalar* v, Scalar
                     std::fill(row + t + 1, row + nk, Scalar(0));
                 }
                 block_product(wide,
-                              Product{P.data(), nk, false, v + kv_offset, C_kv, false,
+                              Product{P.data(), nk, false, v + kv_offset, ldkv, false,
                                       out + offset + r0 * C, C, nr, HS, nk, Scalar(1)},
                               Into::overwrite,
                               [&] { O.middleRows(r0, nr).noalias() = P * V.topRows(nk); });
@@ -163,53 +184,67 @@ void attention_forward(const Scalar* q, const Scalar* k, const Scalar* v, Scalar
     }
 }
 
-// Shapes: as attention_forward; dout (B, T, C); dq, dk, dv (B, T, C) are added into.
+// Backward over all (b, kv head) pairs; see attention_backward. dq is added into with row stride
+// x.ldq, dk and dv with x.ldkv.
 template <typename Scalar>
-void attention_backward(const Scalar* q, const Scalar* k, const Scalar* v, const Scalar* out,
-                        const Scalar* lse, const Scalar* dout, Scalar* dq, Scalar* dk, Scalar* dv,
-                        std::int64_t B, std::int64_t T, std::int64_t C, int NH,
-                        const AttentionOptions& options) {
+void backward_pairs(const Operands<Scalar>& x, const Scalar* out, const Scalar* lse,
+                    const Scalar* dout, Scalar* dq, Scalar* dk, Scalar* dv, std::int64_t B,
+                    std::int64_t T, std::int64_t C, int NH, const AttentionOptions& options) {
     if (!dq && !dk && !dv)
         return;
+    const Scalar *q = x.q, *k = x.k, *v = x.v;
+    const std::int64_t ldq = x.ldq, ldkv = x.ldkv;
     const std::int64_t HS = C / NH, NKV = kv_heads(NH, options), group = NH / NKV;
-    const std::int64_t C_kv = NKV * HS;
     const Scalar scale = Scalar(1.0 / std::sqrt(double(HS)));
     const std::vector<Scalar> slopes = head_slopes<Scalar>(NH, options);
     // One task per (b, kv head): the query heads that share a kv head all add into its dK and
     // dV slices, so they run in one task, in head order.
     const std::int64_t kv_pairs = B * NKV;
-    const Eigen::OuterStride<> stride(C), kv_stride(C_kv);
+    const Eigen::OuterStride<> stride(C), q_stride(ldq), kv_stride(ldkv);
     const bool wide = current_isa() == Isa::avx512;
+    constexpr bool is_float = std::is_same_v<Scalar, float>;
+    const bool own_kernel = is_float && wide;
     using gemm::Into;
     using Product = gemm::Product<Scalar>;
 #pragma omp parallel
     {
         const std::int64_t block_size = std::min(T, row_block) * T;
-        std::vector<Scalar> scratch(std::size_t(2 * block_size));
+        std::vector<Scalar> scratch(
+            std::size_t(own_kernel ? avx512::attention_scratch_floats(T, HS) : 2 * block_size));
 #pragma omp for schedule(static)
         for (std::int64_t bg = 0; bg < kv_pairs; ++bg)
             for (std::int64_t h = bg % NKV * group; h < (bg % NKV + 1) * group; ++h) {
                 const std::int64_t b = bg / NKV, bh = b * NH + h;
-                const std::int64_t offset = b * T * C + h * HS;
-                const std::int64_t kv_offset = b * T * C_kv + h / group * HS;
-                const HeadMap<Scalar> Q(q + offset, T, HS, stride),
+                const std::int64_t offset = b * T * C + h * HS, q_offset = b * T * ldq + h * HS;
+                const std::int64_t kv_offset = b * T * ldkv + h / group * HS;
+                const Scalar* lse_bh = lse + bh * T;
+                if constexpr (is_float)
+                    if (own_kernel) {
+                        avx512::attention_backward_head(
+                            {q + q_offset, ldq, k + kv_offset, v + kv_offset, ldkv, T, HS, scale,
+                             slopes[std::size_t(h)]},
+                            out + offset, dout + offset, C, lse_bh, dq ? dq + q_offset : nullptr,
+                            dk ? dk + kv_offset : nullptr, dv ? dv + kv_offset : nullptr,
+                            scratch.data());
+                        continue;
+                    }
+                const HeadMap<Scalar> Q(q + q_offset, T, HS, q_stride),
                     K(k + kv_offset, T, HS, kv_stride), V(v + kv_offset, T, HS, kv_stride),
                     dO(dout + offset, T, HS, stride);
-                MutableHeadMap<Scalar> dQ(dq ? dq + offset : nullptr, T, HS, stride),
+                MutableHeadMap<Scalar> dQ(dq ? dq + q_offset : nullptr, T, HS, q_stride),
                     dK(dk ? dk + kv_offset : nullptr, T, HS, kv_stride),
                     dV(dv ? dv + kv_offset : nullptr, T, HS, kv_stride);
-                const Scalar* lse_bh = lse + bh * T;
                 for (std::int64_t r0 = 0; r0 < T; r0 += row_block) {
                     const std::int64_t nr = std::min(row_block, T - r0), nk = r0 + nr;
                     ScratchMap<Scalar> P(scratch.data(), nr, nk);
                     ScratchMap<Scalar> dS(scratch.data() + block_size, nr, nk);
-                    const Scalar* q_rows = q + offset + r0 * C;
+                    const Scalar* q_rows = q + q_offset + r0 * ldq;
                     const Scalar* do_rows = dout + offset + r0 * C;
                     const Scalar* k_head = k + kv_offset;
                     const Scalar* v_head = v + kv_offset;
                     // Recompute the probabilities from the saved log-sum-exp.
                     block_product(wide,
-                                  Product{q_rows, C, false, k_head, C_kv, true, P.data(), nk, nr,
+                                  Product{q_rows, ldq, false, k_head, ldkv, true, P.data(), nk, nr,
                                           nk, HS, Scalar(1)},
                                   Into::overwrite, [&] { score_block(Q, K, r0, nr, P); });
                     for (std::int64_t i = 0; i < nr; ++i) {
@@ -222,7 +257,7 @@ void attention_backward(const Scalar* q, const Scalar* k, const Scalar* v, const
                     if (dv)
                         block_product(wide,
                                       Product{P.data(), nk, true, do_rows, C, false, dv + kv_offset,
-                                              C_kv, nk, HS, nr, Scalar(1)},
+                                              ldkv, nk, HS, nr, Scalar(1)},
                                       Into::add, [&] {
                                           dV.topRows(nk).noalias() +=
                                               P.transpose() * dO.middleRows(r0, nr);
@@ -231,7 +266,7 @@ void attention_backward(const Scalar* q, const Scalar* k, const Scalar* v, const
                         continue;
                     // dS = P * (dO V^T - D), D_t = dO_t . O_t (the softmax Jacobian applied to dP).
                     block_product(wide,
-                                  Product{do_rows, C, false, v_head, C_kv, true, dS.data(), nk, nr,
+                                  Product{do_rows, C, false, v_head, ldkv, true, dS.data(), nk, nr,
                                           nk, HS, Scalar(1)},
                                   Into::overwrite, [&] {
                                       dS.noalias() =
@@ -252,16 +287,16 @@ void attention_backward(const Scalar* q, const Scalar* k, const Scalar* v, const
                     }
                     if (dq)
                         block_product(wide,
-                                      Product{dS.data(), nk, false, k_head, C_kv, false,
-                                              dq + offset + r0 * C, C, nr, HS, nk, scale},
+                                      Product{dS.data(), nk, false, k_head, ldkv, false,
+                                              dq + q_offset + r0 * ldq, ldq, nr, HS, nk, scale},
                                       Into::add, [&] {
                                           dQ.middleRows(r0, nr).noalias() +=
                                               scale * dS * K.topRows(nk);
                                       });
                     if (dk)
                         block_product(wide,
-                                      Product{dS.data(), nk, true, q_rows, C, false, dk + kv_offset,
-                                              C_kv, nk, HS, nr, scale},
+                                      Product{dS.data(), nk, true, q_rows, ldq, false,
+                                              dk + kv_offset, ldkv, nk, HS, nr, scale},
                                       Into::add, [&] {
                                           dK.topRows(nk).noalias() +=
                                               scale * dS.transpose() * Q.middleRows(r0, nr);
@@ -269,6 +304,50 @@ void attention_backward(const Scalar* q, const Scalar* k, const Scalar* v, const
                 }
             }
     }
+}
+
+} // namespace
+
+// Shapes: q, k, v, out (B, T, C), C = NH * HS; lse (B, NH, T).
+template <typename Scalar>
+void attention_forward(const Scalar* q, const Scalar* k, const Scalar* v, Scalar* out, Scalar* lse,
+                       std::int64_t B, std::int64_t T, std::int64_t C, int NH,
+                       const AttentionOptions& options) {
+    const std::int64_t C_kv = kv_heads(NH, options) * (C / NH);
+    forward_pairs(Operands<Scalar>{q, k, v, C, C_kv}, out, lse, B, T, C, NH, options);
+}
+
+// Shapes: as attention_forward; dout (B, T, C); dq, dk, dv (B, T, C) are added into.
+template <typename Scalar>
+void attention_backward(const Scalar* q, const Scalar* k, const Scalar* v, const Scalar* out,
+                        const Scalar* lse, const Scalar* dout, Scalar* dq, Scalar* dk, Scalar* dv,
+                        std::int64_t B, std::int64_t T, std::int64_t C, int NH,
+                        const AttentionOptions& options) {
+    const std::int64_t C_kv = kv_heads(NH, options) * (C / NH);
+    backward_pairs(Operands<Scalar>{q, k, v, C, C_kv}, out, lse, dout, dq, dk, dv, B, T, C, NH,
+                   options);
+}
+
+// Shapes: qkv (B, T, C + 2 NKV HS); out (B, T, C); lse (B, NH, T).
+template <typename Scalar>
+void attention_qkv_forward(const Scalar* qkv, Scalar* out, Scalar* lse, std::int64_t B,
+                           std::int64_t T, std::int64_t C, int NH,
+                           const AttentionOptions& options) {
+    const std::int64_t C_kv = kv_heads(NH, options) * (C / NH), width = C + 2 * C_kv;
+    forward_pairs(Operands<Scalar>{qkv, qkv + C, qkv + C + C_kv, width, width}, out, lse, B, T, C,
+                  NH, options);
+}
+
+// Shapes: as attention_qkv_forward; dout (B, T, C); dqkv (B, T, C + 2 NKV HS) is added into.
+template <typename Scalar>
+void attention_qkv_backward(const Scalar* qkv, const Scalar* out, const Scalar* lse,
+                            const Scalar* dout, Scalar* dqkv, std::int64_t B, std::int64_t T,
+                            std::int64_t C, int NH, const AttentionOptions& options) {
+    if (!dqkv)
+        return;
+    const std::int64_t C_kv = kv_heads(NH, options) * (C / NH), width = C + 2 * C_kv;
+    backward_pairs(Operands<Scalar>{qkv, qkv + C, qkv + C + C_kv, width, width}, out, lse, dout,
+                   dqkv, dqkv + C, dqkv + C + C_kv, B, T, C, NH, options);
 }
 
 template <typename Scalar>
@@ -311,81 +390,20 @@ void attention_reference(const Scalar* q, const Scalar* k, const Scalar* v, Scal
         }
 }
 
-namespace {
-
-// The shape checks of attention (see attention.hpp for the messages).
-void check_attention_shapes(const Shape& q, const Shape& k, const Shape& v, int n_head,
-                            const AttentionOptions& options) {
-    if (n_head < 1)
-        throw ConfigError("attention: n_head must be at least 1, got " + std::to_string(n_head));
-    const int n_kv = options.n_kv_head;
-    if (n_kv < 0)
-        throw ConfigError("attention: n_kv_head must be at least 0 (0 means n_head), got " +
-                          std::to_string(n_kv));
-    if (n_kv > 0 && n_head % n_kv != 0)
-        throw ConfigError("attention: n_kv_head = " + std::to_string(n_kv) +
-                          " does not divide n_head = " + std::to_string(n_head));
-    const auto shapes = [&] {
-        return "q is " + q.to_string() + ", k is " + k.to_string() + ", v is " + v.to_string();
-    };
-    if (n_kv == 0 || n_kv == n_head) {
-        // One kv head per query head: q, k and v have one shape.
-        if (!(q == k) || !(q == v))
-            throw ShapeError("attention: q, k and v must have the same shape: " + shapes());
-        if (q.rank() != 3)
-            throw ShapeError("attention: q, k and v must be (B, T, C), got " + q.to_string());
-    } else {
-        // Grouped: k and v have fewer channels than q.
-        if (q.rank() != 3 || k.rank() != 3 || v.rank() != 3)
-            throw ShapeError("attention: q, k and v must be (B, T, C): " + shapes());
-        if (k[0] != q[0] || v[0] != q[0] || k[1] != q[1] || v[1] != q[1])
-            throw ShapeError("attention: q, k and v must have the same batch and time: " +
-                             shapes());
-    }
-    const std::int64_t C = q[2];
-    if (C % n_head != 0)
-        throw ShapeError("attention: C = " + std::to_string(C) + " is not a multiple of n_head = " +
-                         std::to_string(n_head) + ": q is " + q.to_string());
-    const std::int64_t HS = C / n_head;
-    if (n_kv > 0 && (k[2] != n_kv * HS || v[2] != n_kv * HS))
-        throw ShapeError("attention: k and v must have n_kv_head * HS = " + std::to_string(n_kv) +
-                         " * " + std::to_string(HS) + " = " + std::to_string(n_kv * HS) +
-                         " channels: " + shapes());
-}
-
-} // namespace
-
-template <typename T>
-Var<T> attention(const Var<T>& q, const Var<T>& k, const Var<T>& v, int n_head,
-                 const AttentionOptions& options) {
-    check_attention_shapes(q.shape(), k.shape(), v.shape(), n_head, options);
-    const std::int64_t B = q.shape()[0], T_len = q.shape()[1], C = q.shape()[2];
-    Tensor<T> out = Tensor<T>::uninitialized(q.shape());
-    Tensor<T> lse = Tensor<T>::uninitialized(Shape{B, n_head, T_len});
-    attention_forward(q.value().data(), k.value().data(), v.value().data(), out.data(), lse.data(),
-                      B, T_len, C, n_head, options);
-    return detail::make_result(
-        "attention", std::move(out), {q, k, v},
-        [saved_lse = std::move(lse), B, T_len, C, n_head, options](Node<T>& self) {
-            attention_backward(self.inputs[0]->value.data(), self.inputs[1]->value.data(),
-                               self.inputs[2]->value.data(), self.value.data(), saved_lse.data(),
-                               self.grad.data(), detail::input_grad(self, 0),
-                               detail::input_grad(self, 1), detail::input_grad(self, 2), B, T_len,
-                               C, n_head, options);
-        });
-}
-
 #define OURO_INSTANTIATE(T)                                                                        \
     template void attention_forward<T>(const T*, const T*, const T*, T*, T*, std::int64_t,         \
                                        std::int64_t, std::int64_t, int, const AttentionOptions&);  \
     template void attention_backward<T>(const T*, const T*, const T*, const T*, const T*,          \
                                         const T*, T*, T*, T*, std::int64_t, std::int64_t,          \
                                         std::int64_t, int, const AttentionOptions&);               \
+    template void attention_qkv_forward<T>(const T*, T*, T*, std::int64_t, std::int64_t,           \
+                                           std::int64_t, int, const AttentionOptions&);            \
+    template void attention_qkv_backward<T>(const T*, const T*, const T*, const T*, T*,            \
+                                            std::int64_t, std::int64_t, std::int64_t, int,         \
+                                            const AttentionOptions&);                              \
     template void attention_reference<T>(const T*, const T*, const T*, T*, std::int64_t,           \
                                          std::int64_t, std::int64_t, int,                          \
-                                         const AttentionOptions&);                                 \
-    template Var<T> attention<T>(const Var<T>&, const Var<T>&, const Var<T>&, int,                 \
-                                 const AttentionOptions&);
+                                         const AttentionOptions&);
 OURO_INSTANTIATE(float)
 OURO_INSTANTIATE(double)
 #undef OURO_INSTANTIATE

@@ -2,7 +2,8 @@
 # The instruction-set paths stay apart (ouro/core/isa.hpp, lib/ops/gemm_tiles.hpp):
 #  1. the AVX-512 objects of libouro_core.a define no global or weak symbol whose name another
 #     object could also define: every such name mentions a per-path namespace
-#     (ouro::ops::gemm::avx512, or ouro_eigen_avx512, Eigen's renamed namespace);
+#     (ouro::ops::gemm::avx512, ouro::ops::avx512, or ouro_eigen_avx512, Eigen's renamed
+#     namespace);
 #  2. no other object of the libraries uses an AVX-512 register (zmm, a mask register k0-k7,
 #     xmm16-31 or ymm16-31), and the AVX-512 objects do (they were built for AVX-512);
 #  3. in the linked test program, every function that uses an AVX-512 register has a per-path
@@ -13,7 +14,7 @@ program=$1
 shift
 fail=0
 avx512_regs='%(zmm[0-9]+|k[0-7]|[xy]mm(1[6-9]|2[0-9]|3[01]))([^0-9]|$)'
-per_path='(17ouro_eigen_avx512|4ouro3ops4gemm6avx512)'
+per_path='(17ouro_eigen_avx512|4ouro3ops4gemm6avx512|4ouro3ops6avx512)'
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

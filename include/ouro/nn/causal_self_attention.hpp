@@ -1,7 +1,8 @@
 // CausalSelfAttention: the attention half of a GPT block. One Linear makes queries, keys and values
 // (c_attn, C -> C + 2 KVD with KVD = n_kv_head x HS: 3C without grouped-query attention), the fused
 // causal attention op mixes them per head (query head h reads key/value head h / (NH / NKV)), and
-// c_proj maps back to C.
+// c_proj maps back to C. Without RoPE (and when no activations are recorded) the attention reads
+// q, k and v in place from c_attn's output (ops::attention_qkv) instead of splitting it.
 // The positional encoding enters here when it is RoPE (queries and keys rotated) or ALiBi
 // (distance bias on scores); learned positions were added to the input embeddings instead.
 #pragma once
@@ -38,21 +39,27 @@ public:
         const int n_head = int(config.n_head), n_kv_head = int(config.kv_heads());
         const Var<T> qkv = c_attn->forward(x); // (B, T, C + 2 KVD)
         ctx.record(c_attn->path(), qkv);
-        auto parts = ops::split(qkv, {C, KVD, KVD}, 2); // q (B, T, C); k, v (B, T, KVD)
-        Var<T> q = parts[0], k = parts[1], v = parts[2];
-        if (config.position == PositionEncoding::rope) {
-            const ops::RopeOptions rope{.base = config.rope_base,
-                                        .position_offset = position_offset,
-                                        .layout = config.rope_layout};
-            q = ops::rope(q, n_head, rope);
-            k = ops::rope(k, n_kv_head, rope);
-        }
-        ctx.record(this->name_of("q"), q);
-        ctx.record(this->name_of("k"), k);
-        ctx.record(this->name_of("v"), v);
         const ops::AttentionOptions options{.alibi = config.position == PositionEncoding::alibi,
                                             .n_kv_head = n_kv_head};
-        const Var<T> y = ops::attention(q, k, v, n_head, options); // (B, T, C), heads side by side
+        Var<T> y;
+        if (config.position != PositionEncoding::rope && !ctx.activations) {
+            // q, k and v read in place from qkv, same bits as the split below without its copies.
+            y = ops::attention_qkv(qkv, n_head, options); // (B, T, C)
+        } else {
+            auto parts = ops::split(qkv, {C, KVD, KVD}, 2); // q (B, T, C); k, v (B, T, KVD)
+            Var<T> q = parts[0], k = parts[1], v = parts[2];
+            if (config.position == PositionEncoding::rope) {
+                const ops::RopeOptions rope{.base = config.rope_base,
+                                            .position_offset = position_offset,
+                                            .layout = config.rope_layout};
+                q = ops::rope(q, n_head, rope);
+                k = ops::rope(k, n_kv_head, rope);
+            }
+            ctx.record(this->name_of("q"), q);
+            ctx.record(this->name_of("k"), k);
+            ctx.record(this->name_of("v"), v);
+            y = ops::attention(q, k, v, n_head, options); // (B, T, C), heads side by side
+        }
         ctx.record(this->name_of("attention"), y);
         Var<T> out = c_proj->forward(y);
         ctx.record(c_proj->path(), out);

@@ -22,6 +22,10 @@
 // dK and dV slices. Each task writes only its own slices in a fixed order, so the result does not
 // depend on the thread count.
 //
+// attention_qkv reads q, k and v where the c_attn Linear wrote them, side by side in one
+// (B, T, C + 2 NKV HS) buffer, and adds their gradients into one buffer of that shape: the same
+// numbers as attention on ops::split's three parts, without the copies.
+//
 // Kernels take raw row-major buffers; the shape letters follow llm.c (B batch, T time, C channels,
 // NH heads, HS head size), so their element type is called Scalar rather than T.
 #pragma once
@@ -69,6 +73,22 @@ void attention_backward(const Scalar* q, const Scalar* k, const Scalar* v, const
                         std::int64_t B, std::int64_t T, std::int64_t C, int NH,
                         const AttentionOptions& options);
 
+/// Forward kernel on one buffer qkv (B, T, C + 2 NKV HS) holding q, k and v side by side, as the
+/// c_attn Linear makes them: q is channels [0, C), k [C, C + NKV HS), v the last NKV HS, read in
+/// place (rows of C + 2 NKV HS floats). out (B, T, C) and lse (B, NH, T) are those of
+/// attention_forward on the three parts, to the bit.
+template <typename Scalar>
+void attention_qkv_forward(const Scalar* qkv, Scalar* out, Scalar* lse, std::int64_t B,
+                           std::int64_t T, std::int64_t C, int NH, const AttentionOptions& options);
+
+/// Backward kernel of attention_qkv_forward: ADDS the gradients of q, k and v into their channels
+/// of dqkv (B, T, C + 2 NKV HS); does nothing when dqkv is nullptr. The values added are those
+/// attention_backward adds into separate dq, dk and dv, to the bit.
+template <typename Scalar>
+void attention_qkv_backward(const Scalar* qkv, const Scalar* out, const Scalar* lse,
+                            const Scalar* dout, Scalar* dqkv, std::int64_t B, std::int64_t T,
+                            std::int64_t C, int NH, const AttentionOptions& options);
+
 /// Naive serial forward, kept for tests: explicit T x T scores per (b, h), masked softmax with
 /// std::exp, weighted sum of values. Shapes as attention_forward; out: (B, T, C).
 template <typename Scalar>
@@ -94,6 +114,18 @@ void attention_reference(const Scalar* q, const Scalar* k, const Scalar* v, Scal
 template <typename T>
 Var<T> attention(const Var<T>& q, const Var<T>& k, const Var<T>& v, int n_head,
                  const AttentionOptions& options = {});
+
+/// attention on queries, keys and values side by side in qkv (B, T, W), W = C + 2 NKV HS, as
+/// CausalSelfAttention's c_attn makes them (without RoPE, which rotates q and k first): the same
+/// output and gradient, to the bit, as attention(q, k, v) on split(qkv, {C, NKV HS, NKV HS}, 2),
+/// without the split's copies. HS = W / (n_head + 2 NKV), C = n_head * HS; returns (B, T, C).
+/// Throws ConfigError for n_head and options.n_kv_head as attention does, with "attention_qkv"
+/// in place of "attention". Throws ShapeError when qkv is not of rank 3 ("attention_qkv: qkv must
+/// be (B, T, C + 2 * n_kv_head * HS), got (3, 8)") or when W is not a multiple of n_head + 2 NKV
+/// ("attention_qkv: the last dimension of qkv (2, 3, 10) is not a multiple of n_head + 2 *
+/// n_kv_head = 4 + 2 * 4 = 12").
+template <typename T>
+Var<T> attention_qkv(const Var<T>& qkv, int n_head, const AttentionOptions& options = {});
 
 } // namespace ouro::ops
 
