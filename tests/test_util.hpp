@@ -2,6 +2,7 @@
 // tolerances, bitwise equality.
 #pragma once
 
+#include <ouro/core/isa.hpp>
 #include <ouro/core/parallel.hpp>
 #include <ouro/core/rng.hpp>
 #include <ouro/core/tensor.hpp>
@@ -64,6 +65,14 @@ void check_close(const Tensor<T>& actual, const Tensor<T>& expected, double atol
     INFO("element " << i << ": actual " << (i >= 0 ? double(actual[i]) : 0.0) << ", expected "
                     << (i >= 0 ? double(expected[i]) : 0.0));
     CHECK(i == -1);
+}
+
+/// The instruction-set paths this CPU can run: AVX2 always, AVX-512 where the CPU has it.
+inline std::vector<Isa> runnable_paths() {
+    std::vector<Isa> paths{Isa::avx2};
+    if (cpu_supports(Isa::avx512))
+        paths.push_back(Isa::avx512);
+    return paths;
 }
 
 /// True when both tensors have the same shape and the same bits.

@@ -18,15 +18,9 @@ using namespace ouro::ops;
 using ouro::testing::bitwise_equal;
 using ouro::testing::check_close;
 using ouro::testing::random_tensor;
+using ouro::testing::runnable_paths;
 
 namespace {
-
-std::vector<Isa> runnable_paths() {
-    std::vector<Isa> paths{Isa::avx2};
-    if (cpu_supports(Isa::avx512))
-        paths.push_back(Isa::avx512);
-    return paths;
-}
 
 // The output and the input gradients of attention on q, k, v, for the output gradient seed.
 template <typename T>

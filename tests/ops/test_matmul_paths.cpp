@@ -17,15 +17,9 @@ using namespace ouro::ops;
 using ouro::testing::bitwise_equal;
 using ouro::testing::check_close;
 using ouro::testing::random_tensor;
+using ouro::testing::runnable_paths;
 
 namespace {
-
-std::vector<Isa> runnable_paths() {
-    std::vector<Isa> paths{Isa::avx2};
-    if (cpu_supports(Isa::avx512))
-        paths.push_back(Isa::avx512);
-    return paths;
-}
 
 // Forward and both gradients of one linear layer with a bias, (rows, in) -> (rows, out).
 struct LinearResult {
