@@ -121,8 +121,11 @@ TEST_SUITE("ops") {
         SUBCASE("linear: bias, gradients added in, batch sums") {
             // A narrow weight, and one whose gradient is cut into column tiles (out < in).
             const std::int64_t rows = 2 * kc + 37;
-            for (const auto& [in, out] : {std::pair<std::int64_t, std::int64_t>{45, 19},
-                                          std::pair<std::int64_t, std::int64_t>{600, 100}}) {
+            // Plain variables, not a structured binding: clang 14 cannot capture those in lambdas.
+            for (const std::pair<std::int64_t, std::int64_t>& in_out :
+                 {std::pair<std::int64_t, std::int64_t>{45, 19},
+                  std::pair<std::int64_t, std::int64_t>{600, 100}}) {
+                const std::int64_t in = in_out.first, out = in_out.second;
                 CAPTURE(in);
                 const TensorF x = random_tensor<float>({rows, in}, rng);
                 const TensorF w = random_tensor<float>({out, in}, rng);
