@@ -36,6 +36,21 @@ constexpr int largest_team = 8;
 constexpr int largest_team = 8;
 #endif
 
+// run() (tensors) with teams of 2, 3 and largest_team threads gives the bits it gives with one.
+template <typename Run> void check_same_bits_for_teams(const Run& run) {
+    std::vector<TensorF> one;
+    {
+        const ThreadCountGuard threads(1);
+        one = run();
+    }
+    for (const int n : {2, 3, largest_team}) {
+        const ThreadCountGuard threads(n);
+        const std::vector<TensorF> r = run();
+        for (std::size_t i = 0; i < r.size(); ++i)
+            CHECK(bitwise_equal(r[i], one[i]));
+    }
+}
+
 // c (m x n) += sum over batches s of X_s . Y_s (X_s (m x depth), Y_s (depth x n)) in the order
 // of the AVX-512 kernel with depth blocks of `block`: for each batch, for each block in order,
 // c = c + (fma chain over the block from zero).
@@ -224,17 +239,7 @@ TEST_SUITE("ops") {
                             matmul_backward(a.data(), b.data(), g.data(), da.data(), db.data(), d);
                             return std::vector<TensorF>{out, da, db};
                         };
-                        std::vector<TensorF> one;
-                        {
-                            const ThreadCountGuard threads(1);
-                            one = run();
-                        }
-                        for (const int n : {2, 3, largest_team}) {
-                            const ThreadCountGuard threads(n);
-                            const std::vector<TensorF> r = run();
-                            for (std::size_t i = 0; i < r.size(); ++i)
-                                CHECK(bitwise_equal(r[i], one[i]));
-                        }
+                        check_same_bits_for_teams(run);
                     }
             // linear's three gradients, the weight's cut into column tiles.
             const std::int64_t rows = 2 * kc + 37, in = 600, out = 100;
@@ -247,17 +252,7 @@ TEST_SUITE("ops") {
                                 rows, in, out);
                 return std::vector<TensorF>{dx, dw, db};
             };
-            std::vector<TensorF> one;
-            {
-                const ThreadCountGuard threads(1);
-                one = run();
-            }
-            for (const int n : {2, 3, largest_team}) {
-                const ThreadCountGuard threads(n);
-                const std::vector<TensorF> r = run();
-                for (std::size_t i = 0; i < r.size(); ++i)
-                    CHECK(bitwise_equal(r[i], one[i]));
-            }
+            check_same_bits_for_teams(run);
         }
     }
 }
