@@ -106,6 +106,12 @@ inline void block_product(bool wide, const gemm::Product<Scalar>& p, gemm::Into 
         avx2();
 }
 
+// Whether `tasks` shared among threads, for (b, h) pairs of T rows of HS (about T^2 HS
+// multiply-adds each, half of them masked), are worth a team: small ones run on the calling thread.
+inline bool worth_a_team(std::int64_t tasks, std::int64_t pairs, std::int64_t T, std::int64_t HS) {
+    return tasks > 1 && pairs * T * T * HS >= ouro::detail::parallel_madds_threshold;
+}
+
 // Where the operands of one call live: q, k, v with their row strides (ldq for q and dq, ldkv for
 // k, v, dk and dv: C and NKV * HS for separate tensors, C + 2 NKV * HS for one qkv buffer); out
 // and dout are (B, T, C).
@@ -131,7 +137,7 @@ void forward_pairs(const Operands<Scalar>& x, Scalar* out, Scalar* lse, std::int
     const bool own_kernel = is_float && wide;
     using gemm::Into;
     using Product = gemm::Product<Scalar>;
-#pragma omp parallel
+#pragma omp parallel if (worth_a_team(pairs, pairs, T, HS))
     {
         std::vector<Scalar> scratch(std::size_t(own_kernel ? avx512::attention_scratch_floats(T, HS)
                                                            : std::min(T, row_block) * T));
@@ -206,7 +212,7 @@ void backward_pairs(const Operands<Scalar>& x, const Scalar* out, const Scalar* 
     const bool own_kernel = is_float && wide;
     using gemm::Into;
     using Product = gemm::Product<Scalar>;
-#pragma omp parallel
+#pragma omp parallel if (worth_a_team(kv_pairs, B * NH, T, HS))
     {
         const std::int64_t block_size = std::min(T, row_block) * T;
         std::vector<Scalar> scratch(

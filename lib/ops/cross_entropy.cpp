@@ -46,7 +46,7 @@ std::int64_t cross_entropy_forward(const T* logits, const std::int32_t* targets,
     std::int64_t count = 0;
     for (std::int64_t i = 0; i < N; ++i)
         count += targets[i] != ignore_index;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * V >= detail::parallel_threshold)
     for (std::int64_t i = 0; i < N; ++i) {
         if (targets[i] == ignore_index) {
             losses[i] = T(0);
@@ -74,7 +74,7 @@ template <bool Add, typename T>
 void cross_entropy_backward_into(const T* logits, const std::int32_t* targets, const T* lse,
                                  T scale, T* dlogits, std::int64_t N, std::int64_t V,
                                  int ignore_index) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * V >= detail::parallel_threshold)
     for (std::int64_t i = 0; i < N; ++i) {
         const std::int64_t y = targets[i];
         T* dx = dlogits + i * V;

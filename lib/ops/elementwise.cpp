@@ -87,7 +87,7 @@ void reduce_broadcast(const T* a, std::int64_t na, const T* b, std::int64_t nb, 
                       std::int64_t n, std::int64_t m, T* grad, Partial partial) {
     const std::int64_t repeats = n / m;
     const std::int64_t blocks = (m + column_block - 1) / column_block;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= detail::parallel_threshold)
     for (std::int64_t blk = 0; blk < blocks; ++blk) {
         const std::int64_t j0 = blk * column_block, j1 = std::min(m, j0 + column_block);
         T acc[column_block] = {};
@@ -108,7 +108,7 @@ template <typename T>
 void binary_forward(BinaryOp op, const T* a, std::int64_t na, const T* b, std::int64_t nb, T* out,
                     std::int64_t n) {
     if (na == n && nb == n) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= detail::parallel_threshold)
         for (std::int64_t i = 0; i < n; ++i)
             out[i] = apply(op, a[i], b[i]);
         return;
@@ -116,7 +116,7 @@ void binary_forward(BinaryOp op, const T* a, std::int64_t na, const T* b, std::i
     // One operand repeats: walk the result as rows of the repeated operand's length.
     const std::int64_t m = std::min(na, nb);
     const std::int64_t rows = m == 0 ? 0 : n / m;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= detail::parallel_threshold)
     for (std::int64_t r = 0; r < rows; ++r)
         for (std::int64_t j = 0; j < m; ++j) {
             const std::int64_t i = r * m + j;
@@ -130,13 +130,13 @@ void binary_forward(BinaryOp op, const T* a, std::int64_t na, const T* b, std::i
 template <typename T, typename Partial>
 void full_size_gradient(const T* dout, std::int64_t n, std::int64_t m, T* grad, Partial partial) {
     if (m == n) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= detail::parallel_threshold)
         for (std::int64_t i = 0; i < n; ++i)
             grad[i] += dout[i] * partial(i, i);
         return;
     }
     const std::int64_t rows = m == 0 ? 0 : n / m;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= detail::parallel_threshold)
     for (std::int64_t r = 0; r < rows; ++r)
         for (std::int64_t j = 0; j < m; ++j) {
             const std::int64_t i = r * m + j;
@@ -147,7 +147,7 @@ void full_size_gradient(const T* dout, std::int64_t n, std::int64_t m, T* grad, 
 // grad[i] += sign * dout[i]: the gradient of add (and of sub's b, sign -1), where the partial
 // is the constant +-1 (dout * 1 and dout * -1 are exact, so this equals the general rule).
 template <typename T> void signed_gradient(const T* dout, std::int64_t n, T sign, T* grad) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= detail::parallel_threshold)
     for (std::int64_t i = 0; i < n; ++i)
         grad[i] += sign * dout[i];
 }
@@ -218,13 +218,13 @@ template <typename T> Var<T> affine(const Var<T>& x, T s, T t) {
     const T* in = x.value().data();
     T* o = out.data();
     const std::int64_t n = out.numel();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= detail::parallel_threshold)
     for (std::int64_t i = 0; i < n; ++i)
         o[i] = in[i] * s + t;
     return detail::make_result("affine", std::move(out), {x}, [s, n](Node<T>& self) {
         T* dx = detail::input_grad(self, 0);
         const T* g = self.grad.data();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= detail::parallel_threshold)
         for (std::int64_t i = 0; i < n; ++i)
             dx[i] += g[i] * s;
     });

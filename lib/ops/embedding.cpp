@@ -24,7 +24,7 @@ void embedding_forward(const std::int32_t* ids, const T* table, T* out, std::int
         if (ids[i] < 0 || ids[i] >= V)
             throw ConfigError("embedding: id " + std::to_string(ids[i]) + " at position " +
                               std::to_string(i) + " is outside [0, " + std::to_string(V) + ")");
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * C >= detail::parallel_threshold)
     for (std::int64_t i = 0; i < N; ++i)
         std::copy_n(table + std::int64_t(ids[i]) * C, C, out + i * C);
 }
@@ -36,7 +36,7 @@ void embedding_backward(const std::int32_t* ids, const T* dout, T* dtable, std::
     // A thread owns whole channel blocks and walks every position in order, so each table entry
     // sums its contributions in position order.
     const std::int64_t blocks = (C + channel_block - 1) / channel_block;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (blocks > 1 && N * C >= detail::parallel_threshold)
     for (std::int64_t blk = 0; blk < blocks; ++blk) {
         const std::int64_t c0 = blk * channel_block, c1 = std::min(C, c0 + channel_block);
         for (std::int64_t i = 0; i < N; ++i) {

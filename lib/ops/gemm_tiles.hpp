@@ -89,6 +89,13 @@ Tile tile_size(std::int64_t slices, std::int64_t m, std::int64_t n, std::int64_t
     return cut_rows ? Tile{length, width} : Tile{width, length};
 }
 
+// Whether a product is worth a team of threads: below ouro::detail::parallel_madds_threshold
+// multiply-adds its tiles (and packs) run on the calling thread, in the same way.
+template <typename T> bool worth_a_team(const Gemm<T>& g) {
+    return larger(g.batch, 1) * g.m * g.n * larger(g.k, 1) >=
+           ouro::detail::parallel_madds_threshold;
+}
+
 // Each tile is computed by one thread, the same way whichever thread it is: C's tile at rows
 // [r0, r0 + rows) and columns [c0, c0 + cols), pointed to by c_tile (row stride g.n), gets
 // add_tile(i, r0, c0, rows, cols, c_tile, fresh) for each batch i that it sums, in order; fresh
@@ -102,7 +109,7 @@ void run_tiles(const Gemm<T>& g, Into into, Tile size, const AddTile& add_tile) 
     const std::int64_t row_tiles = ceil_div(g.m, size.rows), col_tiles = ceil_div(g.n, size.cols);
     const std::int64_t tiles_per_slice = row_tiles * col_tiles;
     const bool overwrite = into == Into::overwrite;
-#pragma omp parallel for schedule(dynamic)
+#pragma omp parallel for schedule(dynamic) if (worth_a_team(g))
     for (std::int64_t t = 0; t < slices * tiles_per_slice; ++t) {
         const std::int64_t s = t / tiles_per_slice, tile = t % tiles_per_slice;
         const std::int64_t r0 = tile / col_tiles * size.rows, c0 = tile % col_tiles * size.cols;
@@ -180,7 +187,7 @@ void run_kernel_tiles(const Gemm<float>& g, Into into, const float* bias) {
         const std::int64_t b_items = blocks * b_panels, items = b_items + blocks * a_tiles;
         if (items > 0) {
             const kernel::Operand x = x_operand(g, 0, 0), y = y_operand(g, 0, 0);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_a_team(g))
             for (std::int64_t t = 0; t < items; ++t) {
                 if (t < b_items)
                     kernel::pack_b_panel(y, g.n, g.k, t / b_panels, t % b_panels, packed_b);

@@ -8,15 +8,13 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "ouro/core/parallel.hpp"
+
 namespace ouro::detail {
 
 /// Elements per parallel block in elementwise kernels: a multiple of 16, fixed, so the split of
 /// work never depends on the thread count.
 inline constexpr std::int64_t elementwise_block = 8192;
-
-/// Below this many elements of work a kernel runs on the calling thread: starting a parallel
-/// region costs more than it saves. Results do not depend on it.
-inline constexpr std::int64_t parallel_threshold = 8192;
 
 /// dst = v (Add false: a forward copy) or dst += v (Add true: a backward adding into a gradient),
 /// so that one copy loop serves both.

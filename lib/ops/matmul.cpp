@@ -9,6 +9,7 @@
 #include "gemm.hpp"
 
 #include "ouro/core/isa.hpp"
+#include "ouro/core/parallel.hpp"
 
 #include <algorithm>
 #include <string>
@@ -37,7 +38,7 @@ constexpr std::int64_t column_block = 256;
 // own whole column blocks, so the order does not depend on the thread count.
 template <typename T> void column_sums_add(const T* m, std::int64_t rows, std::int64_t n, T* sums) {
     const std::int64_t blocks = (n + column_block - 1) / column_block;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (blocks > 1 && rows * n >= detail::parallel_threshold)
     for (std::int64_t blk = 0; blk < blocks; ++blk) {
         const std::int64_t j0 = blk * column_block, j1 = std::min(n, j0 + column_block);
         T acc[column_block] = {};

@@ -40,7 +40,7 @@ template <typename T> double parallel_chunked_sum(const T* x, std::int64_t n) {
     if (chunks <= 1)
         return chunked_sum(x, n);
     std::vector<double> partial(static_cast<std::size_t>(chunks));
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= detail::parallel_threshold)
     for (std::int64_t c = 0; c < chunks; ++c)
         partial[std::size_t(c)] =
             numerics::sum_double(x + c * chunk, std::min(chunk, n - c * chunk));

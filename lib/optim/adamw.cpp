@@ -69,7 +69,7 @@ template <typename T> void AdamW<T>::step(double lr) {
     }
     const std::vector<detail::ParamBlock> blocks = detail::param_blocks(sizes, skip, block);
     const std::int64_t n_blocks = std::int64_t(blocks.size());
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (detail::worth_a_team(blocks))
     for (std::int64_t b = 0; b < n_blocks; ++b) {
         const detail::ParamBlock& blk = blocks[std::size_t(b)];
         T* const wi = w[blk.param];

@@ -36,7 +36,7 @@ template <typename T> double grad_norm(const std::vector<Var<T>>& parameters) {
     const std::vector<detail::ParamBlock> blocks = grad_blocks(parameters);
     const std::int64_t n = std::int64_t(blocks.size());
     std::vector<double> partial(blocks.size(), 0.0);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (detail::worth_a_team(blocks))
     for (std::int64_t b = 0; b < n; ++b) {
         const detail::ParamBlock& blk = blocks[std::size_t(b)];
         const T* g = parameters[blk.param].grad().data() + blk.begin;
@@ -64,7 +64,7 @@ double clip_grad_norm(const std::vector<Var<T>>& parameters, double max_norm) {
             Var<T> q = p; // a handle: scaling q's gradient scales p's
             grads.push_back(q.has_grad() ? q.grad().data() : nullptr);
         }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (detail::worth_a_team(blocks))
         for (std::int64_t b = 0; b < n; ++b) {
             const detail::ParamBlock& blk = blocks[std::size_t(b)];
             T* g = grads[blk.param];

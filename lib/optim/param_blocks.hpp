@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "ouro/core/parallel.hpp"
+
 namespace ouro::optim::detail {
 
 /// Elements [begin, end) of parameter `param`.
@@ -28,6 +30,15 @@ inline std::vector<ParamBlock> param_blocks(const std::vector<std::int64_t>& siz
             blocks.push_back({i, b, std::min(sizes[i], b + block)});
     }
     return blocks;
+}
+
+/// Whether a pass over the blocks is worth a team of threads (enough elements in all; tiny models
+/// and tests update on the calling thread).
+inline bool worth_a_team(const std::vector<ParamBlock>& blocks) {
+    std::int64_t elements = 0;
+    for (const ParamBlock& b : blocks)
+        elements += b.end - b.begin;
+    return blocks.size() > 1 && elements >= ouro::detail::parallel_threshold;
 }
 
 } // namespace ouro::optim::detail

@@ -71,6 +71,15 @@ namespace detail {
 /// (a constant, never derived from the thread count) and then added in chunk order.
 inline constexpr std::int64_t reduction_chunk = 4096;
 
+/// Below this many elements of work a kernel runs on the calling thread: starting a parallel
+/// region costs more than it saves, and where another program keeps a core busy a team can wait a
+/// scheduler time slice (milliseconds) at its closing barrier for a descheduled thread. Results do
+/// not depend on it.
+inline constexpr std::int64_t parallel_threshold = 8192;
+/// The same for products and attention, in multiply-adds: below it one thread finishes in a few
+/// microseconds, about what starting and closing a team takes.
+inline constexpr std::int64_t parallel_madds_threshold = std::int64_t(1) << 16;
+
 /// Elements below which a fill or copy stays on the calling thread: under 1 MiB of floats a team
 /// saves a few microseconds, and on a machine with a busy core it can wait milliseconds for a
 /// descheduled thread (loading a model made 26 such fills).
