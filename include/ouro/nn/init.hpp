@@ -5,6 +5,8 @@
 #include "ouro/core/rng.hpp"
 #include "ouro/core/tensor.hpp"
 
+#include <algorithm>
+
 namespace ouro::nn {
 
 /// A tensor of the given shape with N(0, std^2) entries.
@@ -25,7 +27,13 @@ public:
     static Init zeros() { return Init(); }
 
     template <typename T> Tensor<T> normal(const Shape& shape, double std) const {
-        return rng_ ? nn::normal<T>(shape, std, *rng_) : Tensor<T>(shape);
+        if (rng_)
+            return nn::normal<T>(shape, std, *rng_);
+        // Zeros written on the calling thread: a loader builds a model once, and a team of
+        // threads for its largest weights would wait at a busy core for a descheduled thread.
+        Tensor<T> t = Tensor<T>::uninitialized(shape);
+        std::fill(t.values().begin(), t.values().end(), T(0));
+        return t;
     }
 
 private:
