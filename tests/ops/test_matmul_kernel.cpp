@@ -17,39 +17,10 @@
 using namespace ouro;
 using namespace ouro::ops;
 using ouro::testing::bitwise_equal;
+using ouro::testing::check_same_bits_for_teams;
 using ouro::testing::random_tensor;
 
 namespace {
-
-// A team larger than 4 makes the kernel cut more tiles (one per thread at least). Under
-// AddressSanitizer clang's libomp leaks when a team of more than 4 threads is followed by a
-// smaller one (LeakSanitizer fails the test), so that build stops at 4; the Release run keeps 8.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr int largest_team = 4;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr int largest_team = 4;
-#else
-constexpr int largest_team = 8;
-#endif
-#else
-constexpr int largest_team = 8;
-#endif
-
-// run() (tensors) with teams of 2, 3 and largest_team threads gives the bits it gives with one.
-template <typename Run> void check_same_bits_for_teams(const Run& run) {
-    std::vector<TensorF> one;
-    {
-        const ThreadCountGuard threads(1);
-        one = run();
-    }
-    for (const int n : {2, 3, largest_team}) {
-        const ThreadCountGuard threads(n);
-        const std::vector<TensorF> r = run();
-        for (std::size_t i = 0; i < r.size(); ++i)
-            CHECK(bitwise_equal(r[i], one[i]));
-    }
-}
 
 // c (m x n) += sum over batches s of X_s . Y_s (X_s (m x depth), Y_s (depth x n)) in the order
 // of the AVX-512 kernel with depth blocks of `block`: for each batch, for each block in order,
