@@ -225,6 +225,7 @@ void part_shapes(benchmark::internal::Benchmark* b) {
             b->Args({4096, n, k, part});
     b->UseRealTime()->Unit(benchmark::kMillisecond);
 }
+BENCHMARK_CAPTURE(BM_Linear_backward_part, avx2, ouro::Isa::avx2)->Apply(part_shapes);
 BENCHMARK_CAPTURE(BM_Linear_backward_part, avx512, ouro::Isa::avx512)->Apply(part_shapes);
 
 // Baselines: each product as one Eigen call on the whole matrices, single-threaded.

@@ -6,7 +6,9 @@
 // output, with OpenMP over the tiles: Eigen's on row-major Maps, or on the AVX-512 path for floats
 // (OURO_GEMM_OWN_KERNEL) the path's own kernel (gemm_kernel_avx512.hpp, included before this
 // file). The tiles come from the shape alone, so the result does not depend on the thread count;
-// each path gives its own bits.
+// each path gives its own bits. A team with more threads than tiles cuts the tiles into pieces
+// that keep every element's bits (Split, eigen_split on the AVX2 path; the kernel, whose bits do
+// not depend on the tiling, makes more tiles instead).
 //
 // Everything defined here is in ouro::ops::gemm::OURO_GEMM_PATH (or a namespace that the AVX-512
 // file renames Eigen to): no inline function or template is shared by name with code built for
@@ -22,6 +24,7 @@
 #include "ouro/ops/matmul.hpp"
 
 #include <Eigen/Core>
+#include <omp.h>
 
 namespace ouro::ops::gemm::OURO_GEMM_PATH {
 namespace {
@@ -96,40 +99,178 @@ template <typename T> bool worth_a_team(const Gemm<T>& g) {
            ouro::detail::parallel_madds_threshold;
 }
 
-// Each tile is computed by one thread, the same way whichever thread it is: C's tile at rows
-// [r0, r0 + rows) and columns [c0, c0 + cols), pointed to by c_tile (row stride g.n), gets
-// add_tile(i, r0, c0, rows, cols, c_tile, fresh) for each batch i that it sums, in order; fresh
-// (Into::overwrite, first batch) says that the tile must first be replaced by the bias (zeros
-// without one).
+// How run_tiles lays out the pieces of C that the threads take, rows and columns separately.
+// Rows: the tiles' own (row_groups 0), or row_groups groups cut at multiples of row_unit from
+// row 0, and with lone_last_row the last row as a group of its own. Columns: the tiles' own, each
+// tile's cut into col_parts parts at multiples of col_unit from its first column (the last part
+// runs to the tile's edge). Split{} is the tiles themselves.
+struct Split {
+    std::int64_t row_groups = 0, row_unit = 1;
+    bool lone_last_row = false;
+    std::int64_t col_parts = 1, col_unit = 1;
+};
+
+// The start of part p of q of [0, length) cut at multiples of unit (p == q: the end): each part
+// gets length / unit / q or one more units, the last also the remainder under a unit. q is at
+// most length / unit (or 1), so that no part is empty.
+std::int64_t cut_at(std::int64_t length, std::int64_t unit, std::int64_t q, std::int64_t p) {
+    return p == q ? length : unit * (p * (length / unit) / q);
+}
+
+// Rows [first, last) of C.
+struct Rows {
+    std::int64_t first, last;
+};
+std::int64_t row_group_count(const Split& split, Tile size, std::int64_t m) {
+    return split.row_groups == 0 ? ceil_div(m, size.rows)
+                                 : split.row_groups + (split.lone_last_row ? 1 : 0);
+}
+Rows row_group(const Split& split, Tile size, std::int64_t m, std::int64_t group) {
+    if (split.row_groups == 0)
+        return {group * size.rows, smaller(m, (group + 1) * size.rows)};
+    const std::int64_t cut = split.lone_last_row ? m - 1 : m;
+    if (group == split.row_groups)
+        return {cut, m};
+    return {cut_at(cut, split.row_unit, split.row_groups, group),
+            cut_at(cut, split.row_unit, split.row_groups, group + 1)};
+}
+
+// How many parts a tile's `cols` columns are cut into for `parts` wanted, next to `rows` rows:
+// fewer where the tile has fewer units, none beside a single row (Eigen's GEMV, whose bits
+// cutting does not keep).
+std::int64_t col_parts_of(std::int64_t cols, std::int64_t rows, std::int64_t unit,
+                          std::int64_t parts) {
+    if (parts <= 1 || rows < 2 || cols < 2)
+        return 1;
+    return larger(1, smaller(parts, cols / unit));
+}
+
+// Each piece of C (see Split) is computed by one thread, the same way whichever thread it is:
+// C's rows [r0, r0 + rows) and columns [c0, c0 + cols), pointed to by c_tile (row stride g.n),
+// get add_tile(i, r0, c0, rows, cols, c_tile, fresh) for each batch i that they sum, in order;
+// fresh (Into::overwrite, first batch) says that the piece must first be replaced by the bias
+// (zeros without one).
 template <typename T, typename AddTile>
-void run_tiles(const Gemm<T>& g, Into into, Tile size, const AddTile& add_tile) {
+void run_tiles(const Gemm<T>& g, Into into, Tile size, Split split, const AddTile& add_tile) {
     const std::int64_t slices = g.sum_batches ? 1 : g.batch;
     if (slices == 0 || g.m == 0 || g.n == 0)
         return;
-    const std::int64_t row_tiles = ceil_div(g.m, size.rows), col_tiles = ceil_div(g.n, size.cols);
-    const std::int64_t tiles_per_slice = row_tiles * col_tiles;
+    const std::int64_t row_groups = row_group_count(split, size, g.m);
+    const std::int64_t col_tiles = ceil_div(g.n, size.cols);
+    const std::int64_t per_slice = row_groups * col_tiles * split.col_parts;
     const bool overwrite = into == Into::overwrite;
 #pragma omp parallel for schedule(dynamic) if (worth_a_team(g))
-    for (std::int64_t t = 0; t < slices * tiles_per_slice; ++t) {
-        const std::int64_t s = t / tiles_per_slice, tile = t % tiles_per_slice;
-        const std::int64_t r0 = tile / col_tiles * size.rows, c0 = tile % col_tiles * size.cols;
-        const std::int64_t rows = smaller(size.rows, g.m - r0);
-        const std::int64_t cols = smaller(size.cols, g.n - c0);
+    for (std::int64_t t = 0; t < slices * per_slice; ++t) {
+        const std::int64_t s = t / per_slice, in_slice = t % per_slice;
+        const std::int64_t part = in_slice % split.col_parts;
+        const std::int64_t col_tile = in_slice / split.col_parts % col_tiles;
+        const Rows rows = row_group(split, size, g.m, in_slice / split.col_parts / col_tiles);
+        const std::int64_t tile_c0 = col_tile * size.cols;
+        const std::int64_t tile_cols = smaller(size.cols, g.n - tile_c0);
+        const std::int64_t nr = rows.last - rows.first;
+        const std::int64_t parts = col_parts_of(tile_cols, nr, split.col_unit, split.col_parts);
+        if (part >= parts)
+            continue;
+        const std::int64_t c0 = tile_c0 + cut_at(tile_cols, split.col_unit, parts, part);
+        const std::int64_t cols = tile_c0 + cut_at(tile_cols, split.col_unit, parts, part + 1) - c0;
+        const std::int64_t r0 = rows.first;
         T* c_tile = g.c + s * g.c_stride + r0 * g.n + c0;
         if (!g.sum_batches)
-            add_tile(s, r0, c0, rows, cols, c_tile, overwrite);
+            add_tile(s, r0, c0, nr, cols, c_tile, overwrite);
         else if (g.batch == 0 && overwrite) // nothing to sum: the bias alone
-            add_tile(0, r0, c0, rows, cols, c_tile, true);
+            add_tile(0, r0, c0, nr, cols, c_tile, true);
         else
             for (std::int64_t i = 0; i < g.batch; ++i)
-                add_tile(i, r0, c0, rows, cols, c_tile, overwrite && i == 0);
+                add_tile(i, r0, c0, nr, cols, c_tile, overwrite && i == 0);
     }
 }
 
-// run_tiles with Eigen's GEMM for each tile, after writing the bias when the tile is fresh.
+// Packing a row of op(X) or a column of op(Y) for a tile costs about as much as this many
+// multiply-adds of the tile's product, per step of depth. Measured on Zen 3 (AVX2) for the S
+// weight gradients (k = 4096) cut from whole tiles into 64 x 64 or 128 x 128 pieces at one
+// thread: the pieces took 18-33% more time, which this constant reproduces within a few per cent.
+constexpr double pack_cost = 24.0;
+
+// Below this many rows + columns + depth Eigen computes a product coefficient by coefficient
+// (EIGEN_GEMM_TO_COEFFBASED_THRESHOLD), in another order than its blocked GEMM.
+constexpr std::int64_t eigen_lazy_below = 20;
+
+// The pieces of an Eigen product (the AVX2 path). The tiles of tile_size (with matmul_min_tiles,
+// whatever the team) fix the bits, but less of them than it seems. Eigen computes a row-major C
+// as C^T, cutting C's columns into register blocks of mr = 3 vectors (24 floats with AVX2), then
+// 2 and 1 vector, then halves and single lanes: the blocks of 3 and 2 vectors sum each element's
+// products in one order, the narrower ones in another, so an element's bits depend on where its
+// tile's columns end (a 128-wide tile ends in a 1-vector block, a 256-wide one in a 2-vector
+// block). C's rows go in blocks of nr = 4 with the same order for all, and Eigen's depth blocking
+// (kc) depends on k alone. So pieces keep every element's bits when they cut a tile's columns at
+// multiples of mr from its first column, and cut or join rows anywhere at multiples of nr from
+// row 0, except where Eigen would not run its blocked GEMM on a tile: a tile of one row or one
+// column (GEMV) or of fewer than eigen_lazy_below rows + columns + depth. The test "matmul: Eigen
+// products cut into pieces keep their bits" checks this against the tiles themselves; it was
+// checked on the AVX2 path only, so the AVX-512 path's Eigen products (its doubles) keep their
+// tiles.
+//
+// The cut chosen is the one that finishes soonest by pack_cost's estimate: the slowest thread's
+// pieces, each its multiply-adds plus its packing (a piece packs its rows of op(X) and columns of
+// op(Y)), at most 4 pieces per thread; on one thread that is one piece per column tile, all rows
+// joined (each tile of rows repacked op(Y): the backward products of S took 3-6% less time).
+template <typename T> Split eigen_split(const Gemm<T>& g, Tile size, Into into) {
+    using Traits = Eigen::internal::gebp_traits<T, T>;
+    const std::int64_t slices = g.sum_batches ? 1 : g.batch;
+    const std::int64_t row_tiles = ceil_div(g.m, size.rows), col_tiles = ceil_div(g.n, size.cols);
+    const std::int64_t last_rows = g.m - (row_tiles - 1) * size.rows;
+    const std::int64_t last_cols = g.n - (col_tiles - 1) * size.cols;
+    // Every tile and every piece then runs Eigen's blocked GEMM (a piece has at least one row,
+    // and the narrowest tile's columns), except a last row of its own, which stays alone.
+    if (OURO_GEMM_OWN_KERNEL || slices == 0 || g.m < 2 || last_cols < 2 ||
+        last_cols + g.k < eigen_lazy_below)
+        return Split{};
+    // A product that overwrites C (forward) keeps the tiles' rows: with its rows joined, the bias
+    // written into all of them left the cache before Eigen added to it (XS's forward products
+    // took 7% longer).
+    const bool join_rows = into == Into::add;
+    Split split{join_rows ? 1 : 0, std::int64_t(Traits::nr), join_rows && last_rows == 1, 1,
+                std::int64_t(Traits::mr)};
+    const std::int64_t rows_to_cut = split.lone_last_row ? g.m - 1 : g.m;
+    const std::int64_t team = worth_a_team(g) && !omp_in_parallel() ? num_threads() : 1;
+    const std::int64_t max_rg = join_rows ? larger(1, rows_to_cut / split.row_unit) : 1;
+    const std::int64_t max_qc = larger(1, size.cols / split.col_unit);
+    // Two pieces a thread in a small team, where a thread that the system deschedules is a large
+    // share of it and the others can take its second piece; one a thread from 5 threads on, where
+    // pieces small enough for two each repack too much (a 256 x 256 weight gradient at 16 threads
+    // in 64 x 32 pieces instead of 64 x 64).
+    const std::int64_t fewest = team == 1 ? 1 : team <= 4 ? 2 * team : team;
+    const std::int64_t most = 4 * team;
+    // Without joining, each of the tiles' rows is one group.
+    const std::int64_t tiles = slices * col_tiles * (join_rows ? 1 : row_tiles);
+    const double tile_rows = double(join_rows ? rows_to_cut : smaller(size.rows, g.m));
+    double best = 0.0;
+    for (std::int64_t rg = 1; rg <= smaller(max_rg, most); ++rg)
+        for (std::int64_t qc = 1; qc <= max_qc; ++qc) {
+            const std::int64_t pieces = tiles * rg * qc;
+            if (pieces > larger(most, tiles * rg))
+                break;
+            if (pieces < fewest && !(rg == max_rg && qc == max_qc))
+                continue;
+            const double rows = tile_rows / double(rg);
+            const double cols = double(size.cols) / double(qc);
+            const double slowest =
+                double(ceil_div(pieces, team)) * (rows * cols + pack_cost * (rows + cols));
+            if (best == 0.0 || slowest < best) {
+                best = slowest;
+                if (join_rows)
+                    split.row_groups = rg;
+                split.col_parts = qc;
+            }
+        }
+    return split;
+}
+
+// run_tiles with Eigen's GEMM for each piece, after writing the bias when the piece is fresh.
 template <typename T> void run_eigen_tiles(const Gemm<T>& g, Into into, const T* bias) {
     const std::int64_t slices = g.sum_batches ? 1 : g.batch;
-    run_tiles(g, into, tile_size(slices, g.m, g.n, matmul_min_tiles),
+    const Tile size = tile_size(slices, g.m, g.n, matmul_min_tiles);
+    run_tiles(g, into, size, eigen_split(g, size, into),
               [&g, bias](std::int64_t i, std::int64_t r0, std::int64_t c0, std::int64_t rows,
                          std::int64_t cols, T* c_tile, bool fresh) {
                   if (fresh)
@@ -197,7 +338,7 @@ void run_kernel_tiles(const Gemm<float>& g, Into into, const float* bias) {
             }
         }
     }
-    run_tiles(g, into, size,
+    run_tiles(g, into, size, Split{},
               [&g, bias, packed_b, packed_a, size](std::int64_t i, std::int64_t r0, std::int64_t c0,
                                                    std::int64_t rows, std::int64_t cols,
                                                    float* c_tile, bool fresh) {

@@ -9,13 +9,16 @@
 #include <Eigen/Core>
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 using namespace ouro;
 using namespace ouro::ops;
 using ouro::testing::bitwise_equal;
 using ouro::testing::check_close;
+using ouro::testing::check_same_bits_for_teams;
 using ouro::testing::random_tensor;
 using ouro::testing::runnable_paths;
 
@@ -33,6 +36,56 @@ LinearResult run_linear(const TensorF& x, const TensorF& w, const TensorF& bias,
     linear_backward(x.data(), w.data(), dout.data(), r.dx.data(), r.dw.data(), r.db.data(), rows,
                     in, out);
     return r;
+}
+
+// The tiles of the documented rule (ouro/ops/matmul.hpp): the longer side of C cut into tiles of
+// matmul_tile, halved down to matmul_min_tile while there are fewer than matmul_min_tiles; then,
+// if still too few, the other side cut into parts at least 64 wide (a multiple of 16).
+std::pair<std::int64_t, std::int64_t> documented_tiles(std::int64_t m, std::int64_t n) {
+    const bool cut_rows = m >= n;
+    const std::int64_t along = cut_rows ? m : n, across = cut_rows ? n : m;
+    std::int64_t length = matmul_tile;
+    while (length > matmul_min_tile && (along + length - 1) / length < matmul_min_tiles)
+        length /= 2;
+    std::int64_t width = across;
+    const std::int64_t tiles = (along + length - 1) / length;
+    if (tiles < matmul_min_tiles) {
+        const std::int64_t parts = (matmul_min_tiles + tiles - 1) / tiles;
+        width = std::min(across,
+                         std::max<std::int64_t>(64, ((across + parts - 1) / parts + 15) / 16 * 16));
+    }
+    return cut_rows ? std::pair{length, width} : std::pair{width, length};
+}
+
+// C (m, n) = bias + op(X) . op(Y) (bias nullptr: 0 + ...), with Eigen's GEMM called once per
+// documented tile, as the AVX2 path computed every product before its tiles were cut into
+// pieces. op(X) (m, k) is stored (k, m) when tx; op(Y) (k, n) is stored (n, k) when ty.
+void eigen_on_tiles(const float* x, bool tx, const float* y, bool ty, const float* bias, float* c,
+                    std::int64_t m, std::int64_t n, std::int64_t k) {
+    using Rows = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    using In = Eigen::Map<const Rows, 0, Eigen::OuterStride<>>;
+    using Out = Eigen::Map<Rows, 0, Eigen::OuterStride<>>;
+    const auto [tile_rows, tile_cols] = documented_tiles(m, n);
+    for (std::int64_t r0 = 0; r0 < m; r0 += tile_rows)
+        for (std::int64_t c0 = 0; c0 < n; c0 += tile_cols) {
+            const std::int64_t rows = std::min(tile_rows, m - r0),
+                               cols = std::min(tile_cols, n - c0);
+            Out tile(c + r0 * n + c0, rows, cols, Eigen::OuterStride<>(n));
+            for (std::int64_t r = 0; r < rows; ++r)
+                for (std::int64_t j = 0; j < cols; ++j)
+                    tile(r, j) = bias ? bias[c0 + j] : 0.0f;
+            const auto times_y = [&](const auto& x_rows) {
+                if (ty)
+                    tile.noalias() +=
+                        x_rows * In(y + c0 * k, cols, k, Eigen::OuterStride<>(k)).transpose();
+                else
+                    tile.noalias() += x_rows * In(y + c0, k, cols, Eigen::OuterStride<>(n));
+            };
+            if (tx)
+                times_y(In(x + r0, k, rows, Eigen::OuterStride<>(m)).transpose());
+            else
+                times_y(In(x + r0 * k, rows, k, Eigen::OuterStride<>(k)));
+        }
 }
 
 } // namespace
@@ -112,5 +165,62 @@ TEST_SUITE("ops") {
                 }
             }
         }
+    }
+
+    TEST_CASE("matmul: Eigen products cut into pieces keep their bits") {
+        // On the AVX2 path the tiles of ouro/ops/matmul.hpp fix the bits, and the threads take
+        // pieces cut from them (gemm_tiles.hpp, eigen_split): rows joined or cut, a tile's
+        // columns cut at multiples of Eigen's register blocks. Every product below must give the
+        // bits of Eigen run tile by tile (the library before the pieces) with 1 thread and with
+        // teams of 2, 3, 4 and largest_team. Shapes with few tiles and every kind of edge:
+        // 128-wide column tiles (which end in Eigen's 1-vector block), last tiles 60, 44 or 37
+        // wide, a last row of its own (257 = 256 + 1, Eigen's GEMV), last tiles of 2 and 3 rows,
+        // a depth too small to cut (Eigen's coefficient-wise product), batch sums.
+        const IsaGuard guard(Isa::avx2);
+        Rng rng(29);
+        struct Linear {
+            std::int64_t rows, in, out;
+        };
+        for (const Linear& z :
+             {Linear{500, 700, 96}, Linear{450, 61, 300}, Linear{333, 250, 130},
+              Linear{257, 90, 140}, Linear{258, 37, 200}, Linear{259, 8, 6}, Linear{130, 3, 300}}) {
+            CAPTURE(z.rows);
+            CAPTURE(z.in);
+            const TensorF x = random_tensor<float>({z.rows, z.in}, rng);
+            const TensorF w = random_tensor<float>({z.out, z.in}, rng);
+            const TensorF bias = random_tensor<float>({z.out}, rng);
+            const TensorF dout = random_tensor<float>({z.rows, z.out}, rng);
+            const auto run = [&] {
+                const LinearResult r = run_linear(x, w, bias, dout);
+                return std::vector<TensorF>{r.out, r.dx, r.dw};
+            };
+            // out = bias + x . w^T; dx = dout . w; dw = dout^T . x (x, w, dout row-major).
+            TensorF out({z.rows, z.out}), dx({z.rows, z.in}), dw({z.out, z.in});
+            eigen_on_tiles(x.data(), false, w.data(), true, bias.data(), out.data(), z.rows, z.out,
+                           z.in);
+            eigen_on_tiles(dout.data(), false, w.data(), false, nullptr, dx.data(), z.rows, z.in,
+                           z.out);
+            eigen_on_tiles(dout.data(), true, x.data(), false, nullptr, dw.data(), z.out, z.in,
+                           z.rows);
+            {
+                const ThreadCountGuard one(1);
+                const std::vector<TensorF> r = run();
+                CHECK(bitwise_equal(r[0], out));
+                CHECK(bitwise_equal(r[1], dx));
+                CHECK(bitwise_equal(r[2], dw));
+            }
+            check_same_bits_for_teams(run);
+        }
+        // A shared b under a transposed a: db (K, N) sums the batches in each piece.
+        const MatmulDims d = matmul_dims(Shape{3, 201, 150}, Shape{201, 190}, true, false);
+        const TensorF a = random_tensor<float>({3, 201, 150}, rng);
+        const TensorF b = random_tensor<float>({201, 190}, rng);
+        const TensorF g = random_tensor<float>({3, d.m, d.n}, rng);
+        check_same_bits_for_teams([&] {
+            TensorF out({3, d.m, d.n}), da({3, 201, 150}), db({201, 190});
+            matmul_forward(a.data(), b.data(), out.data(), d);
+            matmul_backward(a.data(), b.data(), g.data(), da.data(), db.data(), d);
+            return std::vector<TensorF>{out, da, db};
+        });
     }
 }

@@ -33,7 +33,8 @@ namespace ouro::ops {
 /// fewer than matmul_min_tiles tiles; the other side is cut too if there are still too few. So
 /// small products (a 128 x 128 weight gradient, decoding a few rows) still spread over threads.
 /// The AVX-512 path's float kernel, whose bits do not depend on the tiles, also makes at least as
-/// many tiles as the team has threads.
+/// many tiles as the team has threads; on the AVX2 path a team larger than the tiles can keep busy
+/// cuts each tile into pieces that keep its bits (lib/ops/gemm_tiles.hpp, eigen_split).
 inline constexpr std::int64_t matmul_tile = 256;
 inline constexpr std::int64_t matmul_min_tile = 64;
 inline constexpr std::int64_t matmul_min_tiles = 4;
