@@ -112,11 +112,11 @@ inline constexpr int largest_team = 8;
 inline constexpr int largest_team = 8;
 #endif
 
-/// run() (tensors) with teams of 2, 3, 4 and largest_team threads gives the bits it gives with
-/// one: teams larger than the tiles a product is cut into make the GEMM cut more (one tile per
-/// thread on the AVX-512 path, pieces of tiles on the AVX2 path).
+/// run() (a vector of tensors) with teams of 2, 3, 4 and largest_team threads gives the bits it
+/// gives with one: teams larger than the tiles a product is cut into make the GEMM cut more (one
+/// tile per thread on the AVX-512 path, pieces of tiles on the AVX2 path).
 template <typename Run> void check_same_bits_for_teams(const Run& run) {
-    std::vector<TensorF> one;
+    decltype(run()) one;
     {
         const ThreadCountGuard threads(1);
         one = run();
@@ -127,7 +127,7 @@ template <typename Run> void check_same_bits_for_teams(const Run& run) {
     for (const int n : teams) {
         CAPTURE(n);
         const ThreadCountGuard threads(n);
-        const std::vector<TensorF> r = run();
+        const decltype(run()) r = run();
         REQUIRE(r.size() == one.size());
         for (std::size_t i = 0; i < r.size(); ++i) {
             INFO("result " << i << " of " << r.size());

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -60,9 +61,10 @@ std::pair<std::int64_t, std::int64_t> documented_tiles(std::int64_t m, std::int6
 // C (m, n) = bias + op(X) . op(Y) (bias nullptr: 0 + ...), with Eigen's GEMM called once per
 // documented tile, as the AVX2 path computed every product before its tiles were cut into
 // pieces. op(X) (m, k) is stored (k, m) when tx; op(Y) (k, n) is stored (n, k) when ty.
-void eigen_on_tiles(const float* x, bool tx, const float* y, bool ty, const float* bias, float* c,
-                    std::int64_t m, std::int64_t n, std::int64_t k) {
-    using Rows = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <typename T>
+void eigen_on_tiles(const T* x, bool tx, const T* y, bool ty, std::type_identity_t<const T*> bias,
+                    T* c, std::int64_t m, std::int64_t n, std::int64_t k) {
+    using Rows = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     using In = Eigen::Map<const Rows, 0, Eigen::OuterStride<>>;
     using Out = Eigen::Map<Rows, 0, Eigen::OuterStride<>>;
     const auto [tile_rows, tile_cols] = documented_tiles(m, n);
@@ -73,7 +75,7 @@ void eigen_on_tiles(const float* x, bool tx, const float* y, bool ty, const floa
             Out tile(c + r0 * n + c0, rows, cols, Eigen::OuterStride<>(n));
             for (std::int64_t r = 0; r < rows; ++r)
                 for (std::int64_t j = 0; j < cols; ++j)
-                    tile(r, j) = bias ? bias[c0 + j] : 0.0f;
+                    tile(r, j) = bias ? bias[c0 + j] : T(0);
             const auto times_y = [&](const auto& x_rows) {
                 if (ty)
                     tile.noalias() +=
@@ -175,7 +177,7 @@ TEST_SUITE("ops") {
         // teams of 2, 3, 4 and largest_team. Shapes with few tiles and every kind of edge:
         // 128-wide column tiles (which end in Eigen's 1-vector block), last tiles 60, 44 or 37
         // wide, a last row of its own (257 = 256 + 1, Eigen's GEMV), last tiles of 2 and 3 rows,
-        // a depth too small to cut (Eigen's coefficient-wise product), batch sums.
+        // a depth too small to cut (Eigen's coefficient-wise product), doubles, batch sums.
         const IsaGuard guard(Isa::avx2);
         Rng rng(29);
         struct Linear {
@@ -208,6 +210,38 @@ TEST_SUITE("ops") {
                 CHECK(bitwise_equal(r[0], out));
                 CHECK(bitwise_equal(r[1], dx));
                 CHECK(bitwise_equal(r[2], dw));
+            }
+            check_same_bits_for_teams(run);
+        }
+        // Doubles (Eigen's register blocks of 12): the three products of a linear layer.
+        {
+            const std::int64_t rows = 300, in = 130, out = 261;
+            const TensorD x = random_tensor<double>({rows, in}, rng);
+            const TensorD w = random_tensor<double>({out, in}, rng);
+            const TensorD bias = random_tensor<double>({out}, rng);
+            const TensorD dout = random_tensor<double>({rows, out}, rng);
+            const auto run = [&] {
+                std::vector<TensorD> r{TensorD({rows, out}), TensorD({rows, in}),
+                                       TensorD({out, in}), TensorD({out})};
+                linear_forward(x.data(), w.data(), bias.data(), r[0].data(), rows, in, out);
+                linear_backward(x.data(), w.data(), dout.data(), r[1].data(), r[2].data(),
+                                r[3].data(), rows, in, out);
+                r.pop_back();
+                return r;
+            };
+            TensorD want_out({rows, out}), want_dx({rows, in}), want_dw({out, in});
+            eigen_on_tiles(x.data(), false, w.data(), true, bias.data(), want_out.data(), rows, out,
+                           in);
+            eigen_on_tiles(dout.data(), false, w.data(), false, nullptr, want_dx.data(), rows, in,
+                           out);
+            eigen_on_tiles(dout.data(), true, x.data(), false, nullptr, want_dw.data(), out, in,
+                           rows);
+            {
+                const ThreadCountGuard one(1);
+                const std::vector<TensorD> r = run();
+                CHECK(bitwise_equal(r[0], want_out));
+                CHECK(bitwise_equal(r[1], want_dx));
+                CHECK(bitwise_equal(r[2], want_dw));
             }
             check_same_bits_for_teams(run);
         }
