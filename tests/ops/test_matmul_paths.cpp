@@ -90,6 +90,46 @@ void eigen_on_tiles(const T* x, bool tx, const T* y, bool ty, std::type_identity
         }
 }
 
+struct LinearSizes {
+    std::int64_t rows, in, out;
+};
+
+// A linear layer's three products (out = bias + x . w^T, dx = dout . w, dw = dout^T . x) give
+// the bits of Eigen run tile by tile with 1 thread, and those bits with teams of 2, 3, 4 and
+// largest_team.
+template <typename T> void check_linear_keeps_tile_bits(const LinearSizes& z, Rng& rng) {
+    CAPTURE(z.rows);
+    CAPTURE(z.in);
+    const Tensor<T> x = random_tensor<T>({z.rows, z.in}, rng);
+    const Tensor<T> w = random_tensor<T>({z.out, z.in}, rng);
+    const Tensor<T> bias = random_tensor<T>({z.out}, rng);
+    const Tensor<T> dout = random_tensor<T>({z.rows, z.out}, rng);
+    const auto run = [&] {
+        std::vector<Tensor<T>> r{Tensor<T>({z.rows, z.out}), Tensor<T>({z.rows, z.in}),
+                                 Tensor<T>({z.out, z.in})};
+        Tensor<T> db({z.out});
+        linear_forward(x.data(), w.data(), bias.data(), r[0].data(), z.rows, z.in, z.out);
+        linear_backward(x.data(), w.data(), dout.data(), r[1].data(), r[2].data(), db.data(),
+                        z.rows, z.in, z.out);
+        return r;
+    };
+    std::vector<Tensor<T>> want{Tensor<T>({z.rows, z.out}), Tensor<T>({z.rows, z.in}),
+                                Tensor<T>({z.out, z.in})};
+    eigen_on_tiles(x.data(), false, w.data(), true, bias.data(), want[0].data(), z.rows, z.out,
+                   z.in);
+    eigen_on_tiles(dout.data(), false, w.data(), false, nullptr, want[1].data(), z.rows, z.in,
+                   z.out);
+    eigen_on_tiles(dout.data(), true, x.data(), false, nullptr, want[2].data(), z.out, z.in,
+                   z.rows);
+    {
+        const ThreadCountGuard one(1);
+        const std::vector<Tensor<T>> r = run();
+        for (std::size_t i = 0; i < r.size(); ++i)
+            CHECK(bitwise_equal(r[i], want[i]));
+    }
+    check_same_bits_for_teams(run);
+}
+
 } // namespace
 
 TEST_SUITE("ops") {
@@ -180,71 +220,13 @@ TEST_SUITE("ops") {
         // a depth too small to cut (Eigen's coefficient-wise product), doubles, batch sums.
         const IsaGuard guard(Isa::avx2);
         Rng rng(29);
-        struct Linear {
-            std::int64_t rows, in, out;
-        };
-        for (const Linear& z :
-             {Linear{500, 700, 96}, Linear{450, 61, 300}, Linear{333, 250, 130},
-              Linear{257, 90, 140}, Linear{258, 37, 200}, Linear{259, 8, 6}, Linear{130, 3, 300}}) {
-            CAPTURE(z.rows);
-            CAPTURE(z.in);
-            const TensorF x = random_tensor<float>({z.rows, z.in}, rng);
-            const TensorF w = random_tensor<float>({z.out, z.in}, rng);
-            const TensorF bias = random_tensor<float>({z.out}, rng);
-            const TensorF dout = random_tensor<float>({z.rows, z.out}, rng);
-            const auto run = [&] {
-                const LinearResult r = run_linear(x, w, bias, dout);
-                return std::vector<TensorF>{r.out, r.dx, r.dw};
-            };
-            // out = bias + x . w^T; dx = dout . w; dw = dout^T . x (x, w, dout row-major).
-            TensorF out({z.rows, z.out}), dx({z.rows, z.in}), dw({z.out, z.in});
-            eigen_on_tiles(x.data(), false, w.data(), true, bias.data(), out.data(), z.rows, z.out,
-                           z.in);
-            eigen_on_tiles(dout.data(), false, w.data(), false, nullptr, dx.data(), z.rows, z.in,
-                           z.out);
-            eigen_on_tiles(dout.data(), true, x.data(), false, nullptr, dw.data(), z.out, z.in,
-                           z.rows);
-            {
-                const ThreadCountGuard one(1);
-                const std::vector<TensorF> r = run();
-                CHECK(bitwise_equal(r[0], out));
-                CHECK(bitwise_equal(r[1], dx));
-                CHECK(bitwise_equal(r[2], dw));
-            }
-            check_same_bits_for_teams(run);
-        }
-        // Doubles (Eigen's register blocks of 12): the three products of a linear layer.
-        {
-            const std::int64_t rows = 300, in = 130, out = 261;
-            const TensorD x = random_tensor<double>({rows, in}, rng);
-            const TensorD w = random_tensor<double>({out, in}, rng);
-            const TensorD bias = random_tensor<double>({out}, rng);
-            const TensorD dout = random_tensor<double>({rows, out}, rng);
-            const auto run = [&] {
-                std::vector<TensorD> r{TensorD({rows, out}), TensorD({rows, in}),
-                                       TensorD({out, in}), TensorD({out})};
-                linear_forward(x.data(), w.data(), bias.data(), r[0].data(), rows, in, out);
-                linear_backward(x.data(), w.data(), dout.data(), r[1].data(), r[2].data(),
-                                r[3].data(), rows, in, out);
-                r.pop_back();
-                return r;
-            };
-            TensorD want_out({rows, out}), want_dx({rows, in}), want_dw({out, in});
-            eigen_on_tiles(x.data(), false, w.data(), true, bias.data(), want_out.data(), rows, out,
-                           in);
-            eigen_on_tiles(dout.data(), false, w.data(), false, nullptr, want_dx.data(), rows, in,
-                           out);
-            eigen_on_tiles(dout.data(), true, x.data(), false, nullptr, want_dw.data(), out, in,
-                           rows);
-            {
-                const ThreadCountGuard one(1);
-                const std::vector<TensorD> r = run();
-                CHECK(bitwise_equal(r[0], want_out));
-                CHECK(bitwise_equal(r[1], want_dx));
-                CHECK(bitwise_equal(r[2], want_dw));
-            }
-            check_same_bits_for_teams(run);
-        }
+        for (const LinearSizes& z :
+             {LinearSizes{500, 700, 96}, LinearSizes{450, 61, 300}, LinearSizes{333, 250, 130},
+              LinearSizes{257, 90, 140}, LinearSizes{258, 37, 200}, LinearSizes{259, 8, 6},
+              LinearSizes{130, 3, 300}})
+            check_linear_keeps_tile_bits<float>(z, rng);
+        // Doubles: Eigen's register blocks of 12.
+        check_linear_keeps_tile_bits<double>(LinearSizes{300, 130, 261}, rng);
         // A shared b under a transposed a: db (K, N) sums the batches in each piece.
         const MatmulDims d = matmul_dims(Shape{3, 201, 150}, Shape{201, 190}, true, false);
         const TensorF a = random_tensor<float>({3, 201, 150}, rng);
