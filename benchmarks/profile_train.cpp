@@ -6,10 +6,15 @@
 // blocks of tensor storage taken from the system per step (not those the tensor cache served).
 //
 // Usage: ouro_profile_train [XS|S] [STEPS] [THREADS...]     defaults: S 10 1 2
+//
+// With benchmarks/team_balance.cpp preloaded (LD_PRELOAD), each thread count's profiled steps are
+// also a window of that tool: how the count's team shares each parallel region (see there).
 #include "train_setup.hpp"
 
 #include <ouro/autograd/op_profile.hpp>
 #include <ouro/core/parallel.hpp>
+
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <atomic>
@@ -150,11 +155,22 @@ int main(int argc, char** argv) try {
     // cache, the OpenMP team), then its profiled steps. (Alternating the counts step by step
     // was tried: each step then starts with cold caches and a sleeping worker thread, which
     // took a quarter off the 2-thread speedup of S.)
+    // The team-balance tool, when it is preloaded.
+    using Window = void (*)(const char*, int);
+    Window window = nullptr;
+    if (void* p = dlsym(RTLD_DEFAULT, "ouro_team_balance_window"))
+        window = reinterpret_cast<Window>(p);
     for (Run& r : runs) {
         for (int i = 0; i < 2; ++i)
             r.step(false);
+        const std::string label = name + ", " + std::to_string(r.threads) + " thread(s), " +
+                                  std::to_string(steps) + " step(s)";
+        if (window)
+            window(label.c_str(), 1);
         for (int s = 0; s < steps; ++s)
             r.step(true);
+        if (window)
+            window(label.c_str(), 0);
     }
 
     const auto one =
