@@ -11,6 +11,8 @@
 #include "ouro/core/isa.hpp"
 #include "ouro/core/parallel.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <string>
 #include <type_traits>
@@ -31,16 +33,25 @@ void run_gemm(const Gemm<T>& g, Into into, std::type_identity_t<const T*> bias =
         gemm::avx2::run_gemm(g, into, bias);
 }
 
-// Width of the column blocks the bias gradient is summed in (see column_sums_add).
+// The widest column block the bias gradient is summed in (see column_sums_add).
 constexpr std::int64_t column_block = 256;
 
 // sums (n) += the column sums of m (rows, n), each column summed over the rows in order. Threads
-// own whole column blocks, so the order does not depend on the thread count.
+// own whole column blocks, so the order does not depend on the thread count, nor on the blocks'
+// width: blocks of at most 256 columns (their sums stay in L1), narrower where the team has more
+// threads than such blocks (one column of 256 would leave 15 of 16 threads idle), down to a cache
+// line's worth of columns.
 template <typename T> void column_sums_add(const T* m, std::int64_t rows, std::int64_t n, T* sums) {
-    const std::int64_t blocks = (n + column_block - 1) / column_block;
-#pragma omp parallel for schedule(static) if (blocks > 1 && rows * n >= detail::parallel_threshold)
+    constexpr std::int64_t line = 64 / std::int64_t(sizeof(T));
+    const bool team = rows * n >= detail::parallel_threshold && omp_in_parallel() == 0;
+    const std::int64_t threads = team ? std::int64_t(num_threads()) : 1;
+    const std::int64_t per_thread = (n + threads - 1) / threads;
+    const std::int64_t width =
+        std::clamp((per_thread + line - 1) / line * line, line, column_block);
+    const std::int64_t blocks = (n + width - 1) / width;
+#pragma omp parallel for schedule(static) if (blocks > 1 && team)
     for (std::int64_t blk = 0; blk < blocks; ++blk) {
-        const std::int64_t j0 = blk * column_block, j1 = std::min(n, j0 + column_block);
+        const std::int64_t j0 = blk * width, j1 = std::min(n, j0 + width);
         T acc[column_block] = {};
         for (std::int64_t r = 0; r < rows; ++r)
             for (std::int64_t j = j0; j < j1; ++j)

@@ -239,4 +239,43 @@ TEST_SUITE("ops") {
             return std::vector<TensorF>{out, da, db};
         });
     }
+
+    TEST_CASE("linear: the bias gradient sums each column over the rows in order, for any team") {
+        // db += the column sums of dout, each column's rows added one after the other from zero
+        // (on the AVX-512 path inside the weight gradient's kernel, elsewhere in column blocks
+        // as wide as the team allows): the bits of the plain loop below, with any thread count.
+        // Widths that leave the last block short (77, 300), one cache line (16), one column.
+        Rng rng(31);
+        for (const std::int64_t out : {1, 16, 77, 256, 300}) {
+            CAPTURE(out);
+            const std::int64_t rows = 517, in = 24;
+            const TensorF x = random_tensor<float>({rows, in}, rng);
+            const TensorF w = random_tensor<float>({out, in}, rng);
+            const TensorF dout = random_tensor<float>({rows, out}, rng);
+            const TensorF db0 = random_tensor<float>({out}, rng);
+            TensorF want = db0;
+            for (std::int64_t j = 0; j < out; ++j) {
+                float sum = 0.0f;
+                for (std::int64_t r = 0; r < rows; ++r)
+                    sum += dout[r * out + j];
+                want[j] += sum;
+            }
+            for (const Isa path : runnable_paths()) {
+                CAPTURE(isa_name(path));
+                const IsaGuard guard(path);
+                const auto run = [&] {
+                    TensorF dx({rows, in}), dw({out, in});
+                    TensorF db = db0;
+                    linear_backward(x.data(), w.data(), dout.data(), dx.data(), dw.data(),
+                                    db.data(), rows, in, out);
+                    return std::vector<TensorF>{db};
+                };
+                {
+                    const ThreadCountGuard one(1);
+                    CHECK(bitwise_equal(run()[0], want));
+                }
+                check_same_bits_for_teams(run);
+            }
+        }
+    }
 }
