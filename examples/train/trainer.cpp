@@ -339,9 +339,15 @@ void Trainer::run(bool progress) {
     if (!leftovers_.empty())
         std::printf("removed %zu temporary file%s left by a stopped run in %s\n", leftovers_.size(),
                     leftovers_.size() == 1 ? "" : "s", settings_.out_dir.c_str());
-    std::printf("training %lld parameters, %lld threads: steps %lld..%lld of batch %lld x %lld "
+    // Without --threads each step runs on the whole team or on one thread, whichever the
+    // chooser measures faster: the header says so rather than claim the team.
+    const std::string threads =
+        step_threads_.choosing()
+            ? std::to_string(step_threads_.team()) + " threads or 1 (whichever measures faster)"
+            : std::to_string(num_threads()) + (num_threads() == 1 ? " thread" : " threads");
+    std::printf("training %lld parameters, %s: steps %lld..%lld of batch %lld x %lld "
                 "tokens%s\n",
-                (long long)model_->num_parameters(), (long long)num_threads(), (long long)first + 1,
+                (long long)model_->num_parameters(), threads.c_str(), (long long)first + 1,
                 (long long)total, (long long)settings_.batch_size,
                 (long long)settings_.model.block_size,
                 settings_.grad_accum > 1

@@ -9,10 +9,10 @@
 //
 // How: runs start with one thread; now and then one run tries the other count (a probe), and the
 // faster per unit of work (a token, a step) is kept. A probe that loses costs time, so probes are
-// spaced to spend at most about 3% on them: after a probe that cost d seconds more than the
-// current choice would have, the next waits until the current choice has run for d / 0.03
+// spaced to spend at most about 1% on them: after a probe that cost d seconds more than the
+// current choice would have, the next waits until the current choice has run for d / 0.01
 // seconds (and at least twice as many runs as the last gap). The first probe of the team is free
-// on a quiet machine; when the load average says the cores are busy, it waits for 3 s of work,
+// on a quiet machine; when the load average says the cores are busy, it waits for 10 s of work,
 // since one probe of a team that waits at every barrier for a descheduled thread can cost 0.1 s.
 // Only runs of the same size (units) are compared.
 //
@@ -49,6 +49,9 @@ public:
 
     /// The team size weighed against one thread.
     int team() const { return team_; }
+    /// Whether runs are measured to choose (a team of more than one thread and no explicit
+    /// thread count); otherwise next() always answers the same count.
+    bool choosing() const;
     /// How many runs were probes so far (for tests and benchmarks).
     std::int64_t probes() const { return probes_; }
 
