@@ -34,14 +34,12 @@ template <typename T> double grad_norm(const std::vector<Var<T>>& parameters) {
     // One parallel region over the chunks of all parameters; the partial sums are then added in
     // parameter order and chunk order, whatever the thread count.
     const std::vector<detail::ParamBlock> blocks = grad_blocks(parameters);
-    const std::int64_t n = std::int64_t(blocks.size());
     std::vector<double> partial(blocks.size(), 0.0);
-#pragma omp parallel for schedule(static) if (detail::worth_a_team(blocks))
-    for (std::int64_t b = 0; b < n; ++b) {
+    detail::for_each_block(blocks, [&](std::int64_t b) {
         const detail::ParamBlock& blk = blocks[std::size_t(b)];
         const T* g = parameters[blk.param].grad().data() + blk.begin;
         partial[std::size_t(b)] = numerics::dot_double(g, g, blk.end - blk.begin);
-    }
+    });
     double total = 0.0;
     for (double s : partial)
         total += s;
@@ -57,20 +55,18 @@ double clip_grad_norm(const std::vector<Var<T>>& parameters, double max_norm) {
     const double coef = max_norm / (norm + 1e-6);
     if (coef < 1.0) {
         const std::vector<detail::ParamBlock> blocks = grad_blocks(parameters);
-        const std::int64_t n = std::int64_t(blocks.size());
         const T c = T(coef);
         std::vector<T*> grads;
         for (const Var<T>& p : parameters) {
             Var<T> q = p; // a handle: scaling q's gradient scales p's
             grads.push_back(q.has_grad() ? q.grad().data() : nullptr);
         }
-#pragma omp parallel for schedule(static) if (detail::worth_a_team(blocks))
-        for (std::int64_t b = 0; b < n; ++b) {
+        detail::for_each_block(blocks, [&](std::int64_t b) {
             const detail::ParamBlock& blk = blocks[std::size_t(b)];
             T* g = grads[blk.param];
             for (std::int64_t j = blk.begin; j < blk.end; ++j)
                 g[j] *= c;
-        }
+        });
     }
     return norm;
 }

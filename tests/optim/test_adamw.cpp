@@ -1,6 +1,9 @@
 // optim/adamw.hpp: AdamW against a naive double update (bias correction, decoupled weight decay),
 // the decay groups, skipped parameters, resumed step counts, and the settings it refuses.
+#include "test_util.hpp"
+
 #include <ouro/optim/adamw.hpp>
+#include <ouro/optim/clip.hpp>
 
 #include <doctest/doctest.h>
 
@@ -153,6 +156,40 @@ TEST_SUITE("optim") {
                               [](const std::string& name, const Shape&) { return name == "a"; });
             CHECK(opt.decays(0));
             CHECK_FALSE(opt.decays(1));
+        }
+        SUBCASE("the same bits for any team, over parameters of very different sizes") {
+            // AdamW and clipping hand each thread the blocks in its share of the elements (not
+            // of the blocks): a block skipped or updated twice by a team would show here.
+            const auto run = [] {
+                std::vector<std::pair<std::string, VarF>> named;
+                std::vector<VarF> params;
+                std::int64_t k = 0;
+                for (const std::int64_t n : {300, 40000, 7, 16384, 16385, 100000, 64, 33000}) {
+                    TensorF w({n});
+                    for (std::int64_t i = 0; i < n; ++i)
+                        w[i] = float(std::cos(0.01 * double(i + k)));
+                    VarF p(w, true);
+                    TensorF& g = p.node().ensure_grad();
+                    for (std::int64_t i = 0; i < n; ++i)
+                        g[i] = float(std::sin(0.37 * double(i + 3 * k)));
+                    std::string name("p");
+                    name += std::to_string(k++);
+                    name += n < 1000 ? ".bias" : ".w"; // biases are not decayed
+                    named.emplace_back(name, p);
+                    params.push_back(p);
+                }
+                AdamW<float> opt(named, {.weight_decay = 0.1});
+                for (int step = 0; step < 2; ++step) {
+                    clip_grad_norm<float>(params, 0.5);
+                    opt.step(1e-2);
+                }
+                std::vector<TensorF> out;
+                for (std::size_t i = 0; i < params.size(); ++i)
+                    out.insert(out.end(), {params[i].value(), params[i].grad(), opt.exp_avg(i),
+                                           opt.exp_avg_sq(i)});
+                return out;
+            };
+            ouro::testing::check_same_bits_for_teams(run);
         }
         SUBCASE("rejects bad settings") {
             CHECK_THROWS_WITH_AS(AdamW<double>({}, {.beta1 = 1.0}),
