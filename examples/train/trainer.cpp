@@ -340,10 +340,10 @@ void Trainer::run(bool progress) {
         std::printf("removed %zu temporary file%s left by a stopped run in %s\n", leftovers_.size(),
                     leftovers_.size() == 1 ? "" : "s", settings_.out_dir.c_str());
     // Without --threads each step runs on the whole team or on one thread, whichever the
-    // chooser measures faster: the header says so rather than claim the team.
+    // chooser measures faster: "up to", rather than claim the team.
     const std::string threads =
         step_threads_.choosing()
-            ? std::to_string(step_threads_.team()) + " threads or 1 (whichever measures faster)"
+            ? "up to " + std::to_string(step_threads_.team()) + " threads"
             : std::to_string(num_threads()) + (num_threads() == 1 ? " thread" : " threads");
     std::printf("training %lld parameters, %s: steps %lld..%lld of batch %lld x %lld "
                 "tokens%s\n",
