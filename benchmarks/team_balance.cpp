@@ -97,7 +97,7 @@ struct RegionStats {
     std::int64_t calls = 0, stretches = 0;
     double work = 0.0, critical = 0.0;
     int team = 0;
-    std::vector<std::vector<double>> per_call; // each call's CPU time per thread
+    std::vector<std::vector<double>> per_call; // each call's time per thread on N cores
 };
 
 struct Window {
@@ -218,7 +218,9 @@ void report(const Window& w, double wall) {
                      1e3 * s.work, 1e3 * s.critical, s.critical > 0 ? s.work / s.critical : 0.0,
                      1e3 * (s.critical - s.work / s.team));
     }
-    // OURO_TEAM_BALANCE_CALLS=N: each call of the N regions that lose the most, thread by thread.
+    // OURO_TEAM_BALANCE_CALLS=N: each call of the N regions that lose the most, thread by thread
+    // (as
+    // N cores would share it).
     const char* calls_env = std::getenv("OURO_TEAM_BALANCE_CALLS");
     const std::size_t shown = std::min<std::size_t>(
         fns.size(), calls_env != nullptr ? std::size_t(std::atoi(calls_env)) : 0);
@@ -298,14 +300,8 @@ __attribute__((visibility("default"))) void GOMP_parallel(RegionFn fn, void* dat
             ++team;
         }
     stats.team = std::max(stats.team, team);
-    std::vector<double>& threads = stats.per_call.emplace_back();
-    for (const auto& t : instance.stretches)
-        if (!t.empty()) {
-            double sum = 0.0;
-            for (double x : t)
-                sum += x;
-            threads.push_back(sum);
-        }
+    // Each thread's time in this call, as N cores would share it (chunks dealt again).
+    std::vector<double>& threads = stats.per_call.emplace_back(std::size_t(team), 0.0);
     stats.stretches += std::int64_t(stretches);
     for (std::size_t k = 0; k < stretches; ++k) {
         // Each thread's own work in the stretch (outside dynamically dealt chunks) ...
@@ -333,6 +329,8 @@ __attribute__((visibility("default"))) void GOMP_parallel(RegionFn fn, void* dat
         for (const Chunk& c : dealt)
             *std::min_element(busy.begin(), busy.end()) += c.cost;
         stats.critical += *std::max_element(busy.begin(), busy.end());
+        for (std::size_t i = 0; i < busy.size(); ++i)
+            threads[i] += busy[i];
     }
 }
 
