@@ -19,9 +19,12 @@
 // order, each to the thread of the N that is free first, as N cores would.
 //
 // The program marks what to measure by calling `ouro_team_balance_window(label, 1)` and
-// `(label, 0)`, found with dlsym (benchmarks/profile_train.cpp does, around its profiled steps);
-// closing a window prints its report to stderr. Regions started inside another region (nested)
-// count as their thread's work. Regions are named by their outlined function (addr2line).
+// `(label, 0)`, found with dlsym (benchmarks/profile_train.cpp does, around its profiled steps),
+// or OURO_TEAM_BALANCE_WINDOW=label makes the whole run one window; closing a window prints its
+// report to stderr. Barriers (explicit, and ending a worksharing loop) end a stretch. Tasks are
+// not followed: a task's time counts for the thread that ran it, which on few cores is chance.
+// Regions started inside another region (nested) count as their thread's work. Regions are named by
+// their outlined function (addr2line).
 //
 //   OMP_WAIT_POLICY=passive LD_PRELOAD=build/benchmarks/libouro_team_balance.so
 //       build/benchmarks/ouro_profile_train S 3 16      (one command)
@@ -67,7 +70,6 @@ template <typename F> F real(const char* name) {
     return f;
 }
 
-// One run of a region: each thread's CPU time per stretch between barriers.
 // A chunk of a dynamically scheduled loop: which thread ran it depends on which threads this
 // machine's cores were running, so its cost is kept to be dealt again as N cores would.
 struct Chunk {
@@ -76,6 +78,8 @@ struct Chunk {
     double cost;
 };
 
+// One run of a region: each thread's CPU time per stretch between barriers, and the chunks of its
+// dynamically scheduled loops.
 struct Instance {
     RegionFn fn;
     void* data;
@@ -92,6 +96,9 @@ struct InRegion {
     double chunk_start = 0.0;
 };
 thread_local InRegion in_region;
+// Regions this thread runs inside a measured one (a nested team of one): their barriers and loops
+// are part of the outer stretch.
+thread_local int nested_depth = 0;
 
 struct RegionStats {
     std::int64_t calls = 0, stretches = 0;
@@ -107,7 +114,12 @@ struct Window {
     std::map<RegionFn, RegionStats> regions;
 };
 std::mutex window_mutex;
-Window window;
+// Built on first use: the whole-program window opens from a constructor, which may run before this
+// file's other globals are initialised.
+Window& the_window() {
+    static Window w;
+    return w;
+}
 thread_local bool window_owner = false;
 
 void run_wrapped(void* p) {
@@ -218,9 +230,8 @@ void report(const Window& w, double wall) {
                      1e3 * s.work, 1e3 * s.critical, s.critical > 0 ? s.work / s.critical : 0.0,
                      1e3 * (s.critical - s.work / s.team));
     }
-    // OURO_TEAM_BALANCE_CALLS=N: each call of the N regions that lose the most, thread by thread
-    // (as
-    // N cores would share it).
+    // OURO_TEAM_BALANCE_CALLS=N: each call of the N regions that lose the most, thread by thread,
+    // as N cores would share it.
     const char* calls_env = std::getenv("OURO_TEAM_BALANCE_CALLS");
     const std::size_t shown = std::min<std::size_t>(
         fns.size(), calls_env != nullptr ? std::size_t(std::atoi(calls_env)) : 0);
@@ -237,43 +248,59 @@ void report(const Window& w, double wall) {
     }
 }
 
+// A barrier ends a stretch: the time waiting in it is nobody's work.
+template <typename Barrier> void at_barrier(const Barrier& barrier) {
+    Instance* instance = nested_depth == 0 ? in_region.instance : nullptr;
+    const auto tid = std::size_t(omp_get_thread_num());
+    if (instance != nullptr && tid < instance->stretches.size())
+        instance->stretches[tid].push_back(thread_cpu_seconds() - in_region.stretch_start);
+    barrier();
+    if (instance != nullptr)
+        in_region.stretch_start = thread_cpu_seconds();
+}
+
 } // namespace
 
 extern "C" {
 
 // Opens (open != 0) or closes a measured window; closing prints its report.
 __attribute__((visibility("default"))) void ouro_team_balance_window(const char* label, int open) {
+    Window& w = the_window();
     const std::lock_guard lock(window_mutex);
     if (open) {
-        window = Window{};
-        window.open = true;
-        window.label = label != nullptr ? label : "";
-        window.wall_start = wall_seconds();
-        window.last_exit = thread_cpu_seconds();
+        w = Window{};
+        w.open = true;
+        w.label = label != nullptr ? label : "";
+        w.wall_start = wall_seconds();
+        w.last_exit = thread_cpu_seconds();
         window_owner = true;
         return;
     }
-    if (!window.open)
+    if (!w.open)
         return;
     if (window_owner)
-        window.serial += thread_cpu_seconds() - window.last_exit;
-    window.open = false;
+        w.serial += thread_cpu_seconds() - w.last_exit;
+    w.open = false;
     window_owner = false;
-    report(window, wall_seconds() - window.wall_start);
+    report(w, wall_seconds() - w.wall_start);
 }
 
 __attribute__((visibility("default"))) void GOMP_parallel(RegionFn fn, void* data,
                                                           unsigned num_threads, unsigned flags) {
     static const GompParallel next = real<GompParallel>("GOMP_parallel");
+    Window& w = the_window();
     bool measured = false;
     {
         const std::lock_guard lock(window_mutex);
-        measured = window.open && in_region.instance == nullptr;
+        measured = w.open && in_region.instance == nullptr;
         if (measured && window_owner)
-            window.serial += thread_cpu_seconds() - window.last_exit;
+            w.serial += thread_cpu_seconds() - w.last_exit;
     }
     if (!measured) {
+        const bool nested = in_region.instance != nullptr;
+        nested_depth += nested;
         next(fn, data, num_threads, flags);
+        nested_depth -= nested;
         return;
     }
     const int team_size = num_threads > 0 ? int(num_threads) : omp_get_max_threads();
@@ -281,16 +308,16 @@ __attribute__((visibility("default"))) void GOMP_parallel(RegionFn fn, void* dat
                       std::vector<std::vector<Chunk>>(std::size_t(team_size))};
     next(run_wrapped, &instance, num_threads, flags);
     const std::lock_guard lock(window_mutex);
-    if (!window.open)
+    if (!w.open)
         return;
     // The bookkeeping below is the tool's, not the program's: the serial time restarts after it.
     struct RestartSerial {
         ~RestartSerial() {
             if (window_owner)
-                window.last_exit = thread_cpu_seconds();
+                the_window().last_exit = thread_cpu_seconds();
         }
     } restart;
-    RegionStats& stats = window.regions[fn];
+    RegionStats& stats = w.regions[fn];
     ++stats.calls;
     std::size_t stretches = 0;
     int team = 0;
@@ -334,16 +361,16 @@ __attribute__((visibility("default"))) void GOMP_parallel(RegionFn fn, void* dat
     }
 }
 
-// An explicit barrier ends a stretch: the time waiting in it is nobody's work.
+// An explicit barrier (#pragma omp barrier, the end of a single).
 __attribute__((visibility("default"))) void GOMP_barrier() {
     static const GompBarrier next = real<GompBarrier>("GOMP_barrier");
-    Instance* instance = in_region.instance;
-    const auto tid = std::size_t(omp_get_thread_num());
-    if (instance != nullptr && tid < instance->stretches.size())
-        instance->stretches[tid].push_back(thread_cpu_seconds() - in_region.stretch_start);
-    next();
-    if (instance != nullptr)
-        in_region.stretch_start = thread_cpu_seconds();
+    at_barrier(next);
+}
+
+// The end of a worksharing loop without nowait: its barrier.
+__attribute__((visibility("default"))) void GOMP_loop_end() {
+    static const GompBarrier next = real<GompBarrier>("GOMP_loop_end");
+    at_barrier(next);
 }
 
 // Dynamically scheduled loops (schedule(dynamic)): each chunk's CPU time, from the call that
@@ -354,7 +381,7 @@ using GompLoopNext = bool (*)(long*, long*);
 namespace {
 void chunk_boundary(bool got, const long* istart) {
     InRegion& r = in_region;
-    if (r.instance == nullptr)
+    if (r.instance == nullptr || nested_depth > 0)
         return;
     const double now = thread_cpu_seconds();
     const auto tid = std::size_t(omp_get_thread_num());
@@ -401,3 +428,19 @@ __attribute__((visibility("default"))) bool GOMP_loop_dynamic_next(long* istart,
 }
 
 } // extern "C"
+
+namespace {
+// OURO_TEAM_BALANCE_WINDOW=label: the whole program is one window, from the library's loading to
+// the program's exit (any GCC-built program: train --threads 16, sample --threads 16). The window
+// closes in an exit handler registered after the window was built, so it runs before the
+// window's destructor.
+void close_whole_program() {
+    ouro_team_balance_window(std::getenv("OURO_TEAM_BALANCE_WINDOW"), 0);
+}
+__attribute__((constructor)) void open_whole_program() {
+    if (const char* label = std::getenv("OURO_TEAM_BALANCE_WINDOW")) {
+        ouro_team_balance_window(label, 1);
+        std::atexit(close_whole_program);
+    }
+}
+} // namespace
