@@ -70,7 +70,7 @@ template <typename T> void AdamW<T>::step(double lr) {
         decay[i] = T(1.0 - lr * (decay_[i] ? config_.weight_decay : 0.0));
     }
     const std::vector<detail::ParamBlock> blocks = detail::param_blocks(sizes, skip, block);
-    detail::for_each_block(blocks, [&](std::int64_t b) {
+    detail::for_blocks_by_elements(blocks, [&](std::int64_t b) {
         const detail::ParamBlock& blk = blocks[std::size_t(b)];
         T* const wi = w[blk.param];
         T* const mi = m[blk.param];

@@ -35,7 +35,7 @@ template <typename T> double grad_norm(const std::vector<Var<T>>& parameters) {
     // parameter order and chunk order, whatever the thread count.
     const std::vector<detail::ParamBlock> blocks = grad_blocks(parameters);
     std::vector<double> partial(blocks.size(), 0.0);
-    detail::for_each_block(blocks, [&](std::int64_t b) {
+    detail::for_blocks_by_elements(blocks, [&](std::int64_t b) {
         const detail::ParamBlock& blk = blocks[std::size_t(b)];
         const T* g = parameters[blk.param].grad().data() + blk.begin;
         partial[std::size_t(b)] = numerics::dot_double(g, g, blk.end - blk.begin);
@@ -61,7 +61,7 @@ double clip_grad_norm(const std::vector<Var<T>>& parameters, double max_norm) {
             Var<T> q = p; // a handle: scaling q's gradient scales p's
             grads.push_back(q.has_grad() ? q.grad().data() : nullptr);
         }
-        detail::for_each_block(blocks, [&](std::int64_t b) {
+        detail::for_blocks_by_elements(blocks, [&](std::int64_t b) {
             const detail::ParamBlock& blk = blocks[std::size_t(b)];
             T* g = grads[blk.param];
             for (std::int64_t j = blk.begin; j < blk.end; ++j)

@@ -49,7 +49,7 @@ inline bool worth_a_team(const std::vector<ParamBlock>& blocks) {
 /// thousands; at 16 threads AdamW of XS kept 6 threads busy.) Each block is processed whole by
 /// one thread, so the results do not depend on the split.
 template <typename Body>
-void for_each_block(const std::vector<ParamBlock>& blocks, const Body& body) {
+void for_blocks_by_elements(const std::vector<ParamBlock>& blocks, const Body& body) {
     const std::int64_t n = std::int64_t(blocks.size());
     std::vector<std::int64_t> starts(blocks.size() + 1, 0); // elements before each block
     for (std::size_t b = 0; b < blocks.size(); ++b)
