@@ -188,6 +188,8 @@ BENCHMARK_CAPTURE(BM_Linear_backward, avx512, ouro::Isa::avx512)->Apply(gpt_shap
 
 // One part of linear's backward at a time: part 0 dx (M, K) += dout . w (2 M N K flops), 1 dw
 // (N, K) += dout^T . x (2 M N K), 2 dbias (N) += column sums of dout (counted as M N flops).
+// Also at XS's qkv (384, 128) and attention projection (128, 128), whose small weight gradients
+// few threads can share (the AVX-512 kernel's tiles are cut for the team: ouro/ops/matmul.hpp).
 void BM_Linear_backward_part(benchmark::State& state, ouro::Isa isa) {
     const ouro::bench::PathGuard path(state, isa);
     if (path.skipped())
@@ -219,8 +221,14 @@ void BM_Linear_backward_part(benchmark::State& state, ouro::Isa isa) {
 }
 void part_shapes(benchmark::internal::Benchmark* b) {
     b->ArgNames({"M", "N", "K", "part"});
-    for (const auto& [n, k] :
-         {std::pair{768, 256}, {1024, 256}, {256, 1024}, {256, 256}, {4096, 256}, {128, 512}})
+    for (const auto& [n, k] : {std::pair{768, 256},
+                               {1024, 256},
+                               {256, 1024},
+                               {256, 256},
+                               {4096, 256},
+                               {128, 512},
+                               {384, 128},
+                               {128, 128}})
         for (std::int64_t part = 0; part < 3; ++part)
             b->Args({4096, n, k, part});
     b->UseRealTime()->Unit(benchmark::kMillisecond);

@@ -5,10 +5,10 @@
 // Every product, forward and backward, is a single-threaded GEMM called once per tile of the
 // output, with OpenMP over the tiles: Eigen's on row-major Maps, or on the AVX-512 path for floats
 // (OURO_GEMM_OWN_KERNEL) the path's own kernel (gemm_kernel_avx512.hpp, included before this
-// file). The tiles come from the shape alone, so the result does not depend on the thread count;
-// each path gives its own bits. A team with more threads than tiles cuts the tiles into pieces
-// that keep every element's bits (Split, eigen_split on the AVX2 path; the kernel, whose bits do
-// not depend on the tiling, makes more tiles instead).
+// file). Eigen's tiles come from the shape alone, so the result does not depend on the thread
+// count; each path gives its own bits. A team with more threads than tiles cuts the tiles into
+// pieces that keep every element's bits (Split, eigen_split on the AVX2 path); the kernel, whose
+// bits do not depend on the tiling, cuts its tiles for the team instead.
 //
 // Everything defined here is in ouro::ops::gemm::OURO_GEMM_PATH (or a namespace that the AVX-512
 // file renames Eigen to): no inline function or template is shared by name with code built for
@@ -66,31 +66,11 @@ void add_product_tile(const Gemm<T>& g, std::int64_t i, std::int64_t r0, std::in
         times_y(ConstMap<T>(x + r0 * g.k, rows, g.k, Eigen::OuterStride<>(g.k)));
 }
 
-// The size of the tiles C is cut into, from its shape and min_tiles. Each tile
-// repacks the rows of op(X) and the columns of op(Y) it needs, so cutting C's rows into r tiles
-// repacks op(Y) r times, and cutting its columns repacks op(X): the cheaper side to cut is the
-// longer one. It is cut into the largest of 256, 128, 64 that still gives min_tiles tiles
-// (matmul_min_tiles on Eigen's tiles, whose bits depend on them; at least one per thread on the
-// kernel's, whose bits do not); when even 64 gives too few (a 128 x 128 weight gradient, a few rows
-// while decoding), the other side is cut too, into parts at least 64 wide.
-struct Tile {
-    std::int64_t rows, cols;
-};
-Tile tile_size(std::int64_t slices, std::int64_t m, std::int64_t n, std::int64_t min_tiles) {
-    constexpr std::int64_t min_width = 64;
-    const bool cut_rows = m >= n;
-    const std::int64_t along = cut_rows ? m : n, across = cut_rows ? n : m;
-    std::int64_t length = matmul_tile;
-    while (length > matmul_min_tile && slices * ceil_div(along, length) < min_tiles)
-        length /= 2;
-    std::int64_t width = across;
-    const std::int64_t tiles = slices * ceil_div(along, length);
-    if (tiles < min_tiles) {
-        const std::int64_t parts = ceil_div(min_tiles, tiles);
-        width = smaller(across, larger(min_width, ceil_div(ceil_div(across, parts), 16) * 16));
-    }
-    return cut_rows ? Tile{length, width} : Tile{width, length};
-}
+// The tiles C is cut into (ouro/ops/matmul.hpp, lib/ops/matmul_tiles.cpp): from the shape alone
+// on Eigen's tiles, whose bits depend on them; for the team on the kernel's, whose bits do not.
+using Tile = ouro::ops::MatmulTile;
+using ouro::ops::matmul_kernel_tile_size;
+using ouro::ops::matmul_tile_size;
 
 // Whether a product is worth a team of threads: below ouro::detail::parallel_madds_threshold
 // multiply-adds its tiles (and packs) run on the calling thread, in the same way.
@@ -195,18 +175,18 @@ constexpr double pack_cost = 24.0;
 // (EIGEN_GEMM_TO_COEFFBASED_THRESHOLD), in another order than its blocked GEMM.
 constexpr std::int64_t eigen_lazy_below = 20;
 
-// The pieces of an Eigen product (the AVX2 path). The tiles of tile_size (with matmul_min_tiles,
-// whatever the team) fix the bits, but less of them than it seems. Eigen computes a row-major C
-// as C^T, cutting C's columns into register blocks of mr = 3 vectors (24 floats with AVX2), then
-// 2 and 1 vector, then halves and single lanes: the blocks of 3 and 2 vectors sum each element's
-// products in one order, the narrower ones in another, so an element's bits depend on where its
-// tile's columns end (a 128-wide tile ends in a 1-vector block, a 256-wide one in a 2-vector
-// block). C's rows go in blocks of nr = 4 with the same order for all, and Eigen's depth blocking
-// (kc) depends on k alone. So pieces keep every element's bits when they cut a tile's columns at
-// multiples of mr from its first column, and cut or join rows anywhere at multiples of nr from
-// row 0, except where Eigen would not run its blocked GEMM on a tile: a tile of one row or one
-// column (GEMV) or of fewer than eigen_lazy_below rows + columns + depth. The test "matmul: Eigen
-// products cut into pieces keep their bits" checks this against the tiles themselves; it was
+// The pieces of an Eigen product (the AVX2 path). The tiles of matmul_tile_size (with
+// matmul_min_tiles, whatever the team) fix the bits, but less of them than it seems. Eigen computes
+// a row-major C as C^T, cutting C's columns into register blocks of mr = 3 vectors (24 floats with
+// AVX2), then 2 and 1 vector, then halves and single lanes: the blocks of 3 and 2 vectors sum each
+// element's products in one order, the narrower ones in another, so an element's bits depend on
+// where its tile's columns end (a 128-wide tile ends in a 1-vector block, a 256-wide one in a
+// 2-vector block). C's rows go in blocks of nr = 4 with the same order for all, and Eigen's depth
+// blocking (kc) depends on k alone. So pieces keep every element's bits when they cut a tile's
+// columns at multiples of mr from its first column, and cut or join rows anywhere at multiples of
+// nr from row 0, except where Eigen would not run its blocked GEMM on a tile: a tile of one row or
+// one column (GEMV) or of fewer than eigen_lazy_below rows + columns + depth. The test "matmul:
+// Eigen products cut into pieces keep their bits" checks this against the tiles themselves; it was
 // checked on the AVX2 path only, so the AVX-512 path's Eigen products (its doubles) keep their
 // tiles.
 //
@@ -269,7 +249,7 @@ template <typename T> Split eigen_split(const Gemm<T>& g, Tile size, Into into) 
 // run_tiles with Eigen's GEMM for each piece, after writing the bias when the piece is fresh.
 template <typename T> void run_eigen_tiles(const Gemm<T>& g, Into into, const T* bias) {
     const std::int64_t slices = g.sum_batches ? 1 : g.batch;
-    const Tile size = tile_size(slices, g.m, g.n, matmul_min_tiles);
+    const Tile size = matmul_tile_size(slices, g.m, g.n, matmul_min_tiles);
     run_tiles(g, into, size, eigen_split(g, size, into),
               [&g, bias](std::int64_t i, std::int64_t r0, std::int64_t c0, std::int64_t rows,
                          std::int64_t cols, T* c_tile, bool fresh) {
@@ -307,7 +287,8 @@ void run_kernel_tiles(const Gemm<float>& g, Into into, const float* bias) {
     const std::int64_t slices = g.sum_batches ? 1 : g.batch;
     kernel::PackedB packed_b{nullptr, 0};
     kernel::PackedA packed_a{nullptr, 0, 0, 0};
-    const Tile size = tile_size(slices, g.m, g.n, larger(matmul_min_tiles, num_threads()));
+    const std::int64_t team = worth_a_team(g) && !omp_in_parallel() ? num_threads() : 1;
+    const Tile size = matmul_kernel_tile_size(slices, g.m, g.n, team, kernel::mr, kernel::nr);
     if (slices > 0 && g.m > 0 && g.n > 0 && g.k > 0 && !g.sum_batches) {
         const std::int64_t row_tiles = ceil_div(g.m, size.rows);
         const std::int64_t col_tiles = ceil_div(g.n, size.cols);

@@ -18,6 +18,7 @@ using namespace ouro;
 using namespace ouro::ops;
 using ouro::testing::bitwise_equal;
 using ouro::testing::check_same_bits_for_teams;
+using ouro::testing::largest_team;
 using ouro::testing::random_tensor;
 
 namespace {
@@ -190,6 +191,48 @@ TEST_SUITE("ops") {
                     return g[(s * d.m + i) * d.n + j];
                 });
             CHECK(bitwise_equal(db, want_db));
+        }
+        SUBCASE("tiles cut for teams of 5 to 16 (matmul_kernel_tile_size): the same bits") {
+            // Teams larger than the tiles of matmul_tile_size get smaller tiles, cut at multiples
+            // of 12 rows and 32 columns (a 128 x 128 weight gradient for 16 threads: 4 x 4 tiles
+            // of 36 x 32); the results must not change, nor the bias gradient taken with them.
+            // Under AddressSanitizer teams stop at largest_team (4): 3 threads get such tiles too.
+            const std::vector<int> teams =
+                largest_team > 4 ? std::vector<int>{5, 12, 16} : std::vector<int>{3};
+            const int widest = largest_team > 4 ? 16 : 3;
+            const std::int64_t rows = kc + 37, in = 128;
+            for (const std::int64_t out : {std::int64_t(128), std::int64_t(384)}) {
+                CAPTURE(out);
+                const TensorF x = random_tensor<float>({rows, in}, rng);
+                const TensorF w = random_tensor<float>({out, in}, rng);
+                const TensorF dout = random_tensor<float>({rows, out}, rng);
+                TensorF want_dw({out, in});
+                kernel_order(
+                    want_dw.data(), out, in, rows, 1, kc,
+                    [&](std::int64_t, std::int64_t o, std::int64_t r) { return dout[r * out + o]; },
+                    [&](std::int64_t, std::int64_t r, std::int64_t i) { return x[r * in + i]; });
+                TensorF want_db({out});
+                for (std::int64_t o = 0; o < out; ++o)
+                    for (std::int64_t r = 0; r < rows; ++r)
+                        want_db[o] += dout[r * out + o];
+                for (const int team : teams) {
+                    CAPTURE(team);
+                    const ThreadCountGuard threads(team);
+                    TensorF dw({out, in}), db({out});
+                    linear_backward(x.data(), w.data(), dout.data(), nullptr, dw.data(), db.data(),
+                                    rows, in, out);
+                    CHECK(bitwise_equal(dw, want_dw));
+                    CHECK(bitwise_equal(db, want_db));
+                }
+            }
+            // Three products of 100 x 50 (6 tiles of Eigen's size) for the widest team.
+            const MatmulDims d = matmul_dims(Shape{3, 100, 70}, Shape{3, 70, 50}, false, false);
+            const TensorF a = random_tensor<float>({3, 100, 70}, rng);
+            const TensorF b = random_tensor<float>({3, 70, 50}, rng);
+            const ThreadCountGuard threads(widest);
+            TensorF got({3, 100, 50});
+            matmul_forward(a.data(), b.data(), got.data(), d);
+            CHECK(bitwise_equal(got, expected_matmul(a, b, d, kc)));
         }
         SUBCASE("bit-identical for any thread count") {
             // largest_team (8 outside the sanitizer build): more tiles than the 4 of smaller teams,

@@ -32,12 +32,30 @@ namespace ouro::ops {
 /// longer side is cut into tiles of matmul_tile, halved down to matmul_min_tile while that leaves
 /// fewer than matmul_min_tiles tiles; the other side is cut too if there are still too few. So
 /// small products (a 128 x 128 weight gradient, decoding a few rows) still spread over threads.
-/// The AVX-512 path's float kernel, whose bits do not depend on the tiles, also makes at least as
-/// many tiles as the team has threads; on the AVX2 path a team larger than the tiles can keep busy
+/// The AVX-512 path's float kernel, whose bits do not depend on the tiles, cuts them for the team
+/// (matmul_kernel_tile_size); on the AVX2 path a team larger than the tiles can keep busy
 /// cuts each tile into pieces that keep its bits (lib/ops/gemm_tiles.hpp, eigen_split).
 inline constexpr std::int64_t matmul_tile = 256;
 inline constexpr std::int64_t matmul_min_tile = 64;
 inline constexpr std::int64_t matmul_min_tiles = 4;
+
+/// A tile of a product's output: rows x cols (the last tile of a row or column may be smaller).
+struct MatmulTile {
+    std::int64_t rows, cols;
+};
+
+/// The tiles (see matmul_tile) of the output (m, n) of each of `slices` products, with at least
+/// min_tiles tiles in all where 64-wide tiles allow (lib/ops/matmul_tiles.cpp).
+MatmulTile matmul_tile_size(std::int64_t slices, std::int64_t m, std::int64_t n,
+                            std::int64_t min_tiles);
+
+/// The tiles of the AVX-512 path's float kernel for a team of `team` threads, whose register
+/// blocks are mr rows x nr columns. Its bits do not depend on the tiles, so they are cut for the
+/// team: matmul_tile_size with one tile per thread (at least matmul_min_tiles), or, when that
+/// leaves threads idle (24 tiles for 16 threads), tiles no larger, their sides multiples of mr
+/// and nr, that finish at least 5% sooner by an estimate of the slowest thread's work.
+MatmulTile matmul_kernel_tile_size(std::int64_t slices, std::int64_t m, std::int64_t n,
+                                   std::int64_t team, std::int64_t mr, std::int64_t nr);
 
 /// The depth blocks of the AVX-512 path's float products (its own kernel, lib/ops/
 /// gemm_kernel_avx512.hpp): each element of the output is, for each block of this many terms in
