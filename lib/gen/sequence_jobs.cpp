@@ -156,7 +156,9 @@ void run_concurrently(std::span<const std::function<void()>> pieces) {
         tasks.rethrow();
         return;
     }
-    const int threads = detail::job_threads(n);
+    // All the threads, not one per piece: the pieces' decodes and teacher forcing make their
+    // groups tasks of the team, so 3 pieces (the demo without held-out text) fill 16 threads.
+    const int threads = n <= 1 || omp_in_parallel() ? 1 : num_threads();
     if (threads <= 1) {
         for (const std::function<void()>& piece : pieces)
             piece();

@@ -128,6 +128,26 @@ TEST_SUITE("gen") {
                 CHECK(runs[k] == 1);
             CHECK(team_sizes == std::set<int>{2});
         }
+        SUBCASE("a team of all the threads, however few the pieces") {
+            // Two pieces on 4 threads: the other two threads take the pieces' groups of sequences.
+            const ThreadCountGuard guard(4);
+            std::vector<Decoded> got(2);
+            std::set<int> team_sizes;
+            std::mutex mutex;
+            std::vector<std::function<void()>> pieces;
+            for (std::size_t k = 0; k < 2; ++k)
+                pieces.push_back([&, k] {
+                    {
+                        const std::lock_guard lock(mutex);
+                        team_sizes.insert(omp_get_num_threads());
+                    }
+                    got[k] = summary(decode(*model, decoders()[k], prompts, opt));
+                });
+            run_concurrently(pieces);
+            CHECK(team_sizes == std::set<int>{4});
+            for (std::size_t k = 0; k < 2; ++k)
+                CHECK(got[k] == want[k]);
+        }
         SUBCASE("a piece's own pieces join the team") {
             const ThreadCountGuard guard(3);
             std::vector<Decoded> got(decoders().size());
