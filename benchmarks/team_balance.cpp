@@ -21,10 +21,20 @@
 // The program marks what to measure by calling `ouro_team_balance_window(label, 1)` and
 // `(label, 0)`, found with dlsym (benchmarks/profile_train.cpp does, around its profiled steps),
 // or OURO_TEAM_BALANCE_WINDOW=label makes the whole run one window; closing a window prints its
-// report to stderr. Barriers (explicit, and ending a worksharing loop) end a stretch. Tasks are
-// not followed: a task's time counts for the thread that ran it, which on few cores is chance.
-// Regions started inside another region (nested) count as their thread's work. Regions are named by
-// their outlined function (addr2line).
+// report to stderr. Barriers (explicit, and ending a worksharing loop) end a stretch. Regions
+// started inside another region (nested) count as their thread's work. Regions are named by their
+// outlined function (addr2line).
+//
+// Tasks (GOMP_task) are followed: which thread runs a task on few cores is chance, so a region
+// that ran tasks is scheduled again on N threads instead of by stretches. Each task, and each
+// thread's own part of the region (its implicit task), is cut into pieces at its taskwaits and
+// barriers, each piece its own CPU time (not that of tasks the thread ran inside it). A task is
+// ready when the piece that created it has run as far as it had when it created it; the piece
+// after a taskwait when the piece before it and the children created so far are done; the pieces
+// after a barrier when every thread's piece before it and every task descending from before it
+// are done. Ready pieces go, earliest ready first, to whichever of the N threads is free (as if
+// tasks were untied: a little optimistic). Tasks with dependences or a copy function are not
+// followed (counted as "untracked"); their time counts for the thread that ran them.
 //
 //   OMP_WAIT_POLICY=passive LD_PRELOAD=build/benchmarks/libouro_team_balance.so
 //       build/benchmarks/ouro_profile_train S 3 16      (one command)
@@ -36,8 +46,13 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <limits>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <new>
+#include <queue>
 #include <string>
 #include <vector>
 
@@ -78,13 +93,29 @@ struct Chunk {
     double cost;
 };
 
+// A task, or a thread's own part of a region (its implicit task), cut into pieces at its taskwaits
+// and barriers: each piece's CPU time, and the tasks it created.
+struct Entity {
+    Entity* parent = nullptr;        // the entity that created it; nullptr for an implicit task
+    std::size_t parent_piece = 0;    // ... in which of its pieces
+    double created_at = 0.0;         // ... after how much of that piece's CPU time
+    std::size_t root_barrier = 0;    // barriers its implicit ancestor had passed when it began
+    std::vector<double> pieces{0.0}; // CPU time per piece
+    std::vector<std::vector<Entity*>> children{{}}; // created per piece
+    std::vector<bool> ends_at_barrier;              // per piece but the last: barrier or taskwait
+};
+
 // One run of a region: each thread's CPU time per stretch between barriers, and the chunks of its
-// dynamically scheduled loops.
+// dynamically scheduled loops; and its tasks, when it has any.
 struct Instance {
     RegionFn fn;
     void* data;
     std::vector<std::vector<double>> stretches; // [thread][stretch]
     std::vector<std::vector<Chunk>> chunks;     // [thread]
+    std::vector<Entity> implicit;               // [thread]
+    std::mutex tasks_mutex;
+    std::vector<std::unique_ptr<Entity>> tasks;
+    std::int64_t untracked = 0; // tasks not followed (guarded by tasks_mutex)
 };
 
 // What one thread is doing inside a region.
@@ -99,9 +130,30 @@ thread_local InRegion in_region;
 // Regions this thread runs inside a measured one (a nested team of one): their barriers and loops
 // are part of the outer stretch.
 thread_local int nested_depth = 0;
+// The entity this thread is running in a measured region, and since when (CPU time) it has been.
+thread_local Entity* current = nullptr;
+thread_local double current_since = 0.0;
+// Whether the current entity waits in a barrier or taskwait: the time until a task starts there
+// is nobody's.
+thread_local bool waiting = false;
+
+// Adds the CPU time since current_since to the current entity's piece.
+void charge_current() {
+    const double now = thread_cpu_seconds();
+    if (current != nullptr)
+        current->pieces.back() += now - current_since;
+    current_since = now;
+}
+// Ends the current entity's piece (at a taskwait or a barrier).
+void end_piece(bool barrier) {
+    charge_current();
+    current->pieces.push_back(0.0);
+    current->children.emplace_back();
+    current->ends_at_barrier.push_back(barrier);
+}
 
 struct RegionStats {
-    std::int64_t calls = 0, stretches = 0;
+    std::int64_t calls = 0, stretches = 0, tasks = 0, untracked = 0;
     double work = 0.0, critical = 0.0;
     int team = 0;
     std::vector<std::vector<double>> per_call; // each call's time per thread on N cores
@@ -126,7 +178,13 @@ void run_wrapped(void* p) {
     auto* instance = static_cast<Instance*>(p);
     const auto tid = std::size_t(omp_get_thread_num());
     in_region = {instance, thread_cpu_seconds()};
+    if (tid < instance->implicit.size()) {
+        current = &instance->implicit[tid];
+        current_since = in_region.stretch_start;
+    }
     instance->fn(instance->data);
+    charge_current();
+    current = nullptr;
     if (tid < instance->stretches.size())
         instance->stretches[tid].push_back(thread_cpu_seconds() - in_region.stretch_start);
     in_region = {};
@@ -214,11 +272,19 @@ void report(const Window& w, double wall) {
                  "  work: CPU time inside regions + serial %10.1f ms\n"
                  "  serial (calling thread outside regions) %10.1f ms\n"
                  "  critical path on %2d cores (estimate)    %10.1f ms = serial + the busiest "
-                 "thread of each stretch\n"
+                 "thread of each stretch (tasks: scheduled again)\n"
                  "  work / critical path                    %10.2f\n",
                  w.label.c_str(), team, static_cast<long long>(calls), 1e3 * wall,
                  1e3 * (work + w.serial), 1e3 * w.serial, team, 1e3 * (critical + w.serial),
                  (work + w.serial) / (critical + w.serial));
+    std::int64_t tasks = 0, untracked = 0;
+    for (const auto& [fn, s] : w.regions) {
+        tasks += s.tasks;
+        untracked += s.untracked;
+    }
+    if (tasks + untracked > 0)
+        std::fprintf(stderr, "  tasks followed / not followed            %lld / %lld\n",
+                     static_cast<long long>(tasks), static_cast<long long>(untracked));
     std::fprintf(stderr, "  %-100s %7s %10s %10s %6s %10s\n", "region (outlined function)", "calls",
                  "work ms", "critical", "used", "lost ms");
     for (RegionFn fn : fns) {
@@ -249,14 +315,159 @@ void report(const Window& w, double wall) {
 }
 
 // A barrier ends a stretch: the time waiting in it is nobody's work.
+// It also ends the thread's piece of the region (tasks run inside it are their own).
 template <typename Barrier> void at_barrier(const Barrier& barrier) {
     Instance* instance = nested_depth == 0 ? in_region.instance : nullptr;
     const auto tid = std::size_t(omp_get_thread_num());
     if (instance != nullptr && tid < instance->stretches.size())
         instance->stretches[tid].push_back(thread_cpu_seconds() - in_region.stretch_start);
+    const bool follow = instance != nullptr && tid < instance->implicit.size() &&
+                        current == &instance->implicit[tid];
+    if (follow) {
+        end_piece(true);
+        waiting = true;
+    }
     barrier();
     if (instance != nullptr)
         in_region.stretch_start = thread_cpu_seconds();
+    if (follow) {
+        waiting = false;
+        current_since = thread_cpu_seconds();
+    }
+}
+
+// The pieces of a region that ran tasks, scheduled again on `team` threads (see the top of this
+// file): the time until all are done, or a negative value if the record does not hold together
+// (a barrier that not every thread reached).
+double schedule_tasks(const Instance& in, std::size_t team) {
+    std::vector<const Entity*> all; // the implicit tasks of the threads that ran, then the tasks
+    for (std::size_t t = 0; t < in.implicit.size(); ++t)
+        if (t < in.stretches.size() && !in.stretches[t].empty())
+            all.push_back(&in.implicit[t]);
+    const std::size_t implicit_count = all.size();
+    for (const std::unique_ptr<Entity>& t : in.tasks)
+        all.push_back(t.get());
+    std::map<const Entity*, std::size_t> index;
+    for (std::size_t i = 0; i < all.size(); ++i)
+        index[all[i]] = i;
+    // Per entity: children created up to each piece; per implicit task: the barrier of each piece
+    // that ends at one.
+    std::vector<std::vector<std::size_t>> created_upto(all.size());
+    std::vector<std::vector<std::size_t>> barrier_of(all.size());
+    std::size_t barriers = 0, total_pieces = 0;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        std::size_t created = 0, passed = 0;
+        for (std::size_t k = 0; k < all[i]->pieces.size(); ++k) {
+            created += all[i]->children[k].size();
+            created_upto[i].push_back(created);
+            const bool barrier = k < all[i]->ends_at_barrier.size() && all[i]->ends_at_barrier[k];
+            barrier_of[i].push_back(barrier ? passed++ : std::numeric_limits<std::size_t>::max());
+        }
+        if (i < implicit_count)
+            barriers = std::max(barriers, passed);
+        total_pieces += all[i]->pieces.size();
+    }
+    std::vector<std::size_t> tasks_by_root(barriers + 1, 0), done_by_root(barriers + 1, 0);
+    for (std::size_t i = implicit_count; i < all.size(); ++i)
+        ++tasks_by_root[std::min(all[i]->root_barrier, barriers)];
+    std::vector<std::size_t> arrived(barriers, 0);
+    std::size_t released = 0;
+
+    struct Ready {
+        double time;
+        std::size_t order, entity, piece;
+    };
+    auto later = [](const Ready& a, const Ready& b) {
+        return a.time != b.time ? a.time > b.time : a.order > b.order;
+    };
+    std::priority_queue<Ready, std::vector<Ready>, decltype(later)> ready(later);
+    struct Running {
+        double finish;
+        std::size_t entity, piece;
+    };
+    auto sooner = [](const Running& a, const Running& b) { return a.finish > b.finish; };
+    std::priority_queue<Running, std::vector<Running>, decltype(sooner)> running(sooner);
+    std::size_t order = 0, idle = team, done_pieces = 0;
+    double now = 0.0;
+    constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
+    std::vector<std::size_t> children_done(all.size(), 0), resumes(all.size(), none);
+
+    for (std::size_t i = 0; i < implicit_count; ++i)
+        ready.push({0.0, order++, i, 0});
+    auto try_continue = [&](std::size_t i) {
+        const std::size_t k = resumes[i];
+        if (k != none && children_done[i] >= created_upto[i][k - 1]) {
+            ready.push({now, order++, i, k});
+            resumes[i] = none;
+        }
+    };
+    auto try_release = [&] {
+        std::size_t tasks_done = 0, tasks_before = 0;
+        for (std::size_t r = 0; r < released; ++r) {
+            tasks_done += done_by_root[r];
+            tasks_before += tasks_by_root[r];
+        }
+        while (released < barriers) {
+            tasks_done += done_by_root[released];
+            tasks_before += tasks_by_root[released];
+            if (arrived[released] < implicit_count || tasks_done < tasks_before)
+                return;
+            for (std::size_t i = 0; i < implicit_count; ++i)
+                for (std::size_t k = 0; k < barrier_of[i].size(); ++k)
+                    if (barrier_of[i][k] == released)
+                        ready.push({now, order++, i, k + 1});
+            ++released;
+        }
+    };
+    auto complete = [&](std::size_t i, std::size_t k) {
+        ++done_pieces;
+        const Entity* e = all[i];
+        if (k + 1 < e->pieces.size()) {
+            if (barrier_of[i][k] != none) {
+                ++arrived[barrier_of[i][k]];
+                try_release();
+            } else {
+                resumes[i] = k + 1;
+                try_continue(i);
+            }
+            return;
+        }
+        if (e->parent != nullptr) {
+            const std::size_t p = index.at(e->parent);
+            ++children_done[p];
+            try_continue(p);
+        }
+        if (i >= implicit_count) {
+            ++done_by_root[std::min(e->root_barrier, barriers)];
+            try_release();
+        }
+    };
+    for (;;) {
+        while (idle > 0 && !ready.empty() && ready.top().time <= now) {
+            const Ready r = ready.top();
+            ready.pop();
+            const Entity* e = all[r.entity];
+            for (const Entity* child : e->children[r.piece])
+                ready.push({now + child->created_at, order++, index.at(child), 0});
+            running.push({now + e->pieces[r.piece], r.entity, r.piece});
+            --idle;
+        }
+        double next = std::numeric_limits<double>::infinity();
+        if (!running.empty())
+            next = running.top().finish;
+        if (idle > 0 && !ready.empty())
+            next = std::min(next, ready.top().time);
+        if (next == std::numeric_limits<double>::infinity())
+            break;
+        now = std::max(now, next);
+        while (!running.empty() && running.top().finish <= now) {
+            const Running r = running.top();
+            running.pop();
+            ++idle;
+            complete(r.entity, r.piece);
+        }
+    }
+    return done_pieces == total_pieces ? now : -1.0;
 }
 
 } // namespace
@@ -304,8 +515,12 @@ __attribute__((visibility("default"))) void GOMP_parallel(RegionFn fn, void* dat
         return;
     }
     const int team_size = num_threads > 0 ? int(num_threads) : omp_get_max_threads();
-    Instance instance{fn, data, std::vector<std::vector<double>>(std::size_t(team_size)),
-                      std::vector<std::vector<Chunk>>(std::size_t(team_size))};
+    Instance instance;
+    instance.fn = fn;
+    instance.data = data;
+    instance.stretches.resize(std::size_t(team_size));
+    instance.chunks.resize(std::size_t(team_size));
+    instance.implicit.resize(std::size_t(team_size));
     next(run_wrapped, &instance, num_threads, flags);
     const std::lock_guard lock(window_mutex);
     if (!w.open)
@@ -327,6 +542,25 @@ __attribute__((visibility("default"))) void GOMP_parallel(RegionFn fn, void* dat
             ++team;
         }
     stats.team = std::max(stats.team, team);
+    stats.untracked += instance.untracked;
+    if (!instance.tasks.empty()) {
+        // Tasks: the region's pieces scheduled again on the team (the stretches would count each
+        // task for whichever thread ran it here).
+        const double path = schedule_tasks(instance, std::size_t(team));
+        if (path >= 0.0) {
+            for (const Entity& e : instance.implicit) // a thread that did not run has 0
+                for (double piece : e.pieces)
+                    stats.work += piece;
+            for (const std::unique_ptr<Entity>& t : instance.tasks)
+                for (double piece : t->pieces)
+                    stats.work += piece;
+            stats.critical += path;
+            stats.tasks += std::int64_t(instance.tasks.size());
+            stats.per_call.push_back({path});
+            return;
+        }
+        stats.untracked += std::int64_t(instance.tasks.size()); // not scheduled: stretches below
+    }
     // Each thread's time in this call, as N cores would share it (chunks dealt again).
     std::vector<double>& threads = stats.per_call.emplace_back(std::size_t(team), 0.0);
     stats.stretches += std::int64_t(stretches);
@@ -371,6 +605,100 @@ __attribute__((visibility("default"))) void GOMP_barrier() {
 __attribute__((visibility("default"))) void GOMP_loop_end() {
     static const GompBarrier next = real<GompBarrier>("GOMP_loop_end");
     at_barrier(next);
+}
+
+// Tasks: GOMP_task as GCC 11 and later call it. A followed task runs through run_task, which
+// makes it the thread's current entity; its arguments travel behind a header that names it.
+using TaskFn = void (*)(void*);
+using TaskCopy = void (*)(void*, void*);
+using GompTask = void (*)(TaskFn, void*, TaskCopy, long, long, bool, unsigned, void**, int, void*);
+
+namespace {
+struct TaskHeader {
+    TaskFn fn;
+    Entity* entity;
+    Instance* instance;
+    long offset; // of the task's arguments from the header
+};
+
+void run_task(void* block) {
+    const auto* header = static_cast<const TaskHeader*>(block);
+    if (waiting)
+        current_since = thread_cpu_seconds();
+    else
+        charge_current();
+    const bool was_waiting = waiting;
+    waiting = false;
+    Entity* const previous = current;
+    const InRegion previous_region = in_region;
+    if (in_region.instance == nullptr) // run after the region's last barrier
+        in_region.instance = header->instance;
+    current = header->entity;
+    current_since = thread_cpu_seconds();
+    header->fn(static_cast<char*>(block) + header->offset);
+    charge_current();
+    current = previous;
+    waiting = was_waiting;
+    in_region = previous_region;
+}
+} // namespace
+
+__attribute__((visibility("default"))) void GOMP_task(TaskFn fn, void* data, TaskCopy cpyfn,
+                                                      long arg_size, long arg_align, bool if_clause,
+                                                      unsigned flags, void** depend, int priority,
+                                                      void* detach) {
+    static const GompTask next = real<GompTask>("GOMP_task");
+    Instance* instance = nested_depth == 0 ? in_region.instance : nullptr;
+    if (instance == nullptr || current == nullptr || cpyfn != nullptr || depend != nullptr ||
+        arg_size < 0 || arg_align < 1) {
+        if (instance != nullptr) {
+            const std::lock_guard lock(instance->tasks_mutex);
+            ++instance->untracked;
+        }
+        next(fn, data, cpyfn, arg_size, arg_align, if_clause, flags, depend, priority, detach);
+        return;
+    }
+    charge_current();
+    auto task = std::make_unique<Entity>();
+    task->parent = current;
+    task->parent_piece = current->pieces.size() - 1;
+    task->created_at = current->pieces.back();
+    task->root_barrier = current->parent != nullptr
+                             ? current->root_barrier
+                             : std::size_t(std::count(current->ends_at_barrier.begin(),
+                                                      current->ends_at_barrier.end(), true));
+    Entity* const entity = task.get();
+    {
+        const std::lock_guard lock(instance->tasks_mutex);
+        instance->tasks.push_back(std::move(task));
+    }
+    current->children.back().push_back(entity);
+    const long align = std::max<long>(arg_align, long(alignof(TaskHeader)));
+    const long offset = (long(sizeof(TaskHeader)) + align - 1) / align * align;
+    const long size = offset + arg_size;
+    void* block =
+        std::aligned_alloc(std::size_t(align), std::size_t((size + align - 1) / align * align));
+    new (block) TaskHeader{fn, entity, instance, offset};
+    if (arg_size > 0)
+        std::memcpy(static_cast<char*>(block) + offset, data, std::size_t(arg_size));
+    next(run_task, block, nullptr, size, align, if_clause, flags, nullptr, priority, detach);
+    std::free(block);
+    current_since = thread_cpu_seconds();
+}
+
+// A taskwait ends the piece of the entity that waits.
+__attribute__((visibility("default"))) void GOMP_taskwait() {
+    static const GompBarrier next = real<GompBarrier>("GOMP_taskwait");
+    const bool follow = nested_depth == 0 && in_region.instance != nullptr && current != nullptr;
+    if (follow) {
+        end_piece(false);
+        waiting = true;
+    }
+    next();
+    if (follow) {
+        waiting = false;
+        current_since = thread_cpu_seconds();
+    }
 }
 
 // Dynamically scheduled loops (schedule(dynamic)): each chunk's CPU time, from the call that

@@ -1,8 +1,10 @@
 # ctest team_balance_tool: the preloaded team-balance library (team_balance.cpp) measures
 # ouro_profile_train's profiled steps. Checks that each thread count's window is reported, that one
 # thread's critical path is all of its work, that 4 threads' work / critical path lies in (1.5, 4],
-# and that regions are named (the GEMM's run_tiles).
-# Usage: cmake -DPROFILE=... -DTOOL=... -P test_team_balance.cmake
+# and that regions are named (the GEMM's run_tiles). Then that tasks are followed: on
+# ouro_team_balance_tasks (team_balance_tasks.cpp: 180 ms of CPU time in tasks whose schedule on 4
+# threads takes 50 ms) the work is 170-200 ms, the critical path 48-58 ms, and the 10 tasks followed.
+# Usage: cmake -DPROFILE=... -DTASKS=... -DTOOL=... -P test_team_balance.cmake
 execute_process(
     COMMAND ${CMAKE_COMMAND} -E env LD_PRELOAD=${TOOL} OMP_WAIT_POLICY=passive ${PROFILE} XS 1 1 4
     RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE report)
@@ -34,3 +36,23 @@ foreach(threads 1 4)
         message(FATAL_ERROR "${threads} thread(s): the GEMM's region is not named:\n${report}")
     endif()
 endforeach()
+
+execute_process(
+    COMMAND ${CMAKE_COMMAND} -E env LD_PRELOAD=${TOOL} OMP_WAIT_POLICY=passive ${TASKS}
+    RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE report)
+if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "ouro_team_balance_tasks with the tool failed (${rc}):\n${report}")
+endif()
+string(REGEX MATCH "work: CPU time inside regions \\+ serial +([0-9.]+) ms" _ "${report}")
+set(work "${CMAKE_MATCH_1}")
+string(REGEX MATCH "critical path on +4 cores \\(estimate\\) +([0-9.]+) ms" _ "${report}")
+set(path "${CMAKE_MATCH_1}")
+if(NOT (work GREATER 170 AND work LESS 200))
+    message(FATAL_ERROR "tasks: work is '${work}' ms, not 170-200:\n${report}")
+endif()
+if(NOT (path GREATER 48 AND path LESS 58))
+    message(FATAL_ERROR "tasks: critical path is '${path}' ms, not 48-58:\n${report}")
+endif()
+if(NOT report MATCHES "tasks followed / not followed +10 / 0")
+    message(FATAL_ERROR "tasks: not the 10 tasks followed:\n${report}")
+endif()
