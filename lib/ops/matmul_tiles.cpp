@@ -3,7 +3,10 @@
 // instruction-set path: nothing here is built for AVX-512.
 #include "ouro/ops/matmul.hpp"
 
+#include "ouro/core/error.hpp"
+
 #include <algorithm>
+#include <string>
 
 namespace ouro::ops {
 namespace {
@@ -37,6 +40,8 @@ constexpr std::int64_t kernel_most_tiles_per_thread = 8;
 // other side is cut too, into parts at least 64 wide.
 MatmulTile matmul_tile_size(std::int64_t slices, std::int64_t m, std::int64_t n,
                             std::int64_t min_tiles) {
+    if (slices <= 0 || m <= 0 || n <= 0) // an empty output: nothing to cut
+        return {matmul_tile, matmul_tile};
     constexpr std::int64_t min_width = 64;
     const bool cut_rows = m >= n;
     const std::int64_t along = cut_rows ? m : n, across = cut_rows ? n : m;
@@ -62,6 +67,9 @@ MatmulTile matmul_tile_size(std::int64_t slices, std::int64_t m, std::int64_t n,
 // with the smallest estimate is taken if it beats matmul_tile_size's by kernel_retile_gain.
 MatmulTile matmul_kernel_tile_size(std::int64_t slices, std::int64_t m, std::int64_t n,
                                    std::int64_t team, std::int64_t mr, std::int64_t nr) {
+    if (mr < 1 || nr < 1)
+        throw ConfigError("matmul_kernel_tile_size: register blocks must be at least 1 x 1, not " +
+                          std::to_string(mr) + " x " + std::to_string(nr));
     const MatmulTile base = matmul_tile_size(slices, m, n, std::max(matmul_min_tiles, team));
     if (team <= 1 || slices <= 0 || m <= 0 || n <= 0)
         return base;

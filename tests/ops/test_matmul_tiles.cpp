@@ -2,6 +2,8 @@
 // shape alone, and the AVX-512 kernel's for the team, so that a team's threads all have work. Plain
 // integer functions: checked on every CPU (the kernel's bits for these tiles are checked where it
 // runs, in test_matmul_kernel.cpp).
+#include <ouro/core/error.hpp>
+#include <ouro/core/isa.hpp>
 #include <ouro/ops/matmul.hpp>
 
 #include <doctest/doctest.h>
@@ -9,6 +11,7 @@
 #include <cstdint>
 #include <vector>
 
+using namespace ouro;
 using namespace ouro::ops;
 using ouro::ops::matmul_kernel_tile_size;
 using ouro::ops::matmul_tile_size;
@@ -67,6 +70,38 @@ TEST_SUITE("ops") {
         CHECK(small.rows == 64);
         CHECK(small.cols == 64); // parts at least 64 wide: 4 tiles, not 16
         CHECK(tile_count(3, 100, 50, matmul_tile_size(3, 100, 50, 4)) == 6);
+        // An empty output has nothing to cut (it divided by its zero tiles before).
+        for (const MatmulTile t :
+             {matmul_tile_size(1, 0, 5, 4), matmul_tile_size(1, 7, 0, 4),
+              matmul_tile_size(0, 7, 5, 4), matmul_kernel_tile_size(1, 0, 0, 16, mr, nr)}) {
+            CHECK(t.rows == matmul_tile);
+            CHECK(t.cols == matmul_tile);
+        }
+        CHECK_THROWS_AS(matmul_kernel_tile_size(1, 64, 64, 4, 0, nr), ouro::ConfigError);
+    }
+
+    TEST_CASE("matmul and linear of empty operands give empty results on every path") {
+        for (const Isa isa : {Isa::avx2, Isa::avx512}) {
+            if (!cpu_supports(isa))
+                continue;
+            CAPTURE(int(isa));
+            const IsaGuard guard(isa);
+            // No rows: nothing written. No columns: nothing written, da untouched.
+            std::vector<float> a(20, 1.0f), b(20, 1.0f), out(1, 7.0f), da(20, 0.0f), db(20, 0.0f);
+            const MatmulDims rows0 = matmul_dims(Shape{0, 5}, Shape{5, 3}, false, false);
+            matmul_forward(a.data(), b.data(), out.data(), rows0);
+            matmul_backward(a.data(), b.data(), out.data(), da.data(), db.data(), rows0);
+            const MatmulDims cols0 = matmul_dims(Shape{4, 5}, Shape{5, 0}, false, false);
+            matmul_forward(a.data(), b.data(), out.data(), cols0);
+            matmul_backward(a.data(), b.data(), out.data(), da.data(), db.data(), cols0);
+            CHECK(out[0] == 7.0f);
+            for (const float v : da)
+                CHECK(v == 0.0f);
+            for (const float v : db)
+                CHECK(v == 0.0f);
+            linear_forward(a.data(), b.data(), nullptr, out.data(), 0, 5, 3);
+            CHECK(out[0] == 7.0f);
+        }
     }
 
     TEST_CASE("matmul: the AVX-512 kernel's tiles keep every thread of a team busy") {

@@ -45,7 +45,8 @@ struct MatmulTile {
 };
 
 /// The tiles (see matmul_tile) of the output (m, n) of each of `slices` products, with at least
-/// min_tiles tiles in all where 64-wide tiles allow (lib/ops/matmul_tiles.cpp).
+/// min_tiles tiles in all where 64-wide tiles allow (lib/ops/matmul_tiles.cpp); for an empty
+/// output (no slice, row or column), matmul_tile x matmul_tile.
 MatmulTile matmul_tile_size(std::int64_t slices, std::int64_t m, std::int64_t n,
                             std::int64_t min_tiles);
 
@@ -53,7 +54,8 @@ MatmulTile matmul_tile_size(std::int64_t slices, std::int64_t m, std::int64_t n,
 /// blocks are mr rows x nr columns. Its bits do not depend on the tiles, so they are cut for the
 /// team: matmul_tile_size with one tile per thread (at least matmul_min_tiles), or, when that
 /// leaves threads idle (24 tiles for 16 threads), tiles no larger, their sides multiples of mr
-/// and nr, that finish at least 5% sooner by an estimate of the slowest thread's work.
+/// and nr, that finish at least 5% sooner by an estimate of the slowest thread's work. Throws
+/// ConfigError when mr or nr is below 1.
 MatmulTile matmul_kernel_tile_size(std::int64_t slices, std::int64_t m, std::int64_t n,
                                    std::int64_t team, std::int64_t mr, std::int64_t nr);
 
