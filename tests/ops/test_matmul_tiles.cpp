@@ -13,9 +13,6 @@
 
 using namespace ouro;
 using namespace ouro::ops;
-using ouro::ops::matmul_kernel_tile_size;
-using ouro::ops::matmul_tile_size;
-using ouro::ops::MatmulTile;
 
 namespace {
 
